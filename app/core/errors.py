@@ -1,0 +1,53 @@
+"""Domain exceptions. Each carries the HTTP status and the stable problem `type` that the API reports."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class EnhanceError(Exception):
+    """Base class: every error the service reports to a client as problem+json."""
+
+    status: ClassVar[int] = 400
+    type: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ModelNotFound(EnhanceError):
+    status, type, title = 404, "model-not-found", "Unknown model"
+
+
+class WeightsMissing(EnhanceError):
+    status, type, title = 503, "weights-missing", "Model weights are not installed"
+
+
+class ChecksumMismatch(EnhanceError):
+    status, type, title = 503, "checksum-mismatch", "Model weights failed their checksum"
+
+
+class UnsupportedWeights(EnhanceError):
+    status, type, title = 422, "unsupported-weights", "Model file cannot be loaded safely"
+
+
+class UnsupportedMedia(EnhanceError):
+    status, type, title = 415, "unsupported-media-type", "Not a supported image"
+
+
+class CorruptMedia(EnhanceError):
+    status, type, title = 422, "corrupt-media", "The file could not be decoded"
+
+
+class PayloadTooLarge(EnhanceError):
+    status, type, title = 413, "payload-too-large", "Upload too large"
+
+
+class InvalidOption(EnhanceError):
+    status, type, title = 422, "invalid-option", "Invalid option"
+
+
+class OutOfMemory(EnhanceError):
+    status, type, title = 507, "out-of-memory", "Not enough device memory, even at the smallest tile"

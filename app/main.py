@@ -1,0 +1,55 @@
+"""create_app(): the FastAPI application with its registry, device executor, routers and error handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from app import __version__
+from app.api.metrics import metrics_response, track_requests
+from app.api.problems import install_problem_handlers
+from app.api.routes import health, images, models
+from app.core.config import Settings, get_settings
+from app.inference.executor import DeviceExecutor
+from app.models.registry import ModelRegistry
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, registry: ModelRegistry | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.registry = registry or ModelRegistry(settings)
+        app.state.executor = DeviceExecutor()
+        preload = asyncio.ensure_future(app.state.executor.run(app.state.registry.preload, settings.preload))
+        try:
+            yield
+        finally:
+            preload.cancel()
+            app.state.executor.shutdown()
+
+    app = FastAPI(
+        title="Enhance",
+        version=__version__,
+        summary="Frame selection, deblurring and ESRGAN super-resolution for images and videos",
+        lifespan=lifespan,
+    )
+    app.middleware("http")(track_requests)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(models.router)
+    app.include_router(images.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return metrics_response()
+
+    return app

@@ -1,0 +1,162 @@
+"""Image probing and decoding: header checks before any pixel is allocated, then RGB/gray + alpha, 8 or 16 bit,
+EXIF-rotated, with the ICC profile kept.
+
+`probe_image` and `decode_image` raise `UnsupportedMedia` (not an allowed image), `PayloadTooLarge` (over the
+pixel or side caps) and `CorruptMedia` (identified, but the data is broken).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.core.errors import CorruptMedia, PayloadTooLarge, UnsupportedMedia
+
+ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF"}
+ORIENTATION_TAG = 0x0112
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str
+    width: int
+    height: int
+    mode: str
+
+
+@dataclass
+class Picture:
+    """Decoded pixels: `pixels` is H x W x C float32 in 0..1 with C = 1 (gray) or 3 (RGB)."""
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    bit_depth: int
+    icc_profile: bytes | None = None
+    format: str = "PNG"
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def is_gray(self) -> bool:
+        return self.pixels.shape[2] == 1
+
+
+def _open(data: bytes) -> Image.Image:
+    if not data:
+        raise CorruptMedia("the upload is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PayloadTooLarge(f"image dimensions are too large: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise UnsupportedMedia(f"not a supported image (allowed: {', '.join(sorted(ALLOWED_FORMATS))})") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise CorruptMedia(f"the image header is broken: {exc}") from exc
+
+
+def _check(img: Image.Image, max_pixels: int, max_side: int) -> ImageInfo:
+    fmt = (img.format or "").upper()
+    if fmt not in ALLOWED_FORMATS:
+        raise UnsupportedMedia(f"image format {fmt or 'unknown'} is not allowed")
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        raise CorruptMedia("the image has no pixels")
+    if width > max_side or height > max_side:
+        raise PayloadTooLarge(f"image is {width}x{height}; each side must be at most {max_side}")
+    if width * height > max_pixels:
+        raise PayloadTooLarge(f"image has {width * height:,} pixels; the limit is {max_pixels:,}")
+    return ImageInfo(fmt, width, height, img.mode)
+
+
+def probe_image(data: bytes, max_pixels: int, max_side: int) -> ImageInfo:
+    """Read only the header: format sniffed from the bytes (never the file name) and size checked."""
+    return _check(_open(data), max_pixels, max_side)
+
+
+def _png_bit_depth(data: bytes) -> int:
+    return data[24] if data.startswith(PNG_SIGNATURE) and len(data) > 24 else 8
+
+
+def _orient(array: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1..8) to an H x W [x C] array, as ImageOps.exif_transpose does."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
+        8: lambda a: np.rot90(a, 1),
+    }
+    op = ops.get(orientation)
+    return np.ascontiguousarray(op(array)) if op else array
+
+
+def _decode_16bit(data: bytes, orientation: int) -> tuple[np.ndarray, np.ndarray | None]:
+    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if array is None:
+        raise CorruptMedia("the 16-bit image data is broken or truncated")
+    array = _orient(array, orientation).astype(np.float32) / 65535.0
+    if array.ndim == 2:
+        return array[..., None], None
+    if array.shape[2] == 4:
+        return cv2.cvtColor(array, cv2.COLOR_BGRA2RGB), array[..., 3]
+    return cv2.cvtColor(array, cv2.COLOR_BGR2RGB), None
+
+
+def _split_pil(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None, int]:
+    mode = img.mode
+    if mode in {"I;16", "I;16B", "I;16L", "I;16N", "I"}:
+        gray = np.asarray(img, dtype=np.float32)
+        return np.clip(gray / 65535.0, 0, 1)[..., None], None, 16
+    if mode == "F":
+        return np.clip(np.asarray(img, dtype=np.float32), 0, 1)[..., None], None, 16
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    elif mode in {"1", "L"}:
+        img = img.convert("L")
+    elif mode in {"LA", "La", "PA"}:
+        img = img.convert("LA")
+    elif mode not in {"RGB", "RGBA"}:
+        img = img.convert("RGBA" if "A" in mode else "RGB")
+    array = np.asarray(img, dtype=np.float32) / 255.0
+    if array.ndim == 2:
+        return array[..., None], None, 8
+    if img.mode in {"LA", "RGBA"}:
+        return array[..., :-1], array[..., -1], 8
+    return array, None, 8
+
+
+def decode_image(data: bytes, max_pixels: int, max_side: int) -> Picture:
+    img = _open(data)
+    info = _check(img, max_pixels, max_side)
+    icc = img.info.get("icc_profile") or None
+    try:
+        orientation = int(img.getexif().get(ORIENTATION_TAG, 1))
+    except Exception:  # a broken EXIF block must not sink an otherwise good image
+        orientation = 1
+    try:
+        if info.format == "PNG" and _png_bit_depth(data) == 16:
+            pixels, alpha = _decode_16bit(data, orientation)
+            depth = 16
+        else:
+            img.load()
+            img = ImageOps.exif_transpose(img) or img
+            pixels, alpha, depth = _split_pil(img)
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise CorruptMedia(f"the image data is broken or truncated: {exc}") from exc
+    return Picture(np.ascontiguousarray(pixels), alpha, depth, icc, info.format)

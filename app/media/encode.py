@@ -1,0 +1,87 @@
+"""Encoding restored pictures: PNG (8 or 16 bit, ICC kept), JPEG and WebP (8 bit)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from typing import Literal
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from app.media.decode import PNG_SIGNATURE, Picture
+
+OutputFormat = Literal["png", "jpeg", "webp"]
+MEDIA_TYPES: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+def _to_uint(array: np.ndarray, bits: int) -> np.ndarray:
+    peak = 65535.0 if bits == 16 else 255.0
+    return np.clip(np.rint(array * peak), 0, peak).astype(np.uint16 if bits == 16 else np.uint8)
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def _insert_iccp(png: bytes, icc: bytes) -> bytes:
+    # OpenCV writes 16-bit PNGs but no colour profile, and Pillow cannot write 16-bit RGB: so we add the iCCP
+    # chunk ourselves, right after IHDR (it must precede IDAT).
+    ihdr_end = len(PNG_SIGNATURE) + 8 + 13 + 4
+    chunk = _png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(icc))
+    return png[:ihdr_end] + chunk + png[ihdr_end:]
+
+
+def _encode_png16(picture: Picture) -> bytes:
+    pixels = _to_uint(picture.pixels, 16)
+    if picture.is_gray:
+        array = pixels[..., 0]
+        if picture.alpha is not None:  # OpenCV has no gray+alpha PNG; widen to BGRA
+            gray = array[..., None]
+            array = np.concatenate([gray, gray, gray, _to_uint(picture.alpha, 16)[..., None]], axis=2)
+    else:
+        array = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+        if picture.alpha is not None:
+            array = np.dstack([array, _to_uint(picture.alpha, 16)])
+    ok, buf = cv2.imencode(".png", array)
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    data = buf.tobytes()
+    return _insert_iccp(data, picture.icc_profile) if picture.icc_profile else data
+
+
+def to_pil(picture: Picture, keep_alpha: bool = True) -> Image.Image:
+    """The 8-bit Pillow view of a picture (alpha kept when asked and present)."""
+    pixels = _to_uint(picture.pixels, 8)
+    base = Image.fromarray(pixels[..., 0], "L") if picture.is_gray else Image.fromarray(pixels, "RGB")
+    if keep_alpha and picture.alpha is not None:
+        base.putalpha(Image.fromarray(_to_uint(picture.alpha, 8), "L"))
+    return base
+
+
+def _flatten_on_white(picture: Picture) -> Picture:
+    if picture.alpha is None:
+        return picture
+    alpha = picture.alpha[..., None]
+    return Picture(picture.pixels * alpha + (1.0 - alpha), None, picture.bit_depth, picture.icc_profile)
+
+
+def encode_image(picture: Picture, fmt: OutputFormat = "png", quality: int = 95) -> bytes:
+    """PNG keeps 16 bit and alpha; JPEG has no alpha, so transparent pixels are flattened onto white."""
+    if fmt == "png" and picture.bit_depth == 16:
+        return _encode_png16(picture)
+    out = io.BytesIO()
+    extra: dict[str, object] = {}
+    if picture.icc_profile:
+        extra["icc_profile"] = picture.icc_profile
+    if fmt == "png":
+        to_pil(picture).save(out, "PNG", compress_level=6, **extra)
+    elif fmt == "jpeg":
+        to_pil(_flatten_on_white(picture), keep_alpha=False).save(out, "JPEG", quality=quality, **extra)
+    elif fmt == "webp":
+        to_pil(picture).save(out, "WEBP", quality=quality, method=4, **extra)
+    else:
+        raise ValueError(f"unknown output format {fmt!r}")
+    return out.getvalue()

