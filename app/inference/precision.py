@@ -140,8 +140,13 @@ def choose_precision(descriptor: ImageModelDescriptor, device: torch.device) -> 
                 reference = out
             fidelity = psnr(out, reference)
             ok = dtype == torch.float32 or (fidelity >= MIN_PSNR_DB and bool(torch.isfinite(out).all()))
-            log.info("precision probe %s: %.1f ms, %.1f dB vs fp32%s", precision, seconds * 1e3, fidelity,
-                     "" if ok else " (rejected)")
+            log.info(
+                "precision probe %s: %.1f ms, %.1f dB vs fp32%s",
+                precision,
+                seconds * 1e3,
+                fidelity,
+                "" if ok else " (rejected)",
+            )
             if ok:
                 # Reduced precision pays for its error only when clearly faster.
                 timings.append((seconds * (1.0 if dtype == torch.float32 else MIN_GAIN), precision))

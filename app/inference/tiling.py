@@ -130,12 +130,17 @@ def _run_tiles(
     for first in range(0, len(boxes), batch_size):
         group = boxes[first : first + batch_size]
         batch = torch.stack(
-            [image[:, b.rows.start : b.rows.start + b.rows.size, b.cols.start : b.cols.start + b.cols.size] for b in group]
+            [
+                image[:, b.rows.start : b.rows.start + b.rows.size, b.cols.start : b.cols.start + b.cols.size]
+                for b in group
+            ]
         )
         with torch.inference_mode():
             result = model.descriptor.model(model.precision.prepare(batch)).float().clamp_(0, 1).cpu()
         for box, tile_out in zip(group, result, strict=True):
-            mask = (_blend_weights(box.rows, scale, band)[:, None] * _blend_weights(box.cols, scale, band)[None, :])[None]
+            mask = (_blend_weights(box.rows, scale, band)[:, None] * _blend_weights(box.cols, scale, band)[None, :])[
+                None
+            ]
             rows = slice(box.rows.start * scale, (box.rows.start + box.rows.size) * scale)
             cols = slice(box.cols.start * scale, (box.cols.start + box.cols.size) * scale)
             output[:, rows, cols] += tile_out * mask

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -14,7 +14,7 @@ from app.core.errors import ModelNotFound
 Task = Literal["upscale", "deblur"]
 
 
-class WeightState(str, Enum):
+class WeightState(StrEnum):
     PRESENT = "present"
     MISSING = "missing"
     CHECKSUM_FAILED = "checksum-failed"
