@@ -13,9 +13,13 @@ from fastapi.responses import Response
 from app import __version__
 from app.api.metrics import metrics_response, track_requests
 from app.api.problems import install_problem_handlers
-from app.api.routes import health, images, models
+from app.api.routes import health, images, jobs, models
 from app.core.config import Settings, get_settings
 from app.inference.executor import DeviceExecutor
+from app.jobs.local import LocalWorker
+from app.jobs.pipeline import JobContext
+from app.jobs.storage import JobStorage
+from app.jobs.store import JobStore
 from app.models.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
@@ -32,16 +36,24 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
         app.state.settings = settings
         app.state.registry = registry or ModelRegistry(settings)
-        app.state.executor = DeviceExecutor()
-        preload = asyncio.ensure_future(app.state.executor.run(app.state.registry.preload, settings.preload))
+        app.state.executor = executor = DeviceExecutor()
+        app.state.store = store = JobStore(settings.database)
+        app.state.storage = storage = JobStorage(settings.jobs_dir)
+        ctx = JobContext(settings, store, storage, app.state.registry, LocalWorker.default_id(), executor.call)
+        app.state.queue = worker = LocalWorker(ctx)
+        worker.start()
+        preload = asyncio.ensure_future(executor.run(app.state.registry.preload, settings.preload))
         preload.add_done_callback(_report_preload)
         try:
             yield
         finally:
             preload.cancel()
-            app.state.executor.shutdown()
+            await asyncio.to_thread(worker.stop)
+            executor.shutdown()
+            store.engine.dispose()
 
     app = FastAPI(
         title="Enhance",
@@ -54,6 +66,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     app.include_router(health.router)
     app.include_router(models.router)
     app.include_router(images.router)
+    app.include_router(jobs.router)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 
@@ -40,3 +42,43 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str | None = None
+
+
+class ProgressPublic(BaseModel):
+    done: int
+    total: int | None
+    percent: float | None
+    eta_seconds: float | None
+
+
+class ArtifactPublic(BaseModel):
+    name: str
+    size: int
+    sha256: str
+    media_type: str
+    url: str
+
+
+class JobPublic(BaseModel):
+    id: str
+    status: str
+    kind: str
+    input_name: str
+    options: dict[str, object]
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: ProgressPublic
+    error: str | None
+    cancel_requested: bool
+    attempts: int
+    worker_id: str | None
+    artifacts: list[ArtifactPublic]
+    links: dict[str, str]
+
+
+class JobsPublic(BaseModel):
+    data: list[JobPublic]
+    count: int
+    next_cursor: str | None

@@ -41,6 +41,22 @@ class Settings(BaseSettings):
     max_scale: float = 8.0
     max_output_pixels: int = 400_000_000
 
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
+    job_retention_hours: float = Field(default=168.0, gt=0, description="finished jobs and artifacts expire after")
+    max_job_upload_bytes: int = 2 * 1024 * 1024 * 1024
+    max_video_seconds: float = 3600.0
+    max_video_frames: int = 200_000
+    max_video_side: int = 7680
+    gif_max_frames: int = 300
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'enhance.db'}"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"
+
     @property
     def catalog_file(self) -> Path:
         return self.catalog_path or self.weights_dir / "catalog.toml"

@@ -23,3 +23,7 @@ class DeviceExecutor:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Blocking form for worker threads: queue `fn` on the device thread and wait for its result."""
+        return self._pool.submit(fn, *args, **kwargs).result()

@@ -1,0 +1,75 @@
+"""What a job is asked to do: frame selection, processing and outputs (validated once, stored with the job)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+Output = Literal["frames", "gif", "video"]
+
+
+class JobOptions(BaseModel):
+    # Frame selection. `frames` are decode-order indices; the rules combine (range, then every_n, then cap).
+    frames: list[int] | None = Field(default=None, description="explicit frame indices, e.g. 0,30,60")
+    every_n: int | None = Field(default=None, ge=1, description="keep every n-th frame")
+    start: float | None = Field(default=None, ge=0, description="first second to consider")
+    end: float | None = Field(default=None, gt=0, description="last second to consider (exclusive)")
+    max_frames: int | None = Field(default=None, ge=1, description="stop after this many frames")
+    # Processing.
+    model: str | None = None
+    scale: float | None = Field(default=None, gt=0, le=16)
+    tile: int | None = Field(default=None, ge=0, le=4096)
+    # Outputs.
+    outputs: list[Output] = Field(default_factory=lambda: ["frames", "gif"])  # type: ignore[arg-type]
+    gif_layout: Literal["side_by_side", "wipe", "flicker"] = "side_by_side"
+    gif_fps: float = Field(default=2.0, gt=0, le=50)
+    gif_max_width: int = Field(default=640, ge=64, le=4096)
+
+    @field_validator("frames")
+    @classmethod
+    def _sorted_unique(cls, value: list[int] | None) -> list[int] | None:
+        if value is None:
+            return None
+        if any(i < 0 for i in value):
+            raise ValueError("frame indices must be >= 0")
+        if not value:
+            raise ValueError("frames must name at least one index")
+        return sorted(set(value))
+
+    @field_validator("outputs")
+    @classmethod
+    def _some_output(cls, value: list[Output]) -> list[Output]:
+        if not value:
+            raise ValueError("ask for at least one output: frames, gif or video")
+        return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _range(self) -> JobOptions:
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+    def wants(self, output: Output) -> bool:
+        return output in self.outputs
+
+    def selects(self, index: int, seconds: float | None, taken: int) -> bool:
+        """Whether the frame with decode index `index` (at `seconds`) is processed, given `taken` already are."""
+        if self.max_frames is not None and taken >= self.max_frames:
+            return False
+        if self.frames is not None and index not in self.frames:
+            return False
+        if seconds is not None:
+            if self.start is not None and seconds < self.start:
+                return False
+            if self.end is not None and seconds >= self.end:
+                return False
+        return self.every_n is None or index % self.every_n == 0
+
+    def finished(self, index: int, seconds: float | None, taken: int) -> bool:
+        """True once no later frame can be selected: decoding can stop early."""
+        if self.max_frames is not None and taken >= self.max_frames:
+            return True
+        if self.frames is not None and index >= self.frames[-1]:
+            return True
+        return seconds is not None and self.end is not None and seconds >= self.end

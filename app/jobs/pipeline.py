@@ -1,0 +1,256 @@
+"""run_job(ctx, job_id): the one job pipeline, the same under the in-process worker and under Celery.
+
+decode (PyAV, streamed) → select → upscale (on the device) → write frame atomically → record it → outputs.
+A recorded frame is never redone: a job resumed after a crash, a restart or a redelivery skips straight past it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+import numpy as np
+from PIL import Image
+
+from app.compare.gif import GifOptions, build_gif
+from app.core.config import Settings
+from app.core.errors import EnhanceError, InvalidOption
+from app.inference.restore import TileOptions, upscale_picture
+from app.jobs.models import FrameRecord, JobRecord, JobStatus
+from app.jobs.options import JobOptions
+from app.jobs.storage import JobStorage, write_atomic
+from app.jobs.store import JobStore, utcnow
+from app.media.decode import Picture, decode_image
+from app.media.encode import encode_image
+from app.media.video import VideoWriter, iter_frames
+from app.models.registry import LoadedModel, ModelRegistry
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class DeviceRunner(Protocol):
+    def __call__(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+
+def run_here(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    return fn(*args, **kwargs)
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    store: JobStore
+    storage: JobStorage
+    registry: ModelRegistry
+    worker_id: str
+    on_device: DeviceRunner = run_here
+
+
+@dataclass(frozen=True)
+class SourceFrame:
+    index: int
+    pts: int | None
+    time_base: Fraction | None
+    seconds: float | None
+    picture: Picture
+
+
+class JobCancelled(Exception):
+    pass
+
+
+def _frames(ctx: JobContext, job: JobRecord, input_path: Path) -> Iterator[SourceFrame]:
+    if job.kind == "image":
+        picture = decode_image(input_path.read_bytes(), ctx.settings.max_pixels, ctx.settings.max_side)
+        yield SourceFrame(0, None, None, 0.0, picture)
+        return
+    for frame in iter_frames(input_path, ctx.settings.max_video_frames):
+        picture = Picture(frame.rgb.astype(np.float32) / 255.0, None, 8)
+        yield SourceFrame(frame.index, frame.pts, frame.time_base, frame.seconds, picture)
+
+
+def _rgb8(path: Path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def _process_frame(
+    ctx: JobContext, job: JobRecord, options: JobOptions, model: LoadedModel, frame: SourceFrame
+) -> FrameRecord:
+    started = time.perf_counter()
+    tiles = TileOptions(
+        tile=ctx.settings.tile if options.tile is None else options.tile,
+        tile_pad=ctx.settings.tile_pad,
+        min_tile=ctx.settings.min_tile,
+    )
+    restored = ctx.on_device(upscale_picture, frame.picture, model, options.scale, tiles)
+    write_atomic(ctx.storage.source_frame(job.id, frame.index), encode_image(frame.picture, "png"))
+    write_atomic(ctx.storage.enhanced_frame(job.id, frame.index), encode_image(restored, "png"))
+    return FrameRecord(
+        job_id=job.id,
+        index=frame.index,
+        pts=frame.pts,
+        time_base=str(frame.time_base) if frame.time_base is not None else None,
+        seconds=time.perf_counter() - started,
+        finished_at=utcnow(),
+        worker_id=ctx.worker_id,
+        detail={"time": frame.seconds, "size": [restored.width, restored.height]},
+    )
+
+
+def _estimate_total(options: JobOptions, job: JobRecord, declared: int | None, fps: float | None) -> int | None:
+    if job.kind == "image":
+        return 1
+    if options.frames is not None:
+        total = len(options.frames)
+    elif declared:
+        first = int((options.start or 0) * fps) if fps else 0
+        last = min(declared, int(options.end * fps)) if (fps and options.end) else declared
+        total = len([i for i in range(first, last) if options.every_n is None or i % options.every_n == 0])
+    else:
+        return None
+    return min(total, options.max_frames) if options.max_frames else total
+
+
+def _write_outputs(ctx: JobContext, job: JobRecord, options: JobOptions, model: LoadedModel, input_path: Path) -> None:
+    frames = ctx.store.frames(job.id)
+    artifacts = ctx.storage.artifacts_dir(job.id)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    enhanced = [ctx.storage.enhanced_frame(job.id, f.index) for f in frames]
+    stage_seconds: dict[str, float] = {}
+
+    mark = time.perf_counter()
+    if options.wants("frames"):
+        for frame, path in zip(frames, enhanced, strict=True):
+            target = artifacts / f"frame_{frame.index:06d}.png"
+            target.unlink(missing_ok=True)
+            os.link(path, target)  # same bytes, no copy
+        tmp = artifacts / ".frames.zip.part"
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:  # PNGs are already compressed
+            for frame, path in zip(frames, enhanced, strict=True):
+                archive.write(path, f"frame_{frame.index:06d}.png")
+        tmp.replace(artifacts / "frames.zip")
+    stage_seconds["frames"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    if options.wants("gif"):
+        gif_options = GifOptions(
+            options.gif_layout, options.gif_fps, options.gif_max_width, ctx.settings.gif_max_frames
+        )
+        pairs = (
+            (_rgb8(ctx.storage.source_frame(job.id, f.index)), _rgb8(p)) for f, p in zip(frames, enhanced, strict=True)
+        )
+        write_atomic(artifacts / "comparison.gif", build_gif(pairs, gif_options))
+    stage_seconds["gif"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    if options.wants("video"):
+        first = _rgb8(enhanced[0])
+        tmp = artifacts / ".enhanced.mp4.part.mp4"
+        writer = VideoWriter(tmp, input_path, first.shape[1], first.shape[0])
+        try:
+            for frame, path in zip(frames, enhanced, strict=True):
+                writer.write(_rgb8(path), frame.pts)
+        finally:
+            writer.close()
+        tmp.replace(artifacts / "enhanced.mp4")
+    stage_seconds["video"] = time.perf_counter() - mark
+
+    report: dict[str, Any] = {
+        "job_id": job.id,
+        "input": job.input_name,
+        "kind": job.kind,
+        "model": {
+            "id": model.entry.id,
+            "architecture": model.descriptor.architecture.name,
+            "net_scale": model.net_scale,
+            "device": str(model.device),
+            "dtype": model.precision.dtype_name,
+            "channels_last": model.precision.channels_last,
+        },
+        "options": options.model_dump(),
+        "frames": [
+            {
+                "index": f.index,
+                "time": f.detail.get("time"),
+                "pts": f.pts,
+                "time_base": f.time_base,
+                "seconds": round(f.seconds, 4),
+                "finished_at": f.finished_at.isoformat(),
+                "worker_id": f.worker_id,
+                "size": f.detail.get("size"),
+            }
+            for f in frames
+        ],
+        "output_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
+    }
+    write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
+    ctx.storage.publish(job.id)
+
+
+def _check_cancel(ctx: JobContext, job_id: str) -> None:
+    if ctx.store.cancel_requested(job_id):
+        raise JobCancelled
+
+
+def _run(ctx: JobContext, job: JobRecord) -> None:
+    options = JobOptions.model_validate(job.options)
+    model_id = options.model or ctx.settings.default_model
+    if ctx.registry.catalog.get(model_id).task != "upscale":
+        raise InvalidOption(f"{model_id} is not an upscaling model")
+    model = ctx.on_device(ctx.registry.get, model_id)
+    input_path = ctx.storage.input_path(job.id)
+    declared = job.options.get("_declared_frames")
+    estimate = _estimate_total(options, job, declared, job.options.get("_fps"))
+    if estimate is not None:
+        ctx.store.set_total(job.id, estimate)
+    done = {f.index for f in ctx.store.frames(job.id)}
+    taken = 0
+    for frame in _frames(ctx, job, input_path):
+        if options.selects(frame.index, frame.seconds, taken):
+            taken += 1
+            finished = frame.index in done and ctx.storage.enhanced_frame(job.id, frame.index).is_file()
+            if not finished:
+                _check_cancel(ctx, job.id)
+                ctx.store.record_frame(_process_frame(ctx, job, options, model, frame))
+        if options.finished(frame.index, frame.seconds, taken):
+            break
+    if taken == 0:
+        raise InvalidOption("no frame matched the selection (check frames, start/end and every_n)")
+    ctx.store.set_total(job.id, taken)
+    _check_cancel(ctx, job.id)
+    _write_outputs(ctx, job, options, model, input_path)
+
+
+def run_job(ctx: JobContext, job_id: str) -> JobStatus:
+    """Run (or resume) one claimed job to a terminal state; never raises for a job's own failure."""
+    job = ctx.store.get(job_id)
+    if job is None:
+        return JobStatus.CANCELLED  # deleted while queued
+    if job.status.terminal:
+        return job.status
+    try:
+        _run(ctx, job)
+    except JobCancelled:
+        ctx.store.finish(job_id, JobStatus.CANCELLED, "cancelled by request")
+        return JobStatus.CANCELLED
+    except EnhanceError as exc:
+        ctx.store.finish(job_id, JobStatus.FAILED, exc.detail)
+        return JobStatus.FAILED
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
+        ctx.store.finish(job_id, JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}")
+        return JobStatus.FAILED
+    ctx.store.finish(job_id, JobStatus.SUCCEEDED)
+    return JobStatus.SUCCEEDED

@@ -1,0 +1,309 @@
+"""Job store on SQLAlchemy Core: SQLite by default, PostgreSQL for scale-out, the same code for both."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.exc import IntegrityError
+
+from app.jobs.models import FrameRecord, JobRecord, JobStatus
+
+metadata = MetaData()
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
+    Column("input_name", String(255), nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("frames_done", Integer, nullable=False, default=0),
+    Column("frames_total", Integer),
+    Column("error", Text),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("idempotency_key", String(255), unique=True),
+    Column("owner", String(64), index=True),
+    Column("worker_id", String(128)),
+    Column("attempts", Integer, nullable=False, default=0),
+)
+
+job_frames = Table(
+    "job_frames",
+    metadata,
+    Column("job_id", String(36), nullable=False, index=True),
+    Column("frame_index", Integer, nullable=False),
+    Column("pts", Integer),
+    Column("time_base", String(32)),
+    Column("seconds", Float, nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("worker_id", String(128)),
+    Column("detail", JSON),
+    UniqueConstraint("job_id", "frame_index", name="uq_job_frame"),
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes even for timezone=True columns; everything here is UTC.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _job(row: Row[Any]) -> JobRecord:
+    m = row._mapping
+    return JobRecord(
+        id=m["id"],
+        status=JobStatus(m["status"]),
+        kind=m["kind"],
+        input_name=m["input_name"],
+        options=dict(m["options"] or {}),
+        created_at=_aware(m["created_at"]),  # type: ignore[arg-type]
+        updated_at=_aware(m["updated_at"]),  # type: ignore[arg-type]
+        started_at=_aware(m["started_at"]),
+        finished_at=_aware(m["finished_at"]),
+        frames_done=m["frames_done"],
+        frames_total=m["frames_total"],
+        error=m["error"],
+        cancel_requested=bool(m["cancel_requested"]),
+        idempotency_key=m["idempotency_key"],
+        owner=m["owner"],
+        worker_id=m["worker_id"],
+        attempts=m["attempts"],
+    )
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers (API, SSE) never block the worker's writes
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class JobStore:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        metadata.create_all(self.engine)
+
+    def create(
+        self,
+        kind: str,
+        input_name: str,
+        options: dict[str, Any],
+        idempotency_key: str | None = None,
+        owner: str | None = None,
+        job_id: str | None = None,
+    ) -> tuple[JobRecord, bool]:
+        """Insert a queued job. With an idempotency key already used (by the same owner), return that job and
+        False instead."""
+        if idempotency_key and (existing := self.by_idempotency_key(idempotency_key, owner)):
+            return existing, False
+        now = utcnow()
+        values = {
+            "id": job_id or str(uuid.uuid4()),
+            "status": JobStatus.QUEUED.value,
+            "kind": kind,
+            "input_name": input_name,
+            "options": options,
+            "created_at": now,
+            "updated_at": now,
+            "frames_done": 0,
+            "cancel_requested": False,
+            "idempotency_key": f"{owner or ''}:{idempotency_key}" if idempotency_key else None,
+            "owner": owner,
+            "attempts": 0,
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(jobs).values(**values))
+        except IntegrityError:
+            if idempotency_key and (existing := self.by_idempotency_key(idempotency_key, owner)):
+                return existing, False  # lost a race with an identical request
+            raise
+        job = self.get(str(values["id"]))
+        assert job is not None
+        return job, True
+
+    def by_idempotency_key(self, key: str, owner: str | None) -> JobRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(jobs).where(jobs.c.idempotency_key == f"{owner or ''}:{key}")).first()
+        return _job(row) if row else None
+
+    def get(self, job_id: str) -> JobRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+        return _job(row) if row else None
+
+    def list_jobs(
+        self,
+        status: JobStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        owner: str | None = None,
+    ) -> tuple[list[JobRecord], str | None]:
+        """Newest first. `cursor` is the id of the last job of the previous page."""
+        query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+        if status is not None:
+            query = query.where(jobs.c.status == status.value)
+        if owner is not None:
+            query = query.where(jobs.c.owner == owner)
+        if cursor and (after := self.get(cursor)):
+            query = query.where(
+                (jobs.c.created_at < after.created_at)
+                | ((jobs.c.created_at == after.created_at) & (jobs.c.id < after.id))
+            )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit + 1)).all()
+        records = [_job(r) for r in rows[:limit]]
+        return records, (records[-1].id if len(rows) > limit else None)
+
+    def _update(self, job_id: str, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(updated_at=utcnow(), **values))
+
+    def claim(self, job_id: str, worker_id: str) -> JobRecord | None:
+        """Atomically move a queued (or interrupted running) job to running for `worker_id`."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .where(jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))
+                .values(
+                    status=JobStatus.RUNNING.value,
+                    worker_id=worker_id,
+                    started_at=now,
+                    updated_at=now,
+                    attempts=jobs.c.attempts + 1,
+                )
+            )
+        return self.get(job_id) if result.rowcount else None
+
+    def next_queued(self) -> JobRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(jobs).where(jobs.c.status == JobStatus.QUEUED.value).order_by(jobs.c.created_at).limit(1)
+            ).first()
+        return _job(row) if row else None
+
+    def requeue_interrupted(self) -> list[str]:
+        """Jobs left `running` by a crash go back to the queue; they resume from their recorded frames."""
+        with self.engine.begin() as conn:
+            ids = [r[0] for r in conn.execute(select(jobs.c.id).where(jobs.c.status == JobStatus.RUNNING.value))]
+            if ids:
+                conn.execute(
+                    update(jobs).where(jobs.c.id.in_(ids)).values(status=JobStatus.QUEUED.value, updated_at=utcnow())
+                )
+        return ids
+
+    def set_total(self, job_id: str, total: int) -> None:
+        self._update(job_id, frames_total=total)
+
+    def finish(self, job_id: str, status: JobStatus, error: str | None = None) -> None:
+        self._update(job_id, status=status.value, error=error, finished_at=utcnow())
+
+    def request_cancel(self, job_id: str) -> JobRecord | None:
+        """Queued jobs are cancelled at once; running ones stop after their current frame."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.status == JobStatus.QUEUED.value)
+                .values(status=JobStatus.CANCELLED.value, cancel_requested=True, finished_at=now, updated_at=now)
+            )
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value)
+                .values(cancel_requested=True, updated_at=now)
+            )
+        return self.get(job_id)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(jobs.c.cancel_requested).where(jobs.c.id == job_id)).scalar()
+        return bool(value) if value is not None else True  # a deleted job counts as cancelled
+
+    def record_frame(self, frame: FrameRecord) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(job_frames).values(
+                    job_id=frame.job_id,
+                    frame_index=frame.index,
+                    pts=frame.pts,
+                    time_base=frame.time_base,
+                    seconds=frame.seconds,
+                    finished_at=frame.finished_at,
+                    worker_id=frame.worker_id,
+                    detail=frame.detail,
+                )
+            )
+            done = conn.execute(select(job_frames.c.frame_index).where(job_frames.c.job_id == frame.job_id)).all()
+            conn.execute(
+                update(jobs).where(jobs.c.id == frame.job_id).values(frames_done=len(done), updated_at=utcnow())
+            )
+
+    def frames(self, job_id: str) -> list[FrameRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(job_frames).where(job_frames.c.job_id == job_id).order_by(job_frames.c.frame_index)
+            ).all()
+        return [
+            FrameRecord(
+                job_id=r.job_id,
+                index=r.frame_index,
+                pts=r.pts,
+                time_base=r.time_base,
+                seconds=r.seconds,
+                finished_at=_aware(r.finished_at),  # type: ignore[arg-type]
+                worker_id=r.worker_id,
+                detail=dict(r.detail or {}),
+            )
+            for r in rows
+        ]
+
+    def delete(self, job_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(job_frames).where(job_frames.c.job_id == job_id))
+            conn.execute(delete(jobs).where(jobs.c.id == job_id))
+
+    def expired(self, before: datetime) -> list[str]:
+        terminal = [s.value for s in JobStatus if s.terminal]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(jobs.c.id).where(jobs.c.status.in_(terminal), jobs.c.updated_at < before)).all()
+        return [r[0] for r in rows]

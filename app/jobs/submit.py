@@ -1,0 +1,99 @@
+"""Accepting a job: the upload is streamed to disk under a byte cap, probed (image or allowed video) and only then
+becomes a queued job. Anything detectable at submit time is refused there with a 4xx."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import UploadFile
+
+from app.core.config import Settings
+from app.core.errors import CorruptMedia, InvalidOption, PayloadTooLarge, UnsupportedMedia
+from app.jobs.models import JobRecord
+from app.jobs.options import JobOptions
+from app.jobs.storage import JobStorage
+from app.jobs.store import JobStore
+from app.media.decode import probe_image
+from app.media.video import probe_video
+from app.models.catalog import Catalog
+
+CHUNK = 1 << 20
+IMAGE_SNIFF_BYTES = 64 * 1024
+
+
+async def spool_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
+    """Copy the upload to a temp file in `folder`; `PayloadTooLarge` (and no file left) past `limit` bytes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", delete=False)  # noqa: SIM115
+    path = Path(handle.name)
+    total = 0
+    try:
+        with handle:
+            while chunk := await upload.read(CHUNK):
+                total += len(chunk)
+                if total > limit:
+                    raise PayloadTooLarge(f"upload exceeds the limit of {limit:,} bytes")
+                handle.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    if total == 0:
+        path.unlink(missing_ok=True)
+        raise CorruptMedia("the upload is empty")
+    return path
+
+
+def _probe(path: Path, settings: Settings) -> tuple[str, str, dict[str, Any]]:
+    """('image' | 'video', file suffix, facts to keep with the job). Images are identified from their header;
+    everything else must be an allowed video."""
+    with path.open("rb") as fh:
+        head = fh.read(IMAGE_SNIFF_BYTES)
+    try:
+        info = probe_image(head, settings.max_pixels, settings.max_side)
+    except (UnsupportedMedia, CorruptMedia):
+        info = None
+    if info is not None:
+        if path.stat().st_size > settings.max_upload_bytes:
+            raise PayloadTooLarge(f"images are limited to {settings.max_upload_bytes:,} bytes")
+        return "image", "." + info.format.lower(), {}
+    video = probe_video(path, settings.max_video_seconds, settings.max_video_frames, settings.max_video_side)
+    return "video", ".video", {"_declared_frames": video.frames, "_fps": video.fps, "_has_audio": video.has_audio}
+
+
+def submit_job(
+    settings: Settings,
+    store: JobStore,
+    storage: JobStorage,
+    catalog: Catalog,
+    spooled: Path,
+    filename: str,
+    options: JobOptions,
+    idempotency_key: str | None = None,
+    owner: str | None = None,
+) -> tuple[JobRecord, bool]:
+    """Raises `UnsupportedMedia`, `CorruptMedia`, `PayloadTooLarge`, `ModelNotFound` or `InvalidOption`; the
+    spooled file is consumed either way."""
+    try:
+        if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
+            return existing, False
+        model_id = options.model or settings.default_model
+        if catalog.get(model_id).task != "upscale":
+            raise InvalidOption(f"{model_id} is not an upscaling model")
+        kind, suffix, facts = _probe(spooled, settings)
+        if kind == "image" and options.wants("video"):
+            raise InvalidOption("the video output needs a video input")
+        job_id = str(uuid.uuid4())
+        folder = storage.job_dir(job_id)
+        folder.mkdir(parents=True)
+        shutil.move(spooled, folder / f"input{suffix}")
+        stored = {**options.model_dump(), **facts}
+        job, created = store.create(kind, Path(filename).name[:255] or "upload", stored, idempotency_key, owner, job_id)
+        if not created:
+            storage.remove(job_id)
+        return job, created
+    finally:
+        spooled.unlink(missing_ok=True)

@@ -1,0 +1,157 @@
+"""Video probing, streaming decode and H.264 encode with the original audio remuxed (PyAV).
+
+Files are opened with `protocol_whitelist=file` and a container/codec allowlist, so a playlist disguised as a video
+(HLS, concat) cannot make FFmpeg read other files or the network.
+
+`probe_video` raises `UnsupportedMedia` (not a video we accept), `CorruptMedia` (unreadable) and `PayloadTooLarge`
+(over the duration, frame or resolution limits).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from app.core.errors import CorruptMedia, PayloadTooLarge, UnsupportedMedia
+
+log = logging.getLogger(__name__)
+
+ALLOWED_CONTAINERS = {"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi"}
+ALLOWED_CODECS = {"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mjpeg"}
+OPEN_OPTIONS = {"protocol_whitelist": "file"}
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    container: str
+    codec: str
+    width: int
+    height: int
+    frames: int | None  # as the container declares it; None when unknown
+    duration: float | None
+    fps: float | None
+    has_audio: bool
+
+
+@dataclass(frozen=True)
+class DecodedFrame:
+    index: int  # decode order, from 0
+    pts: int | None
+    time_base: Fraction
+    rgb: np.ndarray  # H x W x 3 uint8
+
+    @property
+    def seconds(self) -> float | None:
+        return float(self.pts * self.time_base) if self.pts is not None else None
+
+
+def open_container(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), mode="r", options=OPEN_OPTIONS)
+    except av.error.InvalidDataError as exc:
+        raise UnsupportedMedia("not a supported video or image (the container could not be identified)") from exc
+    except (av.error.FFmpegError, OSError) as exc:
+        raise CorruptMedia(f"the video could not be opened: {exc}") from exc
+
+
+def probe_video(path: Path, max_seconds: float, max_frames: int, max_side: int) -> VideoInfo:
+    with open_container(path) as container:
+        names = set(container.format.name.split(","))
+        if not names & ALLOWED_CONTAINERS:
+            raise UnsupportedMedia(f"container {container.format.name!r} is not allowed (mp4, mov, mkv, webm, avi)")
+        if not container.streams.video:
+            raise UnsupportedMedia("the file has no video stream")
+        stream = container.streams.video[0]
+        codec = stream.codec_context.name
+        if codec not in ALLOWED_CODECS:
+            raise UnsupportedMedia(f"video codec {codec!r} is not allowed ({', '.join(sorted(ALLOWED_CODECS))})")
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if not width or not height:
+            raise CorruptMedia("the video stream declares no frame size")
+        if max(width, height) > max_side:
+            raise PayloadTooLarge(f"video is {width}x{height}; each side must be at most {max_side}")
+        duration = None
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / av.time_base
+        if duration is not None and duration > max_seconds:
+            raise PayloadTooLarge(f"video lasts {duration:.0f} s; the limit is {max_seconds:.0f} s")
+        frames = stream.frames or None
+        if frames is not None and frames > max_frames:
+            raise PayloadTooLarge(f"video has {frames} frames; the limit is {max_frames}")
+        fps = float(stream.average_rate) if stream.average_rate else None
+        try:
+            first = next(container.decode(stream), None)
+        except av.error.FFmpegError as exc:
+            raise CorruptMedia(f"the video stream cannot be decoded: {exc}") from exc
+        if first is None:
+            raise CorruptMedia("the video stream has no decodable frame")
+        return VideoInfo(
+            container.format.name, codec, width, height, frames, duration, fps, bool(container.streams.audio)
+        )
+
+
+def iter_frames(path: Path, max_frames: int) -> Iterator[DecodedFrame]:
+    """Decode frames in order, one at a time (memory is bounded by a frame, never by the video's length)."""
+    with open_container(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for index, frame in enumerate(container.decode(stream)):
+                if index >= max_frames:
+                    raise PayloadTooLarge(f"the video has more than {max_frames} frames")
+                time_base = frame.time_base or stream.time_base or Fraction(1, 90000)
+                yield DecodedFrame(index, frame.pts, time_base, frame.to_ndarray(format="rgb24"))
+        except av.error.FFmpegError as exc:
+            raise CorruptMedia(f"decoding failed: {exc}") from exc
+
+
+class VideoWriter:
+    """H.264/MP4 writer that keeps each frame's original timestamp and copies the source's audio packets."""
+
+    def __init__(self, target: Path, source: Path, width: int, height: int, crf: int = 18) -> None:
+        self.target = target
+        self._out = av.open(str(target), mode="w", format="mp4")
+        self._source = open_container(source)
+        in_video = self._source.streams.video[0]
+        self.time_base: Fraction = in_video.time_base or Fraction(1, 90000)
+        self._video = self._out.add_stream("libx264", rate=in_video.average_rate or 25)
+        self._video.width, self._video.height = width - width % 2, height - height % 2  # yuv420p needs even sizes
+        self._video.pix_fmt = "yuv420p"
+        self._video.time_base = self.time_base
+        self._video.codec_context.time_base = self.time_base
+        self._video.options = {"crf": str(crf), "preset": "medium"}
+        self._audio_in = self._source.streams.audio[0] if self._source.streams.audio else None
+        self._audio_out = self._out.add_stream_from_template(self._audio_in) if self._audio_in else None
+        self._last_pts: int | None = None
+
+    def write(self, rgb: np.ndarray, pts: int | None) -> None:
+        frame = av.VideoFrame.from_ndarray(
+            np.ascontiguousarray(rgb[: self._video.height, : self._video.width]), "rgb24"
+        )
+        if pts is None or (self._last_pts is not None and pts <= self._last_pts):
+            pts = 0 if self._last_pts is None else self._last_pts + 1
+        frame.pts, frame.time_base = pts, self.time_base
+        self._last_pts = pts
+        for packet in self._video.encode(frame):
+            self._out.mux(packet)
+
+    def close(self) -> None:
+        for packet in self._video.encode(None):
+            self._out.mux(packet)
+        if self._audio_in is not None and self._audio_out is not None:
+            for packet in self._source.demux(self._audio_in):
+                if packet.dts is None:  # demuxer flush packet: carries no data
+                    continue
+                packet.stream = self._audio_out
+                self._out.mux(packet)
+        self._out.close()
+        self._source.close()
