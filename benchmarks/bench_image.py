@@ -1,0 +1,97 @@
+"""Single-image upscale, side by side in one process: the service end to end against the raw model call and a
+plain spandrel fp32 call (what a hand-written script does). Prints a table and writes JSON.
+
+    .venv/bin/python benchmarks/bench_image.py --model realesrgan-x4plus --size 128 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import spandrel
+import torch
+from PIL import Image
+from skimage import data
+
+from app.core.config import Settings
+from app.inference.enhance import EnhanceOptions, enhance_bytes
+from app.models.registry import ModelRegistry
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _time(fn: Callable[[], object], repeats: int) -> list[float]:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="realesrgan-x4plus")
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    image = cv2.resize(data.astronaut(), (args.size, args.size), interpolation=cv2.INTER_AREA)
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, "PNG")
+    png = buf.getvalue()
+
+    settings = Settings(device="cpu" if not torch.cuda.is_available() else "auto")
+    registry = ModelRegistry(settings)
+    loaded = registry.get(args.model)
+    tensor = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+
+    plain = spandrel.ModelLoader().load_from_file(loaded.entry.path(settings.weights_dir)).eval()
+
+    def raw_model() -> object:
+        with torch.inference_mode():
+            return loaded.descriptor.model(loaded.precision.prepare(tensor))
+
+    def plain_fp32() -> object:
+        return plain(tensor)
+
+    def service() -> object:
+        return enhance_bytes(png, EnhanceOptions(model=args.model), registry, settings)
+
+    layout = ", channels_last" if loaded.precision.channels_last else ""
+    rows = {
+        f"raw model ({loaded.precision.dtype_name}{layout})": raw_model,
+        "plain spandrel fp32 call": plain_fp32,
+        "service end to end (decode, tiles, encode)": service,
+    }
+    results = {name: _time(fn, args.repeats) for name, fn in rows.items()}
+    baseline = statistics.median(results["plain spandrel fp32 call"])
+    cpu = platform.processor() or platform.machine()
+    print(f"{args.model}, {args.size}x{args.size} input, {torch.get_num_threads()} threads, {cpu}")
+    print(f"{'engine':<48} {'median s':>9} {'vs plain':>9}")
+    table = []
+    for name, times in results.items():
+        median = statistics.median(times)
+        table.append({"engine": name, "median_s": median, "times_s": times, "speedup_vs_plain": baseline / median})
+        print(f"{name:<48} {median:>9.3f} {baseline / median:>8.2f}x")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"image_{args.model}_{args.size}.json"
+    out.write_text(
+        json.dumps({"model": args.model, "size": args.size, "device": str(loaded.device), "rows": table}, indent=2)
+    )
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=3)
+    main()

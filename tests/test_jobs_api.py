@@ -1,0 +1,220 @@
+"""Jobs end to end through the API with real media: carphone, a panned clip with audio, images."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.conftest import FAST_MODEL, area_resize, png_bytes, psnr, skimage_rgb
+from tests.media import audio_packets, carphone_path, duration_seconds, panning_clip
+
+JOBS = "/v1/jobs"
+
+
+def submit(client: TestClient, data: bytes, name: str, headers: dict[str, str] | None = None, **form: Any) -> Any:
+    form.setdefault("model", FAST_MODEL)
+    return client.post(
+        JOBS, files={"file": (name, data)}, data={k: str(v) for k, v in form.items()}, headers=headers or {}
+    )
+
+
+def wait(client: TestClient, job_id: str, timeout: float = 180.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"{JOBS}/{job_id}").json()
+        if job["status"] in {"succeeded", "failed", "cancelled"}:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout}s")
+
+
+def artifact(client: TestClient, job: dict[str, Any], name: str) -> bytes:
+    response = client.get(f"{JOBS}/{job['id']}/artifacts/{name}")
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def carphone_frames(indices: list[int]) -> dict[int, np.ndarray]:
+    with av.open(str(carphone_path())) as container:
+        return {i: f.to_ndarray(format="rgb24") for i, f in enumerate(container.decode(video=0)) if i in indices}
+
+
+@pytest.fixture(scope="module")
+def carphone_job(client: TestClient) -> dict[str, Any]:
+    response = submit(client, carphone_path().read_bytes(), "carphone.mp4", frames="0,30,60,90", gif_max_width=480)
+    assert response.status_code == 202, response.text
+    assert response.headers["location"] == f"{JOBS}/{response.json()['id']}"
+    job = wait(client, response.json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    return job
+
+
+def test_carphone_frames_are_upscaled_and_consistent(client: TestClient, carphone_job: dict[str, Any]) -> None:
+    names = {a["name"] for a in carphone_job["artifacts"]}
+    expected = {f"frame_{i:06d}.png" for i in (0, 30, 60, 90)}
+    assert expected <= names
+    sources = carphone_frames([0, 30, 60, 90])
+    for index, source in sources.items():
+        out = np.asarray(Image.open(io.BytesIO(artifact(client, carphone_job, f"frame_{index:06d}.png"))))
+        assert out.shape == (576, 704, 3)
+        assert psnr(area_resize(out, 176, 144), source, peak=255) >= 28, index
+    with zipfile.ZipFile(io.BytesIO(artifact(client, carphone_job, "frames.zip"))) as archive:
+        assert sorted(archive.namelist()) == sorted(expected)
+
+
+def test_carphone_gif_is_a_bounded_side_by_side(client: TestClient, carphone_job: dict[str, Any]) -> None:
+    gif = Image.open(io.BytesIO(artifact(client, carphone_job, "comparison.gif")))
+    assert gif.format == "GIF" and gif.n_frames >= 4
+    assert gif.width <= 480
+    assert gif.width > gif.height  # two 704x576 frames side by side, scaled down together
+
+
+def test_artifacts_list_sizes_and_checksums(client: TestClient, carphone_job: dict[str, Any]) -> None:
+    import hashlib
+
+    listing = client.get(f"{JOBS}/{carphone_job['id']}/artifacts").json()
+    report = next(a for a in listing if a["name"] == "report.json")
+    body = artifact(client, carphone_job, "report.json")
+    assert report["size"] == len(body) and report["sha256"] == hashlib.sha256(body).hexdigest()
+    data = json.loads(body)
+    assert data["model"]["id"] == FAST_MODEL and [f["index"] for f in data["frames"]] == [0, 30, 60, 90]
+    assert all(f["seconds"] > 0 for f in data["frames"])
+
+
+def test_byte_ranges_on_artifacts(client: TestClient, carphone_job: dict[str, Any]) -> None:
+    response = client.get(f"{JOBS}/{carphone_job['id']}/artifacts/frames.zip", headers={"Range": "bytes=0-3"})
+    assert response.status_code == 206 and response.content == b"PK\x03\x04"
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "input.video"])
+def test_artifact_names_cannot_escape(client: TestClient, carphone_job: dict[str, Any], name: str) -> None:
+    response = client.get(f"{JOBS}/{carphone_job['id']}/artifacts/{name}")
+    assert response.status_code == 404
+    assert b"root:" not in response.content
+
+
+def test_video_output_keeps_duration_and_audio_packets(client: TestClient, tmp_path: Path) -> None:
+    clip = panning_clip(tmp_path / "pan.mp4", frames=24, fps=12)
+    job = wait(client, submit(client, clip.read_bytes(), "pan.mp4", outputs="video").json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    out = tmp_path / "enhanced.mp4"
+    out.write_bytes(artifact(client, job, "enhanced.mp4"))
+    with av.open(str(out)) as container:
+        video = container.streams.video[0]
+        assert (video.codec_context.name, video.codec_context.width, video.codec_context.height) == ("h264", 384, 256)
+        assert container.streams.audio
+    assert abs(duration_seconds(out) - duration_seconds(clip)) <= 1 / 12
+    assert audio_packets(out) == audio_packets(clip)
+
+
+def test_frame_range_every_n_and_max(client: TestClient) -> None:
+    job = wait(
+        client,
+        submit(
+            client,
+            carphone_path().read_bytes(),
+            "c.mp4",
+            start=1.0,
+            end=3.0,
+            every_n=10,
+            max_frames=3,
+            outputs="frames",
+        ).json()["id"],
+    )
+    assert job["status"] == "succeeded", job["error"]
+    frames = sorted(a["name"] for a in job["artifacts"] if a["name"].startswith("frame_"))
+    assert frames == ["frame_000030.png", "frame_000040.png", "frame_000050.png"]  # 30 fps: 1 s = frame 30
+    assert job["progress"]["done"] == job["progress"]["total"] == 3
+
+
+def test_image_job(client: TestClient) -> None:
+    job = wait(
+        client, submit(client, png_bytes(skimage_rgb("chelsea", 40)), "cat.png", gif_layout="flicker").json()["id"]
+    )
+    assert job["status"] == "succeeded", job["error"]
+    assert Image.open(io.BytesIO(artifact(client, job, "frame_000000.png"))).size == (160, 160)
+    assert Image.open(io.BytesIO(artifact(client, job, "comparison.gif"))).n_frames == 2
+
+
+def test_idempotency_key_returns_the_same_job(client: TestClient) -> None:
+    data = png_bytes(skimage_rgb("coffee", 24))
+    first = submit(client, data, "a.png", headers={"Idempotency-Key": "abc-123"})
+    second = submit(client, data, "a.png", headers={"Idempotency-Key": "abc-123"})
+    assert first.status_code == 202 and second.status_code == 200
+    assert first.json()["id"] == second.json()["id"]
+    wait(client, first.json()["id"])
+
+
+def test_listing_filters_and_paginates(client: TestClient) -> None:
+    ids = [submit(client, png_bytes(skimage_rgb("astronaut", 16 + i)), f"{i}.png").json()["id"] for i in range(3)]
+    for job_id in ids:
+        wait(client, job_id)
+    page = client.get(JOBS, params={"limit": 2, "status": "succeeded"}).json()
+    assert page["count"] == 2 and page["next_cursor"]
+    assert all(j["status"] == "succeeded" for j in page["data"])
+    rest = client.get(JOBS, params={"limit": 200, "status": "succeeded", "cursor": page["next_cursor"]}).json()
+    seen = [j["id"] for j in page["data"] + rest["data"]]
+    assert len(seen) == len(set(seen)) and set(ids) <= set(seen)
+    assert client.get(JOBS, params={"status": "bogus"}).status_code == 422
+
+
+def test_events_stream_progress_until_the_end(client: TestClient) -> None:
+    job_id = submit(client, carphone_path().read_bytes(), "c.mp4", frames="0,1,2", outputs="frames").json()["id"]
+    with client.stream("GET", f"{JOBS}/{job_id}/events") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        text = "".join(response.iter_text())
+    events = [block for block in text.split("\n\n") if block.strip()]
+    assert events[0].startswith("event: progress") and events[-1].startswith("event: end")
+    last_progress = json.loads([e for e in events if e.startswith("event: progress")][-1].split("data: ", 1)[1])
+    assert last_progress["status"] == "succeeded" and last_progress["progress"]["done"] == 3
+
+
+def test_cancel_stops_within_a_frame(client: TestClient) -> None:
+    job_id = submit(client, carphone_path().read_bytes(), "c.mp4", outputs="frames").json()["id"]
+    deadline = time.monotonic() + 60
+    while client.get(f"{JOBS}/{job_id}").json()["progress"]["done"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    done_at_cancel = client.post(f"{JOBS}/{job_id}/cancel").json()["progress"]["done"]
+    job = wait(client, job_id)
+    assert job["status"] == "cancelled"
+    assert job["progress"]["done"] <= done_at_cancel + 1
+    assert client.delete(f"{JOBS}/{job_id}").status_code == 204
+    assert client.get(f"{JOBS}/{job_id}").status_code == 404
+
+
+def test_bad_inputs_are_refused_at_submit(client: TestClient, tmp_path: Path) -> None:
+    whole = carphone_path().read_bytes()
+    truncated = submit(client, whole[: len(whole) // 3], "cut.mp4")
+    text = submit(client, b"this is not a video\n" * 50, "notes.mp4")
+    audio_only = tmp_path / "tone.mp4"
+    with av.open(str(audio_only), "w", format="mp4") as out:
+        stream = out.add_stream("aac", rate=44100)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 44100, 0
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    no_video = submit(client, audio_only.read_bytes(), "tone.mp4")
+    for response in (truncated, text, no_video):
+        assert 400 <= response.status_code < 500, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+    assert "no video stream" in no_video.json()["detail"]
+    assert submit(client, png_bytes(skimage_rgb("coffee", 16)), "x.png", outputs="video").status_code == 422
+    assert submit(client, png_bytes(skimage_rgb("coffee", 16)), "x.png", model="nope").status_code == 404
+    assert submit(client, png_bytes(skimage_rgb("coffee", 16)), "x.png", frames="a,b").status_code == 422
+    assert client.get("/healthz").status_code == 200
+
+
+def test_unknown_job_ids(client: TestClient) -> None:
+    assert client.get(f"{JOBS}/not-a-uuid").status_code == 404
+    assert client.get(f"{JOBS}/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert client.post(f"{JOBS}/00000000-0000-0000-0000-000000000000/cancel").status_code == 404

@@ -1,0 +1,106 @@
+"""A real server process, SIGKILLed mid-job and restarted: the job resumes without redoing finished frames."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.core.config import Settings
+from app.jobs.store import JobStore
+from tests.conftest import CATALOG, FAST_MODEL
+from tests.media import carphone_path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, settings: Settings, data_dir: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "ENHANCE_DATA_DIR": str(data_dir),
+            "ENHANCE_WEIGHTS_DIR": str(settings.weights_dir),
+            "ENHANCE_CATALOG_PATH": str(CATALOG),
+            "ENHANCE_DEVICE": "cpu",
+            "ENHANCE_PORT": str(self.port),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from app.cli import main; main()", "serve"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+
+@pytest.fixture()
+def server(settings: Settings, tmp_path: Path) -> Iterator[Server]:
+    srv = Server(settings, tmp_path / "data")
+    try:
+        yield srv
+    finally:
+        srv.kill()
+
+
+@pytest.mark.slow
+def test_sigkill_mid_job_resumes_without_redoing_frames(server: Server, tmp_path: Path) -> None:
+    server.start()
+    response = httpx.post(
+        f"{server.url}/v1/jobs",
+        files={"file": ("carphone.mp4", carphone_path().read_bytes())},
+        data={"model": FAST_MODEL, "outputs": "frames", "max_frames": "60"},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{server.url}/v1/jobs/{job_id}").json()["progress"]["done"] < 8:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    server.kill()
+
+    store = JobStore(f"sqlite:///{tmp_path / 'data' / 'enhance.db'}")
+    before = {f.index: f.finished_at for f in store.frames(job_id)}
+    assert store.get(job_id).status.value == "running"  # type: ignore[union-attr]
+    assert 8 <= len(before) < 60
+
+    server.start()
+    deadline = time.monotonic() + 180
+    while (job := httpx.get(f"{server.url}/v1/jobs/{job_id}").json())["status"] not in {"succeeded", "failed"}:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert job["status"] == "succeeded", job["error"]
+    assert job["attempts"] == 2
+    after = {f.index: f.finished_at for f in store.frames(job_id)}
+    assert sorted(after) == list(range(60))
+    assert all(after[i] == stamp for i, stamp in before.items())  # finished frames were not redone
+    assert len([a for a in job["artifacts"] if a["name"].startswith("frame_")]) == 60
