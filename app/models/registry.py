@@ -19,6 +19,7 @@ from spandrel import ArchRegistry, ImageModelDescriptor, ModelLoader
 from app.core.config import Settings
 from app.core.errors import ChecksumMismatch, InvalidOption, UnsupportedWeights, WeightsMissing
 from app.inference.precision import Precision, choose_precision, explicit_precision
+from app.models.archs.deblurgan import add_deblurgan
 from app.models.catalog import Catalog, CatalogEntry, sha256_file
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,11 @@ SAFE_SUFFIXES = {".safetensors", ".pth", ".ckpt"}
 
 
 def build_arch_registry() -> ArchRegistry:
-    """spandrel's main registry, copied so that the project's own adapters never leak into the global one."""
-    return spandrel.MAIN_REGISTRY.copy()
+    """spandrel's main registry, copied so that the project's own adapters never leak into the global one, plus
+    the DeblurGAN adapters."""
+    registry = spandrel.MAIN_REGISTRY.copy()
+    add_deblurgan(registry)
+    return registry
 
 
 def resolve_device(name: str) -> torch.device:
