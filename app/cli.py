@@ -53,6 +53,8 @@ def image(
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option(help="output scale (default: the model's)")] = None,
     tile: Annotated[int | None, typer.Option(help="tile core size; 0 = automatic")] = None,
+    deblur: Annotated[str, typer.Option(help="off, auto or on")] = "off",
+    deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
     quality: Annotated[int, typer.Option(min=1, max=100)] = 95,
 ) -> None:
     """Enhance one local image, with a progress bar across tiles."""
@@ -64,7 +66,17 @@ def image(
     if fmt is None:
         raise typer.BadParameter("the output suffix must be .png, .jpg, .jpeg or .webp", param_hint="TARGET")
     settings = _settings()
-    options = EnhanceOptions(model=model, scale=scale, tile=tile, format=fmt, quality=quality)  # type: ignore[arg-type]
+    if deblur not in {"off", "auto", "on"}:
+        raise typer.BadParameter("deblur must be off, auto or on", param_hint="--deblur")
+    options = EnhanceOptions(
+        model=model,
+        scale=scale,
+        tile=tile,
+        deblur=deblur,  # type: ignore[arg-type]  # checked just above
+        deblur_model=deblur_model,
+        format=fmt,  # type: ignore[arg-type]  # mapped from the suffix above
+        quality=quality,
+    )
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -86,10 +98,9 @@ def image(
         raise typer.Exit(2) from exc
     target.write_bytes(result.data)
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
-    console.print(
-        f"{target}: {result.width}x{result.height} with {result.model.entry.id} "
-        f"on {result.model.device} ({result.model.precision.dtype_name}); {timings}"
-    )
+    used = f"{result.model.entry.id} on {result.model.device}" if result.model else "no upscaling"
+    deblurred = f", deblurred with {result.deblur.model}" if result.deblur.applied else ""
+    console.print(f"{target}: {result.width}x{result.height} with {used}{deblurred}; {timings}")
 
 
 @app.command()
@@ -103,6 +114,8 @@ def video(
     max_frames: Annotated[int | None, typer.Option(min=1)] = None,
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option()] = None,
+    deblur: Annotated[str, typer.Option(help="off, auto or on")] = "off",
+    deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
     outputs: Annotated[str, typer.Option(help="comma-separated: frames, gif, video")] = "frames,gif",
     gif_layout: Annotated[str, typer.Option(help="side_by_side, wipe or flicker")] = "side_by_side",
 ) -> None:
@@ -131,6 +144,8 @@ def video(
                 "max_frames": max_frames,
                 "model": model,
                 "scale": scale,
+                "deblur": deblur,
+                "deblur_model": deblur_model,
                 "outputs": [o.strip() for o in outputs.split(",") if o.strip()],
                 "gif_layout": gif_layout,
             }

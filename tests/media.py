@@ -68,3 +68,20 @@ def duration_seconds(path: Path) -> float:
         last = frames[-1]
         step = float(1 / stream.average_rate) if stream.average_rate else 0.0
         return float(last.pts * last.time_base) + step
+
+
+def clip_from_frames(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
+    """Encode RGB uint8 frames losslessly-ish (x264 crf 4) so the test sees what it put in."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "4"}
+        for i, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), "rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     device: DeviceName = "auto"
     dtype: DtypeName = "auto"
     default_model: str = "realesrgan-x4plus"
+    default_deblur_model: str | None = Field(
+        default=None, description="deblur model id or 'classical'; default: the first installed, else classical"
+    )
+    allow_unpinned_weights: bool = Field(
+        default=True, description="load catalogue entries that pin no sha256 (upstream published none), with a warning"
+    )
     preload: list[str] = Field(default_factory=list, description="model ids loaded at start-up")
     verify_checksums: bool = True
 

@@ -22,7 +22,7 @@ SUBPIXEL = 16  # cv2.line's fixed-point shift: 4 bits
 def motion_psf(length: float, angle: float) -> np.ndarray:
     """Normalised, point-symmetric line kernel of `length` pixels at `angle` degrees (counter-clockwise)."""
     length = max(1.0, float(length))
-    size = int(math.ceil(length)) + 2
+    size = math.ceil(length) + 2
     size += 1 - size % 2  # odd, so the kernel has a centre pixel
     kernel = np.zeros((size, size), np.float32)
     centre = (size - 1) / 2

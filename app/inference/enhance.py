@@ -1,4 +1,5 @@
-"""One image, end to end: decode → upscale → encode. Shared by the HTTP endpoint and the CLI."""
+"""One image, end to end: decode → deblur (off/auto/on) → upscale → encode. Shared by the HTTP endpoint and the
+CLI; the job pipeline uses `restore` for each frame."""
 
 from __future__ import annotations
 
@@ -7,29 +8,79 @@ from dataclasses import dataclass, field
 
 from app.core.config import Settings
 from app.core.errors import InvalidOption
+from app.inference.deblur import DeblurDecision, DeblurMode, deblur_picture, resolve_deblur_model
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import Progress
-from app.media.decode import decode_image
+from app.media.decode import Picture, decode_image
 from app.media.encode import OutputFormat, encode_image
 from app.models.registry import LoadedModel, ModelRegistry
+
+NO_UPSCALE = "none"
 
 
 @dataclass(frozen=True)
 class EnhanceOptions:
-    model: str | None = None
+    model: str | None = None  # "none": deblur only
     scale: float | None = None
     tile: int | None = None
+    deblur: DeblurMode = "off"
+    deblur_model: str | None = None
     format: OutputFormat = "png"
     quality: int = 95
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Options resolved against the catalogue and settings, validated before any pixel is decoded."""
+
+    upscale_model: str | None
+    deblur_model: str | None
+    deblur: DeblurMode
+    scale: float | None
+    tiles: TileOptions
 
 
 @dataclass
 class EnhanceResult:
     data: bytes
-    model: LoadedModel
+    model: LoadedModel | None
+    deblur: DeblurDecision
     width: int
     height: int
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+def plan(options: EnhanceOptions, registry: ModelRegistry, settings: Settings) -> Plan:
+    """Raises `ModelNotFound` or `InvalidOption`."""
+    model_id = options.model or settings.default_model
+    upscale = None if model_id == NO_UPSCALE else model_id
+    if upscale is not None and registry.catalog.get(upscale).task != "upscale":
+        raise InvalidOption(f"{upscale} is a {registry.catalog.get(upscale).task} model, not an upscaler")
+    if upscale is None and options.deblur == "off":
+        raise InvalidOption("model=none leaves nothing to do unless deblur is auto or on")
+    scale = options.scale
+    if upscale is not None:
+        scale = scale if scale is not None else registry.catalog.get(upscale).scale
+        if not 0 < scale <= settings.max_scale:
+            raise InvalidOption(f"scale must be in (0, {settings.max_scale}], got {scale}")
+    deblur_model = resolve_deblur_model(registry, settings, options.deblur_model) if options.deblur != "off" else None
+    tiles = TileOptions(
+        tile=settings.tile if options.tile is None else options.tile,
+        tile_pad=settings.tile_pad,
+        min_tile=settings.min_tile,
+    )
+    return Plan(upscale, deblur_model, options.deblur, scale, tiles)
+
+
+def restore(
+    picture: Picture, steps: Plan, registry: ModelRegistry, progress: Progress | None = None
+) -> tuple[Picture, LoadedModel | None, DeblurDecision]:
+    """Deblur (as decided), then upscale. Runs models: call it on the device thread."""
+    picture, decision = deblur_picture(picture, steps.deblur, steps.deblur_model or "", registry, steps.tiles)
+    if steps.upscale_model is None:
+        return picture, None, decision
+    model = registry.get(steps.upscale_model)
+    return upscale_picture(picture, model, steps.scale, steps.tiles, progress), model, decision
 
 
 def enhance_bytes(
@@ -42,32 +93,18 @@ def enhance_bytes(
     """Raises the media errors of `decode_image`, the registry's errors, `InvalidOption` and `OutOfMemory`."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    model_id = options.model or settings.default_model
-    entry = registry.catalog.get(model_id)
-    if entry.task != "upscale":
-        raise InvalidOption(f"{model_id} is a {entry.task} model, not an upscaler")
+    steps = plan(options, registry, settings)
     picture = decode_image(data, settings.max_pixels, settings.max_side)
-    scale = options.scale if options.scale is not None else entry.scale
-    if not 0 < scale <= settings.max_scale:
-        raise InvalidOption(f"scale must be in (0, {settings.max_scale}], got {scale}")
+    scale = steps.scale or 1.0
     if picture.width * picture.height * scale * scale > settings.max_output_pixels:
         raise InvalidOption(f"the output would exceed {settings.max_output_pixels:,} pixels; ask for a smaller scale")
     timings["decode"] = time.perf_counter() - started
 
     mark = time.perf_counter()
-    model = registry.get(model_id)
-    timings["load"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
-    tiles = TileOptions(
-        tile=settings.tile if options.tile is None else options.tile,
-        tile_pad=settings.tile_pad,
-        min_tile=settings.min_tile,
-    )
-    restored = upscale_picture(picture, model, scale, tiles, progress)
-    timings["model"] = time.perf_counter() - mark
+    restored, model, decision = restore(picture, steps, registry, progress)
+    timings["restore"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
     encoded = encode_image(restored, options.format, options.quality)
     timings["encode"] = time.perf_counter() - mark
-    return EnhanceResult(encoded, model, restored.width, restored.height, timings)
+    return EnhanceResult(encoded, model, decision, restored.width, restored.height, timings)

@@ -17,9 +17,11 @@ class JobOptions(BaseModel):
     end: float | None = Field(default=None, gt=0, description="last second to consider (exclusive)")
     max_frames: int | None = Field(default=None, ge=1, description="stop after this many frames")
     # Processing.
-    model: str | None = None
+    model: str | None = Field(default=None, description="upscaler id, or 'none' to deblur only")
     scale: float | None = Field(default=None, gt=0, le=16)
     tile: int | None = Field(default=None, ge=0, le=4096)
+    deblur: Literal["off", "auto", "on"] = "off"
+    deblur_model: str | None = None
     # Outputs.
     outputs: list[Output] = Field(default_factory=lambda: ["frames", "gif"])  # type: ignore[arg-type]
     gif_layout: Literal["side_by_side", "wipe", "flicker"] = "side_by_side"

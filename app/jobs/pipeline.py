@@ -23,7 +23,7 @@ from PIL import Image
 from app.compare.gif import GifOptions, build_gif
 from app.core.config import Settings
 from app.core.errors import EnhanceError, InvalidOption
-from app.inference.restore import TileOptions, upscale_picture
+from app.inference.enhance import EnhanceOptions, Plan, plan, restore
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage, write_atomic
@@ -85,16 +85,9 @@ def _rgb8(path: Path) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
 
 
-def _process_frame(
-    ctx: JobContext, job: JobRecord, options: JobOptions, model: LoadedModel, frame: SourceFrame
-) -> FrameRecord:
+def _process_frame(ctx: JobContext, job: JobRecord, steps: Plan, frame: SourceFrame) -> FrameRecord:
     started = time.perf_counter()
-    tiles = TileOptions(
-        tile=ctx.settings.tile if options.tile is None else options.tile,
-        tile_pad=ctx.settings.tile_pad,
-        min_tile=ctx.settings.min_tile,
-    )
-    restored = ctx.on_device(upscale_picture, frame.picture, model, options.scale, tiles)
+    restored, _, decision = ctx.on_device(restore, frame.picture, steps, ctx.registry)
     write_atomic(ctx.storage.source_frame(job.id, frame.index), encode_image(frame.picture, "png"))
     write_atomic(ctx.storage.enhanced_frame(job.id, frame.index), encode_image(restored, "png"))
     return FrameRecord(
@@ -105,7 +98,7 @@ def _process_frame(
         seconds=time.perf_counter() - started,
         finished_at=utcnow(),
         worker_id=ctx.worker_id,
-        detail={"time": frame.seconds, "size": [restored.width, restored.height]},
+        detail={"time": frame.seconds, "size": [restored.width, restored.height], "deblur": decision.as_dict()},
     )
 
 
@@ -123,7 +116,9 @@ def _estimate_total(options: JobOptions, job: JobRecord, declared: int | None, f
     return min(total, options.max_frames) if options.max_frames else total
 
 
-def _write_outputs(ctx: JobContext, job: JobRecord, options: JobOptions, model: LoadedModel, input_path: Path) -> None:
+def _write_outputs(
+    ctx: JobContext, job: JobRecord, options: JobOptions, model: LoadedModel | None, input_path: Path
+) -> None:
     frames = ctx.store.frames(job.id)
     artifacts = ctx.storage.artifacts_dir(job.id)
     artifacts.mkdir(parents=True, exist_ok=True)
@@ -171,7 +166,9 @@ def _write_outputs(ctx: JobContext, job: JobRecord, options: JobOptions, model: 
         "job_id": job.id,
         "input": job.input_name,
         "kind": job.kind,
-        "model": {
+        "model": None
+        if model is None
+        else {
             "id": model.entry.id,
             "architecture": model.descriptor.architecture.name,
             "net_scale": model.net_scale,
@@ -190,6 +187,7 @@ def _write_outputs(ctx: JobContext, job: JobRecord, options: JobOptions, model: 
                 "finished_at": f.finished_at.isoformat(),
                 "worker_id": f.worker_id,
                 "size": f.detail.get("size"),
+                "deblur": f.detail.get("deblur"),
             }
             for f in frames
         ],
@@ -206,10 +204,12 @@ def _check_cancel(ctx: JobContext, job_id: str) -> None:
 
 def _run(ctx: JobContext, job: JobRecord) -> None:
     options = JobOptions.model_validate(job.options)
-    model_id = options.model or ctx.settings.default_model
-    if ctx.registry.catalog.get(model_id).task != "upscale":
-        raise InvalidOption(f"{model_id} is not an upscaling model")
-    model = ctx.on_device(ctx.registry.get, model_id)
+    steps = plan(
+        EnhanceOptions(options.model, options.scale, options.tile, options.deblur, options.deblur_model),
+        ctx.registry,
+        ctx.settings,
+    )
+    model = ctx.on_device(ctx.registry.get, steps.upscale_model) if steps.upscale_model else None
     input_path = ctx.storage.input_path(job.id)
     declared = job.options.get("_declared_frames")
     estimate = _estimate_total(options, job, declared, job.options.get("_fps"))
@@ -223,7 +223,7 @@ def _run(ctx: JobContext, job: JobRecord) -> None:
             finished = frame.index in done and ctx.storage.enhanced_frame(job.id, frame.index).is_file()
             if not finished:
                 _check_cancel(ctx, job.id)
-                ctx.store.record_frame(_process_frame(ctx, job, options, model, frame))
+                ctx.store.record_frame(_process_frame(ctx, job, steps, frame))
         if options.finished(frame.index, frame.seconds, taken):
             break
     if taken == 0:

@@ -81,8 +81,16 @@ def submit_job(
         if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
             return existing, False
         model_id = options.model or settings.default_model
-        if catalog.get(model_id).task != "upscale":
+        if model_id != "none" and catalog.get(model_id).task != "upscale":
             raise InvalidOption(f"{model_id} is not an upscaling model")
+        if model_id == "none" and options.deblur == "off":
+            raise InvalidOption("model=none leaves nothing to do unless deblur is auto or on")
+        if (
+            options.deblur_model
+            and options.deblur_model != "classical"
+            and catalog.get(options.deblur_model).task != "deblur"
+        ):
+            raise InvalidOption(f"{options.deblur_model} is not a deblur model")
         kind, suffix, facts = _probe(spooled, settings)
         if kind == "image" and options.wants("video"):
             raise InvalidOption("the video output needs a video input")

@@ -28,19 +28,32 @@ async def enhance_image(
     model: Annotated[str | None, Query(description="catalogue id; default: the service default")] = None,
     scale: Annotated[float | None, Query(gt=0, le=16, description="output scale; default: the model's")] = None,
     tile: Annotated[int | None, Query(ge=0, le=4096, description="tile core size; 0 = automatic")] = None,
+    deblur: Annotated[
+        Literal["off", "auto", "on"], Query(description="auto: only when motion blur is detected")
+    ] = "off",
+    deblur_model: Annotated[str | None, Query(description="deblur catalogue id or 'classical'")] = None,
     format: Annotated[Literal["png", "jpeg", "webp"], Query()] = "png",
     quality: Annotated[int, Query(ge=1, le=100, description="JPEG/WebP quality")] = 95,
 ) -> Response:
     data = await read_upload(file, settings.max_upload_bytes)
-    options = EnhanceOptions(model=model, scale=scale, tile=tile, format=format, quality=quality)
+    options = EnhanceOptions(
+        model=model, scale=scale, tile=tile, deblur=deblur, deblur_model=deblur_model, format=format, quality=quality
+    )
     result = await executor.run(enhance_bytes, data, options, registry, settings)
     total_ms = sum(result.timings.values()) * 1000
+    model_used = result.model
     headers = {
-        "X-Enhance-Model": result.model.entry.id,
-        "X-Enhance-Device": str(result.model.device),
-        "X-Enhance-Dtype": result.model.precision.dtype_name,
+        "X-Enhance-Model": model_used.entry.id if model_used else "none",
+        "X-Enhance-Device": str(model_used.device) if model_used else "cpu",
+        "X-Enhance-Dtype": model_used.precision.dtype_name if model_used else "fp32",
         "X-Enhance-Size": f"{result.width}x{result.height}",
+        "X-Enhance-Deblurred": "true" if result.deblur.applied else "false",
         "X-Processing-Time-Ms": f"{total_ms:.1f}",
         "Server-Timing": ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in result.timings.items()),
     }
+    if result.deblur.model:
+        headers["X-Enhance-Deblur-Model"] = result.deblur.model
+    if result.deblur.blur:
+        blur = result.deblur.blur
+        headers["X-Enhance-Blur"] = f"length={blur.length:.1f}; angle={blur.angle:.0f}; score={blur.score:.1f}"
     return Response(result.data, media_type=MEDIA_TYPES[format], headers=headers)

@@ -103,6 +103,8 @@ async def create_job(
     model: Annotated[str | None, Form()] = None,
     scale: Annotated[float | None, Form(gt=0, le=16)] = None,
     tile: Annotated[int | None, Form(ge=0, le=4096)] = None,
+    deblur: Annotated[Literal["off", "auto", "on"], Form()] = "off",
+    deblur_model: Annotated[str | None, Form(description="deblur catalogue id or 'classical'")] = None,
     outputs: Annotated[str, Form(description="comma-separated: frames, gif, video")] = "frames,gif",
     gif_layout: Annotated[Literal["side_by_side", "wipe", "flicker"], Form()] = "side_by_side",
     gif_fps: Annotated[float, Form(gt=0, le=50)] = 2.0,
@@ -119,6 +121,8 @@ async def create_job(
             model=model,
             scale=scale,
             tile=tile,
+            deblur=deblur,
+            deblur_model=deblur_model,
             outputs=[o.strip() for o in outputs.split(",") if o.strip()],  # type: ignore[misc]
             gif_layout=gif_layout,
             gif_fps=gif_fps,

@@ -1,0 +1,87 @@
+"""The deblur stage: decide per picture (`off` / `auto` / `on`), then run a deblur model or the classical method.
+
+`classical` is the weightless default; any catalogue entry with task `deblur` (DeblurGAN v1/v2, NAFNet, ...) is
+run through the registry like the upscalers, on the whole picture (their per-image statistics make tiles differ).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+from spandrel import ModelTiling
+
+from app.core.config import Settings
+from app.core.errors import InvalidOption
+from app.inference.classical_deblur import classical_deblur
+from app.inference.restore import TileOptions, model_input, model_output
+from app.inference.tiling import run_model
+from app.media.decode import Picture
+from app.models.catalog import WeightState, weight_state
+from app.models.registry import ModelRegistry
+from app.quality.blur import MotionBlur, estimate_motion_blur, is_motion_blurred
+
+DeblurMode = Literal["off", "auto", "on"]
+CLASSICAL = "classical"
+
+
+@dataclass(frozen=True)
+class DeblurDecision:
+    mode: DeblurMode
+    model: str | None
+    applied: bool
+    blur: MotionBlur | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "model": self.model,
+            "applied": self.applied,
+            "blur": asdict(self.blur) if self.blur else None,
+        }
+
+
+def resolve_deblur_model(registry: ModelRegistry, settings: Settings, requested: str | None) -> str:
+    """The deblur model to use: the requested one, else the configured default, else the first installed
+    catalogue deblur model, else `classical`. Raises `ModelNotFound` / `InvalidOption` for a bad request."""
+    choice = requested or settings.default_deblur_model
+    if choice:
+        if choice != CLASSICAL and registry.catalog.get(choice).task != "deblur":
+            raise InvalidOption(f"{choice} is not a deblur model")
+        return choice
+    for entry in registry.catalog.by_task("deblur"):
+        if weight_state(entry, settings.weights_dir) in {WeightState.PRESENT, WeightState.UNPINNED}:
+            return entry.id
+    return CLASSICAL
+
+
+def deblur_picture(
+    picture: Picture,
+    mode: DeblurMode,
+    model_id: str,
+    registry: ModelRegistry,
+    tiles: TileOptions | None = None,
+) -> tuple[Picture, DeblurDecision]:
+    if mode == "off":
+        return picture, DeblurDecision("off", None, False)
+    blur = estimate_motion_blur(picture.pixels)
+    if mode == "auto" and not is_motion_blurred(blur):
+        return picture, DeblurDecision(mode, model_id, False, blur)
+    if model_id == CLASSICAL:
+        pixels, _ = classical_deblur(picture.pixels, blur)
+    else:
+        model = registry.get(model_id)
+        tiles = tiles or TileOptions()
+        whole = max(picture.width, picture.height)
+        tile = whole if model.descriptor.tiling != ModelTiling.SUPPORTED else tiles.tile
+        result = run_model(
+            model_input(picture.pixels, model.descriptor.input_channels),
+            model,
+            tile=tile,
+            tile_pad=tiles.tile_pad,
+            min_tile=tiles.min_tile,
+        )
+        pixels = model_output(result, picture.is_gray)
+    restored = Picture(np.ascontiguousarray(pixels, np.float32), picture.alpha, picture.bit_depth, picture.icc_profile)
+    return restored, DeblurDecision(mode, model_id, True, blur)
