@@ -194,6 +194,44 @@ def video(
             console.print(f"{outdir / item.name}  {item.size:,} bytes")
 
 
+@app.command()
+def score(
+    images: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="images to score")],
+) -> None:
+    """Score images for sharpness, motion blur, exposure, noise and colour, with a keep/reject verdict."""
+    from app.media.decode import decode_image
+    from app.quality.scores import score_image
+
+    settings = _settings()
+    table = Table()
+    for column in ("image", "verdict", "quality", "sharp", "blur px", "exposure (mean/clip lo/hi)", "noise", "colour"):
+        table.add_column(column, no_wrap=column == "image")
+    table.add_column("reasons")
+    rejected = 0
+    for path in images:
+        try:
+            scores = score_image(decode_image(path.read_bytes(), settings.max_pixels, settings.max_side).pixels)
+        except EnhanceError as exc:
+            table.add_row(path.name, "[red]error[/]", "", "", "", "", "", "", exc.detail)
+            rejected += 1
+            continue
+        rejected += scores.verdict == "reject"
+        style = "green" if scores.verdict == "keep" else "red"
+        table.add_row(
+            path.name,
+            f"[{style}]{scores.verdict}[/]",
+            f"{scores.quality:.2f}",
+            f"{scores.sharpness_quality:.2f}",
+            f"{scores.motion_blur_px:.0f}" if scores.motion_blur_px else "-",
+            f"{scores.mean_luminance:.2f} / {scores.shadows_clipped:.0%} / {scores.highlights_clipped:.0%}",
+            f"{scores.noise_sigma:.1f}",
+            f"{scores.colourfulness:.0f}",
+            "; ".join(scores.reasons),
+        )
+    Console().print(table)
+    console.print(f"{len(images) - rejected} keep, {rejected} reject")
+
+
 @weights_app.command("list")
 def weights_list() -> None:
     """Show each catalogue entry and whether its file is present, missing or fails its checksum."""

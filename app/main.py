@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from app import __version__
 from app.api.metrics import metrics_response, track_requests
 from app.api.problems import install_problem_handlers
-from app.api.routes import health, images, jobs, models
+from app.api.routes import health, images, jobs, models, scores
 from app.core.config import Settings, get_settings
 from app.inference.executor import DeviceExecutor
 from app.jobs.local import LocalWorker
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     app.include_router(health.router)
     app.include_router(models.router)
     app.include_router(images.router)
+    app.include_router(scores.router)
     app.include_router(jobs.router)
 
     @app.get("/metrics", include_in_schema=False)

@@ -82,3 +82,19 @@ class JobsPublic(BaseModel):
     data: list[JobPublic]
     count: int
     next_cursor: str | None
+
+
+class ScorePublic(BaseModel):
+    filename: str
+    width: int
+    height: int
+    verdict: str = Field(description="keep or reject")
+    reasons: list[str]
+    quality: float = Field(description="overall quality, 0..1")
+    scores: dict[str, object]
+
+
+class ScoresPublic(BaseModel):
+    data: list[ScorePublic]
+    count: int
+    thresholds: dict[str, float]

@@ -61,7 +61,7 @@ def test_enhance_returns_the_upscaled_png_with_headers(client: TestClient) -> No
     assert response.headers["x-enhance-device"] == "cpu"
     assert response.headers["x-enhance-dtype"] in {"fp32", "bf16"}
     assert float(response.headers["x-processing-time-ms"]) > 0
-    assert "model;dur=" in response.headers["server-timing"]
+    assert "restore;dur=" in response.headers["server-timing"]
     out = decode_png(response.content)
     assert out.shape == (192, 192, 3)
     assert psnr(area_resize(out, 48, 48), source, peak=255) >= 28

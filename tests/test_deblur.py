@@ -75,7 +75,9 @@ def golden_registry(tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
     entries = []
     for network, architecture in NETWORKS:
         path = save_official_checkpoint(network, folder / f"{network}.pth")
-        entries.append(replace(template, id=network, file=path.name, sha256=sha256_file(path), architecture=architecture))
+        entries.append(
+            replace(template, id=network, file=path.name, sha256=sha256_file(path), architecture=architecture)
+        )
     settings = Settings(weights_dir=folder, catalog_path=CATALOG, device="cpu", _env_file=None)  # type: ignore[call-arg]
     return ModelRegistry(settings, Catalog((*base.entries, *entries)))
 
@@ -184,11 +186,19 @@ def test_api_deblur_then_upscale(client: TestClient) -> None:
 
 def test_api_deblur_options_are_validated(client: TestClient) -> None:
     data = _png(photo("coffee", 32))
-    assert client.post("/v1/images/enhance", params={"model": "none"}, files={"file": ("a.png", data)}).status_code == 422
-    wrong = client.post("/v1/images/enhance", params={"deblur": "on", "deblur_model": "realesrgan-x4plus"},
-                        files={"file": ("a.png", data)})
+    assert (
+        client.post("/v1/images/enhance", params={"model": "none"}, files={"file": ("a.png", data)}).status_code == 422
+    )
+    wrong = client.post(
+        "/v1/images/enhance",
+        params={"deblur": "on", "deblur_model": "realesrgan-x4plus"},
+        files={"file": ("a.png", data)},
+    )
     assert wrong.status_code == 422
-    assert client.post("/v1/images/enhance", params={"deblur": "sometimes"}, files={"file": ("a.png", data)}).status_code == 422
+    assert (
+        client.post("/v1/images/enhance", params={"deblur": "sometimes"}, files={"file": ("a.png", data)}).status_code
+        == 422
+    )
 
 
 def test_a_nafnet_checkpoint_is_loaded_by_spandrel_and_used(tmp_path: Path) -> None:
@@ -240,4 +250,7 @@ def test_job_with_auto_deblur_reports_which_frames_were_deblurred(client: TestCl
     deblurred = {f["index"] for f in report["frames"] if f["deblur"]["applied"]}
     assert deblurred == blurred_indices
     assert all(f["deblur"]["blur"]["score"] is not None for f in report["frames"])
-    assert Image.open(io.BytesIO(client.get(f"/v1/jobs/{job_id}/artifacts/frame_000001.png").content)).size == (256, 256)
+    assert Image.open(io.BytesIO(client.get(f"/v1/jobs/{job_id}/artifacts/frame_000001.png").content)).size == (
+        256,
+        256,
+    )

@@ -16,6 +16,9 @@ class JobOptions(BaseModel):
     start: float | None = Field(default=None, ge=0, description="first second to consider")
     end: float | None = Field(default=None, gt=0, description="last second to consider (exclusive)")
     max_frames: int | None = Field(default=None, ge=1, description="stop after this many frames")
+    select_best: int | None = Field(
+        default=None, ge=1, le=1000, description="score the selected frames and keep only the K best, spread in time"
+    )
     # Processing.
     model: str | None = Field(default=None, description="upscaler id, or 'none' to deblur only")
     scale: float | None = Field(default=None, gt=0, le=16)

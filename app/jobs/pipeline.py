@@ -32,6 +32,8 @@ from app.media.decode import Picture, decode_image
 from app.media.encode import encode_image
 from app.media.video import VideoWriter, iter_frames
 from app.models.registry import LoadedModel, ModelRegistry
+from app.quality.scores import score_image
+from app.quality.select import Candidate, select_best
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +179,7 @@ def _write_outputs(
             "channels_last": model.precision.channels_last,
         },
         "options": options.model_dump(),
+        "selection": job.options.get("_selection"),
         "frames": [
             {
                 "index": f.index,
@@ -197,6 +200,21 @@ def _write_outputs(
     ctx.storage.publish(job.id)
 
 
+def _select_frames(ctx: JobContext, job: JobRecord, options: JobOptions, input_path: Path) -> list[dict[str, Any]]:
+    """First pass for `select_best`: score every frame the rules admit, then pick the K best spread in time."""
+    candidates: list[Candidate] = []
+    for frame in _frames(ctx, job, input_path):
+        if options.selects(frame.index, frame.seconds, len(candidates)):
+            candidates.append(Candidate(frame.index, frame.seconds, score_image(frame.picture.pixels)))
+        if options.finished(frame.index, frame.seconds, len(candidates)):
+            break
+        _check_cancel(ctx, job.id)
+    if not candidates:
+        raise InvalidOption("no frame matched the selection (check frames, start/end and every_n)")
+    select_best(candidates, options.select_best or 1)
+    return [c.as_dict() for c in candidates]
+
+
 def _check_cancel(ctx: JobContext, job_id: str) -> None:
     if ctx.store.cancel_requested(job_id):
         raise JobCancelled
@@ -211,6 +229,14 @@ def _run(ctx: JobContext, job: JobRecord) -> None:
     )
     model = ctx.on_device(ctx.registry.get, steps.upscale_model) if steps.upscale_model else None
     input_path = ctx.storage.input_path(job.id)
+    if options.select_best:
+        selection = job.options.get("_selection") or _select_frames(ctx, job, options, input_path)
+        job.options["_selection"] = selection
+        ctx.store.set_options(job.id, job.options)  # a resumed job reuses the choice instead of re-scoring
+        chosen = [c["index"] for c in selection if c["chosen"]]
+        options = options.model_copy(
+            update={"frames": chosen, "every_n": None, "start": None, "end": None, "max_frames": None}
+        )
     declared = job.options.get("_declared_frames")
     estimate = _estimate_total(options, job, declared, job.options.get("_fps"))
     if estimate is not None:

@@ -232,6 +232,9 @@ class JobStore:
                 )
         return ids
 
+    def set_options(self, job_id: str, options: dict[str, Any]) -> None:
+        self._update(job_id, options=options)
+
     def set_total(self, job_id: str, total: int) -> None:
         self._update(job_id, frames_total=total)
 

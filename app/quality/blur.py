@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-ANALYSIS_SIDE = 256  # larger images are area-downscaled first: cheap, and blur lengths scale with it
+ANALYSIS_SIDE = 256
+MAX_DOWNSCALE = 0.5
 MIN_LENGTH = 3
 MAX_LENGTH = 40
 
@@ -50,11 +51,13 @@ def _cepstrum(gray: np.ndarray) -> np.ndarray:
 def estimate_motion_blur(image: np.ndarray) -> MotionBlur:
     gray = to_gray(image)
     h, w = gray.shape
-    factor = min(1.0, ANALYSIS_SIDE / max(h, w))
+    # Downscale at most 2x, then analyse a central crop: camera shake blurs the whole frame alike, and keeping
+    # the resolution keeps short blurs (>= 2 * MIN_LENGTH px at full size) measurable in large photos.
+    factor = min(1.0, max(ANALYSIS_SIDE / max(h, w), MAX_DOWNSCALE))
     if factor < 1.0:
         gray = cv2.resize(gray, (max(8, round(w * factor)), max(8, round(h * factor))), interpolation=cv2.INTER_AREA)
     h, w = gray.shape
-    side = min(h, w)
+    side = min(h, w, ANALYSIS_SIDE)
     gray = gray[(h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side]
     cep = _cepstrum(gray)
     centre = side // 2

@@ -100,6 +100,9 @@ async def create_job(
     start: Annotated[float | None, Form(ge=0, description="seconds")] = None,
     end: Annotated[float | None, Form(gt=0, description="seconds")] = None,
     max_frames: Annotated[int | None, Form(ge=1)] = None,
+    select_best: Annotated[
+        int | None, Form(ge=1, le=1000, description="keep the K best frames, spread in time")
+    ] = None,
     model: Annotated[str | None, Form()] = None,
     scale: Annotated[float | None, Form(gt=0, le=16)] = None,
     tile: Annotated[int | None, Form(ge=0, le=4096)] = None,
@@ -118,6 +121,7 @@ async def create_job(
             start=start,
             end=end,
             max_frames=max_frames,
+            select_best=select_best,
             model=model,
             scale=scale,
             tile=tile,
