@@ -47,7 +47,7 @@ def line_psf(length: int, angle: float) -> np.ndarray:
     centre = (size - 1) / 2
     for t in np.linspace(-(length - 1) / 2, (length - 1) / 2, 8 * length):
         x, y = centre + t * math.cos(math.radians(angle)), centre - t * math.sin(math.radians(angle))
-        x0, y0 = int(math.floor(x)), int(math.floor(y))
+        x0, y0 = math.floor(x), math.floor(y)
         fx, fy = x - x0, y - y0
         kernel[y0, x0] += (1 - fx) * (1 - fy)
         kernel[y0, x0 + 1] += fx * (1 - fy)
