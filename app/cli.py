@@ -47,6 +47,20 @@ def serve(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="worker processes; one per GPU")] = 1,
+    name: Annotated[str | None, typer.Option(help="Celery node name, e.g. gpu0@%h")] = None,
+) -> None:
+    """Run a Celery worker (scale-out mode): ENHANCE_BROKER_URL, ENHANCE_DATABASE_URL and a shared data dir."""
+    from app.jobs.celery_app import celery_app
+
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork", "-Q", "enhance"]
+    if name:
+        argv += ["-n", name]
+    celery_app.worker_main(argv)
+
+
+@app.command()
 def image(
     source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="input image")],
     target: Annotated[Path, typer.Argument(help="output file; its suffix picks png, jpeg or webp")],

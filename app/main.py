@@ -42,16 +42,23 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         app.state.executor = executor = DeviceExecutor()
         app.state.store = store = JobStore(settings.database)
         app.state.storage = storage = JobStorage(settings.jobs_dir)
-        ctx = JobContext(settings, store, storage, app.state.registry, LocalWorker.default_id(), executor.call)
-        app.state.queue = worker = LocalWorker(ctx)
-        worker.start()
+        worker: LocalWorker | None = None
+        if settings.queue == "celery":
+            from app.jobs.celery_app import CeleryQueue, make_celery
+
+            app.state.queue = CeleryQueue(make_celery(settings))
+        else:
+            ctx = JobContext(settings, store, storage, app.state.registry, LocalWorker.default_id(), executor.call)
+            app.state.queue = worker = LocalWorker(ctx)
+            worker.start()
         preload = asyncio.ensure_future(executor.run(app.state.registry.preload, settings.preload))
         preload.add_done_callback(_report_preload)
         try:
             yield
         finally:
             preload.cancel()
-            await asyncio.to_thread(worker.stop)
+            if worker is not None:
+                await asyncio.to_thread(worker.stop)
             executor.shutdown()
             store.engine.dispose()
 

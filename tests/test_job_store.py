@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
 from app.jobs.models import FrameRecord, JobStatus
-from app.jobs.store import JobStore, jobs, utcnow
+from app.jobs.store import JobStore, job_frames, jobs, utcnow
+from tests.services import fresh_postgres
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'jobs.db'}"
+    else:
+        with fresh_postgres() as url:
+            yield url
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    store = JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+def store(database: str) -> Iterator[JobStore]:
+    store = JobStore(database)
+    with store.engine.begin() as conn:  # each test starts from an empty store
+        conn.execute(job_frames.delete())
+        conn.execute(jobs.delete())
     yield store
     store.engine.dispose()
 
