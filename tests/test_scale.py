@@ -32,15 +32,33 @@ class Cluster:
 
     def start_worker(self, name: str) -> None:
         log = (self.data_dir / f"{name}.log").open("wb")
-        command = [sys.executable, "-m", "celery", "-A", "app.jobs.celery_app", "worker", "--concurrency=1",
-                   "--pool=prefork", "-Q", "enhance", "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
-                   "--loglevel=INFO"]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "app.jobs.celery_app",
+            "worker",
+            "--concurrency=1",
+            "--pool=prefork",
+            "-Q",
+            "enhance",
+            "-n",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ]
         self.workers.append(subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT))
 
     def submit(self, data: bytes, name: str, **form: Any) -> str:
         form.setdefault("model", FAST_MODEL)
-        response = httpx.post(f"{self.api.url}/v1/jobs", files={"file": (name, data)},
-                              data={k: str(v) for k, v in form.items()}, timeout=30)
+        response = httpx.post(
+            f"{self.api.url}/v1/jobs",
+            files={"file": (name, data)},
+            data={k: str(v) for k, v in form.items()},
+            timeout=30,
+        )
         assert response.status_code == 202, response.text
         return str(response.json()["id"])
 
@@ -70,8 +88,14 @@ def cluster(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with fresh_postgres() as database:
         data_dir = tmp_path_factory.mktemp("shared-data")
         api = Server(settings, data_dir)
-        env = {**api.env, "ENHANCE_QUEUE": "celery", "ENHANCE_BROKER_URL": broker, "ENHANCE_DATABASE_URL": database,
-               "ENHANCE_PRELOAD": f'["{FAST_MODEL}"]', "ENHANCE_CATALOG_PATH": str(CATALOG)}
+        env = {
+            **api.env,
+            "ENHANCE_QUEUE": "celery",
+            "ENHANCE_BROKER_URL": broker,
+            "ENHANCE_DATABASE_URL": database,
+            "ENHANCE_PRELOAD": f'["{FAST_MODEL}"]',
+            "ENHANCE_CATALOG_PATH": str(CATALOG),
+        }
         api.env = env
         api.start()
         cluster = Cluster(env, api, data_dir, database)
@@ -84,10 +108,15 @@ def cluster(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def test_jobs_are_spread_over_both_workers(cluster: Cluster) -> None:
-    ids = [cluster.submit(png_bytes(skimage_rgb(name, 96)), f"{name}.png")
-           for name in ["astronaut", "chelsea", "coffee", "rocket", "camera", "immunohistochemistry"]]
-    ids.append(cluster.submit(carphone_path().read_bytes(), "carphone.mp4", frames="0,10,20,30,40,50",
-                              outputs="frames,gif,video"))
+    ids = [
+        cluster.submit(png_bytes(skimage_rgb(name, 96)), f"{name}.png")
+        for name in ["astronaut", "chelsea", "coffee", "rocket", "camera", "immunohistochemistry"]
+    ]
+    ids.append(
+        cluster.submit(
+            carphone_path().read_bytes(), "carphone.mp4", frames="0,10,20,30,40,50", outputs="frames,gif,video"
+        )
+    )
     jobs = [cluster.wait(job_id) for job_id in ids]
     assert all(j["status"] == "succeeded" for j in jobs), [j["error"] for j in jobs]
     hosts = {j["worker_id"].rsplit(":", 1)[1] for j in jobs}  # celery:<host>:<pid>
