@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from rich.table import Table
 
 from app.core.config import Settings
 from app.core.errors import EnhanceError
+from app.core.logging import configure_logging
 from app.models.catalog import Catalog, WeightState, sha256_file, weight_state
 
 app = typer.Typer(help="Image and video enhancement service.", no_args_is_help=True)
@@ -321,5 +321,5 @@ def weights_download(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(json_lines=Settings().log_json)
     app()

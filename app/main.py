@@ -6,12 +6,16 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from app import __version__
-from app.api.metrics import metrics_response, track_requests
+from app.api.auth import current_owner
+from app.api.limits import BodyLimitMiddleware
+from app.api.metrics import SERVICE, metrics_response, track_requests
 from app.api.problems import install_problem_handlers
 from app.api.routes import health, images, jobs, models, scores
 from app.core.config import Settings, get_settings
@@ -29,6 +33,19 @@ def _report_preload(future: asyncio.Future[None]) -> None:
     # A model that fails to preload leaves /readyz at 503; say why in the log instead of losing the error.
     if not future.cancelled() and (exc := future.exception()) is not None:
         log.error("preloading models failed: %s", exc)
+
+
+MULTIPART_SLACK = 1 << 20  # boundaries and part headers around the file
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    if path.startswith("/v1/jobs"):
+        return settings.max_job_upload_bytes + MULTIPART_SLACK
+    if path.startswith("/v1/images/score"):
+        return settings.max_upload_bytes * 4 + MULTIPART_SLACK
+    if path.startswith("/v1/images"):
+        return settings.max_upload_bytes + MULTIPART_SLACK
+    return MULTIPART_SLACK
 
 
 def create_app(settings: Settings | None = None, registry: ModelRegistry | None = None) -> FastAPI:
@@ -51,6 +68,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             ctx = JobContext(settings, store, storage, app.state.registry, LocalWorker.default_id(), executor.call)
             app.state.queue = worker = LocalWorker(ctx)
             worker.start()
+        SERVICE.stores.append(store)
         preload = asyncio.ensure_future(executor.run(app.state.registry.preload, settings.preload))
         preload.add_done_callback(_report_preload)
         try:
@@ -60,6 +78,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
             executor.shutdown()
+            SERVICE.stores.remove(store)
             store.engine.dispose()
 
     app = FastAPI(
@@ -69,12 +88,22 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         lifespan=lifespan,
     )
     app.middleware("http")(track_requests)
+    app.add_middleware(BodyLimitMiddleware, limit_for=partial(body_limit, settings))
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Idempotency-Key", "Content-Type"],
+            expose_headers=["Location", "X-Enhance-Model", "X-Enhance-Deblurred", "X-Processing-Time-Ms"],
+        )
     install_problem_handlers(app)
     app.include_router(health.router)
-    app.include_router(models.router)
-    app.include_router(images.router)
-    app.include_router(scores.router)
-    app.include_router(jobs.router)
+    protected = [Depends(current_owner)]
+    app.include_router(models.router, dependencies=protected)
+    app.include_router(images.router, dependencies=protected)
+    app.include_router(scores.router, dependencies=protected)
+    app.include_router(jobs.router)  # its routes take the caller's owner id to scope jobs
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

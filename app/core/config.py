@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     tile_pad: int = Field(default=16, ge=0, description="context read around each tile, input pixels per side")
     min_tile: int = Field(default=32, ge=8, description="smallest tile tried after CUDA out-of-memory")
 
+    api_keys: list[str] = Field(default_factory=list, description="JSON list; empty: no authentication")
+    cors_origins: list[str] = Field(default_factory=list, description="JSON list of allowed origins; empty: closed")
+    max_data_bytes: int = Field(default=100 * 1024**3, description="disk quota for job data; new jobs get 507 over it")
+    log_json: bool = False
+
     max_upload_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 50_000_000
     max_side: int = 16384

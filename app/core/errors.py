@@ -51,3 +51,7 @@ class InvalidOption(EnhanceError):
 
 class OutOfMemory(EnhanceError):
     status, type, title = 507, "out-of-memory", "Not enough device memory, even at the smallest tile"
+
+
+class StorageFull(EnhanceError):
+    status, type, title = 507, "insufficient-storage", "The job data quota is used up"

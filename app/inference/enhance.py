@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from app.core.config import Settings
 from app.core.errors import InvalidOption
+from app.core.metrics import STAGE_SECONDS
 from app.inference.deblur import DeblurDecision, DeblurMode, deblur_picture, resolve_deblur_model
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import Progress
@@ -107,4 +108,6 @@ def enhance_bytes(
     mark = time.perf_counter()
     encoded = encode_image(restored, options.format, options.quality)
     timings["encode"] = time.perf_counter() - mark
+    for stage, seconds in timings.items():
+        STAGE_SECONDS.labels(f"image_{stage}").observe(seconds)
     return EnhanceResult(encoded, model, decision, restored.width, restored.height, timings)

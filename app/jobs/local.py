@@ -24,6 +24,7 @@ class LocalWorker:
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
+        ctx.stop_requested = self._stop.is_set  # a shutdown ends the running job after its current frame
         self._thread = threading.Thread(target=self._loop, name="job-worker", daemon=True)
         self._last_sweep = 0.0
         self.current: str | None = None

@@ -23,6 +23,8 @@ from PIL import Image
 from app.compare.gif import GifOptions, build_gif
 from app.core.config import Settings
 from app.core.errors import EnhanceError, InvalidOption
+from app.core.logging import current_job
+from app.core.metrics import FRAMES, STAGE_SECONDS
 from app.inference.enhance import EnhanceOptions, Plan, plan, restore
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
@@ -57,6 +59,7 @@ class JobContext:
     registry: ModelRegistry
     worker_id: str
     on_device: DeviceRunner = run_here
+    stop_requested: Callable[[], bool] = lambda: False  # the process is shutting down: stop after this frame
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,14 @@ class SourceFrame:
 
 
 class JobCancelled(Exception):
+    pass
+
+
+class JobInterrupted(Exception):
+    """The worker is shutting down; the job goes back to the queue and resumes after its recorded frames."""
+
+
+class JobTimedOut(Exception):
     pass
 
 
@@ -90,6 +101,8 @@ def _rgb8(path: Path) -> np.ndarray:
 def _process_frame(ctx: JobContext, job: JobRecord, steps: Plan, frame: SourceFrame) -> FrameRecord:
     started = time.perf_counter()
     restored, _, decision = ctx.on_device(restore, frame.picture, steps, ctx.registry)
+    STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
+    FRAMES.labels(steps.upscale_model or "none").inc()
     write_atomic(ctx.storage.source_frame(job.id, frame.index), encode_image(frame.picture, "png"))
     write_atomic(ctx.storage.enhanced_frame(job.id, frame.index), encode_image(restored, "png"))
     return FrameRecord(
@@ -163,6 +176,8 @@ def _write_outputs(
             writer.close()
         tmp.replace(artifacts / "enhanced.mp4")
     stage_seconds["video"] = time.perf_counter() - mark
+    for stage, seconds in stage_seconds.items():
+        STAGE_SECONDS.labels(f"output_{stage}").observe(seconds)
 
     report: dict[str, Any] = {
         "job_id": job.id,
@@ -216,8 +231,16 @@ def _select_frames(ctx: JobContext, job: JobRecord, options: JobOptions, input_p
 
 
 def _check_cancel(ctx: JobContext, job_id: str) -> None:
+    """Between frames: stop for a cancel, a shutdown or the per-job time limit."""
     if ctx.store.cancel_requested(job_id):
         raise JobCancelled
+    if ctx.stop_requested():
+        raise JobInterrupted
+    job = ctx.store.get(job_id)
+    if job is not None and job.started_at is not None:
+        elapsed = (utcnow() - job.started_at).total_seconds()
+        if elapsed > ctx.settings.job_timeout_seconds:
+            raise JobTimedOut(f"timed out after {elapsed:.0f} s (limit {ctx.settings.job_timeout_seconds} s)")
 
 
 def _run(ctx: JobContext, job: JobRecord) -> None:
@@ -266,11 +289,28 @@ def run_job(ctx: JobContext, job_id: str) -> JobStatus:
         return JobStatus.CANCELLED  # deleted while queued
     if job.status.terminal:
         return job.status
+    token = current_job.set(job_id)
+    try:
+        return _run_logged(ctx, job)
+    finally:
+        current_job.reset(token)
+
+
+def _run_logged(ctx: JobContext, job: JobRecord) -> JobStatus:
+    job_id = job.id
+    log.info("running %s job (attempt %d) on %s", job.kind, job.attempts, ctx.worker_id)
     try:
         _run(ctx, job)
     except JobCancelled:
         ctx.store.finish(job_id, JobStatus.CANCELLED, "cancelled by request")
         return JobStatus.CANCELLED
+    except JobInterrupted:
+        ctx.store.requeue(job_id)
+        log.info("job %s interrupted by shutdown; requeued", job_id)
+        return JobStatus.QUEUED
+    except JobTimedOut as exc:
+        ctx.store.finish(job_id, JobStatus.FAILED, str(exc))
+        return JobStatus.FAILED
     except EnhanceError as exc:
         ctx.store.finish(job_id, JobStatus.FAILED, exc.detail)
         return JobStatus.FAILED
@@ -279,4 +319,5 @@ def run_job(ctx: JobContext, job_id: str) -> JobStatus:
         ctx.store.finish(job_id, JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}")
         return JobStatus.FAILED
     ctx.store.finish(job_id, JobStatus.SUCCEEDED)
+    log.info("succeeded")
     return JobStatus.SUCCEEDED

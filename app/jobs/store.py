@@ -21,6 +21,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     update,
@@ -232,8 +233,16 @@ class JobStore:
                 )
         return ids
 
+    def count_by_status(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
+        return {status: int(count) for status, count in rows}
+
     def set_options(self, job_id: str, options: dict[str, Any]) -> None:
         self._update(job_id, options=options)
+
+    def requeue(self, job_id: str) -> None:
+        self._update(job_id, status=JobStatus.QUEUED.value)
 
     def set_total(self, job_id: str, total: int) -> None:
         self._update(job_id, frames_total=total)

@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 ALLOWED_CONTAINERS = {"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi"}
 ALLOWED_CODECS = {"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mjpeg"}
-OPEN_OPTIONS = {"protocol_whitelist": "file"}
+# Both lists apply to nested demuxers too (an AVI's GAB2 subtitle stream is opened by a sub-demuxer): no HLS, no
+# concat, no network protocol can be reached from an upload.
+OPEN_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": ",".join(sorted(ALLOWED_CONTAINERS))}
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,11 @@ class DecodedFrame:
 def open_container(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", options=OPEN_OPTIONS)
-    except av.error.InvalidDataError as exc:
-        raise UnsupportedMedia("not a supported video or image (the container could not be identified)") from exc
+    except (av.error.InvalidDataError, av.error.ArgumentError, PermissionError) as exc:
+        # Unidentified data, or a demuxer outside the allowlist (a playlist disguised as a video) was refused.
+        raise UnsupportedMedia(
+            "not a supported video or image (mp4, mov, mkv, webm, avi; images: png, jpeg, ...)"
+        ) from exc
     except (av.error.FFmpegError, OSError) as exc:
         raise CorruptMedia(f"the video could not be opened: {exc}") from exc
 

@@ -18,6 +18,7 @@ from spandrel import ArchRegistry, ImageModelDescriptor, ModelLoader
 
 from app.core.config import Settings
 from app.core.errors import ChecksumMismatch, InvalidOption, UnsupportedWeights, WeightsMissing
+from app.core.metrics import MODEL_LOAD_SECONDS
 from app.inference.precision import Precision, choose_precision, explicit_precision
 from app.models.archs.deblurgan import add_deblurgan
 from app.models.catalog import Catalog, CatalogEntry, sha256_file
@@ -149,6 +150,7 @@ class ModelRegistry:
             precision = explicit_precision(descriptor, self.device, self.settings.dtype)
         precision.apply(descriptor)
         elapsed = time.perf_counter() - started
+        MODEL_LOAD_SECONDS.labels(entry.id).observe(elapsed)
         log.info(
             "loaded %s (%s x%d) on %s as %s%s in %.2fs",
             entry.id,

@@ -12,8 +12,9 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile, s
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
+from app.api.auth import OwnerDep
 from app.api.deps import QueueDep, RegistryDep, SettingsDep, StorageDep, StoreDep
-from app.core.errors import EnhanceError, InvalidOption
+from app.core.errors import EnhanceError, InvalidOption, StorageFull
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage, valid_job_id
@@ -70,9 +71,10 @@ def to_public(job: JobRecord, storage: JobStorage, base: str = "") -> JobPublic:
     )
 
 
-def _load(store: JobStore, job_id: str) -> JobRecord:
+def _load(store: JobStore, job_id: str, owner: str | None) -> JobRecord:
+    """A job the caller may see; another key's job is as absent as a job that never existed."""
     job = store.get(job_id) if valid_job_id(job_id) else None
-    if job is None:
+    if job is None or (owner is not None and job.owner != owner):
         raise JobNotFound(f"no job {job_id!r}")
     return job
 
@@ -94,6 +96,7 @@ async def create_job(
     storage: StorageDep,
     registry: RegistryDep,
     queue: QueueDep,
+    owner: OwnerDep,
     file: Annotated[UploadFile, File(description="a video (mp4, mov, mkv, webm, avi) or an image")],
     frames: Annotated[str | None, Form(description="frame indices, e.g. 0,30,60")] = None,
     every_n: Annotated[int | None, Form(ge=1)] = None,
@@ -134,6 +137,8 @@ async def create_job(
         )
     except ValidationError as exc:
         raise InvalidOption("; ".join(str(e["msg"]) for e in exc.errors())) from exc
+    if await asyncio.to_thread(storage.usage_bytes) > settings.max_data_bytes:
+        raise StorageFull(f"job data uses more than {settings.max_data_bytes:,} bytes; try again after cleanup")
     spooled = await spool_upload(file, storage.root / ".uploads", settings.max_job_upload_bytes)
     job, created = await asyncio.to_thread(
         submit_job,
@@ -145,6 +150,7 @@ async def create_job(
         file.filename or "upload",
         options,
         idempotency_key,
+        owner,
     )
     if created:
         queue.enqueue(job.id)
@@ -160,24 +166,27 @@ async def create_job(
 async def list_jobs(
     store: StoreDep,
     storage: StorageDep,
+    owner: OwnerDep,
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JobsPublic:
-    records, next_cursor = store.list_jobs(status_filter, limit, cursor)
+    records, next_cursor = store.list_jobs(status_filter, limit, cursor, owner)
     data = [to_public(j, storage) for j in records]
     return JobsPublic(data=data, count=len(data), next_cursor=next_cursor)
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-async def get_job(job_id: str, store: StoreDep, storage: StorageDep) -> JobPublic:
-    return to_public(_load(store, job_id), storage)
+async def get_job(job_id: str, store: StoreDep, storage: StorageDep, owner: OwnerDep) -> JobPublic:
+    return to_public(_load(store, job_id, owner), storage)
 
 
 @router.get("/{job_id}/events", response_class=StreamingResponse)
-async def job_events(job_id: str, store: StoreDep, storage: StorageDep, request: Request) -> StreamingResponse:
+async def job_events(
+    job_id: str, store: StoreDep, storage: StorageDep, request: Request, owner: OwnerDep
+) -> StreamingResponse:
     """Server-sent events: a `progress` event whenever the job changes, then one `end` event."""
-    _load(store, job_id)
+    _load(store, job_id, owner)
 
     async def stream() -> AsyncIterator[str]:
         last: datetime | None = None
@@ -199,16 +208,16 @@ async def job_events(job_id: str, store: StoreDep, storage: StorageDep, request:
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic)
-async def cancel_job(job_id: str, store: StoreDep, storage: StorageDep) -> JobPublic:
-    job = _load(store, job_id)
+async def cancel_job(job_id: str, store: StoreDep, storage: StorageDep, owner: OwnerDep) -> JobPublic:
+    job = _load(store, job_id, owner)
     if not job.status.terminal:
         job = store.request_cancel(job_id) or job
     return to_public(job, storage)
 
 
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_job(job_id: str, store: StoreDep, storage: StorageDep) -> Response:
-    job = _load(store, job_id)
+async def delete_job(job_id: str, store: StoreDep, storage: StorageDep, owner: OwnerDep) -> Response:
+    job = _load(store, job_id, owner)
     if job.status == JobStatus.RUNNING:
         raise JobConflict("the job is running; cancel it first (POST .../cancel), then delete it")
     store.delete(job_id)
@@ -217,13 +226,13 @@ async def delete_job(job_id: str, store: StoreDep, storage: StorageDep) -> Respo
 
 
 @router.get("/{job_id}/artifacts", response_model=list[ArtifactPublic])
-async def list_artifacts(job_id: str, store: StoreDep, storage: StorageDep) -> list[ArtifactPublic]:
-    return to_public(_load(store, job_id), storage).artifacts
+async def list_artifacts(job_id: str, store: StoreDep, storage: StorageDep, owner: OwnerDep) -> list[ArtifactPublic]:
+    return to_public(_load(store, job_id, owner), storage).artifacts
 
 
 @router.get("/{job_id}/artifacts/{name}", response_class=FileResponse)
-async def get_artifact(job_id: str, name: str, store: StoreDep, storage: StorageDep) -> FileResponse:
-    job = _load(store, job_id)
+async def get_artifact(job_id: str, name: str, store: StoreDep, storage: StorageDep, owner: OwnerDep) -> FileResponse:
+    job = _load(store, job_id, owner)
     path = storage.artifact_path(job.id, name) if job.status == JobStatus.SUCCEEDED else None
     if path is None:
         raise JobNotFound(f"job {job_id} has no artifact {name!r}")

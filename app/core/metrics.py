@@ -1,0 +1,19 @@
+"""Prometheus instruments used across the service (the HTTP ones live with the API middleware)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+FRAMES = Counter("enhance_frames_processed_total", "Frames restored by jobs", ["model"])
+STAGE_SECONDS = Histogram(
+    "enhance_stage_seconds",
+    "Seconds spent per pipeline stage",
+    ["stage"],
+    buckets=(0.001, 0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+MODEL_LOAD_SECONDS = Histogram(
+    "enhance_model_load_seconds",
+    "Model load time (checksum, weights, precision probe)",
+    ["model"],
+    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120),
+)
