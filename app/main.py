@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from app import __version__
 from app.api.auth import current_owner
 from app.api.limits import BodyLimitMiddleware
-from app.api.metrics import SERVICE, metrics_response, track_requests
+from app.api.metrics import SERVICE, RequestMetricsMiddleware, metrics_response
 from app.api.problems import install_problem_handlers
 from app.api.routes import health, images, jobs, models, scores
 from app.core.config import Settings, get_settings
@@ -25,6 +25,7 @@ from app.jobs.pipeline import JobContext
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
 from app.models.registry import ModelRegistry
+from app.schemas import Problem
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         summary="Frame selection, deblurring and ESRGAN super-resolution for images and videos",
         lifespan=lifespan,
     )
-    app.middleware("http")(track_requests)
+    app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit_for=partial(body_limit, settings))
     if settings.cors_origins:
         app.add_middleware(
@@ -100,10 +101,11 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     install_problem_handlers(app)
     app.include_router(health.router)
     protected = [Depends(current_owner)]
-    app.include_router(models.router, dependencies=protected)
-    app.include_router(images.router, dependencies=protected)
-    app.include_router(scores.router, dependencies=protected)
-    app.include_router(jobs.router)  # its routes take the caller's owner id to scope jobs
+    problems = {"4XX": {"model": Problem, "description": "problem details (RFC 9457), as application/problem+json"}}
+    app.include_router(models.router, dependencies=protected, responses=problems)
+    app.include_router(images.router, dependencies=protected, responses=problems)
+    app.include_router(scores.router, dependencies=protected, responses=problems)
+    app.include_router(jobs.router, responses=problems)  # its routes take the caller's owner id to scope jobs
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

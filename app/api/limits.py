@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from starlette.exceptions import HTTPException
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import PROBLEM_JSON, TYPE_BASE
