@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -101,7 +102,9 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     install_problem_handlers(app)
     app.include_router(health.router)
     protected = [Depends(current_owner)]
-    problems = {"4XX": {"model": Problem, "description": "problem details (RFC 9457), as application/problem+json"}}
+    problems: dict[int | str, dict[str, Any]] = {
+        "4XX": {"model": Problem, "description": "problem details (RFC 9457), as application/problem+json"}
+    }
     app.include_router(models.router, dependencies=protected, responses=problems)
     app.include_router(images.router, dependencies=protected, responses=problems)
     app.include_router(scores.router, dependencies=protected, responses=problems)

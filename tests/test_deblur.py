@@ -21,6 +21,7 @@ from app.models.registry import ModelRegistry
 from app.quality.blur import estimate_motion_blur, is_motion_blurred
 from tests.conftest import CATALOG, png_bytes, psnr
 from tests.deblurgan_weights import FIXTURES, save_official_checkpoint
+from tests.test_jobs_api import submit, wait
 
 NETWORKS = [
     ("deblurgan_v2_fpn_mobilenet", "DeblurGAN-v2"),
@@ -223,7 +224,6 @@ def test_a_nafnet_checkpoint_is_loaded_by_spandrel_and_used(tmp_path: Path) -> N
 
 def test_job_with_auto_deblur_reports_which_frames_were_deblurred(client: TestClient, tmp_path: Path) -> None:
     import json
-    import time
 
     from tests.media import clip_from_frames
 
@@ -234,17 +234,12 @@ def test_job_with_auto_deblur_reports_which_frames_were_deblurred(client: TestCl
         frames.append(motion_blur(sharp, 13, 20.0 + 40 * i, seed=i))
         blurred_indices.add(2 * i + 1)
     clip = clip_from_frames(tmp_path / "mixed.mp4", [(f * 255).round().astype(np.uint8) for f in frames])
-    response = client.post(
-        "/v1/jobs",
-        files={"file": ("mixed.mp4", clip.read_bytes())},
-        data={"model": "realesr-animevideov3-x2", "deblur": "auto", "outputs": "frames"},
+    response = submit(
+        client, clip.read_bytes(), "mixed.mp4", model="realesr-animevideov3-x2", deblur="auto", outputs="frames"
     )
     assert response.status_code == 202, response.text
     job_id = response.json()["id"]
-    deadline = time.monotonic() + 120
-    while (job := client.get(f"/v1/jobs/{job_id}").json())["status"] not in {"succeeded", "failed"}:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    job = wait(client, job_id)
     assert job["status"] == "succeeded", job["error"]
     report = json.loads(client.get(f"/v1/jobs/{job_id}/artifacts/report.json").content)
     deblurred = {f["index"] for f in report["frames"] if f["deblur"]["applied"]}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
 
 import cv2
@@ -16,6 +15,7 @@ from typer.testing import CliRunner
 from app.quality.scores import Thresholds, score_image
 from tests.conftest import png_bytes
 from tests.test_deblur import line_psf
+from tests.test_jobs_api import submit, wait
 
 COLOUR_PHOTOS = [
     "astronaut",
@@ -157,17 +157,12 @@ def test_select_best_picks_distinct_sharp_frames(client: TestClient, tmp_path: P
         frames += [blurred, sharp, sharp, blurred]  # blurred copies around an exact duplicate pair
         sharp_indices.update({base + 1: name, base + 2: name})
     clip = clip_from_frames(tmp_path / "shaky.mp4", [(f * 255).round().astype(np.uint8) for f in frames])
-    response = client.post(
-        "/v1/jobs",
-        files={"file": ("shaky.mp4", clip.read_bytes())},
-        data={"select_best": "4", "model": "realesr-animevideov3-x2", "outputs": "frames,gif"},
+    response = submit(
+        client, clip.read_bytes(), "shaky.mp4", select_best="4", model="realesr-animevideov3-x2", outputs="frames,gif"
     )
     assert response.status_code == 202, response.text
     job_id = response.json()["id"]
-    deadline = time.monotonic() + 120
-    while (job := client.get(f"/v1/jobs/{job_id}").json())["status"] not in {"succeeded", "failed"}:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    job = wait(client, job_id)
     assert job["status"] == "succeeded", job["error"]
     report = json.loads(client.get(f"/v1/jobs/{job_id}/artifacts/report.json").content)
     chosen = [c for c in report["selection"] if c["chosen"]]

@@ -27,6 +27,15 @@ def _conv_norm_relu(cin: int, cout: int) -> nn.Sequential:
     )
 
 
+def _bottom_up(fpn: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """The backbone's five stages, each feeding the next (both FPNs name them enc0..enc4)."""
+    maps = []
+    for name in ("enc0", "enc1", "enc2", "enc3", "enc4"):
+        x = fpn.get_submodule(name)(x)
+        maps.append(x)
+    return maps
+
+
 class FPNHead(nn.Module):
     def __init__(self, num_in: int, num_mid: int, num_out: int) -> None:
         super().__init__()
@@ -56,11 +65,7 @@ class MobileNetFPN(nn.Module):
         self.lateral0 = nn.Conv2d(16, num_filters // 2, kernel_size=1, bias=False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        enc0 = self.enc0(x)
-        enc1 = self.enc1(enc0)
-        enc2 = self.enc2(enc1)
-        enc3 = self.enc3(enc2)
-        enc4 = self.enc4(enc3)
+        enc0, enc1, enc2, enc3, enc4 = _bottom_up(self, x)
         map4 = self.lateral4(enc4)
         map3 = self.td1(self.lateral3(enc3) + _up(map4, 2))
         map2 = self.td2(self.lateral2(enc2) + _up(map3, 2))
@@ -88,11 +93,7 @@ class InceptionFPN(nn.Module):
         self.lateral0 = nn.Conv2d(32, num_filters // 2, kernel_size=1, bias=False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        enc0 = self.enc0(x)
-        enc1 = self.enc1(enc0)
-        enc2 = self.enc2(enc1)
-        enc3 = self.enc3(enc2)
-        enc4 = self.enc4(enc3)
+        enc0, enc1, enc2, enc3, enc4 = _bottom_up(self, x)
         # The unpadded Inception stages shrink each map a little; the official code re-pads them by reflection.
         map4 = self.pad(self.lateral4(enc4))
         map3 = self.td1(self.pad(self.lateral3(enc3)) + _up(map4, 2))
