@@ -12,13 +12,14 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.api.auth import current_owner
 from app.api.limits import BodyLimitMiddleware
 from app.api.metrics import SERVICE, RequestMetricsMiddleware, metrics_response
 from app.api.problems import install_problem_handlers
-from app.api.routes import health, images, jobs, models, scores
+from app.api.routes import health, images, jobs, models, scores, web
 from app.core.config import Settings, get_settings
 from app.inference.executor import DeviceExecutor
 from app.jobs.local import LocalWorker
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         )
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     protected = [Depends(current_owner)]
     problems: dict[int | str, dict[str, Any]] = {
         "4XX": {"model": Problem, "description": "problem details (RFC 9457), as application/problem+json"}

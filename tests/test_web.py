@@ -1,0 +1,138 @@
+"""The web page in real Chromium (Debian's, driven by Playwright): upload, progress, slider, downloads, errors,
+accessibility. Skipped, with the reason, where Chromium or Playwright is not installed."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings
+from tests.conftest import FAST_MODEL, png_bytes, skimage_rgb
+from tests.media import carphone_path
+from tests.test_jobs_restart import Server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+KEY = "web-test-key"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = Server(settings, tmp_path_factory.mktemp("web"))
+    server.env.update({"ENHANCE_API_KEYS": f'["{KEY}"]', "ENHANCE_DEFAULT_MODEL": FAST_MODEL})
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.kill()
+
+
+@pytest.fixture()
+def page(browser, site: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(site)
+    page.get_by_text("API key", exact=True).click()  # the <details> summary
+    page.fill("#api-key", KEY)
+    page.dispatch_event("#api-key", "change")
+    page.wait_for_function("document.querySelector('#model').options.length > 1")
+    yield page
+    context.close()
+
+
+def test_every_control_is_labelled(page) -> None:  # type: ignore[no-untyped-def]
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, button')]
+              .filter(el => !(el.labels && el.labels.length)
+                            && !el.getAttribute('aria-label') && !el.textContent.trim())
+              .map(el => el.id || el.outerHTML)"""
+    )
+    assert unlabelled == []
+
+
+def test_image_upload_slider_zoom_and_download(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    photo = tmp_path / "coffee.png"
+    photo.write_bytes(png_bytes(skimage_rgb("coffee", 64)))
+    page.set_input_files("#file", str(photo))
+    page.click("#go")
+    page.wait_for_selector("#image-result:not([hidden])", timeout=60_000)
+    assert page.evaluate("document.querySelector('#after').naturalWidth") == 256
+    assert "Done in" in page.text_content("#message")
+    page.focus("#slider")
+    for _ in range(10):
+        page.keyboard.press("ArrowLeft")  # the slider is keyboard-operable
+    assert page.evaluate("document.querySelector('#before-clip').style.width") == "40%"
+    assert "40% bicubic" in page.get_attribute("#slider", "aria-valuetext")
+    page.fill("#zoom", "2")
+    page.dispatch_event("#zoom", "input")
+    assert "scale(2)" in page.evaluate("document.querySelector('#viewport').style.transform")
+    assert page.get_attribute("#download-image", "href").startswith("blob:")
+    shot = tmp_path / "image-result.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_video_job_shows_progress_gif_strip_and_downloads(page) -> None:  # type: ignore[no-untyped-def]
+    page.set_input_files("#file", str(carphone_path()))
+    page.fill("#frames", "0,30")
+    page.check("#out-video")
+    page.click("#go")
+    page.wait_for_selector("#job-result:not([hidden])", timeout=120_000)
+    assert page.evaluate("document.querySelectorAll('#strip img').length") == 2
+    assert page.is_visible("#gif") and page.is_visible("#player")
+    names = page.eval_on_selector_all("#artifacts a", "links => links.map(a => a.textContent)")
+    assert any(n.startswith("enhanced.mp4") for n in names) and any(n.startswith("frames.zip") for n in names)
+    with page.expect_download() as download:
+        page.click("#artifacts a >> text=report.json")
+    assert download.value.suggested_filename == "report.json"
+    page.click("#refresh")
+    page.wait_for_function("document.querySelectorAll('#recent li button').length >= 1")
+
+
+def test_api_errors_are_shown_in_plain_words(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fake = tmp_path / "holiday.png"
+    fake.write_text("this is not a picture")
+    page.set_input_files("#file", str(fake))
+    page.click("#go")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not supported" in page.text_content("#error")
+    page.fill("#api-key", "wrong")
+    page.dispatch_event("#api-key", "change")
+    page.click("#go")
+    page.wait_for_function("document.querySelector('#error').textContent.includes('API key')")
+
+
+def test_no_layout_break_at_375_px(browser, site: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    page.goto(site)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
+    context.close()
