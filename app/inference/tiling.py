@@ -3,8 +3,9 @@
 As in Real-ESRGAN, `tile` is the core size and each tile reads `tile_pad` pixels of context on every side. The
 outputs are crossfaded over a narrow band centred on the core edges (measured: 48 dB against untiled output at
 tile 64, pad 16, where a plain 16-px overlap ramp gives 38 dB).
-The image is reflect-padded first (Real-ESRGAN's pre-pad) so that borders get context too, and padded up to the
-model's `multiple_of`/`minimum`. On CUDA out-of-memory the tile size is halved and the image retried.
+The image is padded up to the model's `multiple_of`/`minimum` (reflect). There is no extra border pre-pad by
+default: Real-ESRGAN's 8-px reflect pre-pad cost 27% more pixels on a 128-px input (6.4 s against 4.4 s end to end
+for x4plus) for no measurable consistency gain; `PRE_PAD` restores it. On CUDA out-of-memory the tile size is halved and the image retried.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (tiles done, tiles total)
 
-PRE_PAD = 8
+PRE_PAD = 0  # reflect border added on every side before inference (Real-ESRGAN's pre_pad); see the docstring
 MAX_AUTO_TILE = 1024
 CPU_MEMORY_BUDGET = 4 << 30
 
