@@ -177,11 +177,13 @@ def test_sixteen_bit_png_keeps_icc(client: TestClient) -> None:
 def test_bad_inputs_get_problem_json_and_the_server_keeps_serving(client: TestClient) -> None:
     good = png_bytes(skimage_rgb("astronaut", 24))
     _assert_problem(_enhance(client, b""), 422, "corrupt-media")
-    _assert_problem(_enhance(client, os.urandom(4096)), 415, "unsupported-media-type")
+    _assert_problem(_enhance(client, os.urandom(4096)), 422, "corrupt-media")
     _assert_problem(_enhance(client, good[: len(good) // 2]), 422, "corrupt-media")
     _assert_problem(_enhance(client, good, model="no-such-model"), 404, "model-not-found")
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
     _assert_problem(_enhance(client, svg, "x.svg"), 415, "unsupported-media-type")
+    psd_like = b"8BPS" + b"\x00\x01" + b"\x00" * 6 + b"\x00\x03" + (16).to_bytes(4, "big") * 2 + b"\x00\x08\x00\x03"
+    assert _enhance(client, psd_like, "x.png").status_code in {415, 422}
     _assert_problem(_enhance(client, good, scale=100), 422, "validation-error")
     _assert_problem(_enhance(client, good, format="gif"), 422, "validation-error")
     _assert_problem(client.post(ENHANCE), 422, "validation-error")

@@ -38,7 +38,7 @@ def test_enhance_image_reports_bad_input(env: None, tmp_path: Path) -> None:
     source.write_bytes(b"definitely not a picture")
     result = runner.invoke(app, ["image", str(source), str(tmp_path / "out.png")])
     assert result.exit_code == 2
-    assert "not a supported image" in result.output
+    assert "not a recognizable image" in result.output
 
 
 def test_weights_list_and_verify(env: None) -> None:

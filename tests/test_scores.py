@@ -130,7 +130,7 @@ def test_score_endpoint(client: TestClient) -> None:
     )
     assert relaxed.json()["data"][0]["verdict"] == "keep"
     assert client.post("/v1/images/score", params={"thresholds": '{"nope": 1}'}, files=files).status_code == 422
-    assert client.post("/v1/images/score", files=[("files", ("x.png", b"garbage"))]).status_code == 415
+    assert client.post("/v1/images/score", files=[("files", ("x.png", b"garbage"))]).status_code == 422
 
 
 def test_cli_score_prints_a_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

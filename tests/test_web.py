@@ -122,7 +122,7 @@ def test_api_errors_are_shown_in_plain_words(page, tmp_path: Path) -> None:  # t
     page.set_input_files("#file", str(fake))
     page.click("#go")
     page.wait_for_selector("#error:not([hidden])")
-    assert "not supported" in page.text_content("#error")
+    assert "not a recognizable image" in page.text_content("#error")
     page.fill("#api-key", "wrong")
     page.dispatch_event("#api-key", "change")
     page.click("#go")

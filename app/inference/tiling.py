@@ -5,7 +5,8 @@ outputs are crossfaded over a narrow band centred on the core edges (measured: 5
 tile 64, pad 16, where a plain 16-px overlap ramp gives 38 dB).
 The image is padded up to the model's `multiple_of`/`minimum` (reflect). There is no extra border pre-pad by
 default: Real-ESRGAN's 8-px reflect pre-pad cost 27% more pixels on a 128-px input (6.4 s against 4.4 s end to end
-for x4plus) for no measurable consistency gain; `PRE_PAD` restores it. On CUDA out-of-memory the tile size is halved and the image retried.
+for x4plus) for no measurable consistency gain; `PRE_PAD` restores it. On CUDA out-of-memory the tile size is
+halved and the image retried.
 """
 
 from __future__ import annotations

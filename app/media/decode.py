@@ -1,8 +1,8 @@
 """Image probing and decoding: header checks before any pixel is allocated, then RGB/gray + alpha, 8 or 16 bit,
 EXIF-rotated, with the ICC profile kept.
 
-`probe_image` and `decode_image` raise `UnsupportedMedia` (not an allowed image), `PayloadTooLarge` (over the
-pixel or side caps) and `CorruptMedia` (identified, but the data is broken).
+`probe_image` and `decode_image` raise `UnsupportedMedia` (a format we recognise but do not allow: SVG, PSD, EPS,
+PDF...), `PayloadTooLarge` (over the pixel or side caps) and `CorruptMedia` (empty, truncated or random bytes).
 """
 
 from __future__ import annotations
@@ -53,6 +53,17 @@ class Picture:
         return self.pixels.shape[2] == 1
 
 
+# Formats Pillow cannot even identify but that we recognise, and refuse as such (415) rather than as garbage (422).
+# PSD and EPS need no entry: Pillow identifies them and the allowlist refuses them.
+TEXT_FORMAT_MARKERS = (b"<svg", b"<?xml", b"<!doctype html", b"<html")
+BINARY_FORMAT_MAGIC = (b"%PDF-",)
+
+
+def _known_other_format(data: bytes) -> bool:
+    head = data[:256]
+    return head.startswith(BINARY_FORMAT_MAGIC) or any(m in head.lower() for m in TEXT_FORMAT_MARKERS)
+
+
 def _open(data: bytes) -> Image.Image:
     if not data:
         raise CorruptMedia("the upload is empty")
@@ -63,7 +74,11 @@ def _open(data: bytes) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PayloadTooLarge(f"image dimensions are too large: {exc}") from exc
     except UnidentifiedImageError as exc:
-        raise UnsupportedMedia(f"not a supported image (allowed: {', '.join(sorted(ALLOWED_FORMATS))})") from exc
+        if _known_other_format(data):
+            raise UnsupportedMedia(
+                f"this format is not allowed (allowed: {', '.join(sorted(ALLOWED_FORMATS))})"
+            ) from exc
+        raise CorruptMedia("the file is not a recognizable image (random or damaged bytes?)") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise CorruptMedia(f"the image header is broken: {exc}") from exc
 

@@ -19,7 +19,7 @@ function plainError(status, body) {
     404: "That was not found" + (detail ? ": " + detail : "."),
     413: "The file is too large. " + detail,
     415: "This file type is not supported. Use a photo (PNG, JPEG, WebP...) or a video (MP4, MOV, MKV, WebM, AVI).",
-    422: "The request could not be used: " + detail,
+    422: "The file or the options could not be used: " + detail,
     503: "The service is not ready: " + detail,
     507: "The server is out of storage for new jobs. Try again later.",
   };
