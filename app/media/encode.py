@@ -34,7 +34,7 @@ def _insert_iccp(png: bytes, icc: bytes) -> bytes:
     return png[:ihdr_end] + chunk + png[ihdr_end:]
 
 
-def _encode_png16(picture: Picture) -> bytes:
+def _encode_png16(picture: Picture, level: int = 6) -> bytes:
     pixels = _to_uint(picture.pixels, 16)
     if picture.is_gray:
         array = pixels[..., 0]
@@ -45,7 +45,7 @@ def _encode_png16(picture: Picture) -> bytes:
         array = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
         if picture.alpha is not None:
             array = np.dstack([array, _to_uint(picture.alpha, 16)])
-    ok, buf = cv2.imencode(".png", array)
+    ok, buf = cv2.imencode(".png", array, [cv2.IMWRITE_PNG_COMPRESSION, level])
     if not ok:
         raise ValueError("PNG encoding failed")
     data = buf.tobytes()
@@ -68,16 +68,17 @@ def _flatten_on_white(picture: Picture) -> Picture:
     return Picture(picture.pixels * alpha + (1.0 - alpha), None, picture.bit_depth, picture.icc_profile)
 
 
-def encode_image(picture: Picture, fmt: OutputFormat = "png", quality: int = 95) -> bytes:
-    """PNG keeps 16 bit and alpha; JPEG has no alpha, so transparent pixels are flattened onto white."""
+def encode_image(picture: Picture, fmt: OutputFormat = "png", quality: int = 95, png_level: int = 6) -> bytes:
+    """PNG keeps 16 bit and alpha; JPEG has no alpha, so transparent pixels are flattened onto white.
+    `png_level` trades size for time (zlib level; measured on 704x576: level 6 173 ms, level 1 36 ms, 11 % larger)."""
     if fmt == "png" and picture.bit_depth == 16:
-        return _encode_png16(picture)
+        return _encode_png16(picture, png_level)
     out = io.BytesIO()
     extra: dict[str, object] = {}
     if picture.icc_profile:
         extra["icc_profile"] = picture.icc_profile
     if fmt == "png":
-        to_pil(picture).save(out, "PNG", compress_level=6, **extra)
+        to_pil(picture).save(out, "PNG", compress_level=png_level, **extra)
     elif fmt == "jpeg":
         to_pil(_flatten_on_white(picture), keep_alpha=False).save(out, "JPEG", quality=quality, **extra)
     elif fmt == "webp":
