@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -99,3 +100,26 @@ def test_pagination_is_stable(store: JobStore) -> None:
         page, cursor = store.list_jobs(limit=2, cursor=cursor)
         seen += [j.id for j in page]
     assert sorted(seen) == sorted(created) and len(seen) == 5
+
+
+def test_retention_sweep_removes_old_jobs_and_their_files(tmp_path: Path) -> None:
+    from app.core.config import Settings
+    from app.jobs.local import LocalWorker
+    from app.jobs.pipeline import JobContext
+    from app.jobs.storage import JobStorage
+
+    settings = Settings(data_dir=tmp_path, job_retention_hours=24, _env_file=None)  # type: ignore[call-arg]
+    store, storage = JobStore(settings.database), JobStorage(settings.jobs_dir)
+    old, _ = store.create("image", "old.png", {})
+    fresh, _ = store.create("image", "new.png", {})
+    for job in (old, fresh):
+        (storage.job_dir(job.id) / "artifacts").mkdir(parents=True)
+        (storage.job_dir(job.id) / "artifacts" / "report.json").write_text("{}")
+        store.finish(job.id, JobStatus.SUCCEEDED)
+    with store.engine.begin() as conn:
+        conn.execute(update(jobs).where(jobs.c.id == old.id).values(updated_at=utcnow() - timedelta(hours=25)))
+    worker = LocalWorker(JobContext(settings, store, storage, registry=None, worker_id="t"))  # type: ignore[arg-type]
+    assert worker.sweep_expired() == [old.id]
+    assert store.get(old.id) is None and not storage.job_dir(old.id).exists()
+    assert store.get(fresh.id) is not None and storage.job_dir(fresh.id).exists()
+    store.engine.dispose()
