@@ -176,7 +176,7 @@ def video(
         spooled = root / "input"
         shutil.copyfile(source, spooled)
         try:
-            job, _ = submit_job(settings, store, storage, registry.catalog, spooled, source.name, options)
+            job, _ = submit_job(settings, store, storage, registry, spooled, source.name, options)
         except EnhanceError as exc:
             console.print(f"[red]error:[/red] {exc.detail}")
             raise typer.Exit(2) from exc

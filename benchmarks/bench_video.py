@@ -66,7 +66,7 @@ def main() -> None:
         spooled = root / "input.mp4"
         spooled.write_bytes(carphone().read_bytes())
         options = JobOptions(model=args.model, max_frames=args.frames, outputs=args.outputs.split(","))  # type: ignore[arg-type]
-        job, _ = submit_job(settings, store, storage, registry.catalog, spooled, "carphone.mp4", options)
+        job, _ = submit_job(settings, store, storage, registry, spooled, "carphone.mp4", options)
         ctx = JobContext(settings, store, storage, registry, "bench")
         store.claim(job.id, "bench")
         started = time.perf_counter()

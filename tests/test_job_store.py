@@ -67,7 +67,7 @@ def test_cancel_queued_is_immediate_running_is_requested(store: JobStore) -> Non
     assert store.request_cancel(queued.id).status is JobStatus.CANCELLED  # type: ignore[union-attr]
     after = store.request_cancel(running.id)
     assert after.status is JobStatus.RUNNING and after.cancel_requested  # type: ignore[union-attr]
-    assert store.cancel_requested(running.id)
+    assert store.get(running.id).cancel_requested  # type: ignore[union-attr]
 
 
 def test_idempotency_is_scoped_by_owner(store: JobStore) -> None:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from app.inference.enhance import EnhanceOptions
+
 Output = Literal["frames", "gif", "video"]
 
 
@@ -54,6 +56,10 @@ class JobOptions(BaseModel):
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError("end must be after start")
         return self
+
+    def enhance_options(self) -> EnhanceOptions:
+        """The per-frame processing part, as the image path takes it."""
+        return EnhanceOptions(self.model, self.scale, self.tile, self.deblur, self.deblur_model)
 
     def wants(self, output: Output) -> bool:
         return output in self.outputs

@@ -27,7 +27,7 @@ from app.core.config import Settings
 from app.core.errors import EnhanceError, InvalidOption
 from app.core.logging import current_job
 from app.core.metrics import FRAMES, STAGE_SECONDS
-from app.inference.enhance import EnhanceOptions, Plan, plan, restore
+from app.inference.enhance import Plan, plan, restore
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.prefetch import prefetch
@@ -256,12 +256,12 @@ def _select_frames(ctx: JobContext, job: JobRecord, options: JobOptions, input_p
 
 def _check_cancel(ctx: JobContext, job_id: str) -> None:
     """Between frames: stop for a cancel, a shutdown or the per-job time limit."""
-    if ctx.store.cancel_requested(job_id):
+    job = ctx.store.get(job_id)  # one read answers both: cancel requested, and how long this attempt has run
+    if job is None or job.cancel_requested:
         raise JobCancelled
     if ctx.stop_requested():
         raise JobInterrupted
-    job = ctx.store.get(job_id)
-    if job is not None and job.started_at is not None:
+    if job.started_at is not None:
         elapsed = (utcnow() - job.started_at).total_seconds()
         if elapsed > ctx.settings.job_timeout_seconds:
             raise JobTimedOut(f"timed out after {elapsed:.0f} s (limit {ctx.settings.job_timeout_seconds} s)")
@@ -269,11 +269,7 @@ def _check_cancel(ctx: JobContext, job_id: str) -> None:
 
 def _run(ctx: JobContext, job: JobRecord) -> None:
     options = JobOptions.model_validate(job.options)
-    steps = plan(
-        EnhanceOptions(options.model, options.scale, options.tile, options.deblur, options.deblur_model),
-        ctx.registry,
-        ctx.settings,
-    )
+    steps = plan(options.enhance_options(), ctx.registry, ctx.settings)
     model = ctx.on_device(ctx.registry.get, steps.upscale_model) if steps.upscale_model else None
     input_path = ctx.storage.input_path(job.id)
     if options.select_best:

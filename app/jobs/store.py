@@ -266,11 +266,6 @@ class JobStore:
             )
         return self.get(job_id)
 
-    def cancel_requested(self, job_id: str) -> bool:
-        with self.engine.connect() as conn:
-            value = conn.execute(select(jobs.c.cancel_requested).where(jobs.c.id == job_id)).scalar()
-        return bool(value) if value is not None else True  # a deleted job counts as cancelled
-
     def record_frame(self, frame: FrameRecord) -> None:
         with self.engine.begin() as conn:
             conn.execute(

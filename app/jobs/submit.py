@@ -13,13 +13,14 @@ from fastapi import UploadFile
 
 from app.core.config import Settings
 from app.core.errors import CorruptMedia, InvalidOption, PayloadTooLarge, UnsupportedMedia
+from app.inference.enhance import plan
 from app.jobs.models import JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
 from app.media.decode import probe_image
 from app.media.video import probe_video
-from app.models.catalog import Catalog
+from app.models.registry import ModelRegistry
 
 CHUNK = 1 << 20
 IMAGE_SNIFF_BYTES = 64 * 1024
@@ -68,7 +69,7 @@ def submit_job(
     settings: Settings,
     store: JobStore,
     storage: JobStorage,
-    catalog: Catalog,
+    registry: ModelRegistry,
     spooled: Path,
     filename: str,
     options: JobOptions,
@@ -80,17 +81,7 @@ def submit_job(
     try:
         if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
             return existing, False
-        model_id = options.model or settings.default_model
-        if model_id != "none" and catalog.get(model_id).task != "upscale":
-            raise InvalidOption(f"{model_id} is not an upscaling model")
-        if model_id == "none" and options.deblur == "off":
-            raise InvalidOption("model=none leaves nothing to do unless deblur is auto or on")
-        if (
-            options.deblur_model
-            and options.deblur_model != "classical"
-            and catalog.get(options.deblur_model).task != "deblur"
-        ):
-            raise InvalidOption(f"{options.deblur_model} is not a deblur model")
+        plan(options.enhance_options(), registry, settings)  # the same validation the pipeline applies
         kind, suffix, facts = _probe(spooled, settings)
         if kind == "image" and options.wants("video"):
             raise InvalidOption("the video output needs a video input")

@@ -145,7 +145,7 @@ async def create_job(
         settings,
         store,
         storage,
-        registry.catalog,
+        registry,
         spooled,
         file.filename or "upload",
         options,
