@@ -1,0 +1,111 @@
+"""GPU throughput for the performance targets: x4plus and realesr-animevideov3-x4 on 640x360 frames, end to end
+(`restore` on a frame, as a job does it) and model-only, with the precision the registry's probe picks, plus the
+fraction of the GPU's bf16 matrix peak that x4plus reaches. Prints a table and writes JSON.
+
+    .venv/bin/python benchmarks/bench_gpu.py --frames 64 --peak-tflops 989   # H100 SXM dense bf16
+
+On a machine without CUDA it says so and exits 0 (CI never runs it; the device tool's GPU machines do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from skimage import data
+
+from app.core.config import Settings
+from app.inference.enhance import EnhanceOptions, plan, restore
+from app.media.decode import Picture
+from app.models.registry import ModelRegistry
+
+RESULTS = Path(__file__).parent / "results"
+MFLOP_PER_PIXEL = {"realesrgan-x4plus": 35.9}  # per input pixel, x4plus (from the performance issue)
+
+
+def _frames(count: int) -> list[np.ndarray]:
+    strip = np.concatenate(
+        [data.astronaut(), data.coffee()[:512, :512], data.chelsea()[:300, :300].repeat(2, 0)[:512]], 1
+    )
+    return [np.ascontiguousarray(cv2.resize(np.roll(strip, 7 * i, axis=1), (640, 360))) for i in range(count)]
+
+
+def _sync() -> None:
+    torch.cuda.synchronize()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--frames", type=int, default=64)
+    parser.add_argument("--peak-tflops", type=float, default=989.0, help="dense bf16 peak of the GPU")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print("no CUDA device here: run this on a GPU machine (see the README's performance section)")
+        return 0
+    torch.backends.cudnn.benchmark = True
+    settings = Settings(device="cuda")
+    registry = ModelRegistry(settings)
+    frames = _frames(args.frames)
+    rows = []
+    for model_id in ("realesrgan-x4plus", "realesr-animevideov3-x4"):
+        steps = plan(EnhanceOptions(model=model_id, tile=0), registry, settings)
+        model = registry.get(model_id)
+        pictures = [Picture(f.astype(np.float32) / 255, None, 8) for f in frames]
+        for picture in pictures[:3]:
+            restore(picture, steps, registry)  # warm-up: cuDNN autotune, allocator
+        _sync()
+        started = time.perf_counter()
+        for picture in pictures:
+            restore(picture, steps, registry)
+        _sync()
+        end_to_end_fps = len(pictures) / (time.perf_counter() - started)
+
+        batch = model.precision.prepare(torch.from_numpy(np.stack(frames[:8])).permute(0, 3, 1, 2).float() / 255)
+        with torch.inference_mode():
+            for _ in range(3):
+                model.descriptor.model(batch)
+            _sync()
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                model.descriptor.model(batch)
+                _sync()
+                times.append(time.perf_counter() - started)
+        model_fps = batch.shape[0] / statistics.median(times)
+        row = {
+            "model": model_id,
+            "dtype": model.precision.dtype_name,
+            "channels_last": model.precision.channels_last,
+            "end_to_end_fps": end_to_end_fps,
+            "model_only_fps_batch8": model_fps,
+        }
+        if model_id in MFLOP_PER_PIXEL:
+            tflops = model_fps * 640 * 360 * MFLOP_PER_PIXEL[model_id] * 1e6 / 1e12
+            row["model_tflops"] = tflops
+            row["fraction_of_peak"] = tflops / args.peak_tflops
+        rows.append(row)
+    name = torch.cuda.get_device_name()
+    print(f"{name}, 640x360 frames, {args.frames} frames end to end")
+    print(f"{'model':<26} {'dtype':>6} {'e2e fps':>9} {'model fps':>10} {'% peak':>7}")
+    for row in rows:
+        peak = f"{100 * row['fraction_of_peak']:.1f}" if "fraction_of_peak" in row else "-"
+        print(
+            f"{row['model']:<26} {row['dtype']:>6} {row['end_to_end_fps']:>9.1f} "
+            f"{row['model_only_fps_batch8']:>10.1f} {peak:>7}"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "gpu_640x360.json"
+    out.write_text(json.dumps({"device": name, "rows": rows}, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
