@@ -31,9 +31,8 @@ MFLOP_PER_PIXEL = {"realesrgan-x4plus": 35.9}  # per input pixel, x4plus (from t
 
 
 def _frames(count: int) -> list[np.ndarray]:
-    strip = np.concatenate(
-        [data.astronaut(), data.coffee()[:512, :512], data.chelsea()[:300, :300].repeat(2, 0)[:512]], 1
-    )
+    photos = [data.astronaut(), data.coffee(), data.chelsea()]
+    strip = np.concatenate([cv2.resize(p, (512, 360), interpolation=cv2.INTER_AREA) for p in photos], axis=1)
     return [np.ascontiguousarray(cv2.resize(np.roll(strip, 7 * i, axis=1), (640, 360))) for i in range(count)]
 
 
