@@ -37,19 +37,21 @@ def _frames(count: int) -> list[np.ndarray]:
 
 
 def _sync() -> None:
-    torch.cuda.synchronize()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--frames", type=int, default=64)
     parser.add_argument("--peak-tflops", type=float, default=989.0, help="dense bf16 peak of the GPU")
+    parser.add_argument("--device", default="cuda", help="'cpu' only to smoke-test this script")
     args = parser.parse_args()
-    if not torch.cuda.is_available():
+    if args.device == "cuda" and not torch.cuda.is_available():
         print("no CUDA device here: run this on a GPU machine (see the README's performance section)")
         return 0
     torch.backends.cudnn.benchmark = True
-    settings = Settings(device="cuda")
+    settings = Settings(device=args.device)
     registry = ModelRegistry(settings)
     frames = _frames(args.frames)
     rows = []
@@ -90,7 +92,7 @@ def main() -> int:
             row["model_tflops"] = tflops
             row["fraction_of_peak"] = tflops / args.peak_tflops
         rows.append(row)
-    name = torch.cuda.get_device_name()
+    name = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
     print(f"{name}, 640x360 frames, {args.frames} frames end to end")
     print(f"{'model':<26} {'dtype':>6} {'e2e fps':>9} {'model fps':>10} {'% peak':>7}")
     for row in rows:
