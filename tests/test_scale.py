@@ -51,6 +51,18 @@ class Cluster:
         ]
         self.workers.append(subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT))
 
+    def wait_ready(self, names: list[str], timeout: float = 180) -> None:
+        """Both workers must be consuming before jobs arrive, or the first one up could take them all."""
+        deadline = time.monotonic() + timeout
+        while not all(
+            f"{name}@" in log and " ready." in log
+            for name in names
+            for log in [(self.data_dir / f"{name}.log").read_text(errors="replace")]
+        ):
+            assert time.monotonic() < deadline, "Celery workers did not become ready"
+            assert all(p.poll() is None for p in self.workers), "a Celery worker exited during start-up"
+            time.sleep(0.5)
+
     def submit(self, data: bytes, name: str, **form: Any) -> str:
         form.setdefault("model", FAST_MODEL)
         response = httpx.post(
@@ -101,6 +113,7 @@ def cluster(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         cluster = Cluster(env, api, data_dir, database)
         cluster.start_worker("w1")
         cluster.start_worker("w2")
+        cluster.wait_ready(["w1", "w2"])
         try:
             yield cluster
         finally:
