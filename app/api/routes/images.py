@@ -44,7 +44,7 @@ async def enhance_image(
     model_used = result.model
     headers = {
         "X-Enhance-Model": model_used.entry.id if model_used else "none",
-        "X-Enhance-Device": str(model_used.device) if model_used else "cpu",
+        "X-Enhance-Device": str(model_used.device if model_used else registry.device),
         "X-Enhance-Dtype": model_used.precision.dtype_name if model_used else "fp32",
         "X-Enhance-Size": f"{result.width}x{result.height}",
         "X-Enhance-Deblurred": "true" if result.deblur.applied else "false",
