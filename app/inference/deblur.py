@@ -6,7 +6,7 @@ run through the registry like the upscalers, on the whole picture (their per-ima
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -15,8 +15,7 @@ from spandrel import ModelTiling
 from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.inference.classical_deblur import classical_deblur
-from app.inference.restore import TileOptions, model_input, model_output
-from app.inference.tiling import run_model
+from app.inference.restore import TileOptions, apply_model
 from app.media.decode import Picture
 from app.models.catalog import WeightState, weight_state
 from app.models.registry import ModelRegistry
@@ -73,15 +72,8 @@ def deblur_picture(
     else:
         model = registry.get(model_id)
         tiles = tiles or TileOptions()
-        whole = max(picture.width, picture.height)
-        tile = whole if model.descriptor.tiling != ModelTiling.SUPPORTED else tiles.tile
-        result = run_model(
-            model_input(picture.pixels, model.descriptor.input_channels),
-            model,
-            tile=tile,
-            tile_pad=tiles.tile_pad,
-            min_tile=tiles.min_tile,
-        )
-        pixels = model_output(result, picture.is_gray)
+        if model.descriptor.tiling != ModelTiling.SUPPORTED:  # per-image statistics: one tile, the whole picture
+            tiles = replace(tiles, tile=max(picture.width, picture.height))
+        pixels = apply_model(picture.pixels, model, tiles, picture.is_gray)
     restored = Picture(np.ascontiguousarray(pixels, np.float32), picture.alpha, picture.bit_depth, picture.icc_profile)
     return restored, DeblurDecision(mode, model_id, True, blur)

@@ -42,7 +42,7 @@ def output_size(picture: Picture, scale: float) -> tuple[int, int]:
     return max(1, round(picture.width * scale)), max(1, round(picture.height * scale))
 
 
-def model_input(pixels: np.ndarray, channels: int) -> torch.Tensor:
+def _model_input(pixels: np.ndarray, channels: int) -> torch.Tensor:
     if pixels.shape[2] == 1 and channels == 3:
         pixels = np.repeat(pixels, 3, axis=2)
     elif pixels.shape[2] == 3 and channels == 1:
@@ -50,11 +50,27 @@ def model_input(pixels: np.ndarray, channels: int) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
 
 
-def model_output(tensor: torch.Tensor, want_gray: bool) -> np.ndarray:
+def _model_output(tensor: torch.Tensor, want_gray: bool) -> np.ndarray:
     array = tensor.numpy().transpose(1, 2, 0)
     if want_gray and array.shape[2] == 3:
         return (array @ LUMA)[..., None]
     return array
+
+
+def apply_model(
+    pixels: np.ndarray, model: LoadedModel, tiles: TileOptions, want_gray: bool, progress: Progress | None = None
+) -> np.ndarray:
+    """H x W x C pixels through `model` (tiled as `tiles` says), with gray/colour adapted on both sides."""
+    result = run_model(
+        _model_input(pixels, model.descriptor.input_channels),
+        model,
+        tile=tiles.tile,
+        tile_pad=tiles.tile_pad,
+        min_tile=tiles.min_tile,
+        batch_size=tiles.batch_size,
+        progress=progress,
+    )
+    return _model_output(result, want_gray)
 
 
 def _upscale_alpha(alpha: np.ndarray, model: LoadedModel, width: int, height: int, tiles: TileOptions) -> np.ndarray:
@@ -63,15 +79,7 @@ def _upscale_alpha(alpha: np.ndarray, model: LoadedModel, width: int, height: in
     low, high = float(alpha.min()), float(alpha.max())
     if low == high:
         return np.full((height, width), low, dtype=np.float32)
-    plane = run_model(
-        model_input(alpha[..., None], model.descriptor.input_channels),
-        model,
-        tile=tiles.tile,
-        tile_pad=tiles.tile_pad,
-        min_tile=tiles.min_tile,
-        batch_size=tiles.batch_size,
-    )
-    out = model_output(plane, want_gray=True)
+    out = apply_model(alpha[..., None], model, tiles, want_gray=True)
     if out.shape[:2] != (height, width):
         out = resize(out, width, height)
     return np.ascontiguousarray(out[..., 0], dtype=np.float32)
@@ -90,16 +98,7 @@ def upscale_picture(
     target_scale = float(scale if scale is not None else model.entry.scale)
     if not 0 < target_scale <= 16:
         raise InvalidOption(f"scale must be in (0, 16], got {target_scale}")
-    result = run_model(
-        model_input(picture.pixels, model.descriptor.input_channels),
-        model,
-        tile=tiles.tile,
-        tile_pad=tiles.tile_pad,
-        min_tile=tiles.min_tile,
-        batch_size=tiles.batch_size,
-        progress=progress,
-    )
-    pixels = model_output(result, picture.is_gray)
+    pixels = apply_model(picture.pixels, model, tiles, picture.is_gray, progress)
     width, height = output_size(picture, target_scale)
     if pixels.shape[:2] != (height, width):
         pixels = resize(pixels, width, height)
