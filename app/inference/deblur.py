@@ -17,7 +17,7 @@ from app.core.errors import InvalidOption
 from app.inference.classical_deblur import classical_deblur
 from app.inference.restore import TileOptions, apply_model
 from app.media.decode import Picture
-from app.models.catalog import WeightState, weight_state
+from app.models.catalog import WeightState, cached_weight_state
 from app.models.registry import ModelRegistry
 from app.quality.blur import MotionBlur, estimate_motion_blur, is_motion_blurred
 
@@ -50,7 +50,7 @@ def resolve_deblur_model(registry: ModelRegistry, settings: Settings, requested:
             raise InvalidOption(f"{choice} is not a deblur model")
         return choice
     for entry in registry.catalog.by_task("deblur"):
-        if weight_state(entry, settings.weights_dir) in {WeightState.PRESENT, WeightState.UNPINNED}:
+        if cached_weight_state(entry, settings.weights_dir) in {WeightState.PRESENT, WeightState.UNPINNED}:
             return entry.id
     return CLASSICAL
 

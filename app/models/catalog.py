@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -81,3 +82,26 @@ def weight_state(entry: CatalogEntry, weights_dir: Path) -> WeightState:
     if not entry.sha256:
         return WeightState.UNPINNED
     return WeightState.PRESENT if sha256_file(path) == entry.sha256 else WeightState.CHECKSUM_FAILED
+
+
+_state_cache: dict[tuple[str, int, int, str], WeightState] = {}
+_state_lock = threading.Lock()
+
+
+def cached_weight_state(entry: CatalogEntry, weights_dir: Path) -> WeightState:
+    """`weight_state`, hashed once per (path, size, mtime, pinned sha): listing the catalogue, readiness checks and
+    choosing a deblur model must not re-hash 60-200 MB files on every request. `verify` calls `weight_state`."""
+    path = entry.path(weights_dir)
+    try:
+        stat = path.stat()
+    except OSError:
+        return WeightState.MISSING
+    key = (str(path), stat.st_size, stat.st_mtime_ns, entry.sha256)
+    with _state_lock:
+        if key not in _state_cache:
+            _state_cache[key] = weight_state(entry, weights_dir)
+        return _state_cache[key]
+
+
+def weight_states(catalog: Catalog, weights_dir: Path) -> dict[str, WeightState]:
+    return {entry.id: cached_weight_state(entry, weights_dir) for entry in catalog.entries}

@@ -6,8 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.api.deps import RegistryDep, SettingsDep
-from app.api.state import weight_states
-from app.models.catalog import WeightState
+from app.models.catalog import WeightState, weight_states
 from app.schemas import HealthPublic
 
 router = APIRouter(tags=["health"])
@@ -22,7 +21,7 @@ async def healthz() -> HealthPublic:
 async def readyz(registry: RegistryDep, settings: SettingsDep) -> JSONResponse:
     """Ready once the default model's weights are installed and verified, and any preloaded model is loaded."""
     detail: dict[str, str] = {}
-    states = weight_states(registry, settings)
+    states = weight_states(registry.catalog, settings.weights_dir)
     default_state = states.get(settings.default_model, WeightState.MISSING)
     detail[settings.default_model] = default_state.value
     ok = default_state == WeightState.PRESENT

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import RegistryDep, SettingsDep
-from app.api.state import weight_states
+from app.models.catalog import weight_states
 from app.schemas import ModelPublic, ModelsPublic
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1/models", tags=["models"])
 
 @router.get("", response_model=ModelsPublic)
 async def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPublic:
-    states = weight_states(registry, settings)
+    states = weight_states(registry.catalog, settings.weights_dir)
     data = []
     for entry in registry.catalog.entries:
         loaded = registry.is_loaded(entry.id)
