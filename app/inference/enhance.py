@@ -55,13 +55,14 @@ def plan(options: EnhanceOptions, registry: ModelRegistry, settings: Settings) -
     """Raises `ModelNotFound` or `InvalidOption`."""
     model_id = options.model or settings.default_model
     upscale = None if model_id == NO_UPSCALE else model_id
-    if upscale is not None and registry.catalog.get(upscale).task != "upscale":
-        raise InvalidOption(f"{upscale} is a {registry.catalog.get(upscale).task} model, not an upscaler")
     if upscale is None and options.deblur == "off":
         raise InvalidOption("model=none leaves nothing to do unless deblur is auto or on")
     scale = options.scale
     if upscale is not None:
-        scale = scale if scale is not None else registry.catalog.get(upscale).scale
+        entry = registry.catalog.get(upscale)
+        if entry.task != "upscale":
+            raise InvalidOption(f"{upscale} is a {entry.task} model, not an upscaler")
+        scale = scale if scale is not None else entry.scale
         if not 0 < scale <= settings.max_scale:
             raise InvalidOption(f"scale must be in (0, {settings.max_scale}], got {scale}")
     deblur_model = resolve_deblur_model(registry, settings, options.deblur_model) if options.deblur != "off" else None
