@@ -280,9 +280,12 @@ class JobStore:
                     detail=frame.detail,
                 )
             )
-            done = conn.execute(select(job_frames.c.frame_index).where(job_frames.c.job_id == frame.job_id)).all()
+            # The insert above fails for a frame already recorded (unique per job and index), so counting up is exact
+            # and stays O(1) per frame instead of re-reading every recorded frame.
             conn.execute(
-                update(jobs).where(jobs.c.id == frame.job_id).values(frames_done=len(done), updated_at=utcnow())
+                update(jobs)
+                .where(jobs.c.id == frame.job_id)
+                .values(frames_done=jobs.c.frames_done + 1, updated_at=utcnow())
             )
 
     def frames(self, job_id: str) -> list[FrameRecord]:
