@@ -1,4 +1,5 @@
-"""create_app(): the FastAPI application with its registry, device executor, routers and error handlers."""
+"""create_app(): the FastAPI application with its registry, device batcher, request executor, routers and error
+handlers."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from app.api.metrics import SERVICE, RequestMetricsMiddleware, metrics_response
 from app.api.problems import install_problem_handlers
 from app.api.routes import health, images, jobs, models, scores, web
 from app.core.config import Settings, get_settings
-from app.inference.executor import DeviceExecutor
+from app.inference.batcher import DynamicBatcher
+from app.inference.executor import RequestExecutor
+from app.inference.tiling import budget_pixels
 from app.jobs.local import LocalWorker
 from app.jobs.pipeline import JobContext
 from app.jobs.storage import JobStorage
@@ -59,7 +62,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         app.state.settings = settings
         app.state.registry = registry or ModelRegistry(settings)
-        app.state.executor = executor = DeviceExecutor()
+        batcher = DynamicBatcher(settings.max_batch, settings.batch_wait_ms / 1000, budget_pixels)
+        app.state.executor = executor = RequestExecutor(batcher, settings.image_concurrency)
         app.state.store = store = JobStore(settings.database)
         app.state.storage = storage = JobStorage(settings.jobs_dir)
         worker: LocalWorker | None = None
@@ -68,11 +72,11 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
 
             app.state.queue = CeleryQueue(make_celery(settings))
         else:
-            ctx = JobContext(settings, store, storage, app.state.registry, LocalWorker.default_id(), executor.call)
+            ctx = JobContext(settings, store, storage, app.state.registry, LocalWorker.default_id(), batcher)
             app.state.queue = worker = LocalWorker(ctx)
             worker.start()
         SERVICE.stores.append(store)
-        preload = asyncio.ensure_future(executor.run(app.state.registry.preload, settings.preload))
+        preload = asyncio.ensure_future(asyncio.to_thread(app.state.registry.preload, settings.preload))
         preload.add_done_callback(_report_preload)
         try:
             yield
@@ -81,6 +85,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
             executor.shutdown()
+            batcher.close()
             SERVICE.stores.remove(store)
             store.engine.dispose()
 

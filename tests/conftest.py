@@ -10,13 +10,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.core.config import Settings
 from app.main import create_app
 from app.models.catalog import Catalog, WeightState, weight_state
-from app.models.registry import ModelRegistry
+from app.models.registry import LoadedModel, ModelRegistry
 from app.models.weights import import_ncnn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,3 +88,17 @@ def png_bytes(array: np.ndarray, **save: object) -> bytes:
 
 def decode_png(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)))
+
+
+class _FakeDescriptor:
+    def __init__(self, descriptor: object, model: torch.nn.Module) -> None:
+        self._descriptor = descriptor
+        self.model = model
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._descriptor, name)
+
+
+def with_module(base: LoadedModel, module: torch.nn.Module) -> LoadedModel:
+    """`base` with its network replaced by `module` (to observe or fail the calls a model receives)."""
+    return LoadedModel(base.entry, _FakeDescriptor(base.descriptor, module), base.precision, 0.0)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from PIL import Image, ImageOps
 
 from app.core.errors import PayloadTooLarge
 from app.media.decode import _orient, decode_image, probe_image
-from app.media.encode import _png_chunk
+from app.media.encode import _png_chunk, encode_png8
 from tests.conftest import png_bytes, skimage_rgb
 
 
@@ -38,3 +38,10 @@ def test_probe_refuses_a_pixel_flood_without_decoding() -> None:
     with pytest.raises(PayloadTooLarge):  # Pillow's own bomb guard may speak first; either way a 413
         decode_image(flood, max_pixels=50_000_000, max_side=16_384)
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_fast_png_is_lossless(channels: int) -> None:
+    pixels = skimage_rgb("astronaut", 96)[..., :channels]
+    decoded = np.asarray(Image.open(io.BytesIO(encode_png8(np.ascontiguousarray(pixels)))))
+    assert np.array_equal(decoded.reshape(pixels.shape), pixels)

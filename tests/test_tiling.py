@@ -10,8 +10,8 @@ import torch
 
 from app.core.errors import OutOfMemory
 from app.inference.tiling import run_model, tile_boxes, tile_spans
-from app.models.registry import LoadedModel, ModelRegistry
-from tests.conftest import FAST_MODEL, psnr, skimage_rgb
+from app.models.registry import ModelRegistry
+from tests.conftest import FAST_MODEL, psnr, skimage_rgb, with_module
 
 
 def _tensor(image: np.ndarray) -> torch.Tensor:
@@ -54,25 +54,12 @@ def test_multiple_of_requirement_is_respected(registry: ModelRegistry) -> None:
     original = descriptor.size_requirements
     try:
         descriptor.size_requirements = replace(original, multiple_of=8, minimum=16)
-        model = LoadedModel(base.entry, _swap_model(descriptor, Needs8()), base.precision, 0.0)
+        model = with_module(base, Needs8())
         out = run_model(_tensor(skimage_rgb("chelsea", 37)), model, tile=20, tile_pad=5)
     finally:
         descriptor.size_requirements = original
     assert out.shape == (3, 148, 148)
     assert seen
-
-
-class _FakeDescriptor:
-    def __init__(self, descriptor: object, model: torch.nn.Module) -> None:
-        self._descriptor = descriptor
-        self.model = model
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._descriptor, name)
-
-
-def _swap_model(descriptor: object, model: torch.nn.Module):  # type: ignore[no-untyped-def]
-    return _FakeDescriptor(descriptor, model)
 
 
 def test_out_of_memory_halves_the_tile_and_retries(registry: ModelRegistry) -> None:
@@ -86,7 +73,7 @@ def test_out_of_memory_halves_the_tile_and_retries(registry: ModelRegistry) -> N
                 raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
             return base.descriptor.model(x)
 
-    model = LoadedModel(base.entry, _swap_model(base.descriptor, OomAbove40()), base.precision, 0.0)
+    model = with_module(base, OomAbove40())
     image = _tensor(skimage_rgb("coffee", 96))
     out = run_model(image, model, tile=128, tile_pad=4, min_tile=8)
     reference = run_model(image, base, tile=128, tile_pad=4)
@@ -101,6 +88,6 @@ def test_out_of_memory_at_the_smallest_tile_is_a_clear_error(registry: ModelRegi
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             raise torch.OutOfMemoryError("CUDA out of memory")
 
-    model = LoadedModel(base.entry, _swap_model(base.descriptor, AlwaysOom()), base.precision, 0.0)
+    model = with_module(base, AlwaysOom())
     with pytest.raises(OutOfMemory):
         run_model(_tensor(skimage_rgb("coffee", 64)), model, tile=64, tile_pad=4, min_tile=16)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.core.config import Settings
-from app.inference.executor import DeviceExecutor
+from app.inference.executor import RequestExecutor
 from app.jobs.queue import JobQueue
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
@@ -22,7 +22,7 @@ def get_registry(request: Request) -> ModelRegistry:
     return request.app.state.registry
 
 
-def get_executor(request: Request) -> DeviceExecutor:
+def get_executor(request: Request) -> RequestExecutor:
     return request.app.state.executor
 
 
@@ -40,7 +40,7 @@ def get_queue(request: Request) -> JobQueue:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
-ExecutorDep = Annotated[DeviceExecutor, Depends(get_executor)]
+ExecutorDep = Annotated[RequestExecutor, Depends(get_executor)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
 StorageDep = Annotated[JobStorage, Depends(get_storage)]
 QueueDep = Annotated[JobQueue, Depends(get_queue)]

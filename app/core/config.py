@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     tile: int = Field(default=0, ge=0, description="tile core size in input pixels; 0 picks one from free memory")
     tile_pad: int = Field(default=16, ge=0, description="context read around each tile, input pixels per side")
     min_tile: int = Field(default=32, ge=8, description="smallest tile tried after CUDA out-of-memory")
+    threads: int = Field(default=0, ge=0, description="PyTorch intra-op threads; 0: the physical cores available")
+    max_batch: int = Field(default=8, ge=1, description="most tiles the device batcher puts in one model call")
+    batch_wait_ms: float = Field(
+        default=5.0, ge=0, description="longest the batcher holds a call open for other active requests' tiles"
+    )
+    image_concurrency: int = Field(
+        default=8, ge=1, description="image requests processed at once (their model calls are batched together)"
+    )
 
     api_keys: list[str] = Field(default_factory=list, description="JSON list; empty: no authentication")
     cors_origins: list[str] = Field(default_factory=list, description="JSON list of allowed origins; empty: closed")
@@ -62,6 +70,10 @@ class Settings(BaseSettings):
     max_video_frames: int = 200_000
     max_video_side: int = 7680
     gif_max_frames: int = 300
+    video_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(
+        default="veryfast", description="x264 preset of the enhanced video (704x576: 10.5 ms a frame, medium 21.6)"
+    )
+    video_crf: int = Field(default=18, ge=0, le=51, description="x264 constant rate factor; lower is better")
 
     @property
     def database(self) -> str:

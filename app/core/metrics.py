@@ -17,3 +17,8 @@ MODEL_LOAD_SECONDS = Histogram(
     ["model"],
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120),
 )
+BATCH_TILES = Histogram(
+    "enhance_batch_tiles",
+    "Tiles per model call made by the device batcher (above 1: concurrent requests shared a call)",
+    buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32),
+)

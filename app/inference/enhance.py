@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.core.metrics import STAGE_SECONDS
+from app.inference.batcher import DIRECT, ModelRunner
 from app.inference.deblur import DeblurDecision, DeblurMode, deblur_picture, resolve_deblur_model
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import Progress
@@ -51,8 +52,8 @@ class EnhanceResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
-def plan(options: EnhanceOptions, registry: ModelRegistry, settings: Settings) -> Plan:
-    """Raises `ModelNotFound` or `InvalidOption`."""
+def plan(options: EnhanceOptions, registry: ModelRegistry, settings: Settings, runner: ModelRunner = DIRECT) -> Plan:
+    """Raises `ModelNotFound` or `InvalidOption`. `runner` makes the model calls."""
     model_id = options.model or settings.default_model
     upscale = None if model_id == NO_UPSCALE else model_id
     if upscale is None and options.deblur == "off":
@@ -70,6 +71,7 @@ def plan(options: EnhanceOptions, registry: ModelRegistry, settings: Settings) -
         tile=settings.tile if options.tile is None else options.tile,
         tile_pad=settings.tile_pad,
         min_tile=settings.min_tile,
+        runner=runner,
     )
     return Plan(upscale, deblur_model, options.deblur, scale, tiles)
 
@@ -77,7 +79,7 @@ def plan(options: EnhanceOptions, registry: ModelRegistry, settings: Settings) -
 def restore(
     picture: Picture, steps: Plan, registry: ModelRegistry, progress: Progress | None = None
 ) -> tuple[Picture, LoadedModel | None, DeblurDecision]:
-    """Deblur (as decided), then upscale. Runs models: call it on the device thread."""
+    """Deblur (as decided), then upscale, making model calls through `steps.tiles.runner`."""
     picture, decision = deblur_picture(picture, steps.deblur, steps.deblur_model or "", registry, steps.tiles)
     if steps.upscale_model is None:
         return picture, None, decision
@@ -90,12 +92,13 @@ def enhance_bytes(
     options: EnhanceOptions,
     registry: ModelRegistry,
     settings: Settings,
+    runner: ModelRunner = DIRECT,
     progress: Progress | None = None,
 ) -> EnhanceResult:
     """Raises the media errors of `decode_image`, the registry's errors, `InvalidOption` and `OutOfMemory`."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    steps = plan(options, registry, settings)
+    steps = plan(options, registry, settings, runner)
     picture = decode_image(data, settings.max_pixels, settings.max_side)
     scale = steps.scale or 1.0
     if picture.width * picture.height * scale * scale > settings.max_output_pixels:

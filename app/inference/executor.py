@@ -1,5 +1,5 @@
-"""The device executor: one thread owns the accelerator, so concurrent requests queue instead of oversubscribing
-it (and instead of thrashing the CPU's intra-op thread pool with competing inferences)."""
+"""Image requests: each runs whole (decode, tiling, encode) on a bounded pool of threads, as a client of the
+device batcher; their model calls meet on the batcher's device thread, where concurrent ones share a call."""
 
 from __future__ import annotations
 
@@ -9,21 +9,24 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from app.inference.batcher import ModelRunner
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class DeviceExecutor:
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="device")
+class RequestExecutor:
+    def __init__(self, runner: ModelRunner, workers: int) -> None:
+        self.runner = runner
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="image")
+
+    def _as_client(self, fn: Callable[[], R]) -> R:
+        with self.runner.client():
+            return fn()
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._pool, self._as_client, functools.partial(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Blocking form for worker threads: queue `fn` on the device thread and wait for its result."""
-        return self._pool.submit(fn, *args, **kwargs).result()

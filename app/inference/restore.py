@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from app.core.errors import InvalidOption
+from app.inference.batcher import DIRECT, ModelRunner
 from app.inference.tiling import Progress, run_model
 from app.media.decode import Picture
 from app.models.registry import LoadedModel
@@ -22,10 +23,14 @@ LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 @dataclass(frozen=True)
 class TileOptions:
+    """How a picture goes through a model: tile core size and context (0: from free memory), the smallest tile
+    tried after out-of-memory, tiles per call (0: from free memory) and who makes the calls."""
+
     tile: int = 0
     tile_pad: int = 16
     min_tile: int = 32
-    batch_size: int = 1
+    batch_size: int = 0
+    runner: ModelRunner = DIRECT
 
 
 def resize(array: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -68,6 +73,7 @@ def apply_model(
         tile_pad=tiles.tile_pad,
         min_tile=tiles.min_tile,
         batch_size=tiles.batch_size,
+        runner=tiles.runner,
         progress=progress,
     )
     return _model_output(result, want_gray)

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from app.core.errors import OutOfMemory
+from app.inference.batcher import DIRECT, ModelRunner, is_oom
 from app.models.registry import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,17 @@ def auto_tile(model: LoadedModel, multiple_of: int = 1) -> int:
     return max(multiple_of, side // multiple_of * multiple_of)
 
 
+def budget_pixels(model: LoadedModel) -> int:
+    """Input pixels that one model call may take at once (all tiles of a batch together)."""
+    side = auto_tile(model)
+    return side * side
+
+
+def auto_batch(model: LoadedModel, tile_side: int) -> int:
+    """How many tiles of `tile_side` input pixels fit in one call's memory budget."""
+    return max(1, budget_pixels(model) // (tile_side * tile_side))
+
+
 def _pad_for_model(image: torch.Tensor, model: LoadedModel) -> tuple[torch.Tensor, int]:
     """Reflect pre-pad on every side, then pad bottom/right up to `multiple_of` and `minimum`."""
     _, h, w = image.shape
@@ -121,14 +133,27 @@ def _pad_for_model(image: torch.Tensor, model: LoadedModel) -> tuple[torch.Tenso
 
 
 def _run_tiles(
-    image: torch.Tensor, model: LoadedModel, tile: int, pad: int, batch_size: int, progress: Progress | None
+    image: torch.Tensor,
+    model: LoadedModel,
+    tile: int,
+    pad: int,
+    batch_size: int,
+    runner: ModelRunner,
+    progress: Progress | None,
 ) -> torch.Tensor:
     scale = model.net_scale
     _, h, w = image.shape
     boxes = tile_boxes(h, w, tile, pad)
+    if len(boxes) == 1:  # the whole image in one tile: nothing to blend (saves ~10 ms a 704x576 output frame)
+        result = runner.infer(model, image[None])
+        if progress is not None:
+            progress(1, 1)
+        return result[0]
     output = torch.zeros(model.descriptor.output_channels, h * scale, w * scale)
     weight = torch.zeros(1, h * scale, w * scale)
     band = pad // 2
+    if batch_size <= 0:
+        batch_size = auto_batch(model, boxes[0].rows.size)
     for first in range(0, len(boxes), batch_size):
         group = boxes[first : first + batch_size]
         batch = torch.stack(
@@ -137,8 +162,7 @@ def _run_tiles(
                 for b in group
             ]
         )
-        with torch.inference_mode():
-            result = model.descriptor.model(model.precision.prepare(batch)).float().clamp_(0, 1).cpu()
+        result = runner.infer(model, batch)
         for box, tile_out in zip(group, result, strict=True):
             mask = (_blend_weights(box.rows, scale, band)[:, None] * _blend_weights(box.cols, scale, band)[None, :])[
                 None
@@ -152,10 +176,6 @@ def _run_tiles(
     return output / weight
 
 
-def _is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
-
-
 def run_model(
     image: torch.Tensor,
     model: LoadedModel,
@@ -163,12 +183,14 @@ def run_model(
     tile: int = 0,
     tile_pad: int = 16,
     min_tile: int = 32,
-    batch_size: int = 1,
+    batch_size: int = 0,
+    runner: ModelRunner = DIRECT,
     progress: Progress | None = None,
 ) -> torch.Tensor:
     """Apply `model` to one float image (C, H, W) in 0..1 on the CPU; returns (C', H*s, W*s) float32 in 0..1.
 
-    `tile=0` chooses the tile size from free memory. Raises `OutOfMemory` when even `min_tile` does not fit.
+    `tile=0` chooses the tile size from free memory, `batch_size=0` how many tiles go in one call. `runner` makes
+    the model calls (see `batcher`). Raises `OutOfMemory` when even `min_tile` does not fit.
     """
     if image.ndim != 3:
         raise ValueError(f"expected a (C, H, W) tensor, got shape {tuple(image.shape)}")
@@ -180,10 +202,10 @@ def run_model(
     current = max(multiple, current // multiple * multiple)
     while True:
         try:
-            result = _run_tiles(padded, model, current, tile_pad, batch_size, progress)
+            result = _run_tiles(padded, model, current, tile_pad, batch_size, runner, progress)
             break
         except (torch.OutOfMemoryError, RuntimeError) as exc:
-            if not _is_oom(exc):
+            if not is_oom(exc):
                 raise
             if model.device.type == "cuda":
                 torch.cuda.empty_cache()

@@ -1,5 +1,5 @@
-"""The embedded worker: one thread in the API process runs jobs one at a time, sending each frame's inference
-through the shared device executor (so image requests interleave between frames instead of waiting for a job)."""
+"""The embedded worker: one thread in the API process runs jobs one at a time. Its model calls go through the
+API's device batcher, so image requests interleave with a job's tiles instead of waiting for the job."""
 
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ class LocalWorker:
                 continue
             self.current = job.id
             try:
-                status = run_job(self.ctx, job.id)
+                with self.ctx.runner.client():
+                    status = run_job(self.ctx, job.id)
                 log.info("job %s finished: %s", job.id, status.value)
             finally:
                 self.current = None

@@ -6,52 +6,38 @@ A recorded frame is never redone: a job resumed after a crash, a restart or a re
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
-import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any
 
 import numpy as np
-from PIL import Image
 
-from app.compare.gif import GifOptions, build_gif
 from app.core.config import Settings
 from app.core.errors import EnhanceError, InvalidOption
 from app.core.logging import current_job
 from app.core.metrics import FRAMES, STAGE_SECONDS
+from app.inference.batcher import DIRECT, ModelRunner
 from app.inference.enhance import Plan, plan, restore
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
+from app.jobs.outputs import LiveOutputs, write_outputs
 from app.jobs.prefetch import prefetch
 from app.jobs.storage import JobStorage, write_atomic
 from app.jobs.store import JobStore, utcnow
 from app.media.decode import Picture, decode_image
-from app.media.encode import encode_image
-from app.media.video import VideoWriter, iter_frames
-from app.models.registry import LoadedModel, ModelRegistry
+from app.media.encode import encode_image, encode_png8, to_uint8
+from app.media.video import iter_frames
+from app.models.registry import ModelRegistry
 from app.quality.scores import score_image
 from app.quality.select import Candidate, select_best
 
 log = logging.getLogger(__name__)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-class DeviceRunner(Protocol):
-    def __call__(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R: ...
-
-
-def run_here(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-    return fn(*args, **kwargs)
 
 
 @dataclass
@@ -61,7 +47,7 @@ class JobContext:
     storage: JobStorage
     registry: ModelRegistry
     worker_id: str
-    on_device: DeviceRunner = run_here
+    runner: ModelRunner = DIRECT  # makes the model calls: the API process shares its device batcher
     stop_requested: Callable[[], bool] = lambda: False  # the process is shutting down: stop after this frame
 
 
@@ -72,6 +58,7 @@ class SourceFrame:
     time_base: Fraction | None
     seconds: float | None
     picture: Picture
+    rgb8: np.ndarray | None = None  # a video frame as decoded (uint8), kept to skip converting it back
 
 
 class JobCancelled(Exception):
@@ -93,12 +80,7 @@ def _frames(ctx: JobContext, job: JobRecord, input_path: Path) -> Iterator[Sourc
         return
     for frame in iter_frames(input_path, ctx.settings.max_video_frames):
         picture = Picture(frame.rgb.astype(np.float32) / 255.0, None, 8)
-        yield SourceFrame(frame.index, frame.pts, frame.time_base, frame.seconds, picture)
-
-
-def _rgb8(path: Path) -> np.ndarray:
-    with Image.open(path) as img:
-        return np.asarray(img.convert("RGB"))
+        yield SourceFrame(frame.index, frame.pts, frame.time_base, frame.seconds, picture, frame.rgb)
 
 
 WORK_PNG_LEVEL = 1  # work frames are written on the hot path: zlib level 1 is 5x faster than 6, 11 % larger
@@ -106,15 +88,28 @@ WRITE_AHEAD = 2  # frames restored but not yet written: bounds memory while the 
 
 
 def _persist_frame(
-    ctx: JobContext, job: JobRecord, frame: SourceFrame, restored: Picture, detail: dict[str, Any], started: float
+    ctx: JobContext,
+    job: JobRecord,
+    frame: SourceFrame,
+    restored: Picture,
+    detail: dict[str, Any],
+    started: float,
+    live: LiveOutputs | None,
 ) -> None:
-    """Write both PNGs atomically, then record the frame: a crash between the two only costs redoing this frame."""
-    write_atomic(
-        ctx.storage.source_frame(job.id, frame.index), encode_image(frame.picture, "png", png_level=WORK_PNG_LEVEL)
+    """Write both PNGs atomically, then record the frame: a crash between the two only costs redoing this frame.
+    Then feed the live GIF and video."""
+    source_path, enhanced_path = (
+        ctx.storage.source_frame(job.id, frame.index),
+        ctx.storage.enhanced_frame(job.id, frame.index),
     )
-    write_atomic(
-        ctx.storage.enhanced_frame(job.id, frame.index), encode_image(restored, "png", png_level=WORK_PNG_LEVEL)
-    )
+    if frame.rgb8 is None:  # an image job's picture: may carry alpha, 16 bits or an ICC profile, all kept
+        write_atomic(source_path, encode_image(frame.picture, "png", png_level=WORK_PNG_LEVEL))
+        write_atomic(enhanced_path, encode_image(restored, "png", png_level=WORK_PNG_LEVEL))
+        enhanced8 = None
+    else:  # a video frame: plain 8-bit RGB, so the fast encoder, and one uint8 conversion shared with `live`
+        enhanced8 = to_uint8(restored.pixels)
+        write_atomic(source_path, encode_png8(frame.rgb8))
+        write_atomic(enhanced_path, encode_png8(enhanced8))
     ctx.store.record_frame(
         FrameRecord(
             job_id=job.id,
@@ -127,18 +122,25 @@ def _persist_frame(
             detail=detail,
         )
     )
+    if live is not None and frame.rgb8 is not None and enhanced8 is not None:
+        live.add(frame.rgb8, enhanced8, frame.pts)
 
 
 def _process_frame(
-    ctx: JobContext, job: JobRecord, steps: Plan, frame: SourceFrame, writer: ThreadPoolExecutor
+    ctx: JobContext,
+    job: JobRecord,
+    steps: Plan,
+    frame: SourceFrame,
+    writer: ThreadPoolExecutor,
+    live: LiveOutputs | None,
 ) -> Future[None]:
     """Restore on the device now; hand the writing to `writer`, so the next frame's inference overlaps it."""
     started = time.perf_counter()
-    restored, _, decision = ctx.on_device(restore, frame.picture, steps, ctx.registry)
+    restored, _, decision = restore(frame.picture, steps, ctx.registry)
     STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
     FRAMES.labels(steps.upscale_model or "none").inc()
     detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": decision.as_dict()}
-    return writer.submit(_persist_frame, ctx, job, frame, restored, detail, started)
+    return writer.submit(_persist_frame, ctx, job, frame, restored, detail, started, live)
 
 
 def _estimate_total(options: JobOptions, job: JobRecord, declared: int | None, fps: float | None) -> int | None:
@@ -153,90 +155,6 @@ def _estimate_total(options: JobOptions, job: JobRecord, declared: int | None, f
     else:
         return None
     return min(total, options.max_frames) if options.max_frames else total
-
-
-def _write_outputs(
-    ctx: JobContext, job: JobRecord, options: JobOptions, model: LoadedModel | None, input_path: Path
-) -> None:
-    frames = ctx.store.frames(job.id)
-    artifacts = ctx.storage.artifacts_dir(job.id)
-    artifacts.mkdir(parents=True, exist_ok=True)
-    enhanced = [ctx.storage.enhanced_frame(job.id, f.index) for f in frames]
-    stage_seconds: dict[str, float] = {}
-
-    mark = time.perf_counter()
-    if options.wants("frames"):
-        for frame, path in zip(frames, enhanced, strict=True):
-            target = artifacts / f"frame_{frame.index:06d}.png"
-            target.unlink(missing_ok=True)
-            os.link(path, target)  # same bytes, no copy
-        tmp = artifacts / ".frames.zip.part"
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:  # PNGs are already compressed
-            for frame, path in zip(frames, enhanced, strict=True):
-                archive.write(path, f"frame_{frame.index:06d}.png")
-        tmp.replace(artifacts / "frames.zip")
-    stage_seconds["frames"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
-    if options.wants("gif"):
-        gif_options = GifOptions(
-            options.gif_layout, options.gif_fps, options.gif_max_width, ctx.settings.gif_max_frames
-        )
-        pairs = (
-            (_rgb8(ctx.storage.source_frame(job.id, f.index)), _rgb8(p)) for f, p in zip(frames, enhanced, strict=True)
-        )
-        write_atomic(artifacts / "comparison.gif", build_gif(pairs, gif_options))
-    stage_seconds["gif"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
-    if options.wants("video"):
-        first = _rgb8(enhanced[0])
-        tmp = artifacts / ".enhanced.mp4.part.mp4"
-        writer = VideoWriter(tmp, input_path, first.shape[1], first.shape[0])
-        try:
-            for frame, path in zip(frames, enhanced, strict=True):
-                writer.write(_rgb8(path), frame.pts)
-        finally:
-            writer.close()
-        tmp.replace(artifacts / "enhanced.mp4")
-    stage_seconds["video"] = time.perf_counter() - mark
-    for stage, seconds in stage_seconds.items():
-        STAGE_SECONDS.labels(f"output_{stage}").observe(seconds)
-
-    report: dict[str, Any] = {
-        "job_id": job.id,
-        "input": job.input_name,
-        "kind": job.kind,
-        "model": None
-        if model is None
-        else {
-            "id": model.entry.id,
-            "architecture": model.descriptor.architecture.name,
-            "net_scale": model.net_scale,
-            "device": str(model.device),
-            "dtype": model.precision.dtype_name,
-            "channels_last": model.precision.channels_last,
-        },
-        "options": options.model_dump(),
-        "selection": job.options.get("_selection"),
-        "frames": [
-            {
-                "index": f.index,
-                "time": f.detail.get("time"),
-                "pts": f.pts,
-                "time_base": f.time_base,
-                "seconds": round(f.seconds, 4),
-                "finished_at": f.finished_at.isoformat(),
-                "worker_id": f.worker_id,
-                "size": f.detail.get("size"),
-                "deblur": f.detail.get("deblur"),
-            }
-            for f in frames
-        ],
-        "output_seconds": {k: round(v, 4) for k, v in stage_seconds.items()},
-    }
-    write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
-    ctx.storage.publish(job.id)
 
 
 def _select_frames(ctx: JobContext, job: JobRecord, options: JobOptions, input_path: Path) -> list[dict[str, Any]]:
@@ -269,8 +187,8 @@ def _check_cancel(ctx: JobContext, job_id: str) -> None:
 
 def _run(ctx: JobContext, job: JobRecord) -> None:
     options = JobOptions.model_validate(job.options)
-    steps = plan(options.enhance_options(), ctx.registry, ctx.settings)
-    model = ctx.on_device(ctx.registry.get, steps.upscale_model) if steps.upscale_model else None
+    steps = plan(options.enhance_options(), ctx.registry, ctx.settings, ctx.runner)
+    model = ctx.registry.get(steps.upscale_model) if steps.upscale_model else None
     input_path = ctx.storage.input_path(job.id)
     if options.select_best:
         selection = job.options.get("_selection") or _select_frames(ctx, job, options, input_path)
@@ -285,29 +203,42 @@ def _run(ctx: JobContext, job: JobRecord) -> None:
     if estimate is not None:
         ctx.store.set_total(job.id, estimate)
     done = {f.index for f in ctx.store.frames(job.id)}
+    live = LiveOutputs(ctx.settings, ctx.storage, job, options) if job.kind == "video" and not done else None
+    try:
+        taken = _restore_frames(ctx, job, options, steps, done, live)
+        if taken == 0:
+            raise InvalidOption("no frame matched the selection (check frames, start/end and every_n)")
+        ctx.store.set_total(job.id, taken)
+        _check_cancel(ctx, job.id)
+        write_outputs(ctx.settings, ctx.storage, job, ctx.store.frames(job.id), options, model, live)
+    finally:
+        if live is not None:
+            live.discard()  # after a failure, a cancel or a shutdown: close the encoder, drop the partial video
+
+
+def _restore_frames(
+    ctx: JobContext, job: JobRecord, options: JobOptions, steps: Plan, done: set[int], live: LiveOutputs | None
+) -> int:
+    """Restore every selected frame not recorded yet; returns how many frames the selection takes."""
     taken = 0
     pending: deque[Future[None]] = deque()
-    # Decoding runs ahead in one thread and frame writing trails in another, both bounded, so the device
-    # thread goes from one frame's inference straight to the next.
+    # Decoding runs ahead in one thread and frame writing (with the live GIF and video) trails in another, both
+    # bounded, so inference goes from one frame straight to the next.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-writer") as writer:
-        for frame in prefetch(_frames(ctx, job, input_path), depth=WRITE_AHEAD):
+        for frame in prefetch(_frames(ctx, job, ctx.storage.input_path(job.id)), depth=WRITE_AHEAD):
             if options.selects(frame.index, frame.seconds, taken):
                 taken += 1
                 finished = frame.index in done and ctx.storage.enhanced_frame(job.id, frame.index).is_file()
                 if not finished:
                     _check_cancel(ctx, job.id)
-                    pending.append(_process_frame(ctx, job, steps, frame, writer))
+                    pending.append(_process_frame(ctx, job, steps, frame, writer, live))
                     while len(pending) > WRITE_AHEAD:
                         pending.popleft().result()  # bounded, and a failed write fails the job here
             if options.finished(frame.index, frame.seconds, taken):
                 break
         while pending:
             pending.popleft().result()
-    if taken == 0:
-        raise InvalidOption("no frame matched the selection (check frames, start/end and every_n)")
-    ctx.store.set_total(job.id, taken)
-    _check_cancel(ctx, job.id)
-    _write_outputs(ctx, job, options, model, input_path)
+    return taken
 
 
 def run_job(ctx: JobContext, job_id: str) -> JobStatus:

@@ -52,6 +52,22 @@ def _encode_png16(picture: Picture, level: int = 6) -> bytes:
     return _insert_iccp(data, picture.icc_profile) if picture.icc_profile else data
 
 
+def encode_png8(pixels: np.ndarray) -> bytes:
+    """uint8 H x W x 1/3 RGB pixels → PNG, fast: for frames written while the model runs. Huffman-only deflate
+    after PNG's row filters (704x576 carphone frame: 17.9 ms and 349 kB, against 23.2 ms and 404 kB for Pillow's
+    zlib level 1 and 107 ms and 336 kB for level 6)."""
+    array = pixels[..., 0] if pixels.shape[2] == 1 else cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
+    ok, buf = cv2.imencode(".png", array, params)
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def to_uint8(array: np.ndarray) -> np.ndarray:
+    return _to_uint(array, 8)
+
+
 def to_pil(picture: Picture, keep_alpha: bool = True) -> Image.Image:
     """The 8-bit Pillow view of a picture (alpha kept when asked and present)."""
     pixels = _to_uint(picture.pixels, 8)

@@ -122,7 +122,9 @@ def iter_frames(path: Path, max_frames: int) -> Iterator[DecodedFrame]:
 class VideoWriter:
     """H.264/MP4 writer that keeps each frame's original timestamp and copies the source's audio packets."""
 
-    def __init__(self, target: Path, source: Path, width: int, height: int, crf: int = 18) -> None:
+    def __init__(
+        self, target: Path, source: Path, width: int, height: int, crf: int = 18, preset: str = "veryfast"
+    ) -> None:
         self.target = target
         self._out = av.open(str(target), mode="w", format="mp4")
         self._source = open_container(source)
@@ -133,7 +135,7 @@ class VideoWriter:
         self._video.pix_fmt = "yuv420p"
         self._video.time_base = self.time_base
         self._video.codec_context.time_base = self.time_base
-        self._video.options = {"crf": str(crf), "preset": "medium"}
+        self._video.options = {"crf": str(crf), "preset": preset}
         self._audio_in = self._source.streams.audio[0] if self._source.streams.audio else None
         self._audio_out = self._out.add_stream_from_template(self._audio_in) if self._audio_in else None
         self._last_pts: int | None = None

@@ -19,6 +19,7 @@ from spandrel import ArchRegistry, ImageModelDescriptor, ModelLoader
 from app.core.config import Settings
 from app.core.errors import ChecksumMismatch, InvalidOption, UnsupportedWeights, WeightsMissing
 from app.core.metrics import MODEL_LOAD_SECONDS
+from app.core.threads import configure_threads
 from app.inference.precision import Precision, choose_precision, explicit_precision
 from app.models.archs.deblurgan import add_deblurgan
 from app.models.catalog import Catalog, CatalogEntry, sha256_file
@@ -81,6 +82,7 @@ class ModelRegistry:
         self.settings = settings
         self.catalog = catalog or Catalog.load(settings.catalog_file)
         self.device = resolve_device(settings.device)
+        configure_threads(settings.threads)
         self.arch_registry = build_arch_registry()
         self._models: dict[tuple[str, str, str], LoadedModel] = {}
         self._locks: dict[tuple[str, str, str], threading.Lock] = {}

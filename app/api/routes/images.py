@@ -39,7 +39,7 @@ async def enhance_image(
     options = EnhanceOptions(
         model=model, scale=scale, tile=tile, deblur=deblur, deblur_model=deblur_model, format=format, quality=quality
     )
-    result = await executor.run(enhance_bytes, data, options, registry, settings)
+    result = await executor.run(enhance_bytes, data, options, registry, settings, executor.runner)
     total_ms = sum(result.timings.values()) * 1000
     model_used = result.model
     headers = {

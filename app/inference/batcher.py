@@ -1,0 +1,191 @@
+"""Model calls: `DIRECT` runs them in the calling thread; `DynamicBatcher` gives the device to one thread and
+merges concurrent requests into one batched call.
+
+The batcher groups queued requests for the same model and the same tile shape, up to `max_batch` tiles and the
+tile memory budget, in arrival order. It waits up to `max_wait` for more only while some registered client
+(an image request or a job between two model calls) has nothing queued; a lone request never waits.
+A batched call that runs out of memory is retried one request at a time, so each caller's own OOM handling
+(smaller tiles) still applies.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+
+from app.core.metrics import BATCH_TILES
+from app.models.registry import LoadedModel
+
+log = logging.getLogger(__name__)
+
+
+def forward(model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) float 0..1 on the CPU → the model's output, float32 0..1 on the CPU."""
+    with torch.inference_mode():
+        return model.descriptor.model(model.precision.prepare(batch)).float().clamp_(0, 1).cpu()
+
+
+class ModelRunner(Protocol):
+    def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor: ...
+
+    def client(self) -> AbstractContextManager[None]:
+        """Held around a unit of work (a request, a job) that will call `infer`."""
+        ...
+
+
+class DirectRunner:
+    """Runs the model in the calling thread: the CLI, a Celery worker (one job per process) and tests."""
+
+    def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
+        return forward(model, batch)
+
+    def client(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
+DIRECT = DirectRunner()
+
+
+def is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+@dataclass
+class _Request:
+    model: LoadedModel
+    batch: torch.Tensor
+    budget_pixels: int
+    future: Future[torch.Tensor] = field(default_factory=Future)
+
+    @property
+    def key(self) -> tuple[int, tuple[int, ...]]:
+        return id(self.model.descriptor), tuple(self.batch.shape[1:])
+
+    @property
+    def tiles(self) -> int:
+        return int(self.batch.shape[0])
+
+    @property
+    def pixels(self) -> int:
+        return int(self.batch.shape[0] * self.batch.shape[2] * self.batch.shape[3])
+
+
+class DynamicBatcher:
+    def __init__(
+        self,
+        max_batch: int = 8,
+        max_wait: float = 0.005,
+        budget_pixels: Callable[[LoadedModel], int] | None = None,
+    ) -> None:
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self._budget = budget_pixels or (lambda model: 1 << 62)
+        self._queue: deque[_Request] = deque()
+        self._cond = threading.Condition()
+        self._clients = 0
+        self._closed = False
+        self.calls = 0  # batched model calls made, and the requests they served (for tests and /metrics)
+        self.requests = 0
+        self._thread = threading.Thread(target=self._loop, name="device", daemon=True)
+        self._thread.start()
+
+    @contextmanager
+    def client(self) -> Iterator[None]:
+        """Mark a unit of work (a request, a job) that will call `infer`: the batcher waits for active clients."""
+        with self._cond:
+            self._clients += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._clients -= 1
+                self._cond.notify_all()
+
+    def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
+        if threading.current_thread() is self._thread:
+            return forward(model, batch)
+        request = _Request(model, batch, self._budget(model))
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the device batcher is shut down")
+            self._queue.append(request)
+            self._cond.notify_all()
+        return request.future.result()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=60)
+
+    # The device thread.
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                group = self._gather()
+            self._run(group)
+
+    def _gather(self) -> list[_Request]:
+        """Called with the lock held: the oldest request plus every compatible one, waiting briefly for more
+        while an active client has nothing queued."""
+        first = self._queue.popleft()
+        group, tiles, pixels = [first], first.tiles, first.pixels
+        deadline = time.monotonic() + self.max_wait
+        while True:
+            for request in list(self._queue):
+                fits = tiles + request.tiles <= self.max_batch and pixels + request.pixels <= first.budget_pixels
+                if request.key == first.key and fits:
+                    self._queue.remove(request)
+                    group.append(request)
+                    tiles, pixels = tiles + request.tiles, pixels + request.pixels
+            idle_clients = self._clients - len(group) - len(self._queue)
+            remaining = deadline - time.monotonic()
+            if tiles >= self.max_batch or idle_clients <= 0 or remaining <= 0 or self._closed:
+                return group
+            self._cond.wait(remaining)
+
+    def _run(self, group: list[_Request]) -> None:
+        self.calls += 1
+        self.requests += len(group)
+        BATCH_TILES.observe(sum(r.tiles for r in group))
+        if len(group) == 1:
+            self._run_one(group[0])
+            return
+        try:
+            output = forward(group[0].model, torch.cat([r.batch for r in group]))
+        except Exception as exc:
+            if not is_oom(exc):
+                for request in group:
+                    request.future.set_exception(exc)
+                return
+            log.warning("out of memory on a batch of %d requests; running them one by one", len(group))
+            if group[0].model.device.type == "cuda":
+                torch.cuda.empty_cache()
+            for request in group:
+                self._run_one(request)
+            return
+        offsets = itertools.accumulate((r.tiles for r in group), initial=0)
+        for request, start in zip(group, offsets, strict=False):
+            request.future.set_result(output[start : start + request.tiles])
+
+    @staticmethod
+    def _run_one(request: _Request) -> None:
+        try:
+            request.future.set_result(forward(request.model, request.batch))
+        except Exception as exc:  # handed to the caller, who may retry with smaller tiles
+            request.future.set_exception(exc)

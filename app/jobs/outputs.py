@@ -1,0 +1,202 @@
+"""A finished job's artifacts: frames (+ zip), the comparison GIF, the enhanced video and report.json.
+
+A video job that starts from its first frame builds the GIF and the video live (`LiveOutputs`), frame by frame
+on the writer thread, so their cost overlaps inference instead of following it. A resumed job (some frames were
+recorded by an earlier attempt) rebuilds them from the frame PNGs at the end instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from app.compare.gif import GifBuilder, GifOptions, build_gif
+from app.core.config import Settings
+from app.core.metrics import STAGE_SECONDS
+from app.jobs.models import FrameRecord, JobRecord
+from app.jobs.options import JobOptions
+from app.jobs.storage import JobStorage, write_atomic
+from app.media.video import VideoWriter
+from app.models.registry import LoadedModel
+
+VIDEO_PART = ".enhanced.mp4.part.mp4"  # PyAV picks the muxer from the suffix
+
+
+def _rgb8(path: Path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def _gif_options(settings: Settings, options: JobOptions) -> GifOptions:
+    return GifOptions(options.gif_layout, options.gif_fps, options.gif_max_width, settings.gif_max_frames)
+
+
+class LiveOutputs:
+    """The GIF and the video, fed one frame at a time in frame order. Only complete when it saw every frame
+    that the job recorded (`complete`); otherwise the end-of-job rebuild takes over."""
+
+    def __init__(self, settings: Settings, storage: JobStorage, job: JobRecord, options: JobOptions) -> None:
+        self._settings = settings
+        self._input = storage.input_path(job.id)
+        self._video_part = storage.artifacts_dir(job.id) / VIDEO_PART
+        self.gif = GifBuilder(_gif_options(settings, options)) if options.wants("gif") else None
+        self._wants_video = options.wants("video")
+        self._video: VideoWriter | None = None
+        self.count = 0
+
+    def add(self, source: np.ndarray, enhanced: np.ndarray, pts: int | None) -> None:
+        """`source` and `enhanced` are uint8 RGB frames."""
+        if self.gif is not None and not self.gif.full:
+            self.gif.add(source, enhanced)
+        if self._wants_video:
+            if self._video is None:
+                self._video_part.parent.mkdir(parents=True, exist_ok=True)
+                height, width = enhanced.shape[:2]
+                self._video = VideoWriter(
+                    self._video_part,
+                    self._input,
+                    width,
+                    height,
+                    crf=self._settings.video_crf,
+                    preset=self._settings.video_preset,
+                )
+            self._video.write(enhanced, pts)
+        self.count += 1
+
+    def complete(self, frames: list[FrameRecord]) -> bool:
+        return self.count == len(frames) > 0
+
+    def finish_video(self) -> Path | None:
+        """Flush the encoder and remux the audio; the finished (not yet published) file."""
+        if self._video is None:
+            return None
+        self._video.close()
+        self._video = None
+        return self._video_part
+
+    def discard(self) -> None:
+        if self._video is not None:
+            self._video.close()
+            self._video = None
+        self._video_part.unlink(missing_ok=True)
+
+
+def _write_frames(artifacts: Path, frames: list[FrameRecord], enhanced: list[Path]) -> None:
+    for frame, path in zip(frames, enhanced, strict=True):
+        target = artifacts / f"frame_{frame.index:06d}.png"
+        target.unlink(missing_ok=True)
+        os.link(path, target)  # same bytes, no copy
+    tmp = artifacts / ".frames.zip.part"
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:  # PNGs are already compressed
+        for frame, path in zip(frames, enhanced, strict=True):
+            archive.write(path, f"frame_{frame.index:06d}.png")
+    tmp.replace(artifacts / "frames.zip")
+
+
+def _rebuild_video(
+    settings: Settings, target: Path, input_path: Path, frames: list[FrameRecord], enhanced: list[Path]
+) -> None:
+    first = _rgb8(enhanced[0])
+    writer = VideoWriter(
+        target, input_path, first.shape[1], first.shape[0], crf=settings.video_crf, preset=settings.video_preset
+    )
+    try:
+        for frame, path in zip(frames, enhanced, strict=True):
+            writer.write(_rgb8(path), frame.pts)
+    finally:
+        writer.close()
+
+
+def _report(
+    job: JobRecord, options: JobOptions, model: LoadedModel | None, frames: list[FrameRecord], stages: dict[str, float]
+) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "input": job.input_name,
+        "kind": job.kind,
+        "model": None
+        if model is None
+        else {
+            "id": model.entry.id,
+            "architecture": model.descriptor.architecture.name,
+            "net_scale": model.net_scale,
+            "device": str(model.device),
+            "dtype": model.precision.dtype_name,
+            "channels_last": model.precision.channels_last,
+        },
+        "options": options.model_dump(),
+        "selection": job.options.get("_selection"),
+        "frames": [
+            {
+                "index": f.index,
+                "time": f.detail.get("time"),
+                "pts": f.pts,
+                "time_base": f.time_base,
+                "seconds": round(f.seconds, 4),
+                "finished_at": f.finished_at.isoformat(),
+                "worker_id": f.worker_id,
+                "size": f.detail.get("size"),
+                "deblur": f.detail.get("deblur"),
+            }
+            for f in frames
+        ],
+        "output_seconds": {k: round(v, 4) for k, v in stages.items()},
+    }
+
+
+def write_outputs(
+    settings: Settings,
+    storage: JobStorage,
+    job: JobRecord,
+    frames: list[FrameRecord],
+    options: JobOptions,
+    model: LoadedModel | None,
+    live: LiveOutputs | None,
+) -> None:
+    """Write every artifact the job asked for, then the report, then publish them together."""
+    artifacts = storage.artifacts_dir(job.id)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    enhanced = [storage.enhanced_frame(job.id, f.index) for f in frames]
+    if live is not None and not live.complete(frames):
+        live.discard()
+        live = None
+    stages: dict[str, float] = {}
+
+    mark = time.perf_counter()
+    if options.wants("frames"):
+        _write_frames(artifacts, frames, enhanced)
+    stages["frames"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    if options.wants("gif"):
+        if live is not None and live.gif is not None:
+            gif = live.gif.finish()
+        else:
+            pairs = (
+                (_rgb8(storage.source_frame(job.id, f.index)), _rgb8(p)) for f, p in zip(frames, enhanced, strict=True)
+            )
+            gif = build_gif(pairs, _gif_options(settings, options))
+        write_atomic(artifacts / "comparison.gif", gif)
+    stages["gif"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    if options.wants("video"):
+        part = live.finish_video() if live is not None else None
+        if part is None:
+            part = artifacts / VIDEO_PART
+            _rebuild_video(settings, part, storage.input_path(job.id), frames, enhanced)
+        part.replace(artifacts / "enhanced.mp4")
+    stages["video"] = time.perf_counter() - mark
+
+    for stage, seconds in stages.items():
+        STAGE_SECONDS.labels(f"output_{stage}").observe(seconds)
+    report = _report(job, options, model, frames, stages)
+    write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
+    storage.publish(job.id)
