@@ -22,7 +22,7 @@ from app.api.metrics import SERVICE, RequestMetricsMiddleware, metrics_response
 from app.api.problems import install_problem_handlers
 from app.api.routes import health, images, jobs, models, scores, web
 from app.core.config import Settings, get_settings
-from app.inference.batcher import DynamicBatcher
+from app.inference.batcher import DynamicBatcher, auto_max_batch
 from app.inference.executor import RequestExecutor
 from app.inference.tiling import budget_pixels
 from app.jobs.local import LocalWorker
@@ -62,7 +62,9 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         app.state.settings = settings
         app.state.registry = registry or ModelRegistry(settings)
-        batcher = DynamicBatcher(settings.max_batch, settings.batch_wait_ms / 1000, budget_pixels)
+        batcher = DynamicBatcher(
+            auto_max_batch(settings, app.state.registry.device), settings.batch_wait_ms / 1000, budget_pixels
+        )
         app.state.executor = executor = RequestExecutor(batcher, settings.image_concurrency)
         app.state.store = store = JobStore(settings.database)
         app.state.storage = storage = JobStorage(settings.jobs_dir)

@@ -222,3 +222,28 @@ def test_concurrent_requests_each_get_their_own_output(client: TestClient) -> No
         together = list(pool.map(call, inputs))
     assert len(set(alone)) == 8
     assert together == alone
+
+
+def test_concurrent_requests_of_one_size_share_model_calls(settings: Settings, registry: ModelRegistry) -> None:
+    """The dynamic batcher (on by default on a GPU; asked for here on the CPU): same-size requests arriving
+    together go through the model in shared calls, and each response is still its own image."""
+    names = ["astronaut", "chelsea", "coffee", "rocket", "cat", "camera"]
+    inputs = [png_bytes(skimage_rgb(name, 48)) for name in names]
+    with TestClient(create_app(settings.model_copy(update={"max_batch": 8}), registry)) as client:
+
+        def call(data: bytes) -> np.ndarray:
+            response = _enhance(client, data)
+            assert response.status_code == 200
+            return decode_png(response.content)
+
+        alone = [call(data) for data in inputs]
+        batcher = client.app.state.executor.runner  # type: ignore[attr-defined]
+        calls, requests = batcher.calls, batcher.requests
+        with ThreadPoolExecutor(max_workers=len(inputs)) as pool:
+            together = list(pool.map(call, inputs))
+        assert batcher.requests - requests == len(inputs)
+        assert batcher.calls - calls < len(inputs)
+        assert "enhance_batch_tiles_bucket" in client.get("/metrics").text
+    for i, (solo, batched) in enumerate(zip(alone, together, strict=True)):
+        assert psnr(batched, solo, peak=255) > 40
+        assert psnr(batched, alone[(i + 1) % len(alone)], peak=255) < 20

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from app.inference.batcher import DynamicBatcher, forward
+from app.core.config import Settings
+from app.inference.batcher import GPU_MAX_BATCH, DynamicBatcher, auto_max_batch, forward
 from app.inference.restore import TileOptions, upscale_picture
 from app.media.decode import Picture
 from app.models.registry import LoadedModel, ModelRegistry
@@ -174,3 +175,9 @@ def test_tiles_of_concurrent_pictures_are_batched_and_match_direct_runs(
     for picture, out in zip(pictures, outputs, strict=True):
         direct = upscale_picture(picture, model, tiles=TileOptions(tile=32, tile_pad=8, batch_size=1))
         assert psnr(out.numpy(), direct.pixels) > 40
+
+
+def test_batching_is_on_for_accelerators_and_off_on_the_cpu(settings: Settings) -> None:
+    assert auto_max_batch(settings, torch.device("cpu")) == 1
+    assert auto_max_batch(settings, torch.device("cuda")) == GPU_MAX_BATCH
+    assert auto_max_batch(settings.model_copy(update={"max_batch": 3}), torch.device("cpu")) == 3

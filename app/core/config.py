@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     tile_pad: int = Field(default=16, ge=0, description="context read around each tile, input pixels per side")
     min_tile: int = Field(default=32, ge=8, description="smallest tile tried after CUDA out-of-memory")
     threads: int = Field(default=0, ge=0, description="PyTorch intra-op threads; 0: the physical cores available")
-    max_batch: int = Field(default=8, ge=1, description="most tiles the device batcher puts in one model call")
+    max_batch: int = Field(
+        default=0, ge=0, description="most tiles the device batcher puts in one model call; 0: 8 on a GPU, 1 on CPU"
+    )
     batch_wait_ms: float = Field(
         default=5.0, ge=0, description="longest the batcher holds a call open for other active requests' tiles"
     )

@@ -1,4 +1,4 @@
-"""Encoding restored pictures: PNG (8 or 16 bit, ICC kept), JPEG and WebP (8 bit)."""
+"""Encoding restored pictures: PNG (8 or 16 bit, alpha and ICC kept), JPEG and WebP (8 bit)."""
 
 from __future__ import annotations
 
@@ -27,41 +27,45 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 def _insert_iccp(png: bytes, icc: bytes) -> bytes:
-    # OpenCV writes 16-bit PNGs but no colour profile, and Pillow cannot write 16-bit RGB: so we add the iCCP
-    # chunk ourselves, right after IHDR (it must precede IDAT).
+    # OpenCV writes no colour profile (and Pillow cannot write 16-bit RGB): so we add the iCCP chunk ourselves,
+    # right after IHDR (it must precede IDAT).
     ihdr_end = len(PNG_SIGNATURE) + 8 + 13 + 4
     chunk = _png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(icc))
     return png[:ihdr_end] + chunk + png[ihdr_end:]
 
 
-def _encode_png16(picture: Picture, level: int = 6) -> bytes:
-    pixels = _to_uint(picture.pixels, 16)
+# Every PNG goes through OpenCV: Huffman-only deflate after PNG's row filters. On a 704x576 upscaled frame: 17.9 ms
+# and 349 kB, against Pillow's 107 ms and 336 kB at zlib level 6 (its default) and 23.2 ms and 404 kB at level 1.
+PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
+
+
+def _imencode_png(array: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", array, PNG_PARAMS)
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def encode_png8(pixels: np.ndarray) -> bytes:
+    """uint8 H x W x 1/3 RGB pixels → PNG (the job pipeline's video frames, already converted once)."""
+    return _imencode_png(pixels[..., 0] if pixels.shape[2] == 1 else cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+
+
+def _encode_png(picture: Picture) -> bytes:
+    """8 or 16 bit, gray or colour, with or without alpha; the ICC profile kept."""
+    bits = 16 if picture.bit_depth == 16 else 8
+    pixels = _to_uint(picture.pixels, bits)
     if picture.is_gray:
         array = pixels[..., 0]
         if picture.alpha is not None:  # OpenCV has no gray+alpha PNG; widen to BGRA
             gray = array[..., None]
-            array = np.concatenate([gray, gray, gray, _to_uint(picture.alpha, 16)[..., None]], axis=2)
+            array = np.concatenate([gray, gray, gray, _to_uint(picture.alpha, bits)[..., None]], axis=2)
     else:
         array = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
         if picture.alpha is not None:
-            array = np.dstack([array, _to_uint(picture.alpha, 16)])
-    ok, buf = cv2.imencode(".png", array, [cv2.IMWRITE_PNG_COMPRESSION, level])
-    if not ok:
-        raise ValueError("PNG encoding failed")
-    data = buf.tobytes()
+            array = np.dstack([array, _to_uint(picture.alpha, bits)])
+    data = _imencode_png(array)
     return _insert_iccp(data, picture.icc_profile) if picture.icc_profile else data
-
-
-def encode_png8(pixels: np.ndarray) -> bytes:
-    """uint8 H x W x 1/3 RGB pixels → PNG, fast: for frames written while the model runs. Huffman-only deflate
-    after PNG's row filters (704x576 carphone frame: 17.9 ms and 349 kB, against 23.2 ms and 404 kB for Pillow's
-    zlib level 1 and 107 ms and 336 kB for level 6)."""
-    array = pixels[..., 0] if pixels.shape[2] == 1 else cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
-    params = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
-    ok, buf = cv2.imencode(".png", array, params)
-    if not ok:
-        raise ValueError("PNG encoding failed")
-    return buf.tobytes()
 
 
 def to_uint8(array: np.ndarray) -> np.ndarray:
@@ -84,18 +88,16 @@ def _flatten_on_white(picture: Picture) -> Picture:
     return Picture(picture.pixels * alpha + (1.0 - alpha), None, picture.bit_depth, picture.icc_profile)
 
 
-def encode_image(picture: Picture, fmt: OutputFormat = "png", quality: int = 95, png_level: int = 6) -> bytes:
-    """PNG keeps 16 bit and alpha; JPEG has no alpha, so transparent pixels are flattened onto white.
-    `png_level` trades size for time (zlib level; measured on 704x576: level 6 173 ms, level 1 36 ms, 11 % larger)."""
-    if fmt == "png" and picture.bit_depth == 16:
-        return _encode_png16(picture, png_level)
+def encode_image(picture: Picture, fmt: OutputFormat = "png", quality: int = 95) -> bytes:
+    """PNG keeps 16 bit, alpha and the ICC profile; JPEG has no alpha, so transparent pixels are flattened onto
+    white."""
+    if fmt == "png":
+        return _encode_png(picture)
     out = io.BytesIO()
     extra: dict[str, object] = {}
     if picture.icc_profile:
         extra["icc_profile"] = picture.icc_profile
-    if fmt == "png":
-        to_pil(picture).save(out, "PNG", compress_level=png_level, **extra)
-    elif fmt == "jpeg":
+    if fmt == "jpeg":
         to_pil(_flatten_on_white(picture), keep_alpha=False).save(out, "JPEG", quality=quality, **extra)
     elif fmt == "webp":
         to_pil(picture).save(out, "WEBP", quality=quality, method=4, **extra)

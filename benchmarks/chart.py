@@ -1,0 +1,41 @@
+"""Bar charts for the benchmark scripts (matplotlib, headless): one PNG per table, next to its JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI
+import matplotlib.pyplot as plt
+
+
+def bar_chart(
+    path: Path,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    unit: str,
+    highlight: int | None = None,
+    reference: float | None = None,
+    reference_label: str = "",
+) -> Path:
+    """Horizontal bars (long engine names read well), each labelled with its value; `highlight` colours one
+    bar (the service), `reference` draws a dashed target line."""
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(labels) + 1.4), dpi=110)
+    colours = ["#e4572e" if i == highlight else "#4c72b0" for i in range(len(labels))]
+    bars = ax.barh(list(labels)[::-1], list(values)[::-1], color=colours[::-1])
+    ax.bar_label(bars, labels=[f"{v:.3g} {unit}" for v in list(values)[::-1]], padding=3, fontsize=9)
+    if reference is not None:
+        ax.axvline(reference, color="#555555", linestyle="--", linewidth=1)
+        ax.text(reference, len(labels) - 0.4, f" {reference_label}", fontsize=8, color="#555555", va="bottom")
+    ax.set_xlabel(unit)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlim(0, max([*values, reference or 0]) * 1.25)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
