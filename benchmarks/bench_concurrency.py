@@ -1,6 +1,7 @@
 """Concurrent image requests against the real server: batched (max_batch=8), unbatched (max_batch=1, requests
 still pipelined: one's decode and encode overlap another's inference), and the same requests sent one by one.
-The service's default (`ENHANCE_MAX_BATCH=0`) is batched on a GPU and unbatched on the CPU. Each configuration is its own `enhance serve` child process, started here.
+The service's default (`ENHANCE_MAX_BATCH=0`) is batched on a GPU and unbatched on the CPU. Each configuration
+is its own `enhance serve` child process, started here.
 Prints a table, writes JSON and a PNG chart.
 
     .venv/bin/python benchmarks/bench_concurrency.py --model realesrgan-x4plus --size 128 --clients 8
@@ -157,8 +158,9 @@ def main() -> None:
     for name, row in rows.items():
         row["throughput_ratio"] = row["throughput_rps"] / solo["throughput_rps"]
         row["max_latency_over_solo"] = row["max_latency_s"] / solo["median_latency_s"]
+        label = name + (" *" if name == default else "")
         print(
-            f"{name + (' *' if name == default else ''):<32} {row['wall_s']:>8.2f} {row['throughput_rps']:>7.2f} {row['throughput_ratio']:>8.2f}x "
+            f"{label:<32} {row['wall_s']:>8.2f} {row['throughput_rps']:>7.2f} {row['throughput_ratio']:>8.2f}x "
             f"{row['max_latency_over_solo']:>14.2f}x"
         )
     RESULTS.mkdir(exist_ok=True)
