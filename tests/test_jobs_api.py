@@ -106,14 +106,17 @@ def test_artifact_names_cannot_escape(client: TestClient, carphone_job: dict[str
 
 def test_video_output_keeps_duration_and_audio_packets(client: TestClient, tmp_path: Path) -> None:
     clip = panning_clip(tmp_path / "pan.mp4", frames=24, fps=12)
-    job = wait(client, submit(client, clip.read_bytes(), "pan.mp4", outputs="video").json()["id"])
+    job = wait(client, submit(client, clip.read_bytes(), "pan.mp4", outputs="video,gif").json()["id"])
     assert job["status"] == "succeeded", job["error"]
+    assert json.loads(artifact(client, job, "report.json"))["outputs_built"] == "live"  # during the job
     out = tmp_path / "enhanced.mp4"
     out.write_bytes(artifact(client, job, "enhanced.mp4"))
     with av.open(str(out)) as container:
         video = container.streams.video[0]
         assert (video.codec_context.name, video.codec_context.width, video.codec_context.height) == ("h264", 384, 256)
         assert container.streams.audio
+        assert sum(1 for _ in container.decode(video=0)) == 24
+    assert Image.open(io.BytesIO(artifact(client, job, "comparison.gif"))).n_frames == 24
     assert abs(duration_seconds(out) - duration_seconds(clip)) <= 1 / 12
     assert audio_packets(out) == audio_packets(clip)
 

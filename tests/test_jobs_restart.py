@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,8 +12,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import av
 import httpx
 import pytest
+from PIL import Image
 
 from app.core.config import Settings
 from app.jobs.store import JobStore
@@ -77,7 +80,7 @@ def test_sigkill_mid_job_resumes_without_redoing_frames(server: Server, tmp_path
     response = httpx.post(
         f"{server.url}/v1/jobs",
         files={"file": ("carphone.mp4", carphone_path().read_bytes())},
-        data={"model": FAST_MODEL, "outputs": "frames", "max_frames": "60"},
+        data={"model": FAST_MODEL, "outputs": "frames,gif,video", "max_frames": "60"},
         timeout=30,
     )
     assert response.status_code == 202, response.text
@@ -104,3 +107,11 @@ def test_sigkill_mid_job_resumes_without_redoing_frames(server: Server, tmp_path
     assert sorted(after) == list(range(60))
     assert all(after[i] == stamp for i, stamp in before.items())  # finished frames were not redone
     assert len([a for a in job["artifacts"] if a["name"].startswith("frame_")]) == 60
+    # The first attempt's live GIF and video died with it: the resumed job rebuilt both from all 60 frame PNGs.
+    artifacts = tmp_path / "data" / "jobs" / job_id / "artifacts"
+    report = json.loads((artifacts / "report.json").read_text())
+    assert report["outputs_built"] == "at the end"
+    assert Image.open(artifacts / "comparison.gif").n_frames == 60
+    with av.open(str(artifacts / "enhanced.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 60
+    assert not list(artifacts.glob(".*"))  # no partial files left behind

@@ -91,3 +91,20 @@ def test_out_of_memory_at_the_smallest_tile_is_a_clear_error(registry: ModelRegi
     model = with_module(base, AlwaysOom())
     with pytest.raises(OutOfMemory):
         run_model(_tensor(skimage_rgb("coffee", 64)), model, tile=64, tile_pad=4, min_tile=16)
+
+
+def test_tiles_per_call_come_from_the_memory_budget(registry: ModelRegistry) -> None:
+    base = registry.get(FAST_MODEL)
+    calls: list[int] = []
+
+    class Recording(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            calls.append(x.shape[0])
+            return base.descriptor.model(x)
+
+    model = with_module(base, Recording())
+    image = _tensor(skimage_rgb("astronaut", 96))
+    out = run_model(image, model, tile=32, tile_pad=8)  # batch_size=0: as many 48-px tiles as the budget allows
+    assert sum(calls) == 9 and len(calls) < 9  # 3 x 3 tiles, batched; a 48-px tile is far below a CPU's budget
+    reference = run_model(image, base, tile=32, tile_pad=8, batch_size=1)
+    assert psnr(out.numpy(), reference.numpy()) > 40

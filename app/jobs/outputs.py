@@ -115,7 +115,12 @@ def _rebuild_video(
 
 
 def _report(
-    job: JobRecord, options: JobOptions, model: LoadedModel | None, frames: list[FrameRecord], stages: dict[str, float]
+    job: JobRecord,
+    options: JobOptions,
+    model: LoadedModel | None,
+    frames: list[FrameRecord],
+    stages: dict[str, float],
+    live: bool,
 ) -> dict[str, Any]:
     return {
         "job_id": job.id,
@@ -148,6 +153,7 @@ def _report(
             for f in frames
         ],
         "output_seconds": {k: round(v, 4) for k, v in stages.items()},
+        "outputs_built": "live" if live else "at the end",  # a resumed job rebuilds the GIF and video
     }
 
 
@@ -197,6 +203,6 @@ def write_outputs(
 
     for stage, seconds in stages.items():
         STAGE_SECONDS.labels(f"output_{stage}").observe(seconds)
-    report = _report(job, options, model, frames, stages)
+    report = _report(job, options, model, frames, stages, live is not None)
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
     storage.publish(job.id)
