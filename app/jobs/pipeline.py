@@ -156,7 +156,9 @@ def _estimate_total(options: JobOptions, job: JobRecord, declared: int | None, f
     return min(total, options.max_frames) if options.max_frames else total
 
 
-def _select_frames(ctx: JobContext, job: JobRecord, options: JobOptions, input_path: Path) -> list[dict[str, Any]]:
+def _select_frames(
+    ctx: JobContext, job: JobRecord, options: JobOptions, input_path: Path, checkpoint: Checkpoint
+) -> list[dict[str, Any]]:
     """First pass for `select_best`: score every frame the rules admit, then pick the K best spread in time."""
     candidates: list[Candidate] = []
     for frame in _frames(ctx, job, input_path):
@@ -164,24 +166,39 @@ def _select_frames(ctx: JobContext, job: JobRecord, options: JobOptions, input_p
             candidates.append(Candidate(frame.index, frame.seconds, score_image(frame.picture.pixels)))
         if options.finished(frame.index, frame.seconds, len(candidates)):
             break
-        _check_cancel(ctx, job.id)
+        checkpoint()
     if not candidates:
         raise InvalidOption("no frame matched the selection (check frames, start/end and every_n)")
     select_best(candidates, options.select_best or 1)
     return [c.as_dict() for c in candidates]
 
 
-def _check_cancel(ctx: JobContext, job_id: str) -> None:
-    """Between frames: stop for a cancel, a shutdown or the per-job time limit."""
-    job = ctx.store.get(job_id)  # one read answers both: cancel requested, and how long this attempt has run
-    if job is None or job.cancel_requested:
-        raise JobCancelled
-    if ctx.stop_requested():
-        raise JobInterrupted
-    if job.started_at is not None:
-        elapsed = (utcnow() - job.started_at).total_seconds()
-        if elapsed > ctx.settings.job_timeout_seconds:
-            raise JobTimedOut(f"timed out after {elapsed:.0f} s (limit {ctx.settings.job_timeout_seconds} s)")
+CANCEL_POLL_SECONDS = 0.2
+
+
+class Checkpoint:
+    """Called between frames: stops the job for a cancel, a shutdown or the per-job time limit. The store is read
+    at most every `CANCEL_POLL_SECONDS` (a read costs ~3.5 ms, 4 % of a 93 ms animevideov3 frame on the thread
+    that runs inference); a shutdown is seen at once."""
+
+    def __init__(self, ctx: JobContext, job_id: str) -> None:
+        self.ctx, self.job_id = ctx, job_id
+        self._next_read = 0.0
+
+    def __call__(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now >= self._next_read:
+            self._next_read = now + CANCEL_POLL_SECONDS
+            job = self.ctx.store.get(self.job_id)  # one read: cancel requested, and how long this attempt has run
+            if job is None or job.cancel_requested:
+                raise JobCancelled
+            if job.started_at is not None:
+                elapsed = (utcnow() - job.started_at).total_seconds()
+                limit = self.ctx.settings.job_timeout_seconds
+                if elapsed > limit:
+                    raise JobTimedOut(f"timed out after {elapsed:.0f} s (limit {limit} s)")
+        if self.ctx.stop_requested():
+            raise JobInterrupted
 
 
 def _run(ctx: JobContext, job: JobRecord) -> None:
@@ -189,8 +206,9 @@ def _run(ctx: JobContext, job: JobRecord) -> None:
     steps = plan(options.enhance_options(), ctx.registry, ctx.settings, ctx.runner)
     model = ctx.registry.get(steps.upscale_model) if steps.upscale_model else None
     input_path = ctx.storage.input_path(job.id)
+    checkpoint = Checkpoint(ctx, job.id)
     if options.select_best:
-        selection = job.options.get("_selection") or _select_frames(ctx, job, options, input_path)
+        selection = job.options.get("_selection") or _select_frames(ctx, job, options, input_path, checkpoint)
         job.options["_selection"] = selection
         ctx.store.set_options(job.id, job.options)  # a resumed job reuses the choice instead of re-scoring
         chosen = [c["index"] for c in selection if c["chosen"]]
@@ -204,11 +222,11 @@ def _run(ctx: JobContext, job: JobRecord) -> None:
     done = {f.index for f in ctx.store.frames(job.id)}
     live = LiveOutputs(ctx.settings, ctx.storage, job, options) if job.kind == "video" and not done else None
     try:
-        taken = _restore_frames(ctx, job, options, steps, done, live)
+        taken = _restore_frames(ctx, job, options, steps, done, live, checkpoint)
         if taken == 0:
             raise InvalidOption("no frame matched the selection (check frames, start/end and every_n)")
         ctx.store.set_total(job.id, taken)
-        _check_cancel(ctx, job.id)
+        checkpoint(force=True)
         write_outputs(ctx.settings, ctx.storage, job, ctx.store.frames(job.id), options, model, live)
     finally:
         if live is not None:
@@ -216,7 +234,13 @@ def _run(ctx: JobContext, job: JobRecord) -> None:
 
 
 def _restore_frames(
-    ctx: JobContext, job: JobRecord, options: JobOptions, steps: Plan, done: set[int], live: LiveOutputs | None
+    ctx: JobContext,
+    job: JobRecord,
+    options: JobOptions,
+    steps: Plan,
+    done: set[int],
+    live: LiveOutputs | None,
+    checkpoint: Checkpoint,
 ) -> int:
     """Restore every selected frame not recorded yet; returns how many frames the selection takes."""
     taken = 0
@@ -229,7 +253,7 @@ def _restore_frames(
                 taken += 1
                 finished = frame.index in done and ctx.storage.enhanced_frame(job.id, frame.index).is_file()
                 if not finished:
-                    _check_cancel(ctx, job.id)
+                    checkpoint()
                     pending.append(_process_frame(ctx, job, steps, frame, writer, live))
                     while len(pending) > WRITE_AHEAD:
                         pending.popleft().result()  # bounded, and a failed write fails the job here
