@@ -102,3 +102,15 @@ class _FakeDescriptor:
 def with_module(base: LoadedModel, module: torch.nn.Module) -> LoadedModel:
     """`base` with its network replaced by `module` (to observe or fail the calls a model receives)."""
     return LoadedModel(base.entry, _FakeDescriptor(base.descriptor, module), base.precision, 0.0)  # type: ignore[arg-type]
+
+
+def recording(base: LoadedModel) -> tuple[LoadedModel, list[int]]:
+    """`base`, and the batch size of every call it receives, in order."""
+    sizes: list[int] = []
+
+    class Recording(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            sizes.append(x.shape[0])
+            return base.descriptor.model(x)
+
+    return with_module(base, Recording()), sizes

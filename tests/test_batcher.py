@@ -16,7 +16,7 @@ from app.inference.batcher import GPU_MAX_BATCH, DynamicBatcher, auto_max_batch,
 from app.inference.restore import TileOptions, upscale_picture
 from app.media.decode import Picture
 from app.models.registry import LoadedModel, ModelRegistry
-from tests.conftest import FAST_MODEL, psnr, skimage_rgb, with_module
+from tests.conftest import FAST_MODEL, psnr, recording, skimage_rgb, with_module
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
 
@@ -100,15 +100,7 @@ def test_a_lone_request_does_not_wait_for_the_batch_window(registry: ModelRegist
 
 
 def test_batches_respect_max_batch_and_the_memory_budget(registry: ModelRegistry) -> None:
-    base = registry.get(FAST_MODEL)
-    sizes: list[int] = []
-
-    class Recording(torch.nn.Module):
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            sizes.append(x.shape[0])
-            return base.descriptor.model(x)
-
-    model = with_module(base, Recording())
+    model, sizes = recording(registry.get(FAST_MODEL))
     for max_batch, budget, most in ((3, 1 << 30, 3), (8, 2 * 32 * 32, 2)):
         sizes.clear()
         batcher = DynamicBatcher(max_batch=max_batch, max_wait=0.5, budget_pixels=lambda m, b=budget: b)

@@ -11,7 +11,7 @@ import torch
 from app.core.errors import OutOfMemory
 from app.inference.tiling import run_model, tile_boxes, tile_spans
 from app.models.registry import ModelRegistry
-from tests.conftest import FAST_MODEL, psnr, skimage_rgb, with_module
+from tests.conftest import FAST_MODEL, psnr, recording, skimage_rgb, with_module
 
 
 def _tensor(image: np.ndarray) -> torch.Tensor:
@@ -95,14 +95,7 @@ def test_out_of_memory_at_the_smallest_tile_is_a_clear_error(registry: ModelRegi
 
 def test_tiles_per_call_come_from_the_memory_budget(registry: ModelRegistry) -> None:
     base = registry.get(FAST_MODEL)
-    calls: list[int] = []
-
-    class Recording(torch.nn.Module):
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            calls.append(x.shape[0])
-            return base.descriptor.model(x)
-
-    model = with_module(base, Recording())
+    model, calls = recording(base)
     image = _tensor(skimage_rgb("astronaut", 96))
     out = run_model(image, model, tile=32, tile_pad=8)  # batch_size=0: as many 48-px tiles as the budget allows
     assert sum(calls) == 9 and len(calls) < 9  # 3 x 3 tiles, batched; a 48-px tile is far below a CPU's budget
