@@ -8,6 +8,7 @@ recorded by an earlier attempt) rebuilds them from the frame PNGs at the end ins
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import zipfile
@@ -25,6 +26,8 @@ from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage, write_atomic
 from app.media.video import VideoWriter
 from app.models.registry import LoadedModel
+
+log = logging.getLogger(__name__)
 
 VIDEO_PART = ".enhanced.mp4.part.mp4"  # PyAV picks the muxer from the suffix
 
@@ -82,9 +85,13 @@ class LiveOutputs:
         return self._video_part
 
     def discard(self) -> None:
-        if self._video is not None:
-            self._video.close()
-            self._video = None
+        """Drop the partial video. Runs while another error may be propagating: never raises over it."""
+        video, self._video = self._video, None
+        if video is not None:
+            try:
+                video.close()
+            except Exception:
+                log.warning("closing the partial video failed", exc_info=True)
         self._video_part.unlink(missing_ok=True)
 
 
