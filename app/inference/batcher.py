@@ -79,7 +79,6 @@ def is_oom(exc: BaseException) -> bool:
 class _Request:
     model: LoadedModel
     batch: torch.Tensor
-    budget_pixels: int
     future: Future[torch.Tensor] = field(default_factory=Future)
 
     @property
@@ -127,9 +126,7 @@ class DynamicBatcher:
                 self._cond.notify_all()
 
     def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
-        if threading.current_thread() is self._thread:
-            return forward(model, batch)
-        request = _Request(model, batch, self._budget(model))
+        request = _Request(model, batch)
         with self._cond:
             if self._closed:
                 raise RuntimeError("the device batcher is shut down")
@@ -160,10 +157,11 @@ class DynamicBatcher:
         while an active client has nothing queued."""
         first = self._queue.popleft()
         group, tiles, pixels = [first], first.tiles, first.pixels
+        budget = self._budget(first.model) if tiles < self.max_batch else 0  # read once a batch, only if needed
         deadline = time.monotonic() + self.max_wait
         while True:
             for request in list(self._queue):
-                fits = tiles + request.tiles <= self.max_batch and pixels + request.pixels <= first.budget_pixels
+                fits = tiles + request.tiles <= self.max_batch and pixels + request.pixels <= budget
                 if request.key == first.key and fits:
                     self._queue.remove(request)
                     group.append(request)
