@@ -37,6 +37,11 @@ def _rgb8(path: Path) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
 
 
+def _open_video(settings: Settings, target: Path, input_path: Path, first_frame: np.ndarray) -> VideoWriter:
+    height, width = first_frame.shape[:2]
+    return VideoWriter(target, input_path, width, height, crf=settings.video_crf, preset=settings.video_preset)
+
+
 def _gif_options(settings: Settings, options: JobOptions) -> GifOptions:
     return GifOptions(options.gif_layout, options.gif_fps, options.gif_max_width, settings.gif_max_frames)
 
@@ -61,15 +66,7 @@ class LiveOutputs:
         if self._wants_video:
             if self._video is None:
                 self._video_part.parent.mkdir(parents=True, exist_ok=True)
-                height, width = enhanced.shape[:2]
-                self._video = VideoWriter(
-                    self._video_part,
-                    self._input,
-                    width,
-                    height,
-                    crf=self._settings.video_crf,
-                    preset=self._settings.video_preset,
-                )
+                self._video = _open_video(self._settings, self._video_part, self._input, enhanced)
             self._video.write(enhanced, pts)
         self.count += 1
 
@@ -110,10 +107,7 @@ def _write_frames(artifacts: Path, frames: list[FrameRecord], enhanced: list[Pat
 def _rebuild_video(
     settings: Settings, target: Path, input_path: Path, frames: list[FrameRecord], enhanced: list[Path]
 ) -> None:
-    first = _rgb8(enhanced[0])
-    writer = VideoWriter(
-        target, input_path, first.shape[1], first.shape[0], crf=settings.video_crf, preset=settings.video_preset
-    )
+    writer = _open_video(settings, target, input_path, _rgb8(enhanced[0]))
     try:
         for frame, path in zip(frames, enhanced, strict=True):
             writer.write(_rgb8(path), frame.pts)
