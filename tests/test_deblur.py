@@ -21,7 +21,7 @@ from app.models.registry import ModelRegistry
 from app.quality.blur import estimate_motion_blur, is_motion_blurred
 from tests.conftest import CATALOG, png_bytes, psnr
 from tests.deblurgan_weights import FIXTURES, save_official_checkpoint
-from tests.test_jobs_api import submit, wait
+from tests.test_jobs_api import succeeded_report
 
 NETWORKS = [
     ("deblurgan_v2_fpn_mobilenet", "DeblurGAN-v2"),
@@ -223,8 +223,6 @@ def test_a_nafnet_checkpoint_is_loaded_by_spandrel_and_used(tmp_path: Path) -> N
 
 
 def test_job_with_auto_deblur_reports_which_frames_were_deblurred(client: TestClient, tmp_path: Path) -> None:
-    import json
-
     from tests.media import clip_from_frames
 
     frames, blurred_indices = [], set()
@@ -234,18 +232,11 @@ def test_job_with_auto_deblur_reports_which_frames_were_deblurred(client: TestCl
         frames.append(motion_blur(sharp, 13, 20.0 + 40 * i, seed=i))
         blurred_indices.add(2 * i + 1)
     clip = clip_from_frames(tmp_path / "mixed.mp4", [(f * 255).round().astype(np.uint8) for f in frames])
-    response = submit(
+    report = succeeded_report(
         client, clip.read_bytes(), "mixed.mp4", model="realesr-animevideov3-x2", deblur="auto", outputs="frames"
     )
-    assert response.status_code == 202, response.text
-    job_id = response.json()["id"]
-    job = wait(client, job_id)
-    assert job["status"] == "succeeded", job["error"]
-    report = json.loads(client.get(f"/v1/jobs/{job_id}/artifacts/report.json").content)
     deblurred = {f["index"] for f in report["frames"] if f["deblur"]["applied"]}
     assert deblurred == blurred_indices
     assert all(f["deblur"]["blur"]["score"] is not None for f in report["frames"])
-    assert Image.open(io.BytesIO(client.get(f"/v1/jobs/{job_id}/artifacts/frame_000001.png").content)).size == (
-        256,
-        256,
-    )
+    frame = client.get(f"/v1/jobs/{report['job_id']}/artifacts/frame_000001.png").content
+    assert Image.open(io.BytesIO(frame)).size == (256, 256)

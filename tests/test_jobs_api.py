@@ -45,6 +45,16 @@ def artifact(client: TestClient, job: dict[str, Any], name: str) -> bytes:
     return response.content
 
 
+def succeeded_report(client: TestClient, data: bytes, name: str, **form: Any) -> dict[str, Any]:
+    """Submit a job, wait for it to succeed, and return its report.json."""
+    response = submit(client, data, name, **form)
+    assert response.status_code == 202, response.text
+    job = wait(client, response.json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    report: dict[str, Any] = json.loads(artifact(client, job, "report.json"))
+    return report
+
+
 def carphone_frames(indices: list[int]) -> dict[int, np.ndarray]:
     with av.open(str(carphone_path())) as container:
         return {i: f.to_ndarray(format="rgb24") for i, f in enumerate(container.decode(video=0)) if i in indices}

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from app.quality.scores import Thresholds, score_image
 from tests.conftest import png_bytes
 from tests.test_deblur import line_psf
-from tests.test_jobs_api import submit, wait
+from tests.test_jobs_api import succeeded_report
 
 COLOUR_PHOTOS = [
     "astronaut",
@@ -157,14 +157,9 @@ def test_select_best_picks_distinct_sharp_frames(client: TestClient, tmp_path: P
         frames += [blurred, sharp, sharp, blurred]  # blurred copies around an exact duplicate pair
         sharp_indices.update({base + 1: name, base + 2: name})
     clip = clip_from_frames(tmp_path / "shaky.mp4", [(f * 255).round().astype(np.uint8) for f in frames])
-    response = submit(
+    report = succeeded_report(
         client, clip.read_bytes(), "shaky.mp4", select_best="4", model="realesr-animevideov3-x2", outputs="frames,gif"
     )
-    assert response.status_code == 202, response.text
-    job_id = response.json()["id"]
-    job = wait(client, job_id)
-    assert job["status"] == "succeeded", job["error"]
-    report = json.loads(client.get(f"/v1/jobs/{job_id}/artifacts/report.json").content)
     chosen = [c for c in report["selection"] if c["chosen"]]
     assert len(chosen) == 4
     assert all(c["index"] in sharp_indices for c in chosen)  # sharp frames only
@@ -174,4 +169,5 @@ def test_select_best_picks_distinct_sharp_frames(client: TestClient, tmp_path: P
     assert [f["index"] for f in report["frames"]] == sorted(c["index"] for c in chosen)
     from PIL import Image
 
-    assert Image.open(io.BytesIO(client.get(f"/v1/jobs/{job_id}/artifacts/comparison.gif").content)).n_frames == 4
+    gif = client.get(f"/v1/jobs/{report['job_id']}/artifacts/comparison.gif").content
+    assert Image.open(io.BytesIO(gif)).n_frames == 4
