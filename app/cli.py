@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from app.core.errors import EnhanceError
 from app.core.logging import configure_logging
 from app.models.catalog import Catalog, WeightState, sha256_file, weight_state
 
-app = typer.Typer(help="Image and video enhancement service.", no_args_is_help=True)
+app = typer.Typer(help="Image and video enhancement service.", no_args_is_help=True, pretty_exceptions_enable=False)
 weights_app = typer.Typer(help="Install and check model weights.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
 console = Console(stderr=True)
@@ -254,8 +255,8 @@ def weights_list() -> None:
     table.add_column("id", no_wrap=True)
     for column in ("task", "scale", "file", "state", "source"):
         table.add_column(column)
-    for entry in Catalog.load(settings.catalog_file).entries:
-        state = weight_state(entry, settings.weights_dir)
+    for entry in Catalog.load(settings.catalog_path).entries:
+        state = weight_state(entry, settings.weights_path)
         source = f"import-ncnn ({entry.ncnn})" if entry.ncnn else (entry.url or entry.origin)
         table.add_row(
             entry.id, entry.task, f"{entry.scale:g}", entry.file, f"[{STATE_STYLE[state]}]{state.value}[/]", source
@@ -268,8 +269,8 @@ def weights_verify() -> None:
     """Check the sha256 of every present weight file; exit 1 if any fails."""
     settings = _settings()
     failed = False
-    for entry in Catalog.load(settings.catalog_file).entries:
-        state = weight_state(entry, settings.weights_dir)
+    for entry in Catalog.load(settings.catalog_path).entries:
+        state = weight_state(entry, settings.weights_path)
         if state is WeightState.MISSING:
             continue
         failed |= state is WeightState.CHECKSUM_FAILED
@@ -289,7 +290,7 @@ def weights_import_ncnn(
 
     settings = _settings()
     try:
-        results = import_ncnn(Catalog.load(settings.catalog_file), settings.weights_dir, source)
+        results = import_ncnn(Catalog.load(settings.catalog_path), settings.weights_path, source)
     except FileNotFoundError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -312,8 +313,8 @@ def weights_download(
 
     settings = _settings()
     try:
-        entry = Catalog.load(settings.catalog_file).get(model_id)
-        path = download(entry, settings.weights_dir, url=url)
+        entry = Catalog.load(settings.catalog_path).get(model_id)
+        path = download(entry, settings.weights_path, url=url)
     except (EnhanceError, ValueError, OSError) as exc:
         console.print(f"[red]error:[/red] {getattr(exc, 'detail', exc)}")
         raise typer.Exit(2) from exc
@@ -321,5 +322,27 @@ def weights_download(
 
 
 def main() -> None:
-    configure_logging(json_lines=Settings().log_json)
-    app()
+    """Entry point: a user error (bad option, missing file, unknown model, unreadable settings) is one line on
+    stderr and a non-zero exit, never a traceback. `ENHANCE_DEBUG=1` shows the traceback of an unexpected error."""
+    try:
+        configure_logging(json_lines=_settings().log_json)
+        app()  # usage errors: Typer prints them in a box and exits 2
+    except EnhanceError as exc:
+        console.print(f"[red]error:[/red] {exc.detail}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    except (OSError, ValueError) as exc:  # missing files, permissions, invalid settings (pydantic's is a ValueError)
+        console.print(f"[red]error:[/red] {_one_line(exc)}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    except Exception as exc:
+        if os.environ.get("ENHANCE_DEBUG"):
+            raise
+        console.print(
+            f"[red]internal error:[/red] {type(exc).__name__}: {_one_line(exc)} (ENHANCE_DEBUG=1 shows the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(1) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -75,7 +75,7 @@ def main() -> None:
     loaded = registry.get(args.model)
     tensor = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
 
-    plain = spandrel.ModelLoader().load_from_file(loaded.entry.path(settings.weights_dir)).eval()
+    plain = spandrel.ModelLoader().load_from_file(loaded.entry.path(settings.weights_path)).eval()
 
     def raw_model() -> object:
         with torch.inference_mode():

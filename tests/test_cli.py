@@ -17,7 +17,7 @@ runner = CliRunner()
 
 @pytest.fixture()
 def env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    monkeypatch.setenv("ENHANCE_WEIGHTS_DIR", str(settings.weights_dir))
+    monkeypatch.setenv("ENHANCE_WEIGHTS_DIR", str(settings.weights_path))
     monkeypatch.setenv("ENHANCE_CATALOG_PATH", str(CATALOG))
     monkeypatch.setenv("ENHANCE_DEVICE", "cpu")
     monkeypatch.setenv("COLUMNS", "200")

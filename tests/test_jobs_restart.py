@@ -36,7 +36,7 @@ class Server:
         self.env = {
             **os.environ,
             "ENHANCE_DATA_DIR": str(data_dir),
-            "ENHANCE_WEIGHTS_DIR": str(settings.weights_dir),
+            "ENHANCE_WEIGHTS_DIR": str(settings.weights_path),
             "ENHANCE_CATALOG_PATH": str(CATALOG),
             "ENHANCE_DEVICE": "cpu",
             "ENHANCE_PORT": str(self.port),

@@ -60,7 +60,7 @@ def test_missing_weights_name_the_fix(tmp_path: Path) -> None:
 
 
 def test_checksum_mismatch_refuses_the_model(settings: Settings, tmp_path: Path) -> None:
-    source = Catalog.load(CATALOG).get(FAST_MODEL).path(settings.weights_dir)
+    source = Catalog.load(CATALOG).get(FAST_MODEL).path(settings.weights_path)
     tampered = tmp_path / "custom.safetensors"
     shutil.copy(source, tampered)
     good_sha = sha256_file(tampered)

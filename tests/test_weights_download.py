@@ -22,7 +22,7 @@ from tests.conftest import CATALOG
 def served(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
     root = tmp_path / "www"
     root.mkdir()
-    payload = Path(CATALOG.parent / "catalog.toml").read_bytes() * 50
+    payload = CATALOG.read_bytes() * 50
     (root / "RealESRGAN_x4plus.pth").write_bytes(payload)
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

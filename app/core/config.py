@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGED_CATALOG = Path(__file__).resolve().parents[1] / "models" / "catalog.toml"
+
+
+def user_data_dir() -> Path:
+    """Where a user's jobs and weights live by default: `$XDG_DATA_HOME/enhance` (`~/.local/share/enhance`).
+
+    A user-writable place that does not depend on the working directory, so `enhance` works from anywhere.
+    """
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "enhance"
+
 
 DeviceName = str  # "auto", "cpu", "cuda", "cuda:1", "mps"
 DtypeName = Literal["auto", "fp32", "fp16", "bf16"]
@@ -19,11 +32,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
-    data_dir: Path = Path("data")
-    weights_dir: Path = Path("weights")
-    catalog_path: Path | None = Field(
-        default=None, description="weights catalogue; defaults to <weights_dir>/catalog.toml"
-    )
+    data_dir: Path = Field(default_factory=user_data_dir, description="job store and job files")
+    weights_dir: Path | None = Field(default=None, description="weight files; default: <data_dir>/weights")
+    catalog_path: Path = Field(default=PACKAGED_CATALOG, description="weights catalogue; default: the packaged one")
 
     device: DeviceName = "auto"
     dtype: DtypeName = "auto"
@@ -86,8 +97,8 @@ class Settings(BaseSettings):
         return self.data_dir / "jobs"
 
     @property
-    def catalog_file(self) -> Path:
-        return self.catalog_path or self.weights_dir / "catalog.toml"
+    def weights_path(self) -> Path:
+        return self.weights_dir or self.data_dir / "weights"
 
 
 @lru_cache

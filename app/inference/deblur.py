@@ -50,7 +50,7 @@ def resolve_deblur_model(registry: ModelRegistry, settings: Settings, requested:
             raise InvalidOption(f"{choice} is not a deblur model")
         return choice
     for entry in registry.catalog.by_task("deblur"):
-        if cached_weight_state(entry, settings.weights_dir) in {WeightState.PRESENT, WeightState.UNPINNED}:
+        if cached_weight_state(entry, settings.weights_path) in {WeightState.PRESENT, WeightState.UNPINNED}:
             return entry.id
     return CLASSICAL
 

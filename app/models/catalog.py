@@ -1,4 +1,4 @@
-"""The weights catalogue (`weights/catalog.toml`): which model files exist, where they come from, their sha256."""
+"""The weights catalogue (`app/models/catalog.toml`, package data): model files, their origin and sha256."""
 
 from __future__ import annotations
 

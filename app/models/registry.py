@@ -80,7 +80,7 @@ class ModelRegistry:
 
     def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
         self.settings = settings
-        self.catalog = catalog or Catalog.load(settings.catalog_file)
+        self.catalog = catalog or Catalog.load(settings.catalog_path)
         self.device = resolve_device(settings.device)
         configure_threads(settings.threads)
         self.arch_registry = build_arch_registry()
@@ -111,7 +111,7 @@ class ModelRegistry:
             self.get(model_id)
 
     def _verified_path(self, entry: CatalogEntry) -> Path:
-        path = entry.path(self.settings.weights_dir)
+        path = entry.path(self.settings.weights_path)
         if path.suffix.lower() not in SAFE_SUFFIXES:
             raise UnsupportedWeights(
                 f"{entry.id}: {path.suffix} files can run code when loaded; only {sorted(SAFE_SUFFIXES)} are accepted"

@@ -21,7 +21,7 @@ async def healthz() -> HealthPublic:
 async def readyz(registry: RegistryDep, settings: SettingsDep) -> JSONResponse:
     """Ready once the default model's weights are installed and verified, and any preloaded model is loaded."""
     detail: dict[str, str] = {}
-    states = weight_states(registry.catalog, settings.weights_dir)
+    states = weight_states(registry.catalog, settings.weights_path)
     default_state = states.get(settings.default_model, WeightState.MISSING)
     detail[settings.default_model] = default_state.value
     ok = default_state == WeightState.PRESENT

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1/models", tags=["models"])
 
 @router.get("", response_model=ModelsPublic)
 async def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPublic:
-    states = weight_states(registry.catalog, settings.weights_dir)
+    states = weight_states(registry.catalog, settings.weights_path)
     data = []
     for entry in registry.catalog.entries:
         loaded = registry.is_loaded(entry.id)
