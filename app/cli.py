@@ -46,7 +46,8 @@ def serve(
 
     settings = _settings()
     resolve_device(settings.device)  # a device this machine lacks stops here, with the reason, before binding
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    # log_config=None: uvicorn's loggers propagate to ours, so its lines follow ENHANCE_LOG_JSON and carry ids too.
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
 
 
 @app.command()

@@ -8,17 +8,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.api.auth import current_owner
 from app.api.limits import BodyLimitMiddleware
 from app.api.metrics import SERVICE, RequestMetricsMiddleware, metrics_response
+from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.routes import health, images, jobs, models, scores, web
 from app.core.config import Settings, get_settings
@@ -30,7 +32,6 @@ from app.jobs.pipeline import JobContext
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
 from app.models.registry import ModelRegistry
-from app.schemas import Problem
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,11 @@ def _report_preload(future: asyncio.Future[None]) -> None:
     # A model that fails to preload leaves /readyz at 503; say why in the log instead of losing the error.
     if not future.cancelled() and (exc := future.exception()) is not None:
         log.error("preloading models failed: %s", exc)
+
+
+def valid_request_id(value: str) -> bool:
+    """A client's X-Request-ID is kept when it is a plain token (a UUID, a trace id...); anything else is replaced."""
+    return 0 < len(value) <= 128 and all(c.isalnum() or c in "-_.:" for c in value)
 
 
 MULTIPART_SLACK = 1 << 20  # boundaries and part headers around the file
@@ -91,34 +97,49 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             SERVICE.stores.remove(store)
             store.engine.dispose()
 
-    app = FastAPI(
+    # fastapi-offline serves Swagger UI's and ReDoc's JS and CSS from its own package (no CDN, no Google Fonts), so
+    # /docs and /redoc work on air-gapped machines; it is FastAPI's own docs pages with local asset URLs.
+    app = FastAPIOffline(
         title="Enhance",
         version=__version__,
         summary="Frame selection, deblurring and ESRGAN super-resolution for images and videos",
         lifespan=lifespan,
     )
     app.add_middleware(RequestMetricsMiddleware)
+    # Outermost, so every log line of the request and its problem responses carry the id.
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", validator=valid_request_id)
     app.add_middleware(BodyLimitMiddleware, limit_for=partial(body_limit, settings))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "X-API-Key", "Idempotency-Key", "Content-Type"],
-            expose_headers=["Location", "X-Enhance-Model", "X-Enhance-Deblurred", "X-Processing-Time-Ms"],
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Idempotency-Key",
+                "Content-Type",
+                "X-Request-ID",
+                "Last-Event-ID",
+            ],
+            expose_headers=[
+                "Location",
+                "X-Request-ID",
+                "X-Enhance-Model",
+                "X-Enhance-Deblurred",
+                "X-Processing-Time-Ms",
+            ],
         )
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     protected = [Depends(current_owner)]
-    problems: dict[int | str, dict[str, Any]] = {
-        "4XX": {"model": Problem, "description": "problem details (RFC 9457), as application/problem+json"}
-    }
-    app.include_router(models.router, dependencies=protected, responses=problems)
-    app.include_router(images.router, dependencies=protected, responses=problems)
-    app.include_router(scores.router, dependencies=protected, responses=problems)
-    app.include_router(jobs.router, responses=problems)  # its routes take the caller's owner id to scope jobs
+    app.include_router(models.router, dependencies=protected)
+    app.include_router(images.router, dependencies=protected)
+    app.include_router(scores.router, dependencies=protected)
+    app.include_router(jobs.router)  # its routes take the caller's owner id to scope jobs
+    install_openapi(app)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -4,10 +4,38 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain import JobKind, Verdict
+from app.jobs.models import JobStatus
+from app.jobs.options import JobOptions
+from app.models.catalog import WeightState
 
 
 class ModelPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "realesrgan-x4plus",
+                    "task": "upscale",
+                    "architecture": "ESRGAN",
+                    "scale": 4,
+                    "description": "Real-ESRGAN x4plus (RRDBNet, 23 blocks): general photos",
+                    "license": "BSD-3-Clause",
+                    "file": "realesrgan-x4plus.safetensors",
+                    "sha256": "d79517ffd0df56907f43148f26dc1eb47fc0a8597a6722137bd2792737e611e2",
+                    "weights": "present",
+                    "loaded": True,
+                    "device": "cuda:0",
+                    "dtype": "fp16",
+                    "channels_last": True,
+                    "default": True,
+                }
+            ]
+        }
+    )
+
     id: str
     task: str
     architecture: str
@@ -16,7 +44,7 @@ class ModelPublic(BaseModel):
     license: str
     file: str
     sha256: str = Field(description="pinned checksum of the weight file; empty when upstream publishes none")
-    weights: str = Field(description="present, missing, checksum-failed or unpinned")
+    weights: WeightState = Field(description="whether the weight file is installed and matches its checksum")
     loaded: bool
     device: str | None = None
     dtype: str | None = None
@@ -35,13 +63,29 @@ class HealthPublic(BaseModel):
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details, sent as application/problem+json."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://enhance.example/problems/model-not-found",
+                    "title": "Unknown model",
+                    "status": 404,
+                    "detail": "unknown model 'x8'; known models: realesrgan-x4plus, ...",
+                    "instance": "/v1/images/enhance",
+                    "request_id": "5b0e7c1a9f3d4e2b8c6a1d0f9e8b7a65",
+                }
+            ]
+        }
+    )
 
     type: str
     title: str
     status: int
     detail: str
     instance: str | None = None
+    request_id: str | None = Field(default=None, description="the X-Request-ID of the request, for the logs")
 
 
 class ProgressPublic(BaseModel):
@@ -60,11 +104,45 @@ class ArtifactPublic(BaseModel):
 
 
 class JobPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11",
+                    "status": "running",
+                    "kind": "video",
+                    "input_name": "clip.mp4",
+                    "options": {
+                        "frames": [0, 30, 60],
+                        "model": "realesr-animevideov3-x4",
+                        "outputs": ["frames", "gif"],
+                    },
+                    "created_at": "2026-11-26T22:10:00Z",
+                    "updated_at": "2026-11-26T22:10:04Z",
+                    "started_at": "2026-11-26T22:10:01Z",
+                    "finished_at": None,
+                    "progress": {"done": 1, "total": 3, "percent": 33.3, "eta_seconds": 6.2},
+                    "error": None,
+                    "cancel_requested": False,
+                    "attempts": 1,
+                    "worker_id": "local:host:1234",
+                    "artifacts": [],
+                    "links": {
+                        "self": "/v1/jobs/3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11",
+                        "events": "/v1/jobs/3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11/events",
+                        "artifacts": "/v1/jobs/3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11/artifacts",
+                        "cancel": "/v1/jobs/3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11/cancel",
+                    },
+                }
+            ]
+        }
+    )
+
     id: str
-    status: str
-    kind: str
+    status: JobStatus
+    kind: JobKind
     input_name: str
-    options: dict[str, object]
+    options: JobOptions
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None
@@ -85,10 +163,26 @@ class JobsPublic(BaseModel):
 
 
 class ScorePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "filename": "b.jpg",
+                    "width": 1024,
+                    "height": 768,
+                    "verdict": "reject",
+                    "reasons": ["motion blur 14 px"],
+                    "quality": 0.06,
+                    "scores": {"sharpness": 1.41, "motion_blur_px": 14.0, "mean_luminance": 0.44},
+                }
+            ]
+        }
+    )
+
     filename: str
     width: int
     height: int
-    verdict: str = Field(description="keep or reject")
+    verdict: Verdict
     reasons: list[str]
     quality: float = Field(description="overall quality, 0..1")
     scores: dict[str, object]

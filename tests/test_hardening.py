@@ -137,7 +137,8 @@ def keyed(settings: Settings, registry: ModelRegistry, tmp_path: Path) -> Iterat
 def test_api_keys_authenticate_and_scope_jobs(keyed: TestClient) -> None:
     data = png_bytes(skimage_rgb("coffee", 16))
     files = {"file": ("a.png", data)}
-    assert keyed.get("/v1/models").status_code == 401
+    missing = keyed.get("/v1/models")
+    assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
     assert keyed.get("/v1/models", headers={"X-API-Key": "wrong"}).json()["type"].endswith("unauthorized")
     assert keyed.get("/v1/models", headers={"Authorization": "Bearer beta-key"}).status_code == 200
     assert keyed.get("/healthz").status_code == 200  # probes stay open
@@ -149,6 +150,8 @@ def test_api_keys_authenticate_and_scope_jobs(keyed: TestClient) -> None:
     assert keyed.post(f"/v1/jobs/{job_id}/cancel", headers=beta).status_code == 404
     assert job_id in {j["id"] for j in keyed.get("/v1/jobs", headers=alpha).json()["data"]}
     assert job_id not in {j["id"] for j in keyed.get("/v1/jobs", headers=beta).json()["data"]}
+    # another key's job is no paging cursor either
+    assert keyed.get("/v1/jobs", params={"cursor": job_id}, headers=beta).status_code == 400
 
 
 def test_cors_is_closed_by_default_and_configurable(

@@ -166,6 +166,13 @@ def test_idempotency_key_returns_the_same_job(client: TestClient) -> None:
     second = submit(client, data, "a.png", headers={"Idempotency-Key": "abc-123"})
     assert first.status_code == 202 and second.status_code == 200
     assert first.json()["id"] == second.json()["id"]
+    assert second.headers["location"] == first.headers["location"] == f"{JOBS}/{first.json()['id']}"
+    # the same key with another upload (or other options) is a mistake, not a replay
+    other = submit(client, png_bytes(skimage_rgb("coffee", 16)), "a.png", headers={"Idempotency-Key": "abc-123"})
+    assert other.status_code == 422 and other.json()["type"].endswith("idempotency-key-reused")
+    assert first.json()["id"] in other.json()["detail"]
+    changed = submit(client, data, "a.png", headers={"Idempotency-Key": "abc-123"}, scale=2)
+    assert changed.status_code == 422
     wait(client, first.json()["id"])
 
 
@@ -180,17 +187,71 @@ def test_listing_filters_and_paginates(client: TestClient) -> None:
     seen = [j["id"] for j in page["data"] + rest["data"]]
     assert len(seen) == len(set(seen)) and set(ids) <= set(seen)
     assert client.get(JOBS, params={"status": "bogus"}).status_code == 422
+    unknown = client.get(JOBS, params={"cursor": "00000000-0000-4000-8000-000000000000"})
+    assert unknown.status_code == 400 and unknown.json()["type"].endswith("invalid-cursor")
+
+
+def test_request_ids_are_kept_returned_and_put_in_problems(client: TestClient) -> None:
+    mine = client.get("/v1/jobs/nope", headers={"X-Request-ID": "trace-42.a"})
+    assert mine.headers["x-request-id"] == "trace-42.a"
+    assert mine.status_code == 404 and mine.json()["request_id"] == "trace-42.a"
+    made = client.get("/healthz")
+    assert len(made.headers["x-request-id"]) == 32  # one is made when the client sends none
+    odd = client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert odd.headers["x-request-id"] != "bad id\twith spaces"
+
+
+def sse_events(text: str) -> list[dict[str, str]]:
+    """The events of an SSE body, each as its fields (comments such as `: ping` are kept under ':')."""
+    events = []
+    for block in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.splitlines():
+            name, _, value = line.partition(":")
+            fields[name or ":"] = value.removeprefix(" ")
+        if fields:
+            events.append(fields)
+    return events
 
 
 def test_events_stream_progress_until_the_end(client: TestClient) -> None:
     job_id = submit(client, carphone_path().read_bytes(), "c.mp4", frames="0,1,2", outputs="frames").json()["id"]
     with client.stream("GET", f"{JOBS}/{job_id}/events") as response:
         assert response.headers["content-type"].startswith("text/event-stream")
-        text = "".join(response.iter_text())
-    events = [block for block in text.split("\n\n") if block.strip()]
-    assert events[0].startswith("event: progress") and events[-1].startswith("event: end")
-    last_progress = json.loads([e for e in events if e.startswith("event: progress")][-1].split("data: ", 1)[1])
+        events = sse_events("".join(response.iter_text()))
+    assert events[0]["event"] == "progress" and events[-1]["event"] == "end"
+    progress = [e for e in events if e.get("event") == "progress"]
+    ids = [int(e["id"]) for e in progress]
+    assert ids == sorted(set(ids))  # every event id is newer than the one before
+    last_progress = json.loads(progress[-1]["data"])
     assert last_progress["status"] == "succeeded" and last_progress["progress"]["done"] == 3
+
+    # A client that reconnects with the last id it saw gets nothing it already has, only the end.
+    with client.stream("GET", f"{JOBS}/{job_id}/events", headers={"Last-Event-ID": progress[-1]["id"]}) as response:
+        resumed = sse_events("".join(response.iter_text()))
+    assert [e["event"] for e in resumed] == ["end"] and json.loads(resumed[0]["data"]) == {"status": "succeeded"}
+    with client.stream("GET", f"{JOBS}/{job_id}/events", headers={"Last-Event-ID": progress[0]["id"]}) as response:
+        assert [e["event"] for e in sse_events("".join(response.iter_text()))] == ["progress", "end"]
+
+
+def test_an_idle_event_stream_sends_keep_alive_comments(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job that makes no progress for a while: the stream still sends `: ping` comments so proxies keep it open
+    (FastAPI's SSE sends one every 15 s; shortened here so the test is quick)."""
+    import fastapi.routing
+
+    monkeypatch.setattr(fastapi.routing, "_PING_INTERVAL", 0.3)
+    store = client.app.state.store  # type: ignore[attr-defined]
+    job, _ = store.create("video", "idle.mp4", {"outputs": ["frames"]}, None, None)  # stored, never enqueued
+    seen = ""
+    with client.stream("GET", f"{JOBS}/{job.id}/events") as response:
+        for chunk in response.iter_text():
+            seen += chunk
+            if seen.count(": ping") >= 2:
+                store.request_cancel(job.id)  # a queued job cancels at once: the stream ends
+    events = sse_events(seen)
+    assert events[0]["event"] == "progress" and json.loads(events[0]["data"])["status"] == "queued"
+    assert sum(1 for e in events if ":" in e and e[":"] == "ping") >= 2
+    assert events[-1]["event"] == "end" and json.loads(events[-1]["data"]) == {"status": "cancelled"}
 
 
 def test_cancel_stops_within_a_frame(client: TestClient) -> None:

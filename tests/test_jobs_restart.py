@@ -42,13 +42,15 @@ class Server:
             "ENHANCE_PORT": str(self.port),
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.log: Path | None = None  # where the server's stderr goes, when a test reads it
 
     def start(self) -> None:
+        stderr = self.log.open("ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from app.cli import main; main()", "serve"],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=stderr,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -115,3 +117,20 @@ def test_sigkill_mid_job_resumes_without_redoing_frames(server: Server, tmp_path
     with av.open(str(artifacts / "enhanced.mp4")) as container:
         assert sum(1 for _ in container.decode(video=0)) == 60
     assert not list(artifacts.glob(".*"))  # no partial files left behind
+
+
+def test_json_logs_cover_uvicorn_and_carry_the_request_id(server: Server, tmp_path: Path) -> None:
+    """With ENHANCE_LOG_JSON on, every line the server writes is JSON, uvicorn's own included, and the access
+    line of a request carries the X-Request-ID the client sent."""
+    server.env["ENHANCE_LOG_JSON"] = "true"
+    server.log = tmp_path / "server.log"
+    server.start()
+    response = httpx.get(f"{server.url}/v1/jobs/missing", headers={"X-Request-ID": "client-trace-7"})
+    assert response.status_code == 404 and response.json()["request_id"] == "client-trace-7"
+    server.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    server.process.wait(30)  # type: ignore[union-attr]
+    lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.strip()]
+    loggers = {line["logger"] for line in lines}
+    assert {"uvicorn.error", "uvicorn.access"} <= loggers, loggers
+    (access,) = [line for line in lines if line["logger"] == "uvicorn.access" and "/v1/jobs/missing" in line["message"]]
+    assert access["request_id"] == "client-trace-7" and "404" in access["message"]

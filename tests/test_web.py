@@ -136,3 +136,41 @@ def test_no_layout_break_at_375_px(browser, site: str, tmp_path: Path) -> None: 
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "operation_selector"),
+    [("/docs", ".opblock-summary-path"), ("/redoc", "[role=menuitem] label, li[data-item-id] label")],
+)
+def test_api_docs_list_the_operations_without_internet(  # type: ignore[no-untyped-def]
+    browser, site: str, path: str, operation_selector: str, tmp_path: Path
+) -> None:
+    """Swagger UI and ReDoc render every operation with every request outside this server blocked, as on an
+    air-gapped machine: their JS and CSS must come from the service itself."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    outside: list[str] = []
+
+    def only_this_server(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.url.startswith(site):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_this_server)
+    page = context.new_page()
+    page.goto(site + path)
+    page.wait_for_selector(operation_selector, timeout=30_000)
+    listed = " ".join(page.locator(operation_selector).all_text_contents())
+    if path == "/docs":
+        for operation in ("/v1/images/enhance", "/v1/jobs", "/v1/jobs/{job_id}/events", "/v1/models"):
+            assert operation in listed, listed
+        assert page.locator(".opblock").count() >= 12
+        assert page.get_by_role("button", name="Authorize").count() == 1  # the API key security scheme
+    else:
+        assert page.locator("h1").first.text_content() == "Enhance"
+        for operation in ("Enhance an image", "Submit a job", "Follow a job's progress (SSE)"):
+            assert operation in listed, listed
+    page.screenshot(path=str(tmp_path / "docs.png"))  # kept by pytest's tmp_path for a person to look at
+    context.close()
+    assert outside == []

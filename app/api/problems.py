@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,15 +18,24 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://enhance.example/problems/"
 
 
-def problem(request: Request, status: int, kind: str, title: str, detail: str) -> JSONResponse:
-    body = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail, "instance": request.url.path}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+def problem(
+    request: Request, status: int, kind: str, title: str, detail: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {
+        "type": TYPE_BASE + kind,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": correlation_id.get(),
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(EnhanceError)
     async def domain_error(request: Request, exc: EnhanceError) -> JSONResponse:
-        return problem(request, exc.status, exc.type, exc.title, exc.detail)
+        return problem(request, exc.status, exc.type, exc.title, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,19 +12,20 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-Layout = Literal["side_by_side", "wipe", "flicker"]
+from app.domain import GifLayout
+
+Layout = GifLayout
 WIPE_STEPS = 8
 
 
 @dataclass(frozen=True)
 class GifOptions:
-    layout: Layout = "side_by_side"
+    layout: Layout = GifLayout.SIDE_BY_SIDE
     fps: float = 2.0
     max_width: int = 640
     max_frames: int = 300

@@ -11,6 +11,7 @@ class EnhanceError(Exception):
     status: ClassVar[int] = 400
     type: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
+    headers: ClassVar[dict[str, str] | None] = None  # extra response headers, e.g. WWW-Authenticate on a 401
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -47,6 +48,14 @@ class PayloadTooLarge(EnhanceError):
 
 class InvalidOption(EnhanceError):
     status, type, title = 422, "invalid-option", "Invalid option"
+
+
+class InvalidCursor(EnhanceError):
+    status, type, title = 400, "invalid-cursor", "Unknown paging cursor"
+
+
+class IdempotencyMismatch(EnhanceError):
+    status, type, title = 422, "idempotency-key-reused", "Idempotency-Key reused for a different request"
 
 
 class Misconfigured(EnhanceError):

@@ -7,13 +7,14 @@ run through the registry like the upscalers, on the whole picture (their per-ima
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from spandrel import ModelTiling
 
 from app.core.config import Settings
 from app.core.errors import InvalidOption
+from app.domain import DeblurMode
 from app.inference.classical_deblur import classical_deblur
 from app.inference.restore import TileOptions, apply_model
 from app.media.decode import Picture
@@ -21,7 +22,6 @@ from app.models.catalog import WeightState, cached_weight_state
 from app.models.registry import ModelRegistry
 from app.quality.blur import MotionBlur, estimate_motion_blur, is_motion_blurred
 
-DeblurMode = Literal["off", "auto", "on"]
 CLASSICAL = "classical"
 
 
@@ -63,7 +63,7 @@ def deblur_picture(
     tiles: TileOptions | None = None,
 ) -> tuple[Picture, DeblurDecision]:
     if mode == "off":
-        return picture, DeblurDecision("off", None, False)
+        return picture, DeblurDecision(DeblurMode.OFF, None, False)
     blur = estimate_motion_blur(picture.pixels)
     if mode == "auto" and not is_motion_blurred(blur):
         return picture, DeblurDecision(mode, model_id, False, blur)

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.core.metrics import STAGE_SECONDS
+from app.domain import DeblurMode, ImageFormat
 from app.inference.batcher import DIRECT, ModelRunner
-from app.inference.deblur import DeblurDecision, DeblurMode, deblur_picture, resolve_deblur_model
+from app.inference.deblur import DeblurDecision, deblur_picture, resolve_deblur_model
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import Progress
 from app.media.decode import Picture, decode_image
@@ -25,9 +26,9 @@ class EnhanceOptions:
     model: str | None = None  # "none": deblur only
     scale: float | None = None
     tile: int | None = None
-    deblur: DeblurMode = "off"
+    deblur: DeblurMode = DeblurMode.OFF
     deblur_model: str | None = None
-    format: OutputFormat = "png"
+    format: OutputFormat = ImageFormat.PNG
     quality: int = 95
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from app.domain import DeblurMode, GifLayout, Output
 from app.inference.enhance import EnhanceOptions
-
-Output = Literal["frames", "gif", "video"]
 
 
 class JobOptions(BaseModel):
@@ -25,11 +22,11 @@ class JobOptions(BaseModel):
     model: str | None = Field(default=None, description="upscaler id, or 'none' to deblur only")
     scale: float | None = Field(default=None, gt=0, le=16)
     tile: int | None = Field(default=None, ge=0, le=4096)
-    deblur: Literal["off", "auto", "on"] = "off"
+    deblur: DeblurMode = DeblurMode.OFF
     deblur_model: str | None = None
     # Outputs.
-    outputs: list[Output] = Field(default_factory=lambda: ["frames", "gif"])  # type: ignore[arg-type]
-    gif_layout: Literal["side_by_side", "wipe", "flicker"] = "side_by_side"
+    outputs: list[Output] = Field(default_factory=lambda: [Output.FRAMES, Output.GIF])
+    gif_layout: GifLayout = GifLayout.SIDE_BY_SIDE
     gif_fps: float = Field(default=2.0, gt=0, le=50)
     gif_max_width: int = Field(default=640, ge=64, le=4096)
 

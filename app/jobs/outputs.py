@@ -21,6 +21,7 @@ from PIL import Image
 from app.compare.gif import GifBuilder, GifOptions, build_gif
 from app.core.config import Settings
 from app.core.metrics import STAGE_SECONDS
+from app.domain import Output
 from app.jobs.models import FrameRecord, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage, write_atomic
@@ -54,8 +55,8 @@ class LiveOutputs:
         self._settings = settings
         self._input = storage.input_path(job.id)
         self._video_part = storage.artifacts_dir(job.id) / VIDEO_PART
-        self.gif = GifBuilder(_gif_options(settings, options)) if options.wants("gif") else None
-        self._wants_video = options.wants("video")
+        self.gif = GifBuilder(_gif_options(settings, options)) if options.wants(Output.GIF) else None
+        self._wants_video = options.wants(Output.VIDEO)
         self._video: VideoWriter | None = None
         self.count = 0
 
@@ -177,12 +178,12 @@ def write_outputs(
     stages: dict[str, float] = {}
 
     mark = time.perf_counter()
-    if options.wants("frames"):
+    if options.wants(Output.FRAMES):
         _write_frames(artifacts, frames, enhanced)
     stages["frames"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    if options.wants("gif"):
+    if options.wants(Output.GIF):
         if live is not None and live.gif is not None:
             gif = live.gif.finish()
         else:
@@ -194,7 +195,7 @@ def write_outputs(
     stages["gif"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    if options.wants("video"):
+    if options.wants(Output.VIDEO):
         part = live.finish_video() if live is not None else None
         if part is None:
             part = artifacts / VIDEO_PART

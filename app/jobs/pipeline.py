@@ -22,6 +22,7 @@ from app.core.config import Settings
 from app.core.errors import EnhanceError, InvalidOption
 from app.core.logging import current_job
 from app.core.metrics import FRAMES, STAGE_SECONDS
+from app.domain import ImageFormat
 from app.inference.batcher import DIRECT, ModelRunner
 from app.inference.enhance import Plan, plan, restore
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
@@ -102,8 +103,8 @@ def _persist_frame(
         ctx.storage.enhanced_frame(job.id, frame.index),
     )
     if frame.rgb8 is None:  # an image job's picture: may carry alpha, 16 bits or an ICC profile, all kept
-        write_atomic(source_path, encode_image(frame.picture, "png"))
-        write_atomic(enhanced_path, encode_image(restored, "png"))
+        write_atomic(source_path, encode_image(frame.picture, ImageFormat.PNG))
+        write_atomic(enhanced_path, encode_image(restored, ImageFormat.PNG))
         enhanced8 = None
     else:  # a video frame: plain 8-bit RGB, so the fast encoder, and one uint8 conversion shared with `live`
         enhanced8 = to_uint8(restored.pixels)

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
+from app.core.errors import InvalidCursor
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 
 metadata = MetaData()
@@ -178,13 +179,17 @@ class JobStore:
         cursor: str | None = None,
         owner: str | None = None,
     ) -> tuple[list[JobRecord], str | None]:
-        """Newest first. `cursor` is the id of the last job of the previous page."""
+        """Newest first. `cursor` is the id of the last job of the previous page; `InvalidCursor` when it names no job
+        this caller can see (rather than silently starting again at page one)."""
         query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
         if status is not None:
             query = query.where(jobs.c.status == status.value)
         if owner is not None:
             query = query.where(jobs.c.owner == owner)
-        if cursor and (after := self.get(cursor)):
+        if cursor:
+            after = self.get(cursor)
+            if after is None or (owner is not None and after.owner != owner):
+                raise InvalidCursor(f"unknown cursor {cursor!r}; start again without one")
             query = query.where(
                 (jobs.c.created_at < after.created_at)
                 | ((jobs.c.created_at == after.created_at) & (jobs.c.id < after.id))

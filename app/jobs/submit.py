@@ -3,6 +3,7 @@ becomes a queued job. Anything detectable at submit time is refused there with a
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import uuid
@@ -12,7 +13,8 @@ from typing import Any
 from fastapi import UploadFile
 
 from app.core.config import Settings
-from app.core.errors import CorruptMedia, InvalidOption, PayloadTooLarge, UnsupportedMedia
+from app.core.errors import CorruptMedia, IdempotencyMismatch, InvalidOption, PayloadTooLarge, UnsupportedMedia
+from app.domain import Output
 from app.inference.enhance import plan
 from app.jobs.models import JobRecord
 from app.jobs.options import JobOptions
@@ -26,12 +28,14 @@ CHUNK = 1 << 20
 IMAGE_SNIFF_BYTES = 64 * 1024
 
 
-async def spool_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
-    """Copy the upload to a temp file in `folder`; `PayloadTooLarge` (and no file left) past `limit` bytes."""
+async def spool_upload(upload: UploadFile, folder: Path, limit: int) -> tuple[Path, str]:
+    """Copy the upload to a temp file in `folder` and return it with its sha256; `PayloadTooLarge` (and no file
+    left) past `limit` bytes."""
     folder.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", delete=False)  # noqa: SIM115
     path = Path(handle.name)
     total = 0
+    digest = hashlib.sha256()
     try:
         with handle:
             while chunk := await upload.read(CHUNK):
@@ -39,13 +43,24 @@ async def spool_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
                 if total > limit:
                     raise PayloadTooLarge(f"upload exceeds the limit of {limit:,} bytes")
                 handle.write(chunk)
+                digest.update(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     if total == 0:
         path.unlink(missing_ok=True)
         raise CorruptMedia("the upload is empty")
-    return path
+    return path, digest.hexdigest()
+
+
+def _same_request(existing: JobRecord, request: str, key: str) -> JobRecord:
+    """The earlier job, when it was made from the same upload, file name and options; `IdempotencyMismatch` else."""
+    if existing.options.get("_request") not in (None, request):  # jobs from before fingerprints: trusted
+        raise IdempotencyMismatch(
+            f"Idempotency-Key {key!r} was used for job {existing.id} with a different upload or options; "
+            "use a new key for a new request"
+        )
+    return existing
 
 
 def _probe(path: Path, settings: Settings) -> tuple[str, str, dict[str, Any]]:
@@ -75,24 +90,28 @@ def submit_job(
     options: JobOptions,
     idempotency_key: str | None = None,
     owner: str | None = None,
+    upload_sha256: str = "",
 ) -> tuple[JobRecord, bool]:
-    """Raises `UnsupportedMedia`, `CorruptMedia`, `PayloadTooLarge`, `ModelNotFound` or `InvalidOption`; the
-    spooled file is consumed either way."""
+    """Raises `UnsupportedMedia`, `CorruptMedia`, `PayloadTooLarge`, `ModelNotFound`, `InvalidOption` or
+    `IdempotencyMismatch` (the key names an earlier job made from another upload or other options); the spooled
+    file is consumed either way."""
+    request = hashlib.sha256(f"{upload_sha256}\n{filename}\n{options.model_dump_json()}".encode()).hexdigest()
     try:
         if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
-            return existing, False
+            return _same_request(existing, request, idempotency_key), False
         plan(options.enhance_options(), registry, settings)  # the same validation the pipeline applies
         kind, suffix, facts = _probe(spooled, settings)
-        if kind == "image" and options.wants("video"):
+        if kind == "image" and options.wants(Output.VIDEO):
             raise InvalidOption("the video output needs a video input")
         job_id = str(uuid.uuid4())
         folder = storage.job_dir(job_id)
         folder.mkdir(parents=True)
         shutil.move(spooled, folder / f"input{suffix}")
-        stored = {**options.model_dump(), **facts}
+        stored = {**options.model_dump(), **facts, "_request": request}
         job, created = store.create(kind, Path(filename).name[:255] or "upload", stored, idempotency_key, owner, job_id)
         if not created:
             storage.remove(job_id)
+            _same_request(job, request, idempotency_key or "")
         return job, created
     finally:
         spooled.unlink(missing_ok=True)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from typing import Literal
 
 import cv2
 import numpy as np
 from PIL import Image
 
+from app.domain import ImageFormat
 from app.media.decode import PNG_SIGNATURE, Picture
 
-OutputFormat = Literal["png", "jpeg", "webp"]
+OutputFormat = ImageFormat
 MEDIA_TYPES: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
@@ -88,7 +88,7 @@ def _flatten_on_white(picture: Picture) -> Picture:
     return Picture(picture.pixels * alpha + (1.0 - alpha), None, picture.bit_depth, picture.icc_profile)
 
 
-def encode_image(picture: Picture, fmt: OutputFormat = "png", quality: int = 95) -> bytes:
+def encode_image(picture: Picture, fmt: OutputFormat = ImageFormat.PNG, quality: int = 95) -> bytes:
     """PNG keeps 16 bit, alpha and the ICC profile; JPEG has no alpha, so transparent pixels are flattened onto
     white."""
     if fmt == "png":

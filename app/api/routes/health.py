@@ -13,12 +13,18 @@ from app.schemas import HealthPublic
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=HealthPublic)
+@router.get("/healthz", operation_id="getHealth", summary="Liveness", response_model=HealthPublic)
 async def healthz() -> HealthPublic:
     return HealthPublic(status="ok")
 
 
-@router.get("/readyz", response_model=HealthPublic, responses={503: {"model": HealthPublic}})
+@router.get(
+    "/readyz",
+    operation_id="getReadiness",
+    summary="Readiness",
+    response_model=HealthPublic,
+    responses={503: {"model": HealthPublic, "description": "not ready yet; `detail` says what is missing"}},
+)
 async def readyz(registry: RegistryDep, settings: SettingsDep) -> JSONResponse:
     """Ready once the default model's weights are installed and verified, and any preloaded model is loaded."""
     detail: dict[str, str] = {"device": str(registry.device)}

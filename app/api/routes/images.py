@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
 from app.api.deps import ExecutorDep, RegistryDep, SettingsDep
+from app.api.openapi import binary_content, problems
 from app.api.uploads import read_upload
+from app.domain import DeblurMode, ImageFormat
 from app.inference.enhance import EnhanceOptions, enhance_bytes
 from app.media.encode import MEDIA_TYPES
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
 
+RESULT_HEADERS = {
+    "X-Enhance-Model": "the upscaler used, or none",
+    "X-Enhance-Device": "where it ran, e.g. cuda:0 or cpu",
+    "X-Enhance-Dtype": "fp32, fp16 or bf16",
+    "X-Enhance-Size": "output width x height",
+    "X-Enhance-Deblurred": "true or false",
+    "X-Enhance-Deblur-Model": "the deblur model, when deblur was asked for",
+    "X-Enhance-Blur": "the motion-blur estimate: length, angle, score",
+    "X-Processing-Time-Ms": "server time spent on the image",
+    "Server-Timing": "decode, deblur, restore and encode durations",
+}
+
+
 @router.post(
     "/enhance",
+    operation_id="enhanceImage",
+    summary="Enhance an image",
     response_class=Response,
-    responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}, "description": "the enhanced image"}},
+    responses={
+        200: {
+            "content": binary_content(*MEDIA_TYPES.values()),
+            "description": "the enhanced image, in the requested format",
+            "headers": {
+                name: {"description": text, "schema": {"type": "string"}} for name, text in RESULT_HEADERS.items()
+            },
+        },
+        **problems(401, 404, 413, 415, 422, 503, 507),
+    },
 )
 async def enhance_image(
     settings: SettingsDep,
@@ -28,13 +54,12 @@ async def enhance_image(
     model: Annotated[str | None, Query(description="catalogue id; default: the service default")] = None,
     scale: Annotated[float | None, Query(gt=0, le=16, description="output scale; default: the model's")] = None,
     tile: Annotated[int | None, Query(ge=0, le=4096, description="tile core size; 0 = automatic")] = None,
-    deblur: Annotated[
-        Literal["off", "auto", "on"], Query(description="auto: only when motion blur is detected")
-    ] = "off",
+    deblur: Annotated[DeblurMode, Query(description="auto: only when motion blur is detected")] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, Query(description="deblur catalogue id or 'classical'")] = None,
-    format: Annotated[Literal["png", "jpeg", "webp"], Query()] = "png",
+    format: Annotated[ImageFormat, Query()] = ImageFormat.PNG,
     quality: Annotated[int, Query(ge=1, le=100, description="JPEG/WebP quality")] = 95,
 ) -> Response:
+    """Small images come straight back in the response; videos and long work go through `POST /v1/jobs`."""
     data = await read_upload(file, settings.max_upload_bytes)
     options = EnhanceOptions(
         model=model, scale=scale, tile=tile, deblur=deblur, deblur_model=deblur_model, format=format, quality=quality

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile, status
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile, status
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import ValidationError
 
 from app.api.auth import OwnerDep
 from app.api.deps import QueueDep, RegistryDep, SettingsDep, StorageDep, StoreDep
+from app.api.openapi import binary_content, problems
 from app.core.errors import EnhanceError, InvalidOption, StorageFull
+from app.domain import DeblurMode, GifLayout
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
-from app.jobs.storage import JobStorage, valid_job_id
+from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
 from app.jobs.store import JobStore, utcnow
 from app.jobs.submit import spool_upload, submit_job
 from app.schemas import ArtifactPublic, JobPublic, JobsPublic, ProgressPublic
@@ -53,10 +54,10 @@ def to_public(job: JobRecord, storage: JobStorage, base: str = "") -> JobPublic:
     ]
     return JobPublic(
         id=job.id,
-        status=job.status.value,
-        kind=job.kind,
+        status=job.status,
+        kind=job.kind,  # type: ignore[arg-type]  # "image" or "video", validated into JobKind
         input_name=job.input_name,
-        options={k: v for k, v in job.options.items() if not k.startswith("_")},
+        options=JobOptions.model_validate({k: v for k, v in job.options.items() if not k.startswith("_")}),
         created_at=job.created_at,
         updated_at=job.updated_at,
         started_at=job.started_at,
@@ -79,6 +80,15 @@ def _load(store: JobStore, job_id: str, owner: str | None) -> JobRecord:
     return job
 
 
+async def visible_job(job_id: str, store: StoreDep, owner: OwnerDep) -> JobRecord:
+    """Dependency form of `_load`: runs before a streaming response starts, so an unknown job is still a 404."""
+    return await asyncio.to_thread(_load, store, job_id, owner)
+
+
+JobDep = Annotated[JobRecord, Depends(visible_job)]
+LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
+
+
 def _int_list(text: str | None) -> list[int] | None:
     if text is None or not text.strip():
         return None
@@ -88,7 +98,22 @@ def _int_list(text: str | None) -> list[int] | None:
         raise InvalidOption(f"frames must be comma-separated integers, got {text!r}") from exc
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+@router.post(
+    "",
+    operation_id="createJob",
+    summary="Submit a job",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses={
+        202: {"description": "the job was created and queued", "headers": LOCATION},
+        200: {
+            "model": JobPublic,
+            "description": "an earlier job with the same Idempotency-Key and the same request (nothing new created)",
+            "headers": LOCATION,
+        },
+        **problems(401, 404, 413, 415, 422, 503, 507),
+    },
+)
 async def create_job(
     request: Request,
     settings: SettingsDep,
@@ -98,7 +123,7 @@ async def create_job(
     queue: QueueDep,
     owner: OwnerDep,
     file: Annotated[UploadFile, File(description="a video (mp4, mov, mkv, webm, avi) or an image")],
-    frames: Annotated[str | None, Form(description="frame indices, e.g. 0,30,60")] = None,
+    frames: Annotated[str | None, Form(description="frame indices, e.g. 0,30,60", examples=["0,30,60"])] = None,
     every_n: Annotated[int | None, Form(ge=1)] = None,
     start: Annotated[float | None, Form(ge=0, description="seconds")] = None,
     end: Annotated[float | None, Form(gt=0, description="seconds")] = None,
@@ -109,14 +134,17 @@ async def create_job(
     model: Annotated[str | None, Form()] = None,
     scale: Annotated[float | None, Form(gt=0, le=16)] = None,
     tile: Annotated[int | None, Form(ge=0, le=4096)] = None,
-    deblur: Annotated[Literal["off", "auto", "on"], Form()] = "off",
+    deblur: Annotated[DeblurMode, Form()] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, Form(description="deblur catalogue id or 'classical'")] = None,
     outputs: Annotated[str, Form(description="comma-separated: frames, gif, video")] = "frames,gif",
-    gif_layout: Annotated[Literal["side_by_side", "wipe", "flicker"], Form()] = "side_by_side",
+    gif_layout: Annotated[GifLayout, Form()] = GifLayout.SIDE_BY_SIDE,
     gif_fps: Annotated[float, Form(gt=0, le=50)] = 2.0,
     gif_max_width: Annotated[int, Form(ge=64, le=4096)] = 640,
-    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=255, description="resubmitting the same request with it returns the same job")
+    ] = None,
 ) -> JSONResponse:
+    """Upload a video or an image with what to do to it; the job runs in the background (follow its events)."""
     try:
         options = JobOptions(
             frames=_int_list(frames),
@@ -139,7 +167,7 @@ async def create_job(
         raise InvalidOption("; ".join(str(e["msg"]) for e in exc.errors())) from exc
     if await asyncio.to_thread(storage.usage_bytes) > settings.max_data_bytes:
         raise StorageFull(f"job data uses more than {settings.max_data_bytes:,} bytes; try again after cleanup")
-    spooled = await spool_upload(file, storage.root / ".uploads", settings.max_job_upload_bytes)
+    spooled, upload_sha256 = await spool_upload(file, storage.root / ".uploads", settings.max_job_upload_bytes)
     job, created = await asyncio.to_thread(
         submit_job,
         settings,
@@ -151,6 +179,7 @@ async def create_job(
         options,
         idempotency_key,
         owner,
+        upload_sha256,
     )
     if created:
         queue.enqueue(job.id)
@@ -162,79 +191,135 @@ async def create_job(
     )
 
 
-@router.get("", response_model=JobsPublic)
+@router.get(
+    "", operation_id="listJobs", summary="List jobs", response_model=JobsPublic, responses=problems(400, 401, 422)
+)
 async def list_jobs(
     store: StoreDep,
     storage: StorageDep,
     owner: OwnerDep,
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=64, description="`next_cursor` of the previous page")] = None,
 ) -> JobsPublic:
-    records, next_cursor = store.list_jobs(status_filter, limit, cursor, owner)
+    """Newest first."""
+    records, next_cursor = await asyncio.to_thread(store.list_jobs, status_filter, limit, cursor, owner)
     data = [to_public(j, storage) for j in records]
     return JobsPublic(data=data, count=len(data), next_cursor=next_cursor)
 
 
-@router.get("/{job_id}", response_model=JobPublic)
-async def get_job(job_id: str, store: StoreDep, storage: StorageDep, owner: OwnerDep) -> JobPublic:
-    return to_public(_load(store, job_id, owner), storage)
-
-
-@router.get("/{job_id}/events", response_class=StreamingResponse)
-async def job_events(
-    job_id: str, store: StoreDep, storage: StorageDep, request: Request, owner: OwnerDep
-) -> StreamingResponse:
-    """Server-sent events: a `progress` event whenever the job changes, then one `end` event."""
-    _load(store, job_id, owner)
-
-    async def stream() -> AsyncIterator[str]:
-        last: datetime | None = None
-        while not await request.is_disconnected():
-            job = await asyncio.to_thread(store.get, job_id)
-            if job is None:
-                yield 'event: end\ndata: {"status": "deleted"}\n\n'
-                return
-            if job.updated_at != last:
-                last = job.updated_at
-                payload = to_public(job, storage).model_dump(mode="json")
-                yield f"event: progress\nid: {job.frames_done}\ndata: {json.dumps(payload)}\n\n"
-            if job.status.terminal:
-                yield f"event: end\ndata: {json.dumps({'status': job.status.value})}\n\n"
-                return
-            await asyncio.sleep(0.25)
-
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-
-
-@router.post("/{job_id}/cancel", response_model=JobPublic)
-async def cancel_job(job_id: str, store: StoreDep, storage: StorageDep, owner: OwnerDep) -> JobPublic:
-    job = _load(store, job_id, owner)
-    if not job.status.terminal:
-        job = store.request_cancel(job_id) or job
+@router.get(
+    "/{job_id}", operation_id="getJob", summary="Get a job", response_model=JobPublic, responses=problems(401, 404)
+)
+async def get_job(job: JobDep, storage: StorageDep) -> JobPublic:
     return to_public(job, storage)
 
 
-@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_job(job_id: str, store: StoreDep, storage: StorageDep, owner: OwnerDep) -> Response:
-    job = _load(store, job_id, owner)
+def _version(job: JobRecord) -> int:
+    """The SSE event id: the job's last change in microseconds, which only grows."""
+    return int(job.updated_at.timestamp() * 1_000_000)
+
+
+@router.get(
+    "/{job_id}/events",
+    operation_id="streamJobEvents",
+    summary="Follow a job's progress (SSE)",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string", "description": "an event stream"}}},
+            "description": "`progress` events (data: the job, as getJob returns it) whenever the job changes, then "
+            "one `end` event (data: its final status). A `: ping` comment every 15 s keeps proxies from cutting "
+            "an idle stream. Reconnect with `Last-Event-ID` to receive only what changed since that event.",
+        },
+        **problems(401, 404),
+    },
+)
+async def stream_job_events(
+    job: JobDep,
+    store: StoreDep,
+    storage: StorageDep,
+    request: Request,
+    last_event_id: Annotated[str | None, Header(description="resume after this event id")] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    seen = int(last_event_id) if last_event_id and last_event_id.isdigit() else -1
+    while not await request.is_disconnected():
+        current = await asyncio.to_thread(store.get, job.id)
+        if current is None:
+            yield ServerSentEvent(event="end", data={"status": "deleted"})
+            return
+        if _version(current) > seen:
+            seen = _version(current)
+            public = to_public(current, storage).model_dump(mode="json")
+            yield ServerSentEvent(event="progress", id=str(seen), data=public, retry=2000)
+        if current.status.terminal:
+            yield ServerSentEvent(event="end", id=str(seen), data={"status": current.status.value})
+            return
+        await asyncio.sleep(0.25)
+
+
+@router.post(
+    "/{job_id}/cancel",
+    operation_id="cancelJob",
+    summary="Cancel a job",
+    response_model=JobPublic,
+    responses=problems(401, 404),
+)
+async def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep) -> JobPublic:
+    """Stops after the current frame; a finished job is returned as it is."""
+    if not job.status.terminal:
+        cancelled = await asyncio.to_thread(store.request_cancel, job.id)
+        job = cancelled or job
+    return to_public(job, storage)
+
+
+@router.delete(
+    "/{job_id}",
+    operation_id="deleteJob",
+    summary="Delete a job and its files",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problems(401, 404, 409),
+)
+async def delete_job(job: JobDep, store: StoreDep, storage: StorageDep) -> Response:
     if job.status == JobStatus.RUNNING:
         raise JobConflict("the job is running; cancel it first (POST .../cancel), then delete it")
-    store.delete(job_id)
-    storage.remove(job_id)
+    await asyncio.to_thread(store.delete, job.id)
+    await asyncio.to_thread(storage.remove, job.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{job_id}/artifacts", response_model=list[ArtifactPublic])
-async def list_artifacts(job_id: str, store: StoreDep, storage: StorageDep, owner: OwnerDep) -> list[ArtifactPublic]:
-    return to_public(_load(store, job_id, owner), storage).artifacts
+@router.get(
+    "/{job_id}/artifacts",
+    operation_id="listArtifacts",
+    summary="List a job's artifacts",
+    response_model=list[ArtifactPublic],
+    responses=problems(401, 404),
+)
+async def list_artifacts(job: JobDep, storage: StorageDep) -> list[ArtifactPublic]:
+    return to_public(job, storage).artifacts
 
 
-@router.get("/{job_id}/artifacts/{name}", response_class=FileResponse)
-async def get_artifact(job_id: str, name: str, store: StoreDep, storage: StorageDep, owner: OwnerDep) -> FileResponse:
-    job = _load(store, job_id, owner)
+ARTIFACT_CONTENT: dict[str, Any] = {
+    **binary_content(*sorted(set(MEDIA_TYPES.values()) - {"application/json"}), "application/octet-stream"),
+    "application/json": {"schema": {"type": "object", "description": "report.json"}},
+}
+
+
+@router.get(
+    "/{job_id}/artifacts/{name}",
+    operation_id="getArtifact",
+    summary="Download an artifact",
+    response_class=FileResponse,
+    responses={
+        200: {"content": ARTIFACT_CONTENT, "description": "the file; byte ranges are supported"},
+        206: {"content": ARTIFACT_CONTENT, "description": "the requested byte range"},
+        **problems(401, 404, 416),
+    },
+)
+async def get_artifact(job: JobDep, name: str, storage: StorageDep) -> FileResponse:
     path = storage.artifact_path(job.id, name) if job.status == JobStatus.SUCCEEDED else None
     if path is None:
-        raise JobNotFound(f"job {job_id} has no artifact {name!r}")
+        raise JobNotFound(f"job {job.id} has no artifact {name!r}")
     media = next(a.media_type for a in storage.artifacts(job.id) if a.name == name)
     return FileResponse(path, media_type=media, filename=name)

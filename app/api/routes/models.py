@@ -5,13 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import RegistryDep, SettingsDep
+from app.api.openapi import problems
 from app.models.catalog import weight_states
 from app.schemas import ModelPublic, ModelsPublic
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
-@router.get("", response_model=ModelsPublic)
+@router.get(
+    "", operation_id="listModels", summary="List the models", response_model=ModelsPublic, responses=problems(401)
+)
 async def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPublic:
     states = weight_states(registry.catalog, settings.weights_path)
     data = []
@@ -27,7 +30,7 @@ async def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPub
                 license=entry.license,
                 file=entry.file,
                 sha256=entry.sha256,
-                weights=states[entry.id].value,
+                weights=states[entry.id],
                 loaded=loaded is not None,
                 device=str(loaded.device) if loaded else None,
                 dtype=loaded.precision.dtype_name if loaded else None,

@@ -11,8 +11,10 @@ import numpy as np
 from fastapi import APIRouter, File, Query, UploadFile
 
 from app.api.deps import SettingsDep
+from app.api.openapi import problems
 from app.api.uploads import read_upload
 from app.core.errors import InvalidOption
+from app.domain import Verdict
 from app.media.decode import decode_image
 from app.quality.scores import Thresholds, score_image
 from app.schemas import ScorePublic, ScoresPublic
@@ -21,7 +23,13 @@ router = APIRouter(prefix="/v1/images", tags=["images"])
 MAX_FILES = 32
 
 
-@router.post("/score", response_model=ScoresPublic)
+@router.post(
+    "/score",
+    operation_id="scoreImages",
+    summary="Score images: keep or reject",
+    response_model=ScoresPublic,
+    responses=problems(401, 413, 415, 422),
+)
 async def score_images(
     settings: SettingsDep,
     files: Annotated[list[UploadFile], File(description="one or more images")],
@@ -46,7 +54,7 @@ async def score_images(
                 filename=upload.filename or "upload",
                 width=picture.width,
                 height=picture.height,
-                verdict=scores.verdict,
+                verdict=Verdict(scores.verdict),
                 reasons=scores.reasons,
                 quality=scores.quality,
                 scores={k: v for k, v in scores.as_dict().items() if k not in {"verdict", "reasons", "quality"}},

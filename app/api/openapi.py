@@ -1,0 +1,84 @@
+"""The OpenAPI document as a product: what a generated client needs that FastAPI does not write by itself.
+
+Routes declare their operation ids, summaries, success content and error codes (with `problems(...)`); this module
+holds those shared declarations and a final pass over FastAPI's document that
+- marks uploads as binary (`format: binary`: FastAPI writes OpenAPI 3.1's `contentMediaType` only, which
+  openapi-python-client reads as text, so a generated client sent the file as a string and got a 422);
+- declares every error as `application/problem+json` with the `Problem` schema, which is what the service sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.api.problems import PROBLEM_JSON
+from app.schemas import Problem
+
+ERRORS: dict[int, str] = {
+    400: "bad request (e.g. an unknown paging cursor)",
+    401: "missing or invalid API key",
+    404: "unknown job, artifact or model",
+    409: "the job is in the wrong state for this",
+    413: "upload too large",
+    415: "a recognised but unsupported media format",
+    416: "byte range not satisfiable",
+    422: "invalid option or undecodable media",
+    503: "model weights missing or failing their checksum",
+    507: "out of device memory or out of job storage",
+}
+BINARY = {"type": "string", "format": "binary"}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Route `responses=` for these error codes, each a `Problem` (sent as application/problem+json)."""
+    return {code: {"model": Problem, "description": ERRORS[code]} for code in codes}
+
+
+def binary_content(*media_types: str) -> dict[str, dict[str, Any]]:
+    return {media_type: {"schema": BINARY} for media_type in media_types}
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            _binary_uploads(document)
+            _problem_media_type(document)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the document
+
+
+def _binary_uploads(document: dict[str, Any]) -> None:
+    for schema in document.get("components", {}).get("schemas", {}).values():
+        for prop in schema.get("properties", {}).values():
+            for node in (prop, prop.get("items", {})):
+                if node.get("contentMediaType") == "application/octet-stream":
+                    node["format"] = "binary"
+
+
+def _problem_media_type(document: dict[str, Any]) -> None:
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for code, response in operation.get("responses", {}).items():
+                # FastAPI files error models under application/json, or under the route's own media type (an
+                # SSE route's 404 would claim to be an event stream).
+                references = [body.get("schema", {}).get("$ref", "") for body in response.get("content", {}).values()]
+                if code[0] in "45" and any(r.endswith(("/Problem", "/HTTPValidationError")) for r in references):
+                    response["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+                    if any(r.endswith("/HTTPValidationError") for r in references):
+                        response["description"] = ERRORS[422]
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's 422 body, which this service never sends
+        schemas.pop(unused, None)
