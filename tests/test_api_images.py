@@ -262,3 +262,15 @@ def test_concurrent_requests_of_one_size_share_model_calls(settings: Settings, r
     for i, (solo, batched) in enumerate(zip(alone, together, strict=True)):
         assert psnr(batched, solo, peak=255) > 40
         assert psnr(batched, alone[(i + 1) % len(alone)], peak=255) < 20
+
+
+@pytest.mark.parametrize("deblur", ["on", "auto"])
+def test_deblur_on_images_too_small_to_measure_a_blur(client: TestClient, deblur: str) -> None:
+    """Found by the schema fuzzer: a 1x1 PNG with deblur=on was a 500 (the blur estimate had no lengths to try)."""
+    for size in (1, 12):
+        tiny = png_bytes(np.zeros((size, size, 3), np.uint8))
+        response = client.post(
+            "/v1/images/enhance", params={"deblur": deblur, "model": FAST_MODEL}, files={"file": ("t.png", tiny)}
+        )
+        assert response.status_code == 200, response.text
+        assert Image.open(io.BytesIO(response.content)).size == (4 * size, 4 * size)

@@ -4,7 +4,8 @@ Routes declare their operation ids, summaries, success content and error codes (
 holds those shared declarations and a final pass over FastAPI's document that
 - marks uploads as binary (`format: binary`: FastAPI writes OpenAPI 3.1's `contentMediaType` only, which
   openapi-python-client reads as text, so a generated client sent the file as a string and got a 422);
-- declares every error as `application/problem+json` with the `Problem` schema, which is what the service sends.
+- declares every error as `application/problem+json` with the `Problem` schema, which is what the service sends;
+- says that the API key schemes are optional (they are, until keys are configured).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def install_openapi(app: FastAPI) -> None:
             )
             _binary_uploads(document)
             _problem_media_type(document)
+            _optional_security(document)
             app.openapi_schema = document
         return app.openapi_schema
 
@@ -66,6 +68,15 @@ def _binary_uploads(document: dict[str, Any]) -> None:
             for node in (prop, prop.get("items", {})):
                 if node.get("contentMediaType") == "application/octet-stream":
                     node["format"] = "binary"
+
+
+def _optional_security(document: dict[str, Any]) -> None:
+    """API keys are off unless ENHANCE_API_KEYS is set: `{}` among an operation's requirements says that no key
+    is also accepted, so clients may call without one (a keyed server still answers 401)."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if operation.get("security") and {} not in operation["security"]:
+                operation["security"].append({})
 
 
 def _problem_media_type(document: dict[str, Any]) -> None:

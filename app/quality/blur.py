@@ -59,9 +59,11 @@ def estimate_motion_blur(image: np.ndarray) -> MotionBlur:
     h, w = gray.shape
     side = min(h, w, ANALYSIS_SIDE)
     gray = gray[(h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side]
+    max_len = min(MAX_LENGTH, side // 3)
+    if max_len < MIN_LENGTH:  # too small to see any blur length we measure (a thumbnail, a 1-px image)
+        return MotionBlur(length=0.0, angle=0.0, score=0.0, other=0.0, harmonic=None)
     cep = _cepstrum(gray)
     centre = side // 2
-    max_len = min(MAX_LENGTH, side // 3)
     radii = np.arange(MIN_LENGTH, max_len + 1, dtype=np.float32)
     angles = np.deg2rad(np.arange(0, 180, 1.0, dtype=np.float32))
     # rows of the cepstrum grow downwards: a blur at +angle (counter-clockwise) lies at -sin on the row axis

@@ -1,0 +1,340 @@
+from http import HTTPStatus
+from io import BytesIO
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.body_enhance_image import BodyEnhanceImage
+from ...models.deblur_mode import DeblurMode
+from ...models.image_format import ImageFormat
+from ...models.problem import Problem
+from ...types import UNSET, File, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: BodyEnhanceImage,
+    model: None | str | Unset = UNSET,
+    scale: float | None | Unset = UNSET,
+    tile: int | None | Unset = UNSET,
+    deblur: DeblurMode | Unset = UNSET,
+    deblur_model: None | str | Unset = UNSET,
+    format_: ImageFormat | Unset = UNSET,
+    quality: int | Unset = 95,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    params: dict[str, Any] = {}
+
+    json_model: None | str | Unset
+    if isinstance(model, Unset):
+        json_model = UNSET
+    else:
+        json_model = model
+    params["model"] = json_model
+
+    json_scale: float | None | Unset
+    if isinstance(scale, Unset):
+        json_scale = UNSET
+    else:
+        json_scale = scale
+    params["scale"] = json_scale
+
+    json_tile: int | None | Unset
+    if isinstance(tile, Unset):
+        json_tile = UNSET
+    else:
+        json_tile = tile
+    params["tile"] = json_tile
+
+    json_deblur: str | Unset = UNSET
+    if not isinstance(deblur, Unset):
+        json_deblur = deblur.value
+
+    params["deblur"] = json_deblur
+
+    json_deblur_model: None | str | Unset
+    if isinstance(deblur_model, Unset):
+        json_deblur_model = UNSET
+    else:
+        json_deblur_model = deblur_model
+    params["deblur_model"] = json_deblur_model
+
+    json_format_: str | Unset = UNSET
+    if not isinstance(format_, Unset):
+        json_format_ = format_.value
+
+    params["format"] = json_format_
+
+    params["quality"] = quality
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/images/enhance",
+        "params": params,
+    }
+
+    _kwargs["files"] = body.to_multipart()
+
+    headers["Content-Type"] = "multipart/form-data; boundary=+++"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> File | Problem | None:
+    if response.status_code == 200:
+        response_200 = File(payload=BytesIO(response.content))
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 507:
+        response_507 = Problem.from_dict(response.json())
+
+        return response_507
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[File | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: BodyEnhanceImage,
+    model: None | str | Unset = UNSET,
+    scale: float | None | Unset = UNSET,
+    tile: int | None | Unset = UNSET,
+    deblur: DeblurMode | Unset = UNSET,
+    deblur_model: None | str | Unset = UNSET,
+    format_: ImageFormat | Unset = UNSET,
+    quality: int | Unset = 95,
+) -> Response[File | Problem]:
+    """Enhance an image
+
+     Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
+
+    Args:
+        model (None | str | Unset): catalogue id; default: the service default
+        scale (float | None | Unset): output scale; default: the model's
+        tile (int | None | Unset): tile core size; 0 = automatic
+        deblur (DeblurMode | Unset):
+        deblur_model (None | str | Unset): deblur catalogue id or 'classical'
+        format_ (ImageFormat | Unset):
+        quality (int | Unset): JPEG/WebP quality Default: 95.
+        body (BodyEnhanceImage):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[File | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        model=model,
+        scale=scale,
+        tile=tile,
+        deblur=deblur,
+        deblur_model=deblur_model,
+        format_=format_,
+        quality=quality,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: BodyEnhanceImage,
+    model: None | str | Unset = UNSET,
+    scale: float | None | Unset = UNSET,
+    tile: int | None | Unset = UNSET,
+    deblur: DeblurMode | Unset = UNSET,
+    deblur_model: None | str | Unset = UNSET,
+    format_: ImageFormat | Unset = UNSET,
+    quality: int | Unset = 95,
+) -> File | Problem | None:
+    """Enhance an image
+
+     Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
+
+    Args:
+        model (None | str | Unset): catalogue id; default: the service default
+        scale (float | None | Unset): output scale; default: the model's
+        tile (int | None | Unset): tile core size; 0 = automatic
+        deblur (DeblurMode | Unset):
+        deblur_model (None | str | Unset): deblur catalogue id or 'classical'
+        format_ (ImageFormat | Unset):
+        quality (int | Unset): JPEG/WebP quality Default: 95.
+        body (BodyEnhanceImage):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        File | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        model=model,
+        scale=scale,
+        tile=tile,
+        deblur=deblur,
+        deblur_model=deblur_model,
+        format_=format_,
+        quality=quality,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: BodyEnhanceImage,
+    model: None | str | Unset = UNSET,
+    scale: float | None | Unset = UNSET,
+    tile: int | None | Unset = UNSET,
+    deblur: DeblurMode | Unset = UNSET,
+    deblur_model: None | str | Unset = UNSET,
+    format_: ImageFormat | Unset = UNSET,
+    quality: int | Unset = 95,
+) -> Response[File | Problem]:
+    """Enhance an image
+
+     Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
+
+    Args:
+        model (None | str | Unset): catalogue id; default: the service default
+        scale (float | None | Unset): output scale; default: the model's
+        tile (int | None | Unset): tile core size; 0 = automatic
+        deblur (DeblurMode | Unset):
+        deblur_model (None | str | Unset): deblur catalogue id or 'classical'
+        format_ (ImageFormat | Unset):
+        quality (int | Unset): JPEG/WebP quality Default: 95.
+        body (BodyEnhanceImage):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[File | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        model=model,
+        scale=scale,
+        tile=tile,
+        deblur=deblur,
+        deblur_model=deblur_model,
+        format_=format_,
+        quality=quality,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: BodyEnhanceImage,
+    model: None | str | Unset = UNSET,
+    scale: float | None | Unset = UNSET,
+    tile: int | None | Unset = UNSET,
+    deblur: DeblurMode | Unset = UNSET,
+    deblur_model: None | str | Unset = UNSET,
+    format_: ImageFormat | Unset = UNSET,
+    quality: int | Unset = 95,
+) -> File | Problem | None:
+    """Enhance an image
+
+     Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
+
+    Args:
+        model (None | str | Unset): catalogue id; default: the service default
+        scale (float | None | Unset): output scale; default: the model's
+        tile (int | None | Unset): tile core size; 0 = automatic
+        deblur (DeblurMode | Unset):
+        deblur_model (None | str | Unset): deblur catalogue id or 'classical'
+        format_ (ImageFormat | Unset):
+        quality (int | Unset): JPEG/WebP quality Default: 95.
+        body (BodyEnhanceImage):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        File | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            model=model,
+            scale=scale,
+            tile=tile,
+            deblur=deblur,
+            deblur_model=deblur_model,
+            format_=format_,
+            quality=quality,
+        )
+    ).parsed

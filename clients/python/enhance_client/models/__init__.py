@@ -1,0 +1,57 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .artifact_public import ArtifactPublic
+from .body_create_job import BodyCreateJob
+from .body_enhance_image import BodyEnhanceImage
+from .body_score_images import BodyScoreImages
+from .deblur_mode import DeblurMode
+from .gif_layout import GifLayout
+from .health_public import HealthPublic
+from .health_public_detail import HealthPublicDetail
+from .image_format import ImageFormat
+from .job_kind import JobKind
+from .job_options import JobOptions
+from .job_public import JobPublic
+from .job_public_links import JobPublicLinks
+from .job_status import JobStatus
+from .jobs_public import JobsPublic
+from .model_public import ModelPublic
+from .models_public import ModelsPublic
+from .output import Output
+from .problem import Problem
+from .progress_public import ProgressPublic
+from .score_public import ScorePublic
+from .score_public_scores import ScorePublicScores
+from .scores_public import ScoresPublic
+from .scores_public_thresholds import ScoresPublicThresholds
+from .verdict import Verdict
+from .weight_state import WeightState
+
+__all__ = (
+    "ArtifactPublic",
+    "BodyCreateJob",
+    "BodyEnhanceImage",
+    "BodyScoreImages",
+    "DeblurMode",
+    "GifLayout",
+    "HealthPublic",
+    "HealthPublicDetail",
+    "ImageFormat",
+    "JobKind",
+    "JobOptions",
+    "JobPublic",
+    "JobPublicLinks",
+    "JobsPublic",
+    "JobStatus",
+    "ModelPublic",
+    "ModelsPublic",
+    "Output",
+    "Problem",
+    "ProgressPublic",
+    "ScorePublic",
+    "ScorePublicScores",
+    "ScoresPublic",
+    "ScoresPublicThresholds",
+    "Verdict",
+    "WeightState",
+)

@@ -1,0 +1,411 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from io import BytesIO
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from .. import types
+from ..models.deblur_mode import DeblurMode
+from ..models.gif_layout import GifLayout
+from ..types import UNSET, File, Unset
+
+T = TypeVar("T", bound="BodyCreateJob")
+
+
+@_attrs_define
+class BodyCreateJob:
+    """
+    Attributes:
+        file (File): a video (mp4, mov, mkv, webm, avi) or an image
+        frames (None | str | Unset): frame indices, e.g. 0,30,60
+        every_n (int | None | Unset):
+        start (float | None | Unset): seconds
+        end (float | None | Unset): seconds
+        max_frames (int | None | Unset):
+        select_best (int | None | Unset): keep the K best frames, spread in time
+        model (None | str | Unset):
+        scale (float | None | Unset):
+        tile (int | None | Unset):
+        deblur (DeblurMode | Unset):
+        deblur_model (None | str | Unset): deblur catalogue id or 'classical'
+        outputs (str | Unset): comma-separated: frames, gif, video Default: 'frames,gif'.
+        gif_layout (GifLayout | Unset):
+        gif_fps (float | Unset):  Default: 2.0.
+        gif_max_width (int | Unset):  Default: 640.
+    """
+
+    file: File
+    frames: None | str | Unset = UNSET
+    every_n: int | None | Unset = UNSET
+    start: float | None | Unset = UNSET
+    end: float | None | Unset = UNSET
+    max_frames: int | None | Unset = UNSET
+    select_best: int | None | Unset = UNSET
+    model: None | str | Unset = UNSET
+    scale: float | None | Unset = UNSET
+    tile: int | None | Unset = UNSET
+    deblur: DeblurMode | Unset = UNSET
+    deblur_model: None | str | Unset = UNSET
+    outputs: str | Unset = "frames,gif"
+    gif_layout: GifLayout | Unset = UNSET
+    gif_fps: float | Unset = 2.0
+    gif_max_width: int | Unset = 640
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        file = self.file.to_tuple()
+
+        frames: None | str | Unset
+        if isinstance(self.frames, Unset):
+            frames = UNSET
+        else:
+            frames = self.frames
+
+        every_n: int | None | Unset
+        if isinstance(self.every_n, Unset):
+            every_n = UNSET
+        else:
+            every_n = self.every_n
+
+        start: float | None | Unset
+        if isinstance(self.start, Unset):
+            start = UNSET
+        else:
+            start = self.start
+
+        end: float | None | Unset
+        if isinstance(self.end, Unset):
+            end = UNSET
+        else:
+            end = self.end
+
+        max_frames: int | None | Unset
+        if isinstance(self.max_frames, Unset):
+            max_frames = UNSET
+        else:
+            max_frames = self.max_frames
+
+        select_best: int | None | Unset
+        if isinstance(self.select_best, Unset):
+            select_best = UNSET
+        else:
+            select_best = self.select_best
+
+        model: None | str | Unset
+        if isinstance(self.model, Unset):
+            model = UNSET
+        else:
+            model = self.model
+
+        scale: float | None | Unset
+        if isinstance(self.scale, Unset):
+            scale = UNSET
+        else:
+            scale = self.scale
+
+        tile: int | None | Unset
+        if isinstance(self.tile, Unset):
+            tile = UNSET
+        else:
+            tile = self.tile
+
+        deblur: str | Unset = UNSET
+        if not isinstance(self.deblur, Unset):
+            deblur = self.deblur.value
+
+        deblur_model: None | str | Unset
+        if isinstance(self.deblur_model, Unset):
+            deblur_model = UNSET
+        else:
+            deblur_model = self.deblur_model
+
+        outputs = self.outputs
+
+        gif_layout: str | Unset = UNSET
+        if not isinstance(self.gif_layout, Unset):
+            gif_layout = self.gif_layout.value
+
+        gif_fps = self.gif_fps
+
+        gif_max_width = self.gif_max_width
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "file": file,
+            }
+        )
+        if frames is not UNSET:
+            field_dict["frames"] = frames
+        if every_n is not UNSET:
+            field_dict["every_n"] = every_n
+        if start is not UNSET:
+            field_dict["start"] = start
+        if end is not UNSET:
+            field_dict["end"] = end
+        if max_frames is not UNSET:
+            field_dict["max_frames"] = max_frames
+        if select_best is not UNSET:
+            field_dict["select_best"] = select_best
+        if model is not UNSET:
+            field_dict["model"] = model
+        if scale is not UNSET:
+            field_dict["scale"] = scale
+        if tile is not UNSET:
+            field_dict["tile"] = tile
+        if deblur is not UNSET:
+            field_dict["deblur"] = deblur
+        if deblur_model is not UNSET:
+            field_dict["deblur_model"] = deblur_model
+        if outputs is not UNSET:
+            field_dict["outputs"] = outputs
+        if gif_layout is not UNSET:
+            field_dict["gif_layout"] = gif_layout
+        if gif_fps is not UNSET:
+            field_dict["gif_fps"] = gif_fps
+        if gif_max_width is not UNSET:
+            field_dict["gif_max_width"] = gif_max_width
+
+        return field_dict
+
+    def to_multipart(self) -> types.RequestFiles:
+        files: types.RequestFiles = []
+
+        files.append(("file", self.file.to_tuple()))
+
+        if not isinstance(self.frames, Unset):
+            if isinstance(self.frames, str):
+                files.append(("frames", (None, str(self.frames).encode(), "text/plain")))
+            else:
+                files.append(("frames", (None, str(self.frames).encode(), "text/plain")))
+
+        if not isinstance(self.every_n, Unset):
+            if isinstance(self.every_n, int):
+                files.append(("every_n", (None, str(self.every_n).encode(), "text/plain")))
+            else:
+                files.append(("every_n", (None, str(self.every_n).encode(), "text/plain")))
+
+        if not isinstance(self.start, Unset):
+            if isinstance(self.start, float):
+                files.append(("start", (None, str(self.start).encode(), "text/plain")))
+            else:
+                files.append(("start", (None, str(self.start).encode(), "text/plain")))
+
+        if not isinstance(self.end, Unset):
+            if isinstance(self.end, float):
+                files.append(("end", (None, str(self.end).encode(), "text/plain")))
+            else:
+                files.append(("end", (None, str(self.end).encode(), "text/plain")))
+
+        if not isinstance(self.max_frames, Unset):
+            if isinstance(self.max_frames, int):
+                files.append(("max_frames", (None, str(self.max_frames).encode(), "text/plain")))
+            else:
+                files.append(("max_frames", (None, str(self.max_frames).encode(), "text/plain")))
+
+        if not isinstance(self.select_best, Unset):
+            if isinstance(self.select_best, int):
+                files.append(("select_best", (None, str(self.select_best).encode(), "text/plain")))
+            else:
+                files.append(("select_best", (None, str(self.select_best).encode(), "text/plain")))
+
+        if not isinstance(self.model, Unset):
+            if isinstance(self.model, str):
+                files.append(("model", (None, str(self.model).encode(), "text/plain")))
+            else:
+                files.append(("model", (None, str(self.model).encode(), "text/plain")))
+
+        if not isinstance(self.scale, Unset):
+            if isinstance(self.scale, float):
+                files.append(("scale", (None, str(self.scale).encode(), "text/plain")))
+            else:
+                files.append(("scale", (None, str(self.scale).encode(), "text/plain")))
+
+        if not isinstance(self.tile, Unset):
+            if isinstance(self.tile, int):
+                files.append(("tile", (None, str(self.tile).encode(), "text/plain")))
+            else:
+                files.append(("tile", (None, str(self.tile).encode(), "text/plain")))
+
+        if not isinstance(self.deblur, Unset):
+            files.append(("deblur", (None, str(self.deblur.value).encode(), "text/plain")))
+
+        if not isinstance(self.deblur_model, Unset):
+            if isinstance(self.deblur_model, str):
+                files.append(("deblur_model", (None, str(self.deblur_model).encode(), "text/plain")))
+            else:
+                files.append(("deblur_model", (None, str(self.deblur_model).encode(), "text/plain")))
+
+        if not isinstance(self.outputs, Unset):
+            files.append(("outputs", (None, str(self.outputs).encode(), "text/plain")))
+
+        if not isinstance(self.gif_layout, Unset):
+            files.append(("gif_layout", (None, str(self.gif_layout.value).encode(), "text/plain")))
+
+        if not isinstance(self.gif_fps, Unset):
+            files.append(("gif_fps", (None, str(self.gif_fps).encode(), "text/plain")))
+
+        if not isinstance(self.gif_max_width, Unset):
+            files.append(("gif_max_width", (None, str(self.gif_max_width).encode(), "text/plain")))
+
+        for prop_name, prop in self.additional_properties.items():
+            files.append((prop_name, (None, str(prop).encode(), "text/plain")))
+
+        return files
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        file = File(payload=BytesIO(d.pop("file")))
+
+        def _parse_frames(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        frames = _parse_frames(d.pop("frames", UNSET))
+
+        def _parse_every_n(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        every_n = _parse_every_n(d.pop("every_n", UNSET))
+
+        def _parse_start(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        start = _parse_start(d.pop("start", UNSET))
+
+        def _parse_end(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        end = _parse_end(d.pop("end", UNSET))
+
+        def _parse_max_frames(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_frames = _parse_max_frames(d.pop("max_frames", UNSET))
+
+        def _parse_select_best(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        select_best = _parse_select_best(d.pop("select_best", UNSET))
+
+        def _parse_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        model = _parse_model(d.pop("model", UNSET))
+
+        def _parse_scale(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        scale = _parse_scale(d.pop("scale", UNSET))
+
+        def _parse_tile(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        tile = _parse_tile(d.pop("tile", UNSET))
+
+        _deblur = d.pop("deblur", UNSET)
+        deblur: DeblurMode | Unset
+        if isinstance(_deblur, Unset):
+            deblur = UNSET
+        else:
+            deblur = DeblurMode(_deblur)
+
+        def _parse_deblur_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        deblur_model = _parse_deblur_model(d.pop("deblur_model", UNSET))
+
+        outputs = d.pop("outputs", UNSET)
+
+        _gif_layout = d.pop("gif_layout", UNSET)
+        gif_layout: GifLayout | Unset
+        if isinstance(_gif_layout, Unset):
+            gif_layout = UNSET
+        else:
+            gif_layout = GifLayout(_gif_layout)
+
+        gif_fps = d.pop("gif_fps", UNSET)
+
+        gif_max_width = d.pop("gif_max_width", UNSET)
+
+        body_create_job = cls(
+            file=file,
+            frames=frames,
+            every_n=every_n,
+            start=start,
+            end=end,
+            max_frames=max_frames,
+            select_best=select_best,
+            model=model,
+            scale=scale,
+            tile=tile,
+            deblur=deblur,
+            deblur_model=deblur_model,
+            outputs=outputs,
+            gif_layout=gif_layout,
+            gif_fps=gif_fps,
+            gif_max_width=gif_max_width,
+        )
+
+        body_create_job.additional_properties = d
+        return body_create_job
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,338 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.deblur_mode import DeblurMode
+from ..models.gif_layout import GifLayout
+from ..models.output import Output
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="JobOptions")
+
+
+@_attrs_define
+class JobOptions:
+    """
+    Attributes:
+        frames (list[int] | None | Unset): explicit frame indices, e.g. 0,30,60
+        every_n (int | None | Unset): keep every n-th frame
+        start (float | None | Unset): first second to consider
+        end (float | None | Unset): last second to consider (exclusive)
+        max_frames (int | None | Unset): stop after this many frames
+        select_best (int | None | Unset): score the selected frames and keep only the K best, spread in time
+        model (None | str | Unset): upscaler id, or 'none' to deblur only
+        scale (float | None | Unset):
+        tile (int | None | Unset):
+        deblur (DeblurMode | Unset):
+        deblur_model (None | str | Unset):
+        outputs (list[Output] | Unset):
+        gif_layout (GifLayout | Unset):
+        gif_fps (float | Unset):  Default: 2.0.
+        gif_max_width (int | Unset):  Default: 640.
+    """
+
+    frames: list[int] | None | Unset = UNSET
+    every_n: int | None | Unset = UNSET
+    start: float | None | Unset = UNSET
+    end: float | None | Unset = UNSET
+    max_frames: int | None | Unset = UNSET
+    select_best: int | None | Unset = UNSET
+    model: None | str | Unset = UNSET
+    scale: float | None | Unset = UNSET
+    tile: int | None | Unset = UNSET
+    deblur: DeblurMode | Unset = UNSET
+    deblur_model: None | str | Unset = UNSET
+    outputs: list[Output] | Unset = UNSET
+    gif_layout: GifLayout | Unset = UNSET
+    gif_fps: float | Unset = 2.0
+    gif_max_width: int | Unset = 640
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        frames: list[int] | None | Unset
+        if isinstance(self.frames, Unset):
+            frames = UNSET
+        elif isinstance(self.frames, list):
+            frames = self.frames
+
+        else:
+            frames = self.frames
+
+        every_n: int | None | Unset
+        if isinstance(self.every_n, Unset):
+            every_n = UNSET
+        else:
+            every_n = self.every_n
+
+        start: float | None | Unset
+        if isinstance(self.start, Unset):
+            start = UNSET
+        else:
+            start = self.start
+
+        end: float | None | Unset
+        if isinstance(self.end, Unset):
+            end = UNSET
+        else:
+            end = self.end
+
+        max_frames: int | None | Unset
+        if isinstance(self.max_frames, Unset):
+            max_frames = UNSET
+        else:
+            max_frames = self.max_frames
+
+        select_best: int | None | Unset
+        if isinstance(self.select_best, Unset):
+            select_best = UNSET
+        else:
+            select_best = self.select_best
+
+        model: None | str | Unset
+        if isinstance(self.model, Unset):
+            model = UNSET
+        else:
+            model = self.model
+
+        scale: float | None | Unset
+        if isinstance(self.scale, Unset):
+            scale = UNSET
+        else:
+            scale = self.scale
+
+        tile: int | None | Unset
+        if isinstance(self.tile, Unset):
+            tile = UNSET
+        else:
+            tile = self.tile
+
+        deblur: str | Unset = UNSET
+        if not isinstance(self.deblur, Unset):
+            deblur = self.deblur.value
+
+        deblur_model: None | str | Unset
+        if isinstance(self.deblur_model, Unset):
+            deblur_model = UNSET
+        else:
+            deblur_model = self.deblur_model
+
+        outputs: list[str] | Unset = UNSET
+        if not isinstance(self.outputs, Unset):
+            outputs = []
+            for outputs_item_data in self.outputs:
+                outputs_item = outputs_item_data.value
+                outputs.append(outputs_item)
+
+        gif_layout: str | Unset = UNSET
+        if not isinstance(self.gif_layout, Unset):
+            gif_layout = self.gif_layout.value
+
+        gif_fps = self.gif_fps
+
+        gif_max_width = self.gif_max_width
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if frames is not UNSET:
+            field_dict["frames"] = frames
+        if every_n is not UNSET:
+            field_dict["every_n"] = every_n
+        if start is not UNSET:
+            field_dict["start"] = start
+        if end is not UNSET:
+            field_dict["end"] = end
+        if max_frames is not UNSET:
+            field_dict["max_frames"] = max_frames
+        if select_best is not UNSET:
+            field_dict["select_best"] = select_best
+        if model is not UNSET:
+            field_dict["model"] = model
+        if scale is not UNSET:
+            field_dict["scale"] = scale
+        if tile is not UNSET:
+            field_dict["tile"] = tile
+        if deblur is not UNSET:
+            field_dict["deblur"] = deblur
+        if deblur_model is not UNSET:
+            field_dict["deblur_model"] = deblur_model
+        if outputs is not UNSET:
+            field_dict["outputs"] = outputs
+        if gif_layout is not UNSET:
+            field_dict["gif_layout"] = gif_layout
+        if gif_fps is not UNSET:
+            field_dict["gif_fps"] = gif_fps
+        if gif_max_width is not UNSET:
+            field_dict["gif_max_width"] = gif_max_width
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+
+        def _parse_frames(data: object) -> list[int] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                frames_type_0 = cast(list[int], data)
+
+                return frames_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[int] | None | Unset, data)
+
+        frames = _parse_frames(d.pop("frames", UNSET))
+
+        def _parse_every_n(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        every_n = _parse_every_n(d.pop("every_n", UNSET))
+
+        def _parse_start(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        start = _parse_start(d.pop("start", UNSET))
+
+        def _parse_end(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        end = _parse_end(d.pop("end", UNSET))
+
+        def _parse_max_frames(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_frames = _parse_max_frames(d.pop("max_frames", UNSET))
+
+        def _parse_select_best(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        select_best = _parse_select_best(d.pop("select_best", UNSET))
+
+        def _parse_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        model = _parse_model(d.pop("model", UNSET))
+
+        def _parse_scale(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        scale = _parse_scale(d.pop("scale", UNSET))
+
+        def _parse_tile(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        tile = _parse_tile(d.pop("tile", UNSET))
+
+        _deblur = d.pop("deblur", UNSET)
+        deblur: DeblurMode | Unset
+        if isinstance(_deblur, Unset):
+            deblur = UNSET
+        else:
+            deblur = DeblurMode(_deblur)
+
+        def _parse_deblur_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        deblur_model = _parse_deblur_model(d.pop("deblur_model", UNSET))
+
+        _outputs = d.pop("outputs", UNSET)
+        outputs: list[Output] | Unset = UNSET
+        if _outputs is not UNSET:
+            outputs = []
+            for outputs_item_data in _outputs:
+                outputs_item = Output(outputs_item_data)
+
+                outputs.append(outputs_item)
+
+        _gif_layout = d.pop("gif_layout", UNSET)
+        gif_layout: GifLayout | Unset
+        if isinstance(_gif_layout, Unset):
+            gif_layout = UNSET
+        else:
+            gif_layout = GifLayout(_gif_layout)
+
+        gif_fps = d.pop("gif_fps", UNSET)
+
+        gif_max_width = d.pop("gif_max_width", UNSET)
+
+        job_options = cls(
+            frames=frames,
+            every_n=every_n,
+            start=start,
+            end=end,
+            max_frames=max_frames,
+            select_best=select_best,
+            model=model,
+            scale=scale,
+            tile=tile,
+            deblur=deblur,
+            deblur_model=deblur_model,
+            outputs=outputs,
+            gif_layout=gif_layout,
+            gif_fps=gif_fps,
+            gif_max_width=gif_max_width,
+        )
+
+        job_options.additional_properties = d
+        return job_options
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.job_kind import JobKind
+from ..models.job_status import JobStatus
+
+if TYPE_CHECKING:
+    from ..models.artifact_public import ArtifactPublic
+    from ..models.job_options import JobOptions
+    from ..models.job_public_links import JobPublicLinks
+    from ..models.progress_public import ProgressPublic
+
+
+T = TypeVar("T", bound="JobPublic")
+
+
+@_attrs_define
+class JobPublic:
+    """
+    Attributes:
+        id (str):
+        status (JobStatus):
+        kind (JobKind):
+        input_name (str):
+        options (JobOptions):
+        created_at (datetime.datetime):
+        updated_at (datetime.datetime):
+        started_at (datetime.datetime | None):
+        finished_at (datetime.datetime | None):
+        progress (ProgressPublic):
+        error (None | str):
+        cancel_requested (bool):
+        attempts (int):
+        worker_id (None | str):
+        artifacts (list[ArtifactPublic]):
+        links (JobPublicLinks):
+    """
+
+    id: str
+    status: JobStatus
+    kind: JobKind
+    input_name: str
+    options: JobOptions
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+    progress: ProgressPublic
+    error: None | str
+    cancel_requested: bool
+    attempts: int
+    worker_id: None | str
+    artifacts: list[ArtifactPublic]
+    links: JobPublicLinks
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        status = self.status.value
+
+        kind = self.kind.value
+
+        input_name = self.input_name
+
+        options = self.options.to_dict()
+
+        created_at = self.created_at.isoformat()
+
+        updated_at = self.updated_at.isoformat()
+
+        started_at: None | str
+        if isinstance(self.started_at, datetime.datetime):
+            started_at = self.started_at.isoformat()
+        else:
+            started_at = self.started_at
+
+        finished_at: None | str
+        if isinstance(self.finished_at, datetime.datetime):
+            finished_at = self.finished_at.isoformat()
+        else:
+            finished_at = self.finished_at
+
+        progress = self.progress.to_dict()
+
+        error: None | str
+        error = self.error
+
+        cancel_requested = self.cancel_requested
+
+        attempts = self.attempts
+
+        worker_id: None | str
+        worker_id = self.worker_id
+
+        artifacts = []
+        for artifacts_item_data in self.artifacts:
+            artifacts_item = artifacts_item_data.to_dict()
+            artifacts.append(artifacts_item)
+
+        links = self.links.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "status": status,
+                "kind": kind,
+                "input_name": input_name,
+                "options": options,
+                "created_at": created_at,
+                "updated_at": updated_at,
+                "started_at": started_at,
+                "finished_at": finished_at,
+                "progress": progress,
+                "error": error,
+                "cancel_requested": cancel_requested,
+                "attempts": attempts,
+                "worker_id": worker_id,
+                "artifacts": artifacts,
+                "links": links,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.artifact_public import ArtifactPublic  # noqa: PLC0415
+        from ..models.job_options import JobOptions  # noqa: PLC0415
+        from ..models.job_public_links import JobPublicLinks  # noqa: PLC0415
+        from ..models.progress_public import ProgressPublic  # noqa: PLC0415
+
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        status = JobStatus(d.pop("status"))
+
+        kind = JobKind(d.pop("kind"))
+
+        input_name = d.pop("input_name")
+
+        options = JobOptions.from_dict(d.pop("options"))
+
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+
+        def _parse_started_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                started_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return started_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        started_at = _parse_started_at(d.pop("started_at"))
+
+        def _parse_finished_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                finished_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return finished_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        finished_at = _parse_finished_at(d.pop("finished_at"))
+
+        progress = ProgressPublic.from_dict(d.pop("progress"))
+
+        def _parse_error(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        error = _parse_error(d.pop("error"))
+
+        cancel_requested = d.pop("cancel_requested")
+
+        attempts = d.pop("attempts")
+
+        def _parse_worker_id(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        worker_id = _parse_worker_id(d.pop("worker_id"))
+
+        artifacts = []
+        _artifacts = d.pop("artifacts")
+        for artifacts_item_data in _artifacts:
+            artifacts_item = ArtifactPublic.from_dict(artifacts_item_data)
+
+            artifacts.append(artifacts_item)
+
+        links = JobPublicLinks.from_dict(d.pop("links"))
+
+        job_public = cls(
+            id=id,
+            status=status,
+            kind=kind,
+            input_name=input_name,
+            options=options,
+            created_at=created_at,
+            updated_at=updated_at,
+            started_at=started_at,
+            finished_at=finished_at,
+            progress=progress,
+            error=error,
+            cancel_requested=cancel_requested,
+            attempts=attempts,
+            worker_id=worker_id,
+            artifacts=artifacts,
+            links=links,
+        )
+
+        job_public.additional_properties = d
+        return job_public
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
