@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from app.core.config import Settings
-from app.core.errors import EnhanceError
+from app import __version__
+from app.core.config import DtypeName, Settings
+from app.core.errors import EnhanceError, JobFailed
 from app.core.logging import configure_logging
+from app.domain import DeblurMode, GifLayout, ImageFormat
+from app.jobs.models import JobStatus
 from app.models.catalog import Catalog, WeightState, sha256_file, weight_state
 
 app = typer.Typer(help="Image and video enhancement service.", no_args_is_help=True, pretty_exceptions_enable=False)
 weights_app = typer.Typer(help="Install and check model weights.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from app.jobs.options import JobOptions
+    from app.jobs.storage import JobStorage
+    from app.jobs.store import JobStore
+    from app.models.registry import ModelRegistry
+
+
 console = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the width
 
 STATE_STYLE = {
@@ -33,19 +46,50 @@ def _settings() -> Settings:
     return Settings()
 
 
+FORMATS = {"jpg": ImageFormat.JPEG, "jpeg": ImageFormat.JPEG, "png": ImageFormat.PNG, "webp": ImageFormat.WEBP}
+DeviceOption = Annotated[str | None, typer.Option(help="override ENHANCE_DEVICE: auto, cpu, cuda, cuda:N, mps")]
+DtypeOption = Annotated[DtypeName | None, typer.Option(help="override ENHANCE_DTYPE: auto, fp32, fp16, bf16")]
+
+
+def _run_settings(device: str | None = None, dtype: str | None = None) -> Settings:
+    """The settings with this command's --device/--dtype applied; a device this machine lacks stops here."""
+    from app.models.registry import resolve_device
+
+    settings = _settings()
+    overrides = {k: v for k, v in {"device": device, "dtype": dtype}.items() if v is not None}
+    settings = settings.model_copy(update=overrides) if overrides else settings
+    resolve_device(settings.device)
+    return settings
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"enhance {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Image and video enhancement service."""
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (default ENHANCE_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default ENHANCE_PORT)")] = None,
+    device: DeviceOption = None,
+    dtype: DtypeOption = None,
 ) -> None:
     """Run the API (embedded mode: no external services)."""
     import uvicorn
 
     from app.main import create_app
-    from app.models.registry import resolve_device
 
-    settings = _settings()
-    resolve_device(settings.device)  # a device this machine lacks stops here, with the reason, before binding
+    settings = _run_settings(device, dtype)  # a device this machine lacks stops here, with the reason
     # log_config=None: uvicorn's loggers propagate to ours, so its lines follow ENHANCE_LOG_JSON and carry ids too.
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
 
@@ -69,65 +113,118 @@ def worker(
 
 @app.command()
 def image(
-    source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="input image")],
-    target: Annotated[Path, typer.Argument(help="output file; its suffix picks png, jpeg or webp")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="input images or folders, then the output: a file (one input) or a folder (searched recursively)",
+        ),
+    ],
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option(help="output scale (default: the model's)")] = None,
     tile: Annotated[int | None, typer.Option(help="tile core size; 0 = automatic")] = None,
-    deblur: Annotated[str, typer.Option(help="off, auto or on")] = "off",
+    deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
+    output_format: Annotated[
+        ImageFormat | None, typer.Option("--format", help="output format in a folder (default: png)")
+    ] = None,
     quality: Annotated[int, typer.Option(min=1, max=100)] = 95,
+    device: DeviceOption = None,
+    dtype: DtypeOption = None,
 ) -> None:
-    """Enhance one local image, with a progress bar across tiles."""
+    """Enhance local images: `enhance image in.jpg out.png`, or many at once into a folder,
+    `enhance image photos/ more.jpg out/` (the model loads once; a bad file is reported and skipped)."""
     from app.inference.enhance import EnhanceOptions, enhance_bytes
+    from app.media.files import IMAGE_SUFFIXES, collect_inputs
     from app.models.registry import ModelRegistry
 
-    suffix = target.suffix.lower().lstrip(".")
-    fmt = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "webp": "webp"}.get(suffix)
-    if fmt is None:
-        raise typer.BadParameter("the output suffix must be .png, .jpg, .jpeg or .webp", param_hint="TARGET")
-    settings = _settings()
-    if deblur not in {"off", "auto", "on"}:
-        raise typer.BadParameter("deblur must be off, auto or on", param_hint="--deblur")
+    sources, target = _split_paths(paths, "output")
+    single = len(sources) == 1 and sources[0].is_file() and target.suffix.lower().lstrip(".") in FORMATS
+    if not single and target.exists() and not target.is_dir():
+        raise typer.BadParameter(f"{target} exists and is not a folder", param_hint="PATHS")
+    fmt = FORMATS[target.suffix.lower().lstrip(".")] if single else output_format or ImageFormat.PNG
+    inputs = collect_inputs(sources, IMAGE_SUFFIXES)
+    if not inputs:
+        raise typer.BadParameter("no images found in the inputs", param_hint="PATHS")
+    settings = _run_settings(device, dtype)
     options = EnhanceOptions(
-        model=model,
-        scale=scale,
-        tile=tile,
-        deblur=deblur,  # type: ignore[arg-type]  # checked just above
-        deblur_model=deblur_model,
-        format=fmt,  # type: ignore[arg-type]  # mapped from the suffix above
-        quality=quality,
+        model=model, scale=scale, tile=tile, deblur=deblur, deblur_model=deblur_model, format=fmt, quality=quality
     )
+    registry = ModelRegistry(settings)
+    load_seconds = _load_upscaler(registry, model or settings.default_model)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total} tiles"),
+        TextColumn("{task.completed}/{task.total} {task.fields[unit]}"),
         TimeRemainingColumn(),
     )
-    try:
-        with Progress(*columns, console=console) as bar:
-            task = bar.add_task(f"{source.name}", total=None)
-            result = enhance_bytes(
-                source.read_bytes(),
-                options,
-                ModelRegistry(settings),
-                settings,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-    except EnhanceError as exc:
-        console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(2) from exc
-    target.write_bytes(result.data)
-    timings = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
-    used = f"{result.model.entry.id} on {result.model.device}" if result.model else "no upscaling"
-    deblurred = f", deblurred with {result.deblur.model}" if result.deblur.applied else ""
-    console.print(f"{target}: {result.width}x{result.height} with {used}{deblurred}; {timings}")
+    failed: list[tuple[Path, str]] = []
+    started = time.perf_counter()
+    with Progress(*columns, console=console) as bar:
+        overall = bar.add_task("images", total=len(inputs), unit="files", visible=not single)
+        current = bar.add_task("", total=None, unit="tiles")
+        for item in inputs:
+            bar.update(current, description=str(item.path), completed=0, total=None)
+            out = target if single else (target / item.relative).with_suffix(f".{fmt.value}".replace("jpeg", "jpg"))
+            try:
+                result = enhance_bytes(
+                    item.path.read_bytes(),
+                    options,
+                    registry,
+                    settings,
+                    progress=lambda done, total: bar.update(current, completed=done, total=total),
+                )
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(result.data)
+            except (EnhanceError, OSError) as exc:
+                failed.append((item.path, getattr(exc, "detail", None) or _one_line(exc)))
+                console.print(f"[red]failed:[/red] {item.path}: {failed[-1][1]}", highlight=False)
+            else:
+                used = f"{result.model.entry.id} on {result.model.device}" if result.model else "no upscaling"
+                deblurred = f", deblurred with {result.deblur.model}" if result.deblur.applied else ""
+                console.print(f"{out}: {result.width}x{result.height} with {used}{deblurred}", highlight=False)
+            bar.advance(overall)
+    _summary(len(inputs), failed, load_seconds, time.perf_counter() - started)
+
+
+def _split_paths(paths: list[Path], what: str) -> tuple[list[Path], Path]:
+    """The inputs (each must exist) and the output, which is the last path."""
+    *sources, target = paths
+    if not sources:
+        raise typer.BadParameter(f"give at least one input and the {what}", param_hint="PATHS")
+    for source in sources:
+        if not source.exists():
+            raise typer.BadParameter(f"{source} does not exist", param_hint="PATHS")
+    return sources, target
+
+
+def _load_upscaler(registry: ModelRegistry, model_id: str) -> float:
+    """Load the model once, before the first file, so its time is reported apart from the processing time."""
+    if model_id == "none":
+        return 0.0
+    started = time.perf_counter()
+    registry.get(model_id)
+    return time.perf_counter() - started
+
+
+def _summary(total: int, failed: list[tuple[Path, str]], load_seconds: float, work_seconds: float) -> None:
+    """The closing line; exit code 2 when any input failed (each failure was already printed)."""
+    done = total - len(failed)
+    timing = f"model load {load_seconds:.2f} s, processing {work_seconds:.2f} s"
+    if failed:
+        console.print(f"{done} of {total} done, [red]{len(failed)} failed[/red]; {timing}", highlight=False)
+        raise typer.Exit(2)
+    console.print(f"{done} of {total} done; {timing}", highlight=False)
 
 
 @app.command()
 def video(
-    source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="input video (or image)")],
-    outdir: Annotated[Path, typer.Argument(file_okay=False, help="folder for the artifacts")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="input videos (or images) or folders of them, then the output folder; with several inputs each "
+            "gets its own sub-folder",
+        ),
+    ],
     frames: Annotated[str | None, typer.Option(help="frame indices, e.g. 0,30,60")] = None,
     every_n: Annotated[int | None, typer.Option(min=1)] = None,
     start: Annotated[float | None, typer.Option(min=0, help="seconds")] = None,
@@ -135,26 +232,28 @@ def video(
     max_frames: Annotated[int | None, typer.Option(min=1)] = None,
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option()] = None,
-    deblur: Annotated[str, typer.Option(help="off, auto or on")] = "off",
+    deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
     outputs: Annotated[str, typer.Option(help="comma-separated: frames, gif, video")] = "frames,gif",
-    gif_layout: Annotated[str, typer.Option(help="side_by_side, wipe or flicker")] = "side_by_side",
+    gif_layout: Annotated[GifLayout, typer.Option()] = GifLayout.SIDE_BY_SIDE,
+    device: DeviceOption = None,
+    dtype: DtypeOption = None,
 ) -> None:
-    """Run the job pipeline locally, without a server, with a progress bar across frames."""
-    import shutil
+    """Run the job pipeline locally, without a server: `enhance video clip.mp4 out/`, or several videos (files or
+    folders, searched recursively) into out/<name>/ each, with the model loaded once."""
     import tempfile
-    import threading
 
     from pydantic import ValidationError
 
     from app.jobs.options import JobOptions
-    from app.jobs.pipeline import JobContext, run_job
     from app.jobs.storage import JobStorage
     from app.jobs.store import JobStore
-    from app.jobs.submit import submit_job
+    from app.media.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, collect_inputs
     from app.models.registry import ModelRegistry
 
-    settings = _settings()
+    sources, outdir = _split_paths(paths, "output folder")
+    if outdir.exists() and not outdir.is_dir():
+        raise typer.BadParameter(f"{outdir} exists and is not a folder", param_hint="PATHS")
     try:
         options = JobOptions.model_validate(
             {
@@ -172,47 +271,83 @@ def video(
             }
         )
     except (ValidationError, ValueError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    with tempfile.TemporaryDirectory(prefix="enhance-") as work:
+        raise typer.BadParameter(" ".join(str(exc).split())) from exc
+    inputs = collect_inputs(sources, VIDEO_SUFFIXES | IMAGE_SUFFIXES)
+    if not inputs:
+        raise typer.BadParameter("no videos found in the inputs", param_hint="PATHS")
+    single = len(inputs) == 1 and sources[0].is_file()
+    settings = _run_settings(device, dtype)
+    registry = ModelRegistry(settings)
+    load_seconds = _load_upscaler(registry, model or settings.default_model)
+    failed: list[tuple[Path, str]] = []
+    started = time.perf_counter()
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} {task.fields[unit]}"),
+        TimeRemainingColumn(),
+    )
+    with tempfile.TemporaryDirectory(prefix="enhance-") as work, Progress(*columns, console=console) as bar:
         root = Path(work)
-        store, storage, registry = (
-            JobStore(f"sqlite:///{root / 'jobs.db'}"),
-            JobStorage(root / "jobs"),
-            ModelRegistry(settings),
-        )
-        spooled = root / "input"
-        shutil.copyfile(source, spooled)
-        try:
-            job, _ = submit_job(settings, store, storage, registry, spooled, source.name, options)
-        except EnhanceError as exc:
-            console.print(f"[red]error:[/red] {exc.detail}")
-            raise typer.Exit(2) from exc
-        ctx = JobContext(settings, store, storage, registry, "cli")
-        store.claim(job.id, "cli")
-        runner = threading.Thread(target=run_job, args=(ctx, job.id))
-        runner.start()
-        columns = (
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} frames"),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=console) as bar:
-            task = bar.add_task(source.name, total=None)
-            while runner.is_alive():
-                runner.join(0.25)
-                record = store.get(job.id)
-                if record is not None:
-                    bar.update(task, completed=record.frames_done, total=record.frames_total)
-        record = store.get(job.id)
-        assert record is not None
-        if record.status.value != "succeeded":
-            console.print(f"[red]{record.status.value}:[/red] {record.error}")
-            raise typer.Exit(1)
-        outdir.mkdir(parents=True, exist_ok=True)
-        for item in storage.artifacts(job.id):
-            shutil.copyfile(storage.artifacts_dir(job.id) / item.name, outdir / item.name)
-            console.print(f"{outdir / item.name}  {item.size:,} bytes")
+        store, storage = JobStore(f"sqlite:///{root / 'jobs.db'}"), JobStorage(root / "jobs")
+        overall = bar.add_task("videos", total=len(inputs), unit="files", visible=not single)
+        current = bar.add_task("", total=None, unit="frames")
+        for item in inputs:
+            bar.update(current, description=str(item.path), completed=0, total=None)
+            target = outdir if single else outdir / item.relative.with_suffix("")
+            try:
+                written = _run_local_job(item.path, target, options, settings, store, storage, registry, bar, current)
+            except (EnhanceError, OSError) as exc:
+                failed.append((item.path, getattr(exc, "detail", None) or _one_line(exc)))
+                console.print(f"[red]failed:[/red] {item.path}: {failed[-1][1]}", highlight=False)
+            else:
+                console.print(f"{target}: {', '.join(written)}", highlight=False)
+            bar.advance(overall)
+        store.engine.dispose()
+    _summary(len(inputs), failed, load_seconds, time.perf_counter() - started)
+
+
+def _run_local_job(
+    source: Path,
+    target: Path,
+    options: JobOptions,
+    settings: Settings,
+    store: JobStore,
+    storage: JobStorage,
+    registry: ModelRegistry,
+    bar: Progress,
+    task: TaskID,
+) -> list[str]:
+    """One video through the same pipeline as a server job; returns the artifact names copied to `target`.
+    Raises `EnhanceError` for a refused input or a failed job."""
+    import shutil
+    import threading
+
+    from app.jobs.pipeline import JobContext, run_job
+    from app.jobs.submit import submit_job
+
+    spooled = storage.root / ".input"
+    storage.root.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, spooled)
+    job, _ = submit_job(settings, store, storage, registry, spooled, source.name, options)
+    ctx = JobContext(settings, store, storage, registry, "cli")
+    store.claim(job.id, "cli")
+    runner = threading.Thread(target=run_job, args=(ctx, job.id), name="job")
+    runner.start()
+    while runner.is_alive():
+        runner.join(0.25)
+        if (record := store.get(job.id)) is not None:
+            bar.update(task, completed=record.frames_done, total=record.frames_total)
+    record = store.get(job.id)
+    if record is None or record.status is not JobStatus.SUCCEEDED:
+        raise JobFailed(f"{record.status.value if record else 'lost'}: {record.error if record else ''}")
+    target.mkdir(parents=True, exist_ok=True)
+    names = []
+    for artifact in storage.artifacts(job.id):
+        shutil.copyfile(storage.artifacts_dir(job.id) / artifact.name, target / artifact.name)
+        names.append(artifact.name)
+    storage.remove(job.id)
+    return names
 
 
 @app.command()

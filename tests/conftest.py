@@ -86,6 +86,12 @@ def png_bytes(array: np.ndarray, **save: object) -> bytes:
     return out.getvalue()
 
 
+def jpeg_bytes(array: np.ndarray, quality: int = 92) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
 def decode_png(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)))
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.core.config import Settings
-from tests.conftest import CATALOG, FAST_MODEL, png_bytes, skimage_rgb
+from tests.conftest import CATALOG, FAST_MODEL, jpeg_bytes, png_bytes, skimage_rgb
 
 runner = CliRunner()
 ENHANCE = str(Path(sys.executable).with_name("enhance"))
@@ -36,6 +36,29 @@ def test_enhance_image_writes_the_upscaled_file(env: None, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert Image.open(target).size == (160, 160)
     assert "tiles" in result.output
+
+
+def test_enhance_image_batch_keeps_the_tree_skips_non_media_and_reports_bad_files(env: None, tmp_path: Path) -> None:
+    album = tmp_path / "album"
+    (album / "day2").mkdir(parents=True)
+    (album / "a.png").write_bytes(png_bytes(skimage_rgb("chelsea", 24)))
+    (album / "day2" / "b.jpg").write_bytes(jpeg_bytes(skimage_rgb("coffee", 20)))
+    (album / "day2" / "broken.png").write_bytes(b"not a picture at all")
+    (album / "notes.txt").write_text("not media: skipped, not reported")
+    (album / ".thumbs").mkdir()
+    (album / ".thumbs" / "a.png").write_bytes(png_bytes(skimage_rgb("chelsea", 8)))  # hidden: skipped
+    loose = tmp_path / "loose.png"
+    loose.write_bytes(png_bytes(skimage_rgb("astronaut", 16)))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["image", str(album), str(loose), str(out), "--model", FAST_MODEL, "--format", "webp"])
+    assert result.exit_code == 2, result.output  # one input failed
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["a.webp", "day2/b.webp", "loose.webp"]
+    assert Image.open(out / "day2" / "b.webp").size == (80, 80)
+    assert "broken.png" in result.output and "not a recognizable image" in result.output
+    assert "notes.txt" not in result.output
+    closing = result.output.strip().splitlines()[-1]
+    assert closing.startswith("3 of 4 done, 1 failed; model load ") and "processing" in closing
 
 
 def test_enhance_image_reports_bad_input(env: None, tmp_path: Path) -> None:
@@ -77,6 +100,36 @@ def test_enhance_video_runs_the_pipeline_without_a_server(env: None, tmp_path: P
     assert result.exit_code == 0, result.output
     assert Image.open(out / "frame_000060.png").size == (704, 576)
     assert (out / "comparison.gif").is_file() and (out / "report.json").is_file()
+
+
+def test_enhance_video_batch_gives_each_video_its_folder(env: None, tmp_path: Path) -> None:
+    from tests.media import carphone_path
+
+    clips = tmp_path / "clips"
+    (clips / "b").mkdir(parents=True)
+    (clips / "a.mp4").write_bytes(carphone_path().read_bytes())
+    (clips / "b" / "c.mp4").write_bytes(carphone_path().read_bytes())
+    (clips / "b" / "truncated.mp4").write_bytes(carphone_path().read_bytes()[:2000])
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["video", str(clips), str(out), "--frames", "0", "--model", FAST_MODEL, "--outputs", "frames"]
+    )
+    assert result.exit_code == 2, result.output
+    assert (out / "a" / "frame_000000.png").is_file() and (out / "b" / "c" / "frame_000000.png").is_file()
+    assert not (out / "b" / "truncated").exists() and "truncated.mp4" in result.output
+    assert result.output.strip().splitlines()[-1].startswith("2 of 3 done, 1 failed; model load ")
+
+
+def test_version_and_device_override(env: None, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["--version"]).output.strip() == "enhance 0.1.0"
+    source = tmp_path / "in.png"
+    source.write_bytes(png_bytes(skimage_rgb("chelsea", 16)))
+    result = runner.invoke(
+        app,
+        ["image", str(source), str(tmp_path / "o.png"), "--model", FAST_MODEL, "--device", "cpu", "--dtype", "fp32"],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"with {FAST_MODEL} on cpu" in result.output
 
 
 def _enhance(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

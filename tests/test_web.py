@@ -168,7 +168,7 @@ def test_api_docs_list_the_operations_without_internet(  # type: ignore[no-untyp
         assert page.locator(".opblock").count() >= 12
         assert page.get_by_role("button", name="Authorize").count() == 1  # the API key security scheme
     else:
-        assert page.locator("h1").first.text_content() == "Enhance"
+        assert page.locator("h1").first.text_content().startswith("Enhance")
         for operation in ("Enhance an image", "Submit a job", "Follow a job's progress (SSE)"):
             assert operation in listed, listed
     page.screenshot(path=str(tmp_path / "docs.png"))  # kept by pytest's tmp_path for a person to look at

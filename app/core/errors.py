@@ -50,6 +50,12 @@ class InvalidOption(EnhanceError):
     status, type, title = 422, "invalid-option", "Invalid option"
 
 
+class JobFailed(EnhanceError):
+    """A local job (the CLI's) that ended in failure or was cancelled."""
+
+    status, type, title = 500, "job-failed", "The job failed"
+
+
 class InvalidCursor(EnhanceError):
     status, type, title = 400, "invalid-cursor", "Unknown paging cursor"
 
