@@ -26,10 +26,9 @@ app.add_typer(weights_app, name="weights")
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
+    from app.inference.device import Device
     from app.jobs.options import JobOptions
-    from app.jobs.storage import JobStorage
-    from app.jobs.store import JobStore
-    from app.models.registry import ModelRegistry
+    from app.services import Services
 
 
 console = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the width
@@ -133,6 +132,7 @@ def image(
 ) -> None:
     """Enhance local images: `enhance image in.jpg out.png`, or many at once into a folder,
     `enhance image photos/ more.jpg out/` (the model loads once; a bad file is reported and skipped)."""
+    from app.inference.device import Device, InlineExecutor
     from app.inference.enhance import EnhanceOptions, enhance_bytes
     from app.media.files import IMAGE_SUFFIXES, collect_inputs
     from app.models.registry import ModelRegistry
@@ -149,8 +149,8 @@ def image(
     options = EnhanceOptions(
         model=model, scale=scale, tile=tile, deblur=deblur, deblur_model=deblur_model, format=fmt, quality=quality
     )
-    registry = ModelRegistry(settings)
-    load_seconds = _load_upscaler(registry, model or settings.default_model)
+    models = Device(ModelRegistry(settings), InlineExecutor())  # one file at a time: calls run in this thread
+    load_seconds = _load_upscaler(models, model or settings.default_model)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -169,7 +169,7 @@ def image(
                 result = enhance_bytes(
                     item.path.read_bytes(),
                     options,
-                    registry,
+                    models,
                     settings,
                     progress=lambda done, total: bar.update(current, completed=done, total=total),
                 )
@@ -197,12 +197,12 @@ def _split_paths(paths: list[Path], what: str) -> tuple[list[Path], Path]:
     return sources, target
 
 
-def _load_upscaler(registry: ModelRegistry, model_id: str) -> float:
+def _load_upscaler(device: Device, model_id: str) -> float:
     """Load the model once, before the first file, so its time is reported apart from the processing time."""
     if model_id == "none":
         return 0.0
     started = time.perf_counter()
-    registry.get(model_id)
+    device.model(model_id)
     return time.perf_counter() - started
 
 
@@ -246,10 +246,9 @@ def video(
     from pydantic import ValidationError
 
     from app.jobs.options import JobOptions
-    from app.jobs.storage import JobStorage
-    from app.jobs.store import JobStore
     from app.media.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, collect_inputs
     from app.models.registry import ModelRegistry
+    from app.services import build_services
 
     sources, outdir = _split_paths(paths, "output folder")
     if outdir.exists() and not outdir.is_dir():
@@ -278,7 +277,6 @@ def video(
     single = len(inputs) == 1 and sources[0].is_file()
     settings = _run_settings(device, dtype)
     registry = ModelRegistry(settings)
-    load_seconds = _load_upscaler(registry, model or settings.default_model)
     failed: list[tuple[Path, str]] = []
     started = time.perf_counter()
     columns = (
@@ -288,22 +286,22 @@ def video(
         TimeRemainingColumn(),
     )
     with tempfile.TemporaryDirectory(prefix="enhance-") as work, Progress(*columns, console=console) as bar:
-        root = Path(work)
-        store, storage = JobStore(f"sqlite:///{root / 'jobs.db'}"), JobStorage(root / "jobs")
+        services = build_services(settings, "inline", registry, jobs_root=Path(work))  # jobs in a temp folder
+        load_seconds = _load_upscaler(services.device, model or settings.default_model)
         overall = bar.add_task("videos", total=len(inputs), unit="files", visible=not single)
         current = bar.add_task("", total=None, unit="frames")
         for item in inputs:
             bar.update(current, description=str(item.path), completed=0, total=None)
             target = outdir if single else outdir / item.relative.with_suffix("")
             try:
-                written = _run_local_job(item.path, target, options, settings, store, storage, registry, bar, current)
+                written = _run_local_job(item.path, target, options, services, bar, current)
             except (EnhanceError, OSError) as exc:
                 failed.append((item.path, getattr(exc, "detail", None) or _one_line(exc)))
                 console.print(f"[red]failed:[/red] {item.path}: {failed[-1][1]}", highlight=False)
             else:
                 console.print(f"{target}: {', '.join(written)}", highlight=False)
             bar.advance(overall)
-        store.engine.dispose()
+        services.close()
     _summary(len(inputs), failed, load_seconds, time.perf_counter() - started)
 
 
@@ -311,10 +309,7 @@ def _run_local_job(
     source: Path,
     target: Path,
     options: JobOptions,
-    settings: Settings,
-    store: JobStore,
-    storage: JobStorage,
-    registry: ModelRegistry,
+    services: Services,
     bar: Progress,
     task: TaskID,
 ) -> list[str]:
@@ -326,11 +321,12 @@ def _run_local_job(
     from app.jobs.pipeline import JobContext, run_job
     from app.jobs.submit import submit_job
 
+    settings, store, storage = services.settings, services.store, services.storage
     spooled = storage.root / ".input"
     storage.root.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, spooled)
-    job, _ = submit_job(settings, store, storage, registry, spooled, source.name, options)
-    ctx = JobContext(settings, store, storage, registry, "cli")
+    job, _ = submit_job(settings, store, storage, services.device, spooled, source.name, options)
+    ctx = JobContext(settings, store, storage, services.device, "cli")
     store.claim(job.id, "cli")
     runner = threading.Thread(target=run_job, args=(ctx, job.id), name="job")
     runner.start()

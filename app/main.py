@@ -1,5 +1,5 @@
-"""create_app(): the FastAPI application with its registry, device batcher, request executor, routers and error
-handlers."""
+"""create_app(): the FastAPI application: its services (from `build_services`), request executor, job queue,
+routers and error handlers."""
 
 from __future__ import annotations
 
@@ -18,20 +18,19 @@ from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.api.auth import current_owner
+from app.api.deps import ApiState
 from app.api.limits import BodyLimitMiddleware
 from app.api.metrics import SERVICE, RequestMetricsMiddleware, metrics_response
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.routes import health, images, jobs, models, scores, web
 from app.core.config import Settings, get_settings
-from app.inference.batcher import DynamicBatcher, auto_max_batch
 from app.inference.executor import RequestExecutor
-from app.inference.tiling import budget_pixels
 from app.jobs.local import LocalWorker
 from app.jobs.pipeline import JobContext
-from app.jobs.storage import JobStorage
-from app.jobs.store import JobStore
+from app.jobs.queue import JobQueue
 from app.models.registry import ModelRegistry
+from app.services import build_services
 
 log = logging.getLogger(__name__)
 
@@ -66,25 +65,21 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        app.state.settings = settings
-        app.state.registry = registry or ModelRegistry(settings)
-        batcher = DynamicBatcher(
-            auto_max_batch(settings, app.state.registry.device), settings.batch_wait_ms / 1000, budget_pixels
-        )
-        app.state.executor = executor = RequestExecutor(batcher, settings.image_concurrency)
-        app.state.store = store = JobStore(settings.database)
-        app.state.storage = storage = JobStorage(settings.jobs_dir)
+        services = await asyncio.to_thread(build_services, settings, "api", registry)
+        executor = RequestExecutor(services.device, settings.image_concurrency)
         worker: LocalWorker | None = None
+        queue: JobQueue
         if settings.queue == "celery":
             from app.jobs.celery_app import CeleryQueue, make_celery
 
-            app.state.queue = CeleryQueue(make_celery(settings))
+            queue = CeleryQueue(make_celery(settings))
         else:
-            ctx = JobContext(settings, store, storage, app.state.registry, LocalWorker.default_id(), batcher)
-            app.state.queue = worker = LocalWorker(ctx)
+            ctx = JobContext(settings, services.store, services.storage, services.device, LocalWorker.default_id())
+            queue = worker = LocalWorker(ctx)
             worker.start()
-        SERVICE.stores.append(store)
-        preload = asyncio.ensure_future(asyncio.to_thread(app.state.registry.preload, settings.preload))
+        app.state.api = ApiState(services, executor, queue)
+        SERVICE.stores.append(services.store)
+        preload = asyncio.ensure_future(asyncio.to_thread(services.device.preload, settings.preload))
         preload.add_done_callback(_report_preload)
         try:
             yield
@@ -93,9 +88,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
             executor.shutdown()
-            batcher.close()
-            SERVICE.stores.remove(store)
-            store.engine.dispose()
+            SERVICE.stores.remove(services.store)
+            services.close()
 
     # fastapi-offline serves Swagger UI's and ReDoc's JS and CSS from its own package (no CDN, no Google Fonts), so
     # /docs and /redoc work on air-gapped machines; it is FastAPI's own docs pages with local asset URLs.

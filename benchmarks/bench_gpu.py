@@ -22,7 +22,8 @@ import torch
 from skimage import data
 
 from app.core.config import Settings
-from app.inference.enhance import EnhanceOptions, plan, restore
+from app.inference.device import Device, InlineExecutor
+from app.inference.enhance import EnhanceOptions, plan, restore_picture
 from app.media.decode import Picture
 from app.models.registry import ModelRegistry
 
@@ -53,18 +54,19 @@ def main() -> int:
     torch.backends.cudnn.benchmark = True
     settings = Settings(device=args.device)
     registry = ModelRegistry(settings)
+    device = Device(registry, InlineExecutor())
     frames = _frames(args.frames)
     rows = []
     for model_id in ("realesrgan-x4plus", "realesr-animevideov3-x4"):
-        steps = plan(EnhanceOptions(model=model_id, tile=0), registry, settings)
+        steps = plan(EnhanceOptions(model=model_id, tile=0), device, settings)
         model = registry.get(model_id)
         pictures = [Picture(f.astype(np.float32) / 255, None, 8) for f in frames]
         for picture in pictures[:3]:
-            restore(picture, steps, registry)  # warm-up: cuDNN autotune, allocator
+            restore_picture(picture, steps, device)  # warm-up: cuDNN autotune, allocator
         _sync()
         started = time.perf_counter()
         for picture in pictures:
-            restore(picture, steps, registry)
+            restore_picture(picture, steps, device)
         _sync()
         end_to_end_fps = len(pictures) / (time.perf_counter() - started)
 

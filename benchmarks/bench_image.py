@@ -25,6 +25,7 @@ from PIL import Image
 from skimage import data
 
 from app.core.config import Settings
+from app.inference.device import Device, InlineExecutor
 from app.inference.enhance import EnhanceOptions, enhance_bytes
 from app.models.registry import ModelRegistry
 from benchmarks.chart import bar_chart
@@ -72,6 +73,7 @@ def main() -> None:
 
     settings = Settings(device="cpu" if not torch.cuda.is_available() else "auto")
     registry = ModelRegistry(settings)
+    device = Device(registry, InlineExecutor())
     loaded = registry.get(args.model)
     tensor = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
 
@@ -85,7 +87,7 @@ def main() -> None:
         return plain(tensor)
 
     def service() -> object:
-        return enhance_bytes(png, EnhanceOptions(model=args.model), registry, settings)
+        return enhance_bytes(png, EnhanceOptions(model=args.model), device, settings)
 
     layout = ", channels_last" if loaded.precision.channels_last else ""
     ncnn = _ncnn_runner(args.model, image)

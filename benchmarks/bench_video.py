@@ -20,7 +20,8 @@ import av
 import numpy as np
 
 from app.core.config import Settings
-from app.inference.enhance import EnhanceOptions, plan, restore
+from app.inference.device import Device, InlineExecutor
+from app.inference.enhance import EnhanceOptions, plan, restore_picture
 from app.jobs.options import JobOptions
 from app.jobs.pipeline import JobContext, run_job
 from app.jobs.storage import JobStorage
@@ -46,18 +47,18 @@ def main() -> None:
     parser.add_argument("--outputs", default="frames,gif,video")
     args = parser.parse_args()
     settings = Settings(device="cpu")
-    registry = ModelRegistry(settings)
-    steps = plan(EnhanceOptions(model=args.model), registry, settings)
+    device = Device(ModelRegistry(settings), InlineExecutor())
+    steps = plan(EnhanceOptions(model=args.model), device, settings)
 
     with av.open(str(carphone())) as container:
         frames = [
             f.to_ndarray(format="rgb24") for _, f in zip(range(args.frames), container.decode(video=0), strict=False)
         ]
-    restore(Picture(frames[0].astype(np.float32) / 255, None, 8), steps, registry)  # warm-up: load + first call
+    restore_picture(Picture(frames[0].astype(np.float32) / 255, None, 8), steps, device)  # warm-up: load + first call
     model_times = []
     for rgb in frames:
         started = time.perf_counter()
-        restore(Picture(rgb.astype(np.float32) / 255, None, 8), steps, registry)
+        restore_picture(Picture(rgb.astype(np.float32) / 255, None, 8), steps, device)
         model_times.append(time.perf_counter() - started)
     per_frame = statistics.median(model_times)
 
@@ -67,8 +68,8 @@ def main() -> None:
         spooled = root / "input.mp4"
         spooled.write_bytes(carphone().read_bytes())
         options = JobOptions(model=args.model, max_frames=args.frames, outputs=args.outputs.split(","))  # type: ignore[arg-type]
-        job, _ = submit_job(settings, store, storage, registry, spooled, "carphone.mp4", options)
-        ctx = JobContext(settings, store, storage, registry, "bench")
+        job, _ = submit_job(settings, store, storage, device, spooled, "carphone.mp4", options)
+        ctx = JobContext(settings, store, storage, device, "bench")
         store.claim(job.id, "bench")
         started = time.perf_counter()
         status = run_job(ctx, job.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.core.config import PACKAGED_CATALOG, Settings
+from app.inference.device import Device, InlineExecutor, ModelHandle
 from app.main import create_app
 from app.models.catalog import Catalog, WeightState, weight_state
 from app.models.registry import LoadedModel, ModelRegistry
@@ -96,18 +98,25 @@ def decode_png(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)))
 
 
-class _FakeDescriptor:
-    def __init__(self, descriptor: object, model: torch.nn.Module) -> None:
-        self._descriptor = descriptor
-        self.model = model
+INLINE = InlineExecutor()
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._descriptor, name)
+
+def inline(model: LoadedModel) -> ModelHandle:
+    """A handle whose calls run in the calling thread, as the CLI's do."""
+    return ModelHandle(model, INLINE)
+
+
+@pytest.fixture(scope="session")
+def device(registry: ModelRegistry) -> Device:
+    return Device(registry, INLINE)
 
 
 def with_module(base: LoadedModel, module: torch.nn.Module) -> LoadedModel:
-    """`base` with its network replaced by `module` (to observe or fail the calls a model receives)."""
-    return LoadedModel(base.entry, _FakeDescriptor(base.descriptor, module), base.precision, 0.0)  # type: ignore[arg-type]
+    """`base` with its network replaced by `module` (to observe or fail the calls a model receives); the
+    descriptor is a copy, so spandrel's own call (padding, clamping) still wraps the module."""
+    descriptor = copy.copy(base.descriptor)
+    descriptor._model = module  # spandrel keeps the network here; `model` is its read-only property
+    return LoadedModel(base.entry, descriptor, base.precision, 0.0)
 
 
 def recording(base: LoadedModel) -> tuple[LoadedModel, list[int]]:

@@ -252,7 +252,7 @@ def test_concurrent_requests_of_one_size_share_model_calls(settings: Settings, r
             return decode_png(response.content)
 
         alone = [call(data) for data in inputs]
-        batcher = client.app.state.executor.runner  # type: ignore[attr-defined]
+        batcher = client.app.state.api.services.batcher  # type: ignore[attr-defined]
         calls, requests = batcher.calls, batcher.requests
         with ThreadPoolExecutor(max_workers=len(inputs)) as pool:
             together = list(pool.map(call, inputs))

@@ -12,11 +12,12 @@ import pytest
 import torch
 
 from app.core.config import Settings
-from app.inference.batcher import GPU_MAX_BATCH, DynamicBatcher, auto_max_batch, forward
+from app.inference.batcher import GPU_MAX_BATCH, DynamicBatcher, auto_max_batch
+from app.inference.device import Device, ModelHandle, forward
 from app.inference.restore import TileOptions, upscale_picture
 from app.media.decode import Picture
 from app.models.registry import LoadedModel, ModelRegistry
-from tests.conftest import FAST_MODEL, psnr, recording, skimage_rgb, with_module
+from tests.conftest import FAST_MODEL, inline, psnr, recording, skimage_rgb, with_module
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
 
@@ -153,19 +154,19 @@ def test_tiles_of_concurrent_pictures_are_batched_and_match_direct_runs(
 ) -> None:
     model = registry.get(FAST_MODEL)
     pictures = [Picture(skimage_rgb(p, 96).astype(np.float32) / 255, None, 8) for p in PHOTOS]
-    tiles = TileOptions(tile=32, tile_pad=8, batch_size=1, runner=batcher)
+    tiles = TileOptions(tile=32, tile_pad=8, batch_size=1)
 
     def upscale(picture: Picture) -> Callable[[], torch.Tensor]:
         def call() -> torch.Tensor:
             with batcher.client():
-                return torch.from_numpy(upscale_picture(picture, model, tiles=tiles).pixels)
+                return torch.from_numpy(upscale_picture(picture, ModelHandle(model, batcher), tiles=tiles).pixels)
 
         return call
 
     outputs = _concurrently([upscale(p) for p in pictures])
     assert batcher.calls < batcher.requests  # 4 pictures x 9 tiles, fewer calls
     for picture, out in zip(pictures, outputs, strict=True):
-        direct = upscale_picture(picture, model, tiles=TileOptions(tile=32, tile_pad=8, batch_size=1))
+        direct = upscale_picture(picture, inline(model), tiles=TileOptions(tile=32, tile_pad=8, batch_size=1))
         assert psnr(out.numpy(), direct.pixels) > 40
 
 
@@ -173,3 +174,58 @@ def test_batching_is_on_for_accelerators_and_off_on_the_cpu(settings: Settings) 
     assert auto_max_batch(settings, torch.device("cpu")) == 1
     assert auto_max_batch(settings, torch.device("cuda")) == GPU_MAX_BATCH
     assert auto_max_batch(settings.model_copy(update={"max_batch": 3}), torch.device("cpu")) == 3
+
+
+def test_every_load_probe_and_call_runs_on_the_device_thread(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The device owns the models: whichever thread asks, the first load, its precision probe and every model call
+    run on the batcher's device thread, and the calls go through spandrel's descriptor."""
+    import app.models.registry as registry_module
+
+    threads: dict[str, set[str]] = {"load": set(), "probe": set(), "call": set()}
+    real_get, real_choose = ModelRegistry.get, registry_module.choose_precision
+
+    def get(self: ModelRegistry, model_id: str) -> LoadedModel:
+        threads["load"].add(threading.current_thread().name)
+        return real_get(self, model_id)
+
+    def choose(*args: object) -> object:
+        threads["probe"].add(threading.current_thread().name)
+        return real_choose(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ModelRegistry, "get", get)
+    monkeypatch.setattr(registry_module, "choose_precision", choose)
+    fresh = ModelRegistry(settings.model_copy(update={"dtype": "auto"}))  # nothing loaded yet
+    batcher = DynamicBatcher(max_batch=1, max_wait=0.0)
+    device = Device(fresh, batcher)
+
+    class Spy(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            threads["call"].add(threading.current_thread().name)
+            return self.inner(x)
+
+    try:
+        handles = _concurrently_handles(device, 3)
+        spied = ModelHandle(with_module(handles[0].loaded, Spy(handles[0].descriptor.model)), batcher)
+        outputs = _concurrently([lambda: spied(_batch("coffee", 32)) for _ in range(3)])
+    finally:
+        batcher.close()
+    assert all(h.loaded is handles[0].loaded for h in handles)  # loaded once
+    assert threads == {"load": {"device"}, "probe": {"device"}, "call": {"device"}}
+    assert [o.shape for o in outputs] == [(1, 3, 128, 128)] * 3
+
+
+def _concurrently_handles(device: Device, count: int) -> list[ModelHandle]:
+    handles: list[ModelHandle] = []
+    callers = [threading.Thread(target=lambda: handles.append(device.model(FAST_MODEL))) for _ in range(count)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(120)
+    assert len(handles) == count
+    return handles

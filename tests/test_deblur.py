@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.core.config import Settings
+from app.domain import DeblurMode
 from app.inference.classical_deblur import classical_deblur
+from app.inference.device import Device, InlineExecutor
 from app.models.catalog import Catalog, sha256_file
 from app.models.registry import ModelRegistry
 from app.quality.blur import estimate_motion_blur, is_motion_blurred
@@ -233,9 +235,10 @@ def test_a_nafnet_checkpoint_is_loaded_by_spandrel_and_used(tmp_path: Path) -> N
     from app.inference.deblur import deblur_picture, resolve_deblur_model
     from app.media.decode import Picture
 
-    assert resolve_deblur_model(registry, settings, None) == "nafnet-gopro-width64"
+    device = Device(registry, InlineExecutor())
+    assert resolve_deblur_model(device, settings, None) == "nafnet-gopro-width64"
     picture = Picture(photo("coffee", 40), None, 8)
-    out, decision = deblur_picture(picture, "on", "nafnet-gopro-width64", registry)
+    out, decision = deblur_picture(picture, DeblurMode.ON, "nafnet-gopro-width64", device)
     assert decision.applied and registry.get("nafnet-gopro-width64").descriptor.architecture.name == "NAFNet"
     assert out.pixels.shape == (40, 40, 3)
 

@@ -118,7 +118,7 @@ def test_retention_sweep_removes_old_jobs_and_their_files(tmp_path: Path) -> Non
         store.finish(job.id, JobStatus.SUCCEEDED)
     with store.engine.begin() as conn:
         conn.execute(update(jobs).where(jobs.c.id == old.id).values(updated_at=utcnow() - timedelta(hours=25)))
-    worker = LocalWorker(JobContext(settings, store, storage, registry=None, worker_id="t"))  # type: ignore[arg-type]
+    worker = LocalWorker(JobContext(settings, store, storage, device=None, worker_id="t"))  # type: ignore[arg-type]
     assert worker.sweep_expired() == [old.id]
     assert store.get(old.id) is None and not storage.job_dir(old.id).exists()
     assert store.get(fresh.id) is not None and storage.job_dir(fresh.id).exists()

@@ -240,7 +240,7 @@ def test_an_idle_event_stream_sends_keep_alive_comments(client: TestClient, monk
     import fastapi.routing
 
     monkeypatch.setattr(fastapi.routing, "_PING_INTERVAL", 0.3)
-    store = client.app.state.store  # type: ignore[attr-defined]
+    store = client.app.state.api.services.store  # type: ignore[attr-defined]
     job, _ = store.create("video", "idle.mp4", {"outputs": ["frames"]}, None, None)  # stored, never enqueued
     seen = ""
     with client.stream("GET", f"{JOBS}/{job.id}/events") as response:
@@ -264,7 +264,7 @@ def test_cancel_stops_within_a_frame(client: TestClient) -> None:
     job = wait(client, job_id)
     assert job["status"] == "cancelled"
     # Frames already restored still get written (they are finished work); at most one frame *starts* afterwards.
-    frames = client.app.state.store.frames(job_id)  # type: ignore[attr-defined]
+    frames = client.app.state.api.services.store.frames(job_id)  # type: ignore[attr-defined]
     started_after = [f for f in frames if f.finished_at - timedelta(seconds=f.seconds) > cancelled_at]
     assert len(started_after) <= 1
     assert len(frames) < 120

@@ -103,3 +103,23 @@ def test_auto_device_is_cpu_here() -> None:
 
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert resolve_device("auto").type in {expected, "mps"}
+
+
+def test_the_precision_rule_takes_the_fastest_accurate_candidate() -> None:
+    """The rule the load-time probe applies, on measured-looking numbers: a reduced precision must stay within
+    45 dB of fp32, be finite, and beat fp32 by 5 % to be chosen."""
+    import torch
+
+    from app.models.precision import MIN_PSNR_DB, Precision, ProbeResult, pick_precision
+
+    cpu = torch.device("cpu")
+    fp32, fp32_cl = Precision(cpu, torch.float32), Precision(cpu, torch.float32, True)
+    bf16, bf16_cl = Precision(cpu, torch.bfloat16), Precision(cpu, torch.bfloat16, True)
+    exact = float("inf")
+    assert pick_precision([ProbeResult(fp32, 1.0, exact), ProbeResult(bf16, 0.5, 49.0)], cpu) == bf16
+    assert pick_precision([ProbeResult(fp32, 1.0, exact), ProbeResult(bf16, 0.5, MIN_PSNR_DB - 0.1)], cpu) == fp32
+    assert pick_precision([ProbeResult(fp32, 1.0, exact), ProbeResult(bf16, 0.5, 60.0, finite=False)], cpu) == fp32
+    assert pick_precision([ProbeResult(fp32, 1.0, exact), ProbeResult(bf16, 0.97, 60.0)], cpu) == fp32  # < 5 %
+    assert pick_precision([ProbeResult(fp32, 1.0, exact), ProbeResult(fp32_cl, 0.99, exact)], cpu) == fp32_cl
+    assert pick_precision([ProbeResult(bf16_cl, 0.2, 50.0), ProbeResult(fp32, 1.0, exact)], cpu) == bf16_cl
+    assert pick_precision([], cpu) == fp32  # nothing measured: the safe default

@@ -9,7 +9,7 @@ import pytest
 from app.inference.restore import upscale_picture
 from app.media.decode import Picture
 from app.models.registry import ModelRegistry
-from tests.conftest import area_resize, psnr, skimage_rgb
+from tests.conftest import area_resize, inline, psnr, skimage_rgb
 
 
 def _picture(image: np.ndarray) -> Picture:
@@ -28,7 +28,7 @@ def astronaut_128() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def x4plus_output(registry: ModelRegistry, astronaut_128: np.ndarray) -> np.ndarray:
-    return upscale_picture(_picture(astronaut_128), registry.get("realesrgan-x4plus")).pixels
+    return upscale_picture(_picture(astronaut_128), inline(registry.get("realesrgan-x4plus"))).pixels
 
 
 @pytest.mark.slow
@@ -39,7 +39,7 @@ def test_x4plus_is_consistent_with_its_input(astronaut_128: np.ndarray, x4plus_o
 
 
 def test_animevideov3_is_consistent_with_its_input(registry: ModelRegistry, astronaut_128: np.ndarray) -> None:
-    out = upscale_picture(_picture(astronaut_128), registry.get("realesr-animevideov3-x4")).pixels
+    out = upscale_picture(_picture(astronaut_128), inline(registry.get("realesr-animevideov3-x4"))).pixels
     assert out.shape == (512, 512, 3)
     assert psnr(area_resize(out, 128, 128), astronaut_128 / 255.0) >= 29
 
@@ -51,7 +51,7 @@ def test_x4plus_is_far_sharper_than_bicubic(astronaut_128: np.ndarray, x4plus_ou
 
 
 def test_outscale_resizes_after_the_model(registry: ModelRegistry, astronaut_128: np.ndarray) -> None:
-    model = registry.get("realesr-animevideov3-x2")
+    model = inline(registry.get("realesr-animevideov3-x2"))
     assert model.net_scale == 4
     default = upscale_picture(_picture(astronaut_128), model).pixels
     assert default.shape == (256, 256, 3)

@@ -11,7 +11,7 @@ import torch
 from app.core.errors import OutOfMemory
 from app.inference.tiling import run_model, tile_boxes, tile_spans
 from app.models.registry import ModelRegistry
-from tests.conftest import FAST_MODEL, psnr, recording, skimage_rgb, with_module
+from tests.conftest import FAST_MODEL, inline, psnr, recording, skimage_rgb, with_module
 
 
 def _tensor(image: np.ndarray) -> torch.Tensor:
@@ -33,8 +33,8 @@ def test_spans_cover_every_pixel_once_as_core(length: int, tile: int, pad: int) 
 def test_no_seams_tile_64_against_untiled(registry: ModelRegistry) -> None:
     model = registry.get("realesrgan-x4plus")
     image = _tensor(skimage_rgb("astronaut", 128))
-    untiled = run_model(image, model, tile=512)
-    tiled = run_model(image, model, tile=64, batch_size=2)
+    untiled = run_model(image, inline(model), tile=512)
+    tiled = run_model(image, inline(model), tile=64, batch_size=2)
     assert len(tile_boxes(128 + 16, 128 + 16, 64, 16)) > 1
     assert tiled.shape == untiled.shape == (3, 512, 512)
     assert psnr(tiled.numpy(), untiled.numpy()) >= 40
@@ -55,7 +55,7 @@ def test_multiple_of_requirement_is_respected(registry: ModelRegistry) -> None:
     try:
         descriptor.size_requirements = replace(original, multiple_of=8, minimum=16)
         model = with_module(base, Needs8())
-        out = run_model(_tensor(skimage_rgb("chelsea", 37)), model, tile=20, tile_pad=5)
+        out = run_model(_tensor(skimage_rgb("chelsea", 37)), inline(model), tile=20, tile_pad=5)
     finally:
         descriptor.size_requirements = original
     assert out.shape == (3, 148, 148)
@@ -75,8 +75,8 @@ def test_out_of_memory_halves_the_tile_and_retries(registry: ModelRegistry) -> N
 
     model = with_module(base, OomAbove40())
     image = _tensor(skimage_rgb("coffee", 96))
-    out = run_model(image, model, tile=128, tile_pad=4, min_tile=8)
-    reference = run_model(image, base, tile=128, tile_pad=4)
+    out = run_model(image, inline(model), tile=128, tile_pad=4, min_tile=8)
+    reference = run_model(image, inline(base), tile=128, tile_pad=4)
     assert sizes[0] > 40 and sizes[-1] <= 40
     assert psnr(out.numpy(), reference.numpy()) > 35
 
@@ -90,14 +90,14 @@ def test_out_of_memory_at_the_smallest_tile_is_a_clear_error(registry: ModelRegi
 
     model = with_module(base, AlwaysOom())
     with pytest.raises(OutOfMemory):
-        run_model(_tensor(skimage_rgb("coffee", 64)), model, tile=64, tile_pad=4, min_tile=16)
+        run_model(_tensor(skimage_rgb("coffee", 64)), inline(model), tile=64, tile_pad=4, min_tile=16)
 
 
 def test_tiles_per_call_come_from_the_memory_budget(registry: ModelRegistry) -> None:
     base = registry.get(FAST_MODEL)
     model, calls = recording(base)
     image = _tensor(skimage_rgb("astronaut", 96))
-    out = run_model(image, model, tile=32, tile_pad=8)  # batch_size=0: as many 48-px tiles as the budget allows
+    out = run_model(image, inline(model), tile=32, tile_pad=8)  # batch_size=0: as many tiles as the budget allows
     assert sum(calls) == 9 and len(calls) < 9  # 3 x 3 tiles, batched; a 48-px tile is far below a CPU's budget
-    reference = run_model(image, base, tile=32, tile_pad=8, batch_size=1)
+    reference = run_model(image, inline(base), tile=32, tile_pad=8, batch_size=1)
     assert psnr(out.numpy(), reference.numpy()) > 40

@@ -1,5 +1,5 @@
-"""Model calls: `DIRECT` runs them in the calling thread; `DynamicBatcher` gives the device to one thread and
-merges concurrent requests into one batched call.
+"""The API's device executor: `DynamicBatcher` gives the device to one thread, which runs every model load and
+call, and merges concurrent requests' calls into one batched call.
 
 The batcher groups queued requests for the same model and the same tile shape, up to `max_batch` tiles and the
 tile memory budget, in arrival order. It waits up to `max_wait` for more only while some registered client
@@ -17,44 +17,19 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, TypeVar, cast
 
 import torch
 
 from app.core.config import Settings
 from app.core.metrics import BATCH_TILES
+from app.inference.device import forward, is_oom
 from app.models.registry import LoadedModel
 
 log = logging.getLogger(__name__)
-
-
-def forward(model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) float 0..1 on the CPU → the model's output, float32 0..1 on the CPU."""
-    with torch.inference_mode():
-        return model.descriptor.model(model.precision.prepare(batch)).float().clamp_(0, 1).cpu()
-
-
-class ModelRunner(Protocol):
-    def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor: ...
-
-    def client(self) -> AbstractContextManager[None]:
-        """Held around a unit of work (a request, a job) that will call `infer`."""
-        ...
-
-
-class DirectRunner:
-    """Runs the model in the calling thread: the CLI, a Celery worker (one job per process) and tests."""
-
-    def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
-        return forward(model, batch)
-
-    def client(self) -> AbstractContextManager[None]:
-        return nullcontext()
-
-
-DIRECT = DirectRunner()
+R = TypeVar("R")
 
 
 GPU_MAX_BATCH = 8
@@ -71,8 +46,12 @@ def auto_max_batch(settings: Settings, device: torch.device) -> int:
     return 1 if device.type == "cpu" else GPU_MAX_BATCH
 
 
-def is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+@dataclass
+class _Work:
+    """Other device work (a model load and its precision probe), run alone on the device thread."""
+
+    work: Callable[[], Any]
+    future: Future[Any] = field(default_factory=Future)
 
 
 @dataclass
@@ -105,6 +84,7 @@ class DynamicBatcher:
         self.max_wait = max_wait
         self._budget = budget_pixels or (lambda model: 1 << 62)
         self._queue: deque[_Request] = deque()
+        self._work: deque[_Work] = deque()
         self._cond = threading.Condition()
         self._clients = 0
         self._closed = False
@@ -134,6 +114,18 @@ class DynamicBatcher:
             self._cond.notify_all()
         return request.future.result()
 
+    def run(self, work: Callable[[], R]) -> R:
+        """Run `work` on the device thread, between batches, and return its result (or raise its error)."""
+        if threading.current_thread() is self._thread:
+            return work()  # already there (work that loads another model)
+        item = _Work(work)
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the device batcher is shut down")
+            self._work.append(item)
+            self._cond.notify_all()
+        return cast(R, item.future.result())
+
     def close(self) -> None:
         with self._cond:
             self._closed = True
@@ -145,12 +137,23 @@ class DynamicBatcher:
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and not self._closed:
+                while not self._queue and not self._work and not self._closed:
                     self._cond.wait()
-                if not self._queue:
+                work = self._work.popleft() if self._work else None
+                if work is None and not self._queue:
                     return
-                group = self._gather()
-            self._run(group)
+                group = self._gather() if work is None else []
+            if work is not None:
+                self._run_work(work)
+            else:
+                self._run(group)
+
+    @staticmethod
+    def _run_work(item: _Work) -> None:
+        try:
+            item.future.set_result(item.work())
+        except BaseException as exc:  # handed to the caller, whatever it was
+            item.future.set_exception(exc)
 
     def _gather(self) -> list[_Request]:
         """Called with the lock held: the oldest request plus every compatible one, waiting briefly for more

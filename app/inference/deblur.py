@@ -16,10 +16,10 @@ from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.domain import DeblurMode
 from app.inference.classical_deblur import classical_deblur
+from app.inference.device import Device
 from app.inference.restore import TileOptions, apply_model
 from app.media.decode import Picture
 from app.models.catalog import WeightState, cached_weight_state
-from app.models.registry import ModelRegistry
 from app.quality.blur import MotionBlur, estimate_motion_blur, is_motion_blurred
 
 CLASSICAL = "classical"
@@ -41,15 +41,15 @@ class DeblurDecision:
         }
 
 
-def resolve_deblur_model(registry: ModelRegistry, settings: Settings, requested: str | None) -> str:
+def resolve_deblur_model(device: Device, settings: Settings, requested: str | None) -> str:
     """The deblur model to use: the requested one, else the configured default, else the first installed
     catalogue deblur model, else `classical`. Raises `ModelNotFound` / `InvalidOption` for a bad request."""
     choice = requested or settings.default_deblur_model
     if choice:
-        if choice != CLASSICAL and registry.catalog.get(choice).task != "deblur":
+        if choice != CLASSICAL and device.catalog.get(choice).task != "deblur":
             raise InvalidOption(f"{choice} is not a deblur model")
         return choice
-    for entry in registry.catalog.by_task("deblur"):
+    for entry in device.catalog.by_task("deblur"):
         if cached_weight_state(entry, settings.weights_path) in {WeightState.PRESENT, WeightState.UNPINNED}:
             return entry.id
     return CLASSICAL
@@ -59,7 +59,7 @@ def deblur_picture(
     picture: Picture,
     mode: DeblurMode,
     model_id: str,
-    registry: ModelRegistry,
+    device: Device,
     tiles: TileOptions | None = None,
 ) -> tuple[Picture, DeblurDecision]:
     if mode == "off":
@@ -70,7 +70,7 @@ def deblur_picture(
     if model_id == CLASSICAL:
         pixels, _ = classical_deblur(picture.pixels, blur)
     else:
-        model = registry.get(model_id)
+        model = device.model(model_id)
         tiles = tiles or TileOptions()
         if model.descriptor.tiling != ModelTiling.SUPPORTED:  # per-image statistics: one tile, the whole picture
             tiles = replace(tiles, tile=max(picture.width, picture.height))

@@ -10,13 +10,12 @@ from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.core.metrics import STAGE_SECONDS
 from app.domain import DeblurMode, ImageFormat
-from app.inference.batcher import DIRECT, ModelRunner
 from app.inference.deblur import DeblurDecision, deblur_picture, resolve_deblur_model
+from app.inference.device import Device, ModelHandle
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import Progress
 from app.media.decode import Picture, decode_image
 from app.media.encode import OutputFormat, encode_image
-from app.models.registry import LoadedModel, ModelRegistry
 
 NO_UPSCALE = "none"
 
@@ -46,60 +45,58 @@ class Plan:
 @dataclass
 class EnhanceResult:
     data: bytes
-    model: LoadedModel | None
+    model: ModelHandle | None
     deblur: DeblurDecision
     width: int
     height: int
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
-def plan(options: EnhanceOptions, registry: ModelRegistry, settings: Settings, runner: ModelRunner = DIRECT) -> Plan:
-    """Raises `ModelNotFound` or `InvalidOption`. `runner` makes the model calls."""
+def plan(options: EnhanceOptions, device: Device, settings: Settings) -> Plan:
+    """Raises `ModelNotFound` or `InvalidOption`."""
     model_id = options.model or settings.default_model
     upscale = None if model_id == NO_UPSCALE else model_id
     if upscale is None and options.deblur == "off":
         raise InvalidOption("model=none leaves nothing to do unless deblur is auto or on")
     scale = options.scale
     if upscale is not None:
-        entry = registry.catalog.get(upscale)
+        entry = device.catalog.get(upscale)
         if entry.task != "upscale":
             raise InvalidOption(f"{upscale} is a {entry.task} model, not an upscaler")
         scale = scale if scale is not None else entry.scale
         if not 0 < scale <= settings.max_scale:
             raise InvalidOption(f"scale must be in (0, {settings.max_scale}], got {scale}")
-    deblur_model = resolve_deblur_model(registry, settings, options.deblur_model) if options.deblur != "off" else None
+    deblur_model = resolve_deblur_model(device, settings, options.deblur_model) if options.deblur != "off" else None
     tiles = TileOptions(
         tile=settings.tile if options.tile is None else options.tile,
         tile_pad=settings.tile_pad,
         min_tile=settings.min_tile,
-        runner=runner,
     )
     return Plan(upscale, deblur_model, options.deblur, scale, tiles)
 
 
-def restore(
-    picture: Picture, steps: Plan, registry: ModelRegistry, progress: Progress | None = None
-) -> tuple[Picture, LoadedModel | None, DeblurDecision]:
-    """Deblur (as decided), then upscale, making model calls through `steps.tiles.runner`."""
-    picture, decision = deblur_picture(picture, steps.deblur, steps.deblur_model or "", registry, steps.tiles)
+def restore_picture(
+    picture: Picture, steps: Plan, device: Device, progress: Progress | None = None
+) -> tuple[Picture, ModelHandle | None, DeblurDecision]:
+    """Deblur (as decided), then upscale, every model call through `device`."""
+    picture, decision = deblur_picture(picture, steps.deblur, steps.deblur_model or "", device, steps.tiles)
     if steps.upscale_model is None:
         return picture, None, decision
-    model = registry.get(steps.upscale_model)
+    model = device.model(steps.upscale_model)
     return upscale_picture(picture, model, steps.scale, steps.tiles, progress), model, decision
 
 
 def enhance_bytes(
     data: bytes,
     options: EnhanceOptions,
-    registry: ModelRegistry,
+    device: Device,
     settings: Settings,
-    runner: ModelRunner = DIRECT,
     progress: Progress | None = None,
 ) -> EnhanceResult:
     """Raises the media errors of `decode_image`, the registry's errors, `InvalidOption` and `OutOfMemory`."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    steps = plan(options, registry, settings, runner)
+    steps = plan(options, device, settings)
     picture = decode_image(data, settings.max_pixels, settings.max_side)
     scale = steps.scale or 1.0
     if picture.width * picture.height * scale * scale > settings.max_output_pixels:
@@ -107,7 +104,7 @@ def enhance_bytes(
     timings["decode"] = time.perf_counter() - started
 
     mark = time.perf_counter()
-    restored, model, decision = restore(picture, steps, registry, progress)
+    restored, model, decision = restore_picture(picture, steps, device, progress)
     timings["restore"] = time.perf_counter() - mark
 
     mark = time.perf_counter()

@@ -1,5 +1,5 @@
-"""Image requests: each runs whole (decode, tiling, encode) on a bounded pool of threads, as a client of the
-device batcher; their model calls meet on the batcher's device thread, where concurrent ones share a call."""
+"""Image requests: each runs whole (decode, tiling, encode) on a bounded pool of threads, as a session of the
+device; their model calls meet on the device thread, where concurrent ones share a call."""
 
 from __future__ import annotations
 
@@ -9,24 +9,24 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from app.inference.batcher import ModelRunner
+from app.inference.device import Device
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 class RequestExecutor:
-    def __init__(self, runner: ModelRunner, workers: int) -> None:
-        self.runner = runner
+    def __init__(self, device: Device, workers: int) -> None:
+        self.device = device
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="image")
 
-    def _as_client(self, fn: Callable[[], R]) -> R:
-        with self.runner.client():
+    def _in_session(self, fn: Callable[[], R]) -> R:
+        with self.device.session():
             return fn()
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._as_client, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._pool, self._in_session, functools.partial(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -13,10 +13,9 @@ import numpy as np
 import torch
 
 from app.core.errors import InvalidOption
-from app.inference.batcher import DIRECT, ModelRunner
+from app.inference.device import ModelHandle
 from app.inference.tiling import Progress, run_model
 from app.media.decode import Picture
-from app.models.registry import LoadedModel
 
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -24,13 +23,12 @@ LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 @dataclass(frozen=True)
 class TileOptions:
     """How a picture goes through a model: tile core size and context (0: from free memory), the smallest tile
-    tried after out-of-memory, tiles per call (0: from free memory) and who makes the calls."""
+    tried after out-of-memory and tiles per call (0: from free memory)."""
 
     tile: int = 0
     tile_pad: int = 16
     min_tile: int = 32
     batch_size: int = 0
-    runner: ModelRunner = DIRECT
 
 
 def resize(array: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -63,7 +61,7 @@ def _model_output(tensor: torch.Tensor, want_gray: bool) -> np.ndarray:
 
 
 def apply_model(
-    pixels: np.ndarray, model: LoadedModel, tiles: TileOptions, want_gray: bool, progress: Progress | None = None
+    pixels: np.ndarray, model: ModelHandle, tiles: TileOptions, want_gray: bool, progress: Progress | None = None
 ) -> np.ndarray:
     """H x W x C pixels through `model` (tiled as `tiles` says), with gray/colour adapted on both sides."""
     result = run_model(
@@ -73,13 +71,12 @@ def apply_model(
         tile_pad=tiles.tile_pad,
         min_tile=tiles.min_tile,
         batch_size=tiles.batch_size,
-        runner=tiles.runner,
         progress=progress,
     )
     return _model_output(result, want_gray)
 
 
-def _upscale_alpha(alpha: np.ndarray, model: LoadedModel, width: int, height: int, tiles: TileOptions) -> np.ndarray:
+def _upscale_alpha(alpha: np.ndarray, model: ModelHandle, width: int, height: int, tiles: TileOptions) -> np.ndarray:
     """Alpha gets its own model pass, as Real-ESRGAN does: mask edges stay crisp (a linear resize of a cut-out
     logo measured 25.8 dB back against its source, the model pass far more). A constant alpha is just filled."""
     low, high = float(alpha.min()), float(alpha.max())
@@ -93,7 +90,7 @@ def _upscale_alpha(alpha: np.ndarray, model: LoadedModel, width: int, height: in
 
 def upscale_picture(
     picture: Picture,
-    model: LoadedModel,
+    model: ModelHandle,
     scale: float | None = None,
     tiles: TileOptions | None = None,
     progress: Progress | None = None,

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from app.core.errors import OutOfMemory
-from app.inference.batcher import DIRECT, ModelRunner, is_oom
+from app.inference.device import ModelHandle, is_oom
 from app.models.registry import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -79,14 +79,14 @@ def _blend_weights(span: Span, scale: int, band: int) -> torch.Tensor:
     return (0.5 + inside / band).clamp_(1e-6, 1.0)
 
 
-def _bytes_per_input_pixel(model: LoadedModel) -> int:
+def _bytes_per_input_pixel(model: LoadedModel | ModelHandle) -> int:
     # Rough peak activation size for ESRGAN-like networks: ~64 features, a few live maps at input resolution
     # and at the upscaled one. Over-estimating only makes tiles smaller; OOM retry covers the rest.
     element = torch.finfo(model.dtype).bits // 8
     return element * 64 * (12 + 3 * model.net_scale**2)
 
 
-def auto_tile(model: LoadedModel, multiple_of: int = 1) -> int:
+def auto_tile(model: LoadedModel | ModelHandle, multiple_of: int = 1) -> int:
     """The largest square tile whose activations fit in a share of the free memory."""
     if model.device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(model.device)
@@ -102,18 +102,18 @@ def auto_tile(model: LoadedModel, multiple_of: int = 1) -> int:
     return max(multiple_of, side // multiple_of * multiple_of)
 
 
-def budget_pixels(model: LoadedModel) -> int:
+def budget_pixels(model: LoadedModel | ModelHandle) -> int:
     """Input pixels that one model call may take at once (all tiles of a batch together)."""
     side = auto_tile(model)
     return side * side
 
 
-def auto_batch(model: LoadedModel, tile_side: int) -> int:
+def auto_batch(model: LoadedModel | ModelHandle, tile_side: int) -> int:
     """How many tiles of `tile_side` input pixels fit in one call's memory budget."""
     return max(1, budget_pixels(model) // (tile_side * tile_side))
 
 
-def _pad_for_model(image: torch.Tensor, model: LoadedModel) -> tuple[torch.Tensor, int]:
+def _pad_for_model(image: torch.Tensor, model: ModelHandle) -> tuple[torch.Tensor, int]:
     """Reflect pre-pad on every side, then pad bottom/right up to `multiple_of` and `minimum`."""
     _, h, w = image.shape
     pre = min(PRE_PAD, h - 1, w - 1)
@@ -134,18 +134,17 @@ def _pad_for_model(image: torch.Tensor, model: LoadedModel) -> tuple[torch.Tenso
 
 def _run_tiles(
     image: torch.Tensor,
-    model: LoadedModel,
+    model: ModelHandle,
     tile: int,
     pad: int,
     batch_size: int,
-    runner: ModelRunner,
     progress: Progress | None,
 ) -> torch.Tensor:
     scale = model.net_scale
     _, h, w = image.shape
     boxes = tile_boxes(h, w, tile, pad)
     if len(boxes) == 1:  # the whole image in one tile: nothing to blend (saves ~10 ms a 704x576 output frame)
-        result = runner.infer(model, image[None])
+        result = model(image[None])
         if progress is not None:
             progress(1, 1)
         return result[0]
@@ -162,7 +161,7 @@ def _run_tiles(
                 for b in group
             ]
         )
-        result = runner.infer(model, batch)
+        result = model(batch)
         for box, tile_out in zip(group, result, strict=True):
             mask = (_blend_weights(box.rows, scale, band)[:, None] * _blend_weights(box.cols, scale, band)[None, :])[
                 None
@@ -178,19 +177,18 @@ def _run_tiles(
 
 def run_model(
     image: torch.Tensor,
-    model: LoadedModel,
+    model: ModelHandle,
     *,
     tile: int = 0,
     tile_pad: int = 16,
     min_tile: int = 32,
     batch_size: int = 0,
-    runner: ModelRunner = DIRECT,
     progress: Progress | None = None,
 ) -> torch.Tensor:
     """Apply `model` to one float image (C, H, W) in 0..1 on the CPU; returns (C', H*s, W*s) float32 in 0..1.
 
-    `tile=0` chooses the tile size from free memory, `batch_size=0` how many tiles go in one call. `runner` makes
-    the model calls (see `batcher`). Raises `OutOfMemory` when even `min_tile` does not fit.
+    `tile=0` chooses the tile size from free memory, `batch_size=0` how many tiles go in one call. Calls go
+    through the handle, so through the device's executor. Raises `OutOfMemory` when even `min_tile` does not fit.
     """
     if image.ndim != 3:
         raise ValueError(f"expected a (C, H, W) tensor, got shape {tuple(image.shape)}")
@@ -202,7 +200,7 @@ def run_model(
     current = max(multiple, current // multiple * multiple)
     while True:
         try:
-            result = _run_tiles(padded, model, current, tile_pad, batch_size, runner, progress)
+            result = _run_tiles(padded, model, current, tile_pad, batch_size, progress)
             break
         except (torch.OutOfMemoryError, RuntimeError) as exc:
             if not is_oom(exc):

@@ -22,9 +22,7 @@ from celery.signals import worker_process_init
 
 from app.core.config import Settings
 from app.jobs.pipeline import JobContext, run_job
-from app.jobs.storage import JobStorage
-from app.jobs.store import JobStore
-from app.models.registry import ModelRegistry
+from app.services import build_services
 
 log = logging.getLogger(__name__)
 TASK_NAME = "enhance.run_job"
@@ -69,13 +67,13 @@ def _process_device(base: Settings) -> Settings:
 
 def build_context(base: Settings) -> JobContext:
     worker_settings = _process_device(base)
-    registry = ModelRegistry(worker_settings)
-    registry.preload(worker_settings.preload or [worker_settings.default_model])
+    services = build_services(worker_settings, "inline")  # one job at a time per process: calls run inline
+    services.device.preload(worker_settings.preload or [worker_settings.default_model])
     return JobContext(
         worker_settings,
-        JobStore(worker_settings.database),
-        JobStorage(worker_settings.jobs_dir),
-        registry,
+        services.store,
+        services.storage,
+        services.device,
         f"celery:{socket.gethostname()}:{os.getpid()}",
     )
 
@@ -84,7 +82,7 @@ def build_context(base: Settings) -> JobContext:
 def _load_models(**_: Any) -> None:
     global _context
     _context = build_context(settings)
-    log.info("worker %s ready on %s", _context.worker_id, _context.registry.device)
+    log.info("worker %s ready on %s", _context.worker_id, _context.device.torch_device)
 
 
 def context() -> JobContext:

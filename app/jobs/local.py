@@ -72,7 +72,7 @@ class LocalWorker:
                 continue
             self.current = job.id
             try:
-                with self.ctx.runner.client():
+                with self.ctx.device.session():
                     status = run_job(self.ctx, job.id)
                 log.info("job %s finished: %s", job.id, status.value)
             finally:

@@ -22,11 +22,11 @@ from app.compare.gif import GifBuilder, GifOptions, build_gif
 from app.core.config import Settings
 from app.core.metrics import STAGE_SECONDS
 from app.domain import Output
+from app.inference.device import ModelHandle
 from app.jobs.models import FrameRecord, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage, write_atomic
 from app.media.video import VideoWriter
-from app.models.registry import LoadedModel
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def _rebuild_video(
 def _report(
     job: JobRecord,
     options: JobOptions,
-    model: LoadedModel | None,
+    model: ModelHandle | None,
     frames: list[FrameRecord],
     stages: dict[str, float],
     live: bool,
@@ -165,7 +165,7 @@ def write_outputs(
     job: JobRecord,
     frames: list[FrameRecord],
     options: JobOptions,
-    model: LoadedModel | None,
+    model: ModelHandle | None,
     live: LiveOutputs | None,
 ) -> None:
     """Write every artifact the job asked for, then the report, then publish them together."""

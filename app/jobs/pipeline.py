@@ -23,8 +23,8 @@ from app.core.errors import EnhanceError, InvalidOption
 from app.core.logging import current_job
 from app.core.metrics import FRAMES, STAGE_SECONDS
 from app.domain import ImageFormat
-from app.inference.batcher import DIRECT, ModelRunner
-from app.inference.enhance import Plan, plan, restore
+from app.inference.device import Device
+from app.inference.enhance import Plan, plan, restore_picture
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs, write_outputs
@@ -34,7 +34,6 @@ from app.jobs.store import JobStore, utcnow
 from app.media.decode import Picture, decode_image
 from app.media.encode import encode_image, encode_png8, to_uint8
 from app.media.video import iter_frames
-from app.models.registry import ModelRegistry
 from app.quality.scores import score_image
 from app.quality.select import Candidate, select_best
 
@@ -46,9 +45,8 @@ class JobContext:
     settings: Settings
     store: JobStore
     storage: JobStorage
-    registry: ModelRegistry
+    device: Device  # every model load and call: the API's device thread, or inline in the CLI and Celery
     worker_id: str
-    runner: ModelRunner = DIRECT  # makes the model calls: the API process shares its device batcher
     stop_requested: Callable[[], bool] = lambda: False  # the process is shutting down: stop after this frame
 
 
@@ -136,7 +134,7 @@ def _process_frame(
 ) -> Future[None]:
     """Restore on the device now; hand the writing to `writer`, so the next frame's inference overlaps it."""
     started = time.perf_counter()
-    restored, _, decision = restore(frame.picture, steps, ctx.registry)
+    restored, _, decision = restore_picture(frame.picture, steps, ctx.device)
     STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
     FRAMES.labels(steps.upscale_model or "none").inc()
     detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": decision.as_dict()}
@@ -204,8 +202,8 @@ class Checkpoint:
 
 def _run(ctx: JobContext, job: JobRecord) -> None:
     options = JobOptions.model_validate(job.options)
-    steps = plan(options.enhance_options(), ctx.registry, ctx.settings, ctx.runner)
-    model = ctx.registry.get(steps.upscale_model) if steps.upscale_model else None
+    steps = plan(options.enhance_options(), ctx.device, ctx.settings)
+    model = ctx.device.model(steps.upscale_model) if steps.upscale_model else None
     input_path = ctx.storage.input_path(job.id)
     checkpoint = Checkpoint(ctx, job.id)
     if options.select_best:

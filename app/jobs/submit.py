@@ -15,6 +15,7 @@ from fastapi import UploadFile
 from app.core.config import Settings
 from app.core.errors import CorruptMedia, IdempotencyMismatch, InvalidOption, PayloadTooLarge, UnsupportedMedia
 from app.domain import Output
+from app.inference.device import Device
 from app.inference.enhance import plan
 from app.jobs.models import JobRecord
 from app.jobs.options import JobOptions
@@ -22,7 +23,6 @@ from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
 from app.media.decode import probe_image
 from app.media.video import probe_video
-from app.models.registry import ModelRegistry
 
 CHUNK = 1 << 20
 IMAGE_SNIFF_BYTES = 64 * 1024
@@ -84,7 +84,7 @@ def submit_job(
     settings: Settings,
     store: JobStore,
     storage: JobStorage,
-    registry: ModelRegistry,
+    device: Device,
     spooled: Path,
     filename: str,
     options: JobOptions,
@@ -99,7 +99,7 @@ def submit_job(
     try:
         if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
             return _same_request(existing, request, idempotency_key), False
-        plan(options.enhance_options(), registry, settings)  # the same validation the pipeline applies
+        plan(options.enhance_options(), device, settings)  # the same validation the pipeline applies
         kind, suffix, facts = _probe(spooled, settings)
         if kind == "image" and options.wants(Output.VIDEO):
             raise InvalidOption("the video output needs a video input")

@@ -20,9 +20,9 @@ from app.core.config import Settings
 from app.core.errors import ChecksumMismatch, Misconfigured, UnsupportedWeights, WeightsMissing
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.core.threads import configure_threads
-from app.inference.precision import Precision, choose_precision, explicit_precision
 from app.models.archs.deblurgan import add_deblurgan
 from app.models.catalog import Catalog, CatalogEntry, sha256_file
+from app.models.precision import Precision, choose_precision, explicit_precision
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,8 @@ class ModelRegistry:
     def _key(self, model_id: str) -> tuple[str, str, str]:
         return (model_id, str(self.device), self.settings.dtype)
 
-    def is_loaded(self, model_id: str) -> LoadedModel | None:
+    def loaded(self, model_id: str) -> LoadedModel | None:
+        """The model if it is loaded already (loading nothing)."""
         return self._models.get(self._key(model_id))
 
     def get(self, model_id: str) -> LoadedModel:

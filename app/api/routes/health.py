@@ -35,7 +35,7 @@ async def readyz(registry: RegistryDep, settings: SettingsDep) -> JSONResponse:
     detail[settings.default_model] = default_state.value
     ok = default_state == WeightState.PRESENT
     for model_id in settings.preload:
-        loaded = registry.is_loaded(model_id) is not None
+        loaded = registry.loaded(model_id) is not None
         detail[f"preload:{model_id}"] = "loaded" if loaded else "loading"
         ok = ok and loaded
     body = HealthPublic(status="ready" if ok else "not-ready", detail=detail)

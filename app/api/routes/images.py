@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
-from app.api.deps import ExecutorDep, RegistryDep, SettingsDep
+from app.api.deps import DeviceDep, ExecutorDep, SettingsDep
 from app.api.openapi import binary_content, problems
 from app.api.uploads import read_upload
 from app.domain import DeblurMode, ImageFormat
@@ -48,7 +48,7 @@ RESULT_HEADERS = {
 )
 async def enhance_image(
     settings: SettingsDep,
-    registry: RegistryDep,
+    device: DeviceDep,
     executor: ExecutorDep,
     file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, TIFF, BMP or GIF (first frame)")],
     model: Annotated[str | None, Query(description="catalogue id; default: the service default")] = None,
@@ -64,12 +64,12 @@ async def enhance_image(
     options = EnhanceOptions(
         model=model, scale=scale, tile=tile, deblur=deblur, deblur_model=deblur_model, format=format, quality=quality
     )
-    result = await executor.run(enhance_bytes, data, options, registry, settings, executor.runner)
+    result = await executor.run(enhance_bytes, data, options, device, settings)
     total_ms = sum(result.timings.values()) * 1000
     model_used = result.model
     headers = {
         "X-Enhance-Model": model_used.entry.id if model_used else "none",
-        "X-Enhance-Device": str(model_used.device if model_used else registry.device),
+        "X-Enhance-Device": str(model_used.device if model_used else device.torch_device),
         "X-Enhance-Dtype": model_used.precision.dtype_name if model_used else "fp32",
         "X-Enhance-Size": f"{result.width}x{result.height}",
         "X-Enhance-Deblurred": "true" if result.deblur.applied else "false",

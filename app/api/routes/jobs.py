@@ -12,7 +12,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import ValidationError
 
 from app.api.auth import OwnerDep
-from app.api.deps import QueueDep, RegistryDep, SettingsDep, StorageDep, StoreDep
+from app.api.deps import DeviceDep, QueueDep, SettingsDep, StorageDep, StoreDep
 from app.api.openapi import binary_content, problems
 from app.core.errors import EnhanceError, InvalidOption, StorageFull
 from app.domain import DeblurMode, GifLayout
@@ -119,7 +119,7 @@ async def create_job(
     settings: SettingsDep,
     store: StoreDep,
     storage: StorageDep,
-    registry: RegistryDep,
+    device: DeviceDep,
     queue: QueueDep,
     owner: OwnerDep,
     file: Annotated[UploadFile, File(description="a video (mp4, mov, mkv, webm, avi) or an image")],
@@ -173,7 +173,7 @@ async def create_job(
         settings,
         store,
         storage,
-        registry,
+        device,
         spooled,
         file.filename or "upload",
         options,

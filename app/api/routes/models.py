@@ -19,7 +19,7 @@ async def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPub
     states = weight_states(registry.catalog, settings.weights_path)
     data = []
     for entry in registry.catalog.entries:
-        loaded = registry.is_loaded(entry.id)
+        loaded = registry.loaded(entry.id)
         data.append(
             ModelPublic(
                 id=entry.id,

@@ -99,18 +99,20 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _time_candidate(model: torch.nn.Module, precision: Precision, image: torch.Tensor) -> tuple[float, torch.Tensor]:
+def _time_candidate(
+    descriptor: ImageModelDescriptor, precision: Precision, image: torch.Tensor
+) -> tuple[float, torch.Tensor]:
     batch = precision.prepare(image)
     with torch.inference_mode():
-        out = model(batch)  # warm-up: allocator, oneDNN/cuDNN kernel selection
+        out = descriptor(batch)  # warm-up: allocator, oneDNN/cuDNN kernel selection
         _sync(precision.device)
         best = math.inf
         for _ in range(2):
             started = time.perf_counter()
-            out = model(batch)
+            out = descriptor(batch)
             _sync(precision.device)
             best = min(best, time.perf_counter() - started)
-    return best, out.float().clamp(0, 1).cpu()
+    return best, out.float().cpu()
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -118,39 +120,56 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return math.inf if mse == 0 else 10 * math.log10(1.0 / mse)
 
 
+@dataclass(frozen=True)
+class ProbeResult:
+    precision: Precision
+    seconds: float
+    fidelity_db: float  # PSNR of its output against fp32's
+    finite: bool = True
+
+    @property
+    def accurate(self) -> bool:
+        return self.precision.dtype == torch.float32 or (self.fidelity_db >= MIN_PSNR_DB and self.finite)
+
+
+def pick_precision(results: list[ProbeResult], device: torch.device) -> Precision:
+    """The selection rule: the fastest accurate candidate, where a reduced precision must beat fp32 by `MIN_GAIN`
+    (it pays for its error only when clearly faster); fp32 when nothing was measured."""
+    accurate = [r for r in results if r.accurate]
+    if not accurate:
+        return Precision(device, torch.float32)
+    return min(accurate, key=lambda r: r.seconds * (1.0 if r.precision.dtype == torch.float32 else MIN_GAIN)).precision
+
+
 def choose_precision(descriptor: ImageModelDescriptor, device: torch.device) -> Precision:
     """Probe and return the fastest accurate precision for `descriptor` on `device` (the descriptor must still
-    be in fp32)."""
+    be in fp32). Calls go through the descriptor, as real calls do."""
     image = _probe_input(descriptor.input_channels)
-    timings: list[tuple[float, Precision]] = []
+    results: list[ProbeResult] = []
     reference: torch.Tensor | None = None
     for dtype in (torch.float32, torch.bfloat16, torch.float16):
         if not _supported(descriptor, dtype, device):
             continue
-        model = copy.deepcopy(descriptor.model).to(device, dtype)  # a copy: fp32 weights must survive the probe
+        candidate = copy.deepcopy(descriptor)  # a copy: the fp32 weights must survive the probe
+        candidate.to(device, dtype)
         for channels_last in (False, True):
             precision = Precision(device, dtype, channels_last)
-            model.to(memory_format=precision.memory_format)
+            candidate.model.to(memory_format=precision.memory_format)
             try:
-                seconds, out = _time_candidate(model, precision, image)
+                seconds, out = _time_candidate(candidate, precision, image)
             except RuntimeError as exc:  # a kernel missing for this dtype on this backend
                 log.info("precision probe: %s skipped (%s)", precision, exc)
                 continue
             if reference is None:
                 reference = out
-            fidelity = psnr(out, reference)
-            ok = dtype == torch.float32 or (fidelity >= MIN_PSNR_DB and bool(torch.isfinite(out).all()))
+            result = ProbeResult(precision, seconds, psnr(out, reference), bool(torch.isfinite(out).all()))
+            results.append(result)
             log.info(
                 "precision probe %s: %.1f ms, %.1f dB vs fp32%s",
                 precision,
                 seconds * 1e3,
-                fidelity,
-                "" if ok else " (rejected)",
+                result.fidelity_db,
+                "" if result.accurate else " (rejected)",
             )
-            if ok:
-                # Reduced precision pays for its error only when clearly faster.
-                timings.append((seconds * (1.0 if dtype == torch.float32 else MIN_GAIN), precision))
-        del model
-    if not timings:
-        return Precision(device, torch.float32)
-    return min(timings, key=lambda item: item[0])[1]
+        del candidate
+    return pick_precision(results, device)

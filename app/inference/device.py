@@ -1,0 +1,131 @@
+"""The one owner of the device: it loads models, probes their precision and makes every model call, on its executor.
+
+Callers ask `Device.model(id)` for a `ModelHandle` and call the handle; there is no other way to run a model, so no
+caller can bypass the device thread by forgetting an argument. Calls go through the spandrel descriptor's own call
+(`descriptor(image)`: its size padding, `call_fn` and clamping), never `descriptor.model(...)`.
+
+Threads, by mode:
+- API (`enhance serve`): the event loop (HTTP only; blocking work is handed off), the `image` pool
+  (`ENHANCE_IMAGE_CONCURRENCY` threads: decode, tiling, encode of image requests), the `job-worker` thread (the
+  embedded worker's job loop: decode-ahead and `frame-writer` helper threads), the `maintenance` thread (lease
+  reaper and retention), and the one `device` thread (`DynamicBatcher`), which runs every model load, precision
+  probe and model call, merging concurrent calls into batches.
+- CLI (`enhance image|video`) and Celery worker processes: an `InlineExecutor`, chosen explicitly; loads and calls
+  run in the thread that asks (one job or one file at a time per process, so there is nothing to share).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+import torch
+from spandrel import ImageModelDescriptor
+
+from app.models.catalog import Catalog, CatalogEntry
+from app.models.precision import Precision
+from app.models.registry import LoadedModel, ModelRegistry
+
+R = TypeVar("R")
+
+
+def is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+def forward(model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) float 0..1 on the CPU → the model's output, float32 0..1 on the CPU, through the descriptor."""
+    with torch.inference_mode():
+        return model.descriptor(model.precision.prepare(batch)).float().cpu()
+
+
+class DeviceExecutor(Protocol):
+    """Where device work runs: the batcher's device thread in the API, the calling thread elsewhere."""
+
+    def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor: ...
+
+    def run(self, work: Callable[[], R]) -> R:
+        """Run other device work (a model load and its precision probe) where the model calls run."""
+        ...
+
+    def client(self) -> AbstractContextManager[None]:
+        """Held around a unit of work (a request, a job) that will make model calls."""
+        ...
+
+
+class InlineExecutor:
+    """Runs device work in the calling thread: the CLI and the Celery worker, which run one thing at a time."""
+
+    def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
+        return forward(model, batch)
+
+    def run(self, work: Callable[[], R]) -> R:
+        return work()
+
+    def client(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
+@dataclass(frozen=True)
+class ModelHandle:
+    """A loaded model as callers see it: its facts, and a call that goes through the device's executor."""
+
+    loaded: LoadedModel
+    executor: DeviceExecutor
+
+    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.executor.infer(self.loaded, batch)
+
+    @property
+    def entry(self) -> CatalogEntry:
+        return self.loaded.entry
+
+    @property
+    def descriptor(self) -> ImageModelDescriptor:
+        return self.loaded.descriptor
+
+    @property
+    def precision(self) -> Precision:
+        return self.loaded.precision
+
+    @property
+    def device(self) -> torch.device:
+        return self.loaded.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.loaded.dtype
+
+    @property
+    def net_scale(self) -> int:
+        return self.loaded.net_scale
+
+
+class Device:
+    def __init__(self, registry: ModelRegistry, executor: DeviceExecutor) -> None:
+        self.registry = registry
+        self.executor = executor
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.registry.catalog
+
+    @property
+    def torch_device(self) -> torch.device:
+        return self.registry.device
+
+    def model(self, model_id: str) -> ModelHandle:
+        """The model, loaded (and its precision probed) on the executor the first time. Raises the registry's
+        errors: `ModelNotFound`, `WeightsMissing`, `ChecksumMismatch`, `UnsupportedWeights`."""
+        loaded = self.registry.loaded(model_id) or self.executor.run(lambda: self.registry.get(model_id))
+        return ModelHandle(loaded, self.executor)
+
+    def preload(self, model_ids: list[str]) -> None:
+        for model_id in model_ids:
+            self.model(model_id)
+
+    def session(self) -> AbstractContextManager[None]:
+        """Hold around a request or a job: the batcher waits for active sessions' next calls to batch them."""
+        return self.executor.client()

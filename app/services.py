@@ -1,0 +1,59 @@
+"""The composition root: one `build_services(settings)` builds the long-lived objects for the API, the CLI and the
+Celery worker, so the three never wire them differently.
+
+- `api`: the device is the batcher's device thread (image requests and the embedded worker share it).
+- `inline`: the CLI and the Celery worker make model calls in the calling thread (one thing at a time per process).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from app.core.config import Settings
+from app.inference.batcher import DynamicBatcher, auto_max_batch
+from app.inference.device import Device, InlineExecutor
+from app.inference.tiling import budget_pixels
+from app.jobs.storage import JobStorage
+from app.jobs.store import JobStore
+from app.models.registry import ModelRegistry
+
+
+@dataclass
+class Services:
+    settings: Settings
+    registry: ModelRegistry
+    device: Device
+    store: JobStore
+    storage: JobStorage
+    batcher: DynamicBatcher | None = None  # the API's device thread
+
+    def close(self) -> None:
+        if self.batcher is not None:
+            self.batcher.close()
+        self.store.engine.dispose()
+
+
+def build_services(
+    settings: Settings,
+    mode: Literal["api", "inline"],
+    registry: ModelRegistry | None = None,
+    jobs_root: Path | None = None,
+) -> Services:
+    """`registry` lets tests share one loaded registry; `jobs_root` puts the store and job folders elsewhere (the
+    CLI runs its jobs in a temporary folder)."""
+    registry = registry or ModelRegistry(settings)
+    batcher = None
+    if mode == "api":
+        batcher = DynamicBatcher(
+            auto_max_batch(settings, registry.device), settings.batch_wait_ms / 1000, budget_pixels
+        )
+        device = Device(registry, batcher)
+    else:
+        device = Device(registry, InlineExecutor())
+    if jobs_root is None:
+        store, storage = JobStore(settings.database), JobStorage(settings.jobs_dir)
+    else:
+        store, storage = JobStore(f"sqlite:///{jobs_root / 'jobs.db'}"), JobStorage(jobs_root / "jobs")
+    return Services(settings, registry, device, store, storage, batcher)
