@@ -327,7 +327,7 @@ def _run_local_job(
     shutil.copyfile(source, spooled)
     job, _ = submit_job(settings, store, storage, services.device, spooled, source.name, options)
     ctx = JobContext(settings, store, storage, services.device, "cli")
-    store.claim(job.id, "cli")
+    store.claim(job.id, "cli", settings.job_lease_seconds)
     runner = threading.Thread(target=run_job, args=(ctx, job.id), name="job")
     runner.start()
     while runner.is_alive():

@@ -27,6 +27,7 @@ from app.api.routes import health, images, jobs, models, scores, web
 from app.core.config import Settings, get_settings
 from app.inference.executor import RequestExecutor
 from app.jobs.local import LocalWorker
+from app.jobs.maintenance import Maintenance
 from app.jobs.pipeline import JobContext
 from app.jobs.queue import JobQueue
 from app.models.registry import ModelRegistry
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             queue = worker = LocalWorker(ctx)
             worker.start()
         app.state.api = ApiState(services, executor, queue)
+        maintenance = Maintenance(settings, services.store, services.storage, queue)  # every mode, Celery too
+        maintenance.start()
         SERVICE.stores.append(services.store)
         preload = asyncio.ensure_future(asyncio.to_thread(services.device.preload, settings.preload))
         preload.add_done_callback(_report_preload)
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             yield
         finally:
             preload.cancel()
+            await asyncio.to_thread(maintenance.stop)
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
             executor.shutdown()

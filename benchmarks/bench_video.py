@@ -70,7 +70,7 @@ def main() -> None:
         options = JobOptions(model=args.model, max_frames=args.frames, outputs=args.outputs.split(","))  # type: ignore[arg-type]
         job, _ = submit_job(settings, store, storage, device, spooled, "carphone.mp4", options)
         ctx = JobContext(settings, store, storage, device, "bench")
-        store.claim(job.id, "bench")
+        store.claim(job.id, "bench", settings.job_lease_seconds)
         started = time.perf_counter()
         status = run_job(ctx, job.id)
         wall = time.perf_counter() - started

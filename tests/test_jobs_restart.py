@@ -40,6 +40,8 @@ class Server:
             "ENHANCE_CATALOG_PATH": str(CATALOG),
             "ENHANCE_DEVICE": "cpu",
             "ENHANCE_PORT": str(self.port),
+            # A short lease, so a killed server's job is reaped within seconds of the restart (default 30 s).
+            "ENHANCE_JOB_LEASE_SECONDS": "2",
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.log: Path | None = None  # where the server's stderr goes, when a test reads it

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     queue: Literal["local", "celery"] = Field(default="local", description="local: in-process worker; celery")
     broker_url: str = "redis://127.0.0.1:6379/0"
     job_timeout_seconds: int = Field(default=6 * 3600, gt=0, description="longest a job may run (Celery time limit)")
+    job_lease_seconds: float = Field(
+        default=30.0, gt=0, description="a running job's lease; its worker renews it, a dead worker's job is requeued"
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
     job_retention_hours: float = Field(default=168.0, gt=0, description="finished jobs and artifacts expire after")
     max_job_upload_bytes: int = 2 * 1024 * 1024 * 1024

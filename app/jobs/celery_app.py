@@ -95,7 +95,7 @@ def context() -> JobContext:
 @celery_app.task(name=TASK_NAME)
 def run_job_task(job_id: str) -> str:
     ctx = context()
-    if ctx.store.claim(job_id, ctx.worker_id) is None:
+    if ctx.store.claim(job_id, ctx.worker_id, ctx.settings.job_lease_seconds) is None:
         return "skipped"  # finished, cancelled or deleted meanwhile
     return run_job(ctx, job_id).value
 

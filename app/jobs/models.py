@@ -20,6 +20,28 @@ class JobStatus(StrEnum):
         return self in {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
 
 
+# Every transition the store makes, and nothing else: queued → running (a worker claims it, with a lease) or
+# cancelled; running → succeeded | failed | cancelled (by the worker holding the lease), or back to queued (that
+# worker shutting down, or the reaper once the lease expired).
+TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
+    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}),
+    JobStatus.SUCCEEDED: frozenset(),
+    JobStatus.FAILED: frozenset(),
+    JobStatus.CANCELLED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class JobFacts:
+    """What submit learns about the input (typed columns, not keys hidden in the options)."""
+
+    declared_frames: int | None = None  # a video's frame count from its header
+    fps: float | None = None
+    has_audio: bool | None = None
+    request_fingerprint: str | None = None  # sha256 of upload + name + options, for Idempotency-Key replays
+
+
 @dataclass
 class JobRecord:
     id: str
@@ -39,6 +61,9 @@ class JobRecord:
     owner: str | None = None
     worker_id: str | None = None
     attempts: int = 0
+    lease_expires_at: datetime | None = None  # while running: the holder must renew it, or the reaper requeues
+    facts: JobFacts = field(default_factory=JobFacts)
+    selection: list[dict[str, Any]] | None = None  # select_best's scored candidates, kept so a resume reuses them
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ def _report(
             "channels_last": model.precision.channels_last,
         },
         "options": options.model_dump(),
-        "selection": job.options.get("_selection"),
+        "selection": job.selection,
         "frames": [
             {
                 "index": f.index,

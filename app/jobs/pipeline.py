@@ -7,6 +7,7 @@ A recorded frame is never redone: a job resumed after a crash, a restart or a re
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -62,6 +63,10 @@ class SourceFrame:
 
 class JobCancelled(Exception):
     pass
+
+
+class JobLeaseLost(Exception):
+    """This worker no longer holds the job (its lease expired and the reaper requeued it): stop, touch nothing."""
 
 
 class JobInterrupted(Exception):
@@ -156,7 +161,7 @@ def _estimate_total(options: JobOptions, job: JobRecord, declared: int | None, f
 
 
 def _select_frames(
-    ctx: JobContext, job: JobRecord, options: JobOptions, input_path: Path, checkpoint: Checkpoint
+    ctx: JobContext, job: JobRecord, options: JobOptions, input_path: Path, guard: JobGuard
 ) -> list[dict[str, Any]]:
     """First pass for `select_best`: score every frame the rules admit, then pick the K best spread in time."""
     candidates: list[Candidate] = []
@@ -165,7 +170,7 @@ def _select_frames(
             candidates.append(Candidate(frame.index, frame.seconds, score_image(frame.picture.pixels)))
         if options.finished(frame.index, frame.seconds, len(candidates)):
             break
-        checkpoint()
+        guard()
     if not candidates:
         raise InvalidOption("no frame matched the selection (check frames, start/end and every_n)")
     select_best(candidates, options.select_best or 1)
@@ -175,16 +180,18 @@ def _select_frames(
 CANCEL_POLL_SECONDS = 0.2
 
 
-class Checkpoint:
-    """Called between frames: stops the job for a cancel, a shutdown or the per-job time limit. The store is read
-    at most every `CANCEL_POLL_SECONDS` (a read costs ~3.5 ms, 4 % of a 93 ms animevideov3 frame on the thread
-    that runs inference); a shutdown is seen at once."""
+class JobGuard:
+    """Called between frames: stops the job for a cancel, a shutdown, a lost lease or the per-job time limit. The
+    store is read at most every `CANCEL_POLL_SECONDS` (a read costs ~3.5 ms, 4 % of a 93 ms animevideov3 frame on
+    the thread that runs inference); a shutdown and a lost lease are seen at once."""
 
-    def __init__(self, ctx: JobContext, job_id: str) -> None:
-        self.ctx, self.job_id = ctx, job_id
+    def __init__(self, ctx: JobContext, job_id: str, lease: Lease) -> None:
+        self.ctx, self.job_id, self.lease = ctx, job_id, lease
         self._next_read = 0.0
 
     def __call__(self, force: bool = False) -> None:
+        if self.lease.lost.is_set():
+            raise JobLeaseLost
         now = time.monotonic()
         if force or now >= self._next_read:
             self._next_read = now + CANCEL_POLL_SECONDS
@@ -200,32 +207,62 @@ class Checkpoint:
             raise JobInterrupted
 
 
-def _run(ctx: JobContext, job: JobRecord) -> None:
+class Lease:
+    """Renews the job's lease from its own thread every third of the lease while the job runs; `lost` is set when
+    the store says this worker no longer holds the job."""
+
+    def __init__(self, ctx: JobContext, job_id: str) -> None:
+        self.ctx, self.job_id = ctx, job_id
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="lease", daemon=True)
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _renew(self) -> None:
+        seconds = self.ctx.settings.job_lease_seconds
+        while not self._stop.wait(seconds / 3):
+            try:
+                held = self.ctx.store.heartbeat(self.job_id, self.ctx.worker_id, seconds)
+            except Exception:  # the database is briefly unreachable: try again at the next beat
+                log.warning("lease renewal failed; retrying", exc_info=True)
+                continue
+            if not held:
+                log.warning("lost the lease on job %s; stopping it", self.job_id)
+                self.lost.set()
+                return
+
+
+def _run(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
     options = JobOptions.model_validate(job.options)
     steps = plan(options.enhance_options(), ctx.device, ctx.settings)
     model = ctx.device.model(steps.upscale_model) if steps.upscale_model else None
     input_path = ctx.storage.input_path(job.id)
-    checkpoint = Checkpoint(ctx, job.id)
     if options.select_best:
-        selection = job.options.get("_selection") or _select_frames(ctx, job, options, input_path, checkpoint)
-        job.options["_selection"] = selection
-        ctx.store.set_options(job.id, job.options)  # a resumed job reuses the choice instead of re-scoring
+        selection = job.selection or _select_frames(ctx, job, options, input_path, guard)
+        ctx.store.set_selection(job.id, selection)  # a resumed job reuses the choice instead of re-scoring
+        job.selection = selection
         chosen = [c["index"] for c in selection if c["chosen"]]
         options = options.model_copy(
             update={"frames": chosen, "every_n": None, "start": None, "end": None, "max_frames": None}
         )
-    declared = job.options.get("_declared_frames")
-    estimate = _estimate_total(options, job, declared, job.options.get("_fps"))
+    estimate = _estimate_total(options, job, job.facts.declared_frames, job.facts.fps)
     if estimate is not None:
         ctx.store.set_total(job.id, estimate)
     done = {f.index for f in ctx.store.frames(job.id)}
     live = LiveOutputs(ctx.settings, ctx.storage, job, options) if job.kind == "video" and not done else None
     try:
-        taken = _restore_frames(ctx, job, options, steps, done, live, checkpoint)
+        taken = _restore_frames(ctx, job, options, steps, done, live, guard)
         if taken == 0:
             raise InvalidOption("no frame matched the selection (check frames, start/end and every_n)")
         ctx.store.set_total(job.id, taken)
-        checkpoint(force=True)
+        guard(force=True)
         write_outputs(ctx.settings, ctx.storage, job, ctx.store.frames(job.id), options, model, live)
     finally:
         if live is not None:
@@ -239,7 +276,7 @@ def _restore_frames(
     steps: Plan,
     done: set[int],
     live: LiveOutputs | None,
-    checkpoint: Checkpoint,
+    guard: JobGuard,
 ) -> int:
     """Restore every selected frame not recorded yet; returns how many frames the selection takes."""
     taken = 0
@@ -252,7 +289,7 @@ def _restore_frames(
                 taken += 1
                 finished = frame.index in done and ctx.storage.enhanced_frame(job.id, frame.index).is_file()
                 if not finished:
-                    checkpoint()
+                    guard()
                     pending.append(_process_frame(ctx, job, steps, frame, writer, live))
                     while len(pending) > WRITE_AHEAD:
                         pending.popleft().result()  # bounded, and a failed write fails the job here
@@ -264,7 +301,8 @@ def _restore_frames(
 
 
 def run_job(ctx: JobContext, job_id: str) -> JobStatus:
-    """Run (or resume) one claimed job to a terminal state; never raises for a job's own failure."""
+    """Run (or resume) one job this worker has claimed to a terminal state, renewing its lease meanwhile; never
+    raises for a job's own failure. Returns the status recorded (or, when the lease was lost, the job's status)."""
     job = ctx.store.get(job_id)
     if job is None:
         return JobStatus.CANCELLED  # deleted while queued
@@ -278,27 +316,40 @@ def run_job(ctx: JobContext, job_id: str) -> JobStatus:
 
 
 def _run_logged(ctx: JobContext, job: JobRecord) -> JobStatus:
-    job_id = job.id
     log.info("running %s job (attempt %d) on %s", job.kind, job.attempts, ctx.worker_id)
+    with Lease(ctx, job.id) as lease:
+        status, error = _outcome(ctx, job, JobGuard(ctx, job.id, lease))
+    if status is None:  # the lease was lost: another worker holds the job now
+        current = ctx.store.get(job.id)
+        return current.status if current else JobStatus.CANCELLED
+    if status is JobStatus.QUEUED:
+        ctx.store.requeue(job.id, ctx.worker_id)
+        log.info("job %s interrupted by shutdown; requeued", job.id)
+        return status
+    recorded = ctx.store.finish(job.id, ctx.worker_id, status, error)
+    if recorded is None:
+        log.warning("job %s was no longer held by %s; its result was not recorded", job.id, ctx.worker_id)
+        current = ctx.store.get(job.id)
+        return current.status if current else JobStatus.CANCELLED
+    log.info("%s", recorded.value)
+    return recorded
+
+
+def _outcome(ctx: JobContext, job: JobRecord, guard: JobGuard) -> tuple[JobStatus | None, str | None]:
+    """Run the job; what to record: a status and an error, QUEUED to hand it back, None to leave it alone."""
     try:
-        _run(ctx, job)
+        _run(ctx, job, guard)
+    except JobLeaseLost:
+        return None, None
     except JobCancelled:
-        ctx.store.finish(job_id, JobStatus.CANCELLED, "cancelled by request")
-        return JobStatus.CANCELLED
+        return JobStatus.CANCELLED, "cancelled by request"
     except JobInterrupted:
-        ctx.store.requeue(job_id)
-        log.info("job %s interrupted by shutdown; requeued", job_id)
-        return JobStatus.QUEUED
+        return JobStatus.QUEUED, None
     except JobTimedOut as exc:
-        ctx.store.finish(job_id, JobStatus.FAILED, str(exc))
-        return JobStatus.FAILED
+        return JobStatus.FAILED, str(exc)
     except EnhanceError as exc:
-        ctx.store.finish(job_id, JobStatus.FAILED, exc.detail)
-        return JobStatus.FAILED
+        return JobStatus.FAILED, exc.detail
     except Exception as exc:
-        log.exception("job %s failed", job_id)
-        ctx.store.finish(job_id, JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}")
-        return JobStatus.FAILED
-    ctx.store.finish(job_id, JobStatus.SUCCEEDED)
-    log.info("succeeded")
-    return JobStatus.SUCCEEDED
+        log.exception("job %s failed", job.id)
+        return JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+    return JobStatus.SUCCEEDED, None

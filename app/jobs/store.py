@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -23,14 +24,16 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import InvalidCursor
-from app.jobs.models import FrameRecord, JobRecord, JobStatus
+from app.jobs.models import TRANSITIONS, FrameRecord, JobFacts, JobRecord, JobStatus
 
 metadata = MetaData()
 
@@ -54,6 +57,12 @@ jobs = Table(
     Column("owner", String(64), index=True),
     Column("worker_id", String(128)),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_expires_at", DateTime(timezone=True), index=True),
+    Column("declared_frames", Integer),
+    Column("fps", Float),
+    Column("has_audio", Boolean),
+    Column("request_fingerprint", String(64)),
+    Column("selection", JSON),
 )
 
 job_frames = Table(
@@ -100,6 +109,9 @@ def _job(row: Row[Any]) -> JobRecord:
         owner=m["owner"],
         worker_id=m["worker_id"],
         attempts=m["attempts"],
+        lease_expires_at=_aware(m["lease_expires_at"]),
+        facts=JobFacts(m["declared_frames"], m["fps"], m["has_audio"], m["request_fingerprint"]),
+        selection=m["selection"],
     )
 
 
@@ -118,10 +130,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """An older store gains the columns added since (all nullable): enough for additive changes, without a
+    migration framework for a handful of columns."""
+    present = {c["name"] for c in inspect(engine).get_columns("jobs")}
+    with engine.begin() as conn:
+        for column in jobs.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.execute(text(f'ALTER TABLE jobs ADD COLUMN "{column.name}" {kind}'))
+
+
 class JobStore:
+    """Jobs and their frames. Status changes follow `TRANSITIONS` and are guarded in the UPDATE itself (on the
+    current status and, for a running job, on the worker holding its lease), so two processes sharing the database
+    can never both act on one job."""
+
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     def create(
         self,
@@ -131,6 +159,7 @@ class JobStore:
         idempotency_key: str | None = None,
         owner: str | None = None,
         job_id: str | None = None,
+        facts: JobFacts | None = None,
     ) -> tuple[JobRecord, bool]:
         """Insert a queued job. With an idempotency key already used (by the same owner), return that job and
         False instead."""
@@ -150,6 +179,7 @@ class JobStore:
             "idempotency_key": f"{owner or ''}:{idempotency_key}" if idempotency_key else None,
             "owner": owner,
             "attempts": 0,
+            **asdict(facts or JobFacts()),
         }
         try:
             with self.engine.begin() as conn:
@@ -203,23 +233,87 @@ class JobStore:
         with self.engine.begin() as conn:
             conn.execute(update(jobs).where(jobs.c.id == job_id).values(updated_at=utcnow(), **values))
 
-    def claim(self, job_id: str, worker_id: str) -> JobRecord | None:
-        """Atomically move a queued (or interrupted running) job to running for `worker_id`."""
+    def _transition(self, job_id: str, source: JobStatus, target: JobStatus, *conditions: Any, **values: Any) -> bool:
+        """One guarded status change: applied only if the job is still in `source` (and meets `conditions`)."""
+        if target not in TRANSITIONS[source]:
+            raise ValueError(f"no transition {source.value} -> {target.value}")
+        query = update(jobs).where(jobs.c.id == job_id, jobs.c.status == source.value, *conditions)
+        with self.engine.begin() as conn:
+            result = conn.execute(query.values(status=target.value, updated_at=utcnow(), **values))
+        return result.rowcount == 1
+
+    def claim(self, job_id: str, worker_id: str, lease_seconds: float) -> JobRecord | None:
+        """queued → running for `worker_id`, holding a lease it must renew (`heartbeat`); None if the job was not
+        queued (another worker has it, or it ended)."""
         now = utcnow()
+        claimed = self._transition(
+            job_id,
+            JobStatus.QUEUED,
+            JobStatus.RUNNING,
+            worker_id=worker_id,
+            started_at=now,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=jobs.c.attempts + 1,
+        )
+        return self.get(job_id) if claimed else None
+
+    def heartbeat(self, job_id: str, worker_id: str, lease_seconds: float) -> bool:
+        """Renew the lease; False when this worker no longer holds the job (reaped, cancelled, deleted)."""
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(jobs)
-                .where(jobs.c.id == job_id)
-                .where(jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))
-                .values(
-                    status=JobStatus.RUNNING.value,
-                    worker_id=worker_id,
-                    started_at=now,
-                    updated_at=now,
-                    attempts=jobs.c.attempts + 1,
-                )
+                .where(jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value, jobs.c.worker_id == worker_id)
+                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
             )
-        return self.get(job_id) if result.rowcount else None
+        return result.rowcount == 1
+
+    def finish(self, job_id: str, worker_id: str, status: JobStatus, error: str | None = None) -> JobStatus | None:
+        """running → `status`, only for the worker holding the job. A success while a cancel was requested is
+        recorded as cancelled: a late cancel is honoured or (once finished) refused, never both. Returns the status
+        recorded, or None when the job was not this worker's to finish."""
+        holder = jobs.c.worker_id == worker_id
+        done = {"finished_at": utcnow(), "lease_expires_at": None}
+        if status is JobStatus.SUCCEEDED:
+            if self._transition(job_id, JobStatus.RUNNING, status, holder, jobs.c.cancel_requested.is_(False), **done):
+                return status
+            status, error = JobStatus.CANCELLED, "cancelled by request"
+        if self._transition(job_id, JobStatus.RUNNING, status, holder, error=error, **done):
+            return status
+        return None
+
+    def requeue(self, job_id: str, worker_id: str) -> bool:
+        """running → queued by the worker holding it (a graceful shutdown); it resumes after its recorded frames."""
+        return self._transition(
+            job_id,
+            JobStatus.RUNNING,
+            JobStatus.QUEUED,
+            jobs.c.worker_id == worker_id,
+            worker_id=None,
+            lease_expires_at=None,
+        )
+
+    def reap_expired(self) -> list[str]:
+        """running → queued for every job whose lease expired (its worker died or hung); returns their ids."""
+        now = utcnow()
+        with self.engine.connect() as conn:
+            stale = [
+                r[0]
+                for r in conn.execute(
+                    select(jobs.c.id).where(jobs.c.status == JobStatus.RUNNING.value, jobs.c.lease_expires_at < now)
+                )
+            ]
+        return [
+            job_id
+            for job_id in stale
+            if self._transition(
+                job_id,
+                JobStatus.RUNNING,
+                JobStatus.QUEUED,
+                jobs.c.lease_expires_at < now,
+                worker_id=None,
+                lease_expires_at=None,
+            )
+        ]
 
     def next_queued(self) -> JobRecord | None:
         with self.engine.connect() as conn:
@@ -228,47 +322,30 @@ class JobStore:
             ).first()
         return _job(row) if row else None
 
-    def requeue_interrupted(self) -> list[str]:
-        """Jobs left `running` by a crash go back to the queue; they resume from their recorded frames."""
-        with self.engine.begin() as conn:
-            ids = [r[0] for r in conn.execute(select(jobs.c.id).where(jobs.c.status == JobStatus.RUNNING.value))]
-            if ids:
-                conn.execute(
-                    update(jobs).where(jobs.c.id.in_(ids)).values(status=JobStatus.QUEUED.value, updated_at=utcnow())
-                )
-        return ids
-
     def count_by_status(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
         return {status: int(count) for status, count in rows}
 
-    def set_options(self, job_id: str, options: dict[str, Any]) -> None:
-        self._update(job_id, options=options)
-
-    def requeue(self, job_id: str) -> None:
-        self._update(job_id, status=JobStatus.QUEUED.value)
+    def set_selection(self, job_id: str, selection: list[dict[str, Any]]) -> None:
+        self._update(job_id, selection=selection)
 
     def set_total(self, job_id: str, total: int) -> None:
         self._update(job_id, frames_total=total)
 
-    def finish(self, job_id: str, status: JobStatus, error: str | None = None) -> None:
-        self._update(job_id, status=status.value, error=error, finished_at=utcnow())
-
     def request_cancel(self, job_id: str) -> JobRecord | None:
-        """Queued jobs are cancelled at once; running ones stop after their current frame."""
-        now = utcnow()
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.status == JobStatus.QUEUED.value)
-                .values(status=JobStatus.CANCELLED.value, cancel_requested=True, finished_at=now, updated_at=now)
-            )
-            conn.execute(
-                update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value)
-                .values(cancel_requested=True, updated_at=now)
-            )
+        """Queued jobs are cancelled at once; running ones are asked to stop after their current frame (and
+        `finish` turns a success into cancelled); a finished job is left as it is (the cancel is refused)."""
+        cancelled = self._transition(
+            job_id, JobStatus.QUEUED, JobStatus.CANCELLED, cancel_requested=True, finished_at=utcnow()
+        )
+        if not cancelled:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value)
+                    .values(cancel_requested=True, updated_at=utcnow())
+                )
         return self.get(job_id)
 
     def record_frame(self, frame: FrameRecord) -> None:

@@ -7,8 +7,8 @@ import hashlib
 import shutil
 import tempfile
 import uuid
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from fastapi import UploadFile
 
@@ -17,7 +17,7 @@ from app.core.errors import CorruptMedia, IdempotencyMismatch, InvalidOption, Pa
 from app.domain import Output
 from app.inference.device import Device
 from app.inference.enhance import plan
-from app.jobs.models import JobRecord
+from app.jobs.models import JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
@@ -55,7 +55,7 @@ async def spool_upload(upload: UploadFile, folder: Path, limit: int) -> tuple[Pa
 
 def _same_request(existing: JobRecord, request: str, key: str) -> JobRecord:
     """The earlier job, when it was made from the same upload, file name and options; `IdempotencyMismatch` else."""
-    if existing.options.get("_request") not in (None, request):  # jobs from before fingerprints: trusted
+    if existing.facts.request_fingerprint not in (None, request):  # jobs from before fingerprints: trusted
         raise IdempotencyMismatch(
             f"Idempotency-Key {key!r} was used for job {existing.id} with a different upload or options; "
             "use a new key for a new request"
@@ -63,7 +63,7 @@ def _same_request(existing: JobRecord, request: str, key: str) -> JobRecord:
     return existing
 
 
-def _probe(path: Path, settings: Settings) -> tuple[str, str, dict[str, Any]]:
+def _probe(path: Path, settings: Settings) -> tuple[str, str, JobFacts]:
     """('image' | 'video', file suffix, facts to keep with the job). Images are identified from their header;
     everything else must be an allowed video."""
     with path.open("rb") as fh:
@@ -75,9 +75,9 @@ def _probe(path: Path, settings: Settings) -> tuple[str, str, dict[str, Any]]:
     if info is not None:
         if path.stat().st_size > settings.max_upload_bytes:
             raise PayloadTooLarge(f"images are limited to {settings.max_upload_bytes:,} bytes")
-        return "image", "." + info.format.lower(), {}
+        return "image", "." + info.format.lower(), JobFacts()
     video = probe_video(path, settings.max_video_seconds, settings.max_video_frames, settings.max_video_side)
-    return "video", ".video", {"_declared_frames": video.frames, "_fps": video.fps, "_has_audio": video.has_audio}
+    return "video", ".video", JobFacts(video.frames, video.fps, video.has_audio)
 
 
 def submit_job(
@@ -107,8 +107,9 @@ def submit_job(
         folder = storage.job_dir(job_id)
         folder.mkdir(parents=True)
         shutil.move(spooled, folder / f"input{suffix}")
-        stored = {**options.model_dump(), **facts, "_request": request}
-        job, created = store.create(kind, Path(filename).name[:255] or "upload", stored, idempotency_key, owner, job_id)
+        facts = replace(facts, request_fingerprint=request)
+        name = Path(filename).name[:255] or "upload"
+        job, created = store.create(kind, name, options.model_dump(), idempotency_key, owner, job_id, facts)
         if not created:
             storage.remove(job_id)
             _same_request(job, request, idempotency_key or "")
