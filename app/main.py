@@ -30,6 +30,7 @@ from app.jobs.local import LocalWorker
 from app.jobs.maintenance import Maintenance
 from app.jobs.pipeline import JobContext
 from app.jobs.queue import JobQueue
+from app.models.catalog import weight_states
 from app.models.registry import ModelRegistry
 from app.services import build_services
 
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         maintenance = Maintenance(settings, services.store, services.storage, queue)  # every mode, Celery too
         maintenance.start()
         SERVICE.stores.append(services.store)
+        # Hash the weight files once, off the loop: /v1/models, /readyz and deblur choices then read the cache.
+        asyncio.ensure_future(asyncio.to_thread(weight_states, services.registry.catalog, settings.weights_path))
         preload = asyncio.ensure_future(asyncio.to_thread(services.device.preload, settings.preload))
         preload.add_done_callback(_report_preload)
         try:
@@ -140,7 +143,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     install_openapi(app)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    def metrics() -> Response:  # plain def: collecting reads the job store
         return metrics_response()
 
     return app

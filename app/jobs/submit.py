@@ -3,6 +3,7 @@ becomes a queued job. Anything detectable at submit time is refused there with a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import shutil
 import tempfile
@@ -42,7 +43,7 @@ async def spool_upload(upload: UploadFile, folder: Path, limit: int) -> tuple[Pa
                 total += len(chunk)
                 if total > limit:
                     raise PayloadTooLarge(f"upload exceeds the limit of {limit:,} bytes")
-                handle.write(chunk)
+                await asyncio.to_thread(handle.write, chunk)  # disk I/O off the event loop
                 digest.update(chunk)
     except BaseException:
         path.unlink(missing_ok=True)

@@ -25,7 +25,7 @@ async def healthz() -> HealthPublic:
     response_model=HealthPublic,
     responses={503: {"model": HealthPublic, "description": "not ready yet; `detail` says what is missing"}},
 )
-async def readyz(registry: RegistryDep, settings: SettingsDep) -> JSONResponse:
+def readyz(registry: RegistryDep, settings: SettingsDep) -> JSONResponse:
     """Ready once the default model's weights are installed and verified, and any preloaded model is loaded."""
     detail: dict[str, str] = {"device": str(registry.device)}
     if registry.device.type == "cpu" and (reason := cuda_fallback_reason()):

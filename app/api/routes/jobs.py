@@ -80,9 +80,11 @@ def _load(store: JobStore, job_id: str, owner: str | None) -> JobRecord:
     return job
 
 
-async def visible_job(job_id: str, store: StoreDep, owner: OwnerDep) -> JobRecord:
-    """Dependency form of `_load`: runs before a streaming response starts, so an unknown job is still a 404."""
-    return await asyncio.to_thread(_load, store, job_id, owner)
+def visible_job(job_id: str, store: StoreDep, owner: OwnerDep) -> JobRecord:
+    """Dependency form of `_load`: runs before a streaming response starts, so an unknown job is still a 404.
+    A plain `def`, like every handler here that reads the store or the disk: FastAPI runs it in its thread pool,
+    so a slow database or disk never holds up the event loop (tests/test_event_loop.py)."""
+    return _load(store, job_id, owner)
 
 
 JobDep = Annotated[JobRecord, Depends(visible_job)]
@@ -194,7 +196,7 @@ async def create_job(
 @router.get(
     "", operation_id="listJobs", summary="List jobs", response_model=JobsPublic, responses=problems(400, 401, 422)
 )
-async def list_jobs(
+def list_jobs(
     store: StoreDep,
     storage: StorageDep,
     owner: OwnerDep,
@@ -203,7 +205,7 @@ async def list_jobs(
     cursor: Annotated[str | None, Query(max_length=64, description="`next_cursor` of the previous page")] = None,
 ) -> JobsPublic:
     """Newest first."""
-    records, next_cursor = await asyncio.to_thread(store.list_jobs, status_filter, limit, cursor, owner)
+    records, next_cursor = store.list_jobs(status_filter, limit, cursor, owner)
     data = [to_public(j, storage) for j in records]
     return JobsPublic(data=data, count=len(data), next_cursor=next_cursor)
 
@@ -211,7 +213,7 @@ async def list_jobs(
 @router.get(
     "/{job_id}", operation_id="getJob", summary="Get a job", response_model=JobPublic, responses=problems(401, 404)
 )
-async def get_job(job: JobDep, storage: StorageDep) -> JobPublic:
+def get_job(job: JobDep, storage: StorageDep) -> JobPublic:
     return to_public(job, storage)
 
 
@@ -265,11 +267,10 @@ async def stream_job_events(
     response_model=JobPublic,
     responses=problems(401, 404),
 )
-async def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep) -> JobPublic:
+def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep) -> JobPublic:
     """Stops after the current frame; a finished job is returned as it is."""
     if not job.status.terminal:
-        cancelled = await asyncio.to_thread(store.request_cancel, job.id)
-        job = cancelled or job
+        job = store.request_cancel(job.id) or job
     return to_public(job, storage)
 
 
@@ -281,11 +282,11 @@ async def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep) -> JobPu
     response_class=Response,
     responses=problems(401, 404, 409),
 )
-async def delete_job(job: JobDep, store: StoreDep, storage: StorageDep) -> Response:
+def delete_job(job: JobDep, store: StoreDep, storage: StorageDep) -> Response:
     if job.status == JobStatus.RUNNING:
         raise JobConflict("the job is running; cancel it first (POST .../cancel), then delete it")
-    await asyncio.to_thread(store.delete, job.id)
-    await asyncio.to_thread(storage.remove, job.id)
+    store.delete(job.id)
+    storage.remove(job.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -296,7 +297,7 @@ async def delete_job(job: JobDep, store: StoreDep, storage: StorageDep) -> Respo
     response_model=list[ArtifactPublic],
     responses=problems(401, 404),
 )
-async def list_artifacts(job: JobDep, storage: StorageDep) -> list[ArtifactPublic]:
+def list_artifacts(job: JobDep, storage: StorageDep) -> list[ArtifactPublic]:
     return to_public(job, storage).artifacts
 
 
@@ -317,7 +318,7 @@ ARTIFACT_CONTENT: dict[str, Any] = {
         **problems(401, 404, 416),
     },
 )
-async def get_artifact(job: JobDep, name: str, storage: StorageDep) -> FileResponse:
+def get_artifact(job: JobDep, name: str, storage: StorageDep) -> FileResponse:
     path = storage.artifact_path(job.id, name) if job.status == JobStatus.SUCCEEDED else None
     if path is None:
         raise JobNotFound(f"job {job.id} has no artifact {name!r}")

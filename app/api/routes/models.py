@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1/models", tags=["models"])
 @router.get(
     "", operation_id="listModels", summary="List the models", response_model=ModelsPublic, responses=problems(401)
 )
-async def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPublic:
+def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPublic:
     states = weight_states(registry.catalog, settings.weights_path)
     data = []
     for entry in registry.catalog.entries:
