@@ -84,13 +84,16 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         maintenance.start()
         SERVICE.stores.append(services.store)
         # Hash the weight files once, off the loop: /v1/models, /readyz and deblur choices then read the cache.
-        asyncio.ensure_future(asyncio.to_thread(weight_states, services.registry.catalog, settings.weights_path))
+        hashing = asyncio.ensure_future(
+            asyncio.to_thread(weight_states, services.registry.catalog, settings.weights_path)
+        )
         preload = asyncio.ensure_future(asyncio.to_thread(services.device.preload, settings.preload))
         preload.add_done_callback(_report_preload)
         try:
             yield
         finally:
             preload.cancel()
+            hashing.cancel()
             await asyncio.to_thread(maintenance.stop)
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
