@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -146,8 +147,15 @@ def image(
     if not inputs:
         raise typer.BadParameter("no images found in the inputs", param_hint="PATHS")
     settings = _run_settings(device, dtype)
-    options = EnhanceOptions(
-        model=model, scale=scale, tile=tile, deblur=deblur, deblur_model=deblur_model, format=fmt, quality=quality
+    options = _validated(
+        EnhanceOptions,
+        model=model,
+        scale=scale,
+        tile=tile,
+        deblur=deblur,
+        deblur_model=deblur_model,
+        format=fmt,
+        quality=quality,
     )
     models = Device(ModelRegistry(settings), InlineExecutor())  # one file at a time: calls run in this thread
     load_seconds = _load_upscaler(models, model or settings.default_model)
@@ -184,6 +192,18 @@ def image(
                 console.print(f"{out}: {result.width}x{result.height} with {used}{deblurred}", highlight=False)
             bar.advance(overall)
     _summary(len(inputs), failed, load_seconds, time.perf_counter() - started)
+
+
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+
+def _validated(schema: type[OptionsT], **values: object) -> OptionsT:
+    """The command's options through the same model the API validates with (unset ones take its defaults)."""
+    try:
+        return schema.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
+        raise typer.BadParameter(problems) from exc
 
 
 def _split_paths(paths: list[Path], what: str) -> tuple[list[Path], Path]:
@@ -243,8 +263,6 @@ def video(
     folders, searched recursively) into out/<name>/ each, with the model loaded once."""
     import tempfile
 
-    from pydantic import ValidationError
-
     from app.jobs.options import JobOptions
     from app.media.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, collect_inputs
     from app.models.registry import ModelRegistry
@@ -253,24 +271,20 @@ def video(
     sources, outdir = _split_paths(paths, "output folder")
     if outdir.exists() and not outdir.is_dir():
         raise typer.BadParameter(f"{outdir} exists and is not a folder", param_hint="PATHS")
-    try:
-        options = JobOptions.model_validate(
-            {
-                "frames": [int(f) for f in frames.split(",")] if frames else None,
-                "every_n": every_n,
-                "start": start,
-                "end": end,
-                "max_frames": max_frames,
-                "model": model,
-                "scale": scale,
-                "deblur": deblur,
-                "deblur_model": deblur_model,
-                "outputs": [o.strip() for o in outputs.split(",") if o.strip()],
-                "gif_layout": gif_layout,
-            }
-        )
-    except (ValidationError, ValueError) as exc:
-        raise typer.BadParameter(" ".join(str(exc).split())) from exc
+    options = _validated(
+        JobOptions,
+        frames=frames,
+        every_n=every_n,
+        start=start,
+        end=end,
+        max_frames=max_frames,
+        model=model,
+        scale=scale,
+        deblur=deblur,
+        deblur_model=deblur_model,
+        outputs=outputs,
+        gif_layout=gif_layout,
+    )
     inputs = collect_inputs(sources, VIDEO_SUFFIXES | IMAGE_SUFFIXES)
     if not inputs:
         raise typer.BadParameter("no videos found in the inputs", param_hint="PATHS")

@@ -298,3 +298,24 @@ def test_unknown_job_ids(client: TestClient) -> None:
     assert client.get(f"{JOBS}/not-a-uuid").status_code == 404
     assert client.get(f"{JOBS}/00000000-0000-0000-0000-000000000000").status_code == 404
     assert client.post(f"{JOBS}/00000000-0000-0000-0000-000000000000/cancel").status_code == 404
+
+
+@pytest.mark.parametrize(("field", "value"), [("end", "inf"), ("start", "nan"), ("scale", "inf"), ("gif_fps", "nan")])
+def test_non_finite_options_are_refused_at_submit(client: TestClient, field: str, value: str) -> None:
+    response = submit(client, png_bytes(skimage_rgb("coffee", 16)), "x.png", **{field: value})
+    assert response.status_code == 422 and response.json()["type"].endswith("validation-error")
+    assert field in response.json()["detail"]
+
+
+def test_frames_and_outputs_take_commas_or_repeated_fields(client: TestClient) -> None:
+    data = carphone_path().read_bytes()
+    commas = submit(client, data, "c.mp4", frames="0,2", outputs="frames").json()
+    repeated = client.post(
+        JOBS,
+        files=[("file", ("c.mp4", data))],
+        data={"model": FAST_MODEL, "frames": ["0", "2"], "outputs": ["frames"]},
+    ).json()
+    assert commas["options"]["frames"] == repeated["options"]["frames"] == [0, 2]
+    assert commas["options"]["outputs"] == repeated["options"]["outputs"] == ["frames"]
+    for job in (commas, repeated):
+        wait(client, job["id"])

@@ -2,6 +2,7 @@
 
 Routes declare their operation ids, summaries, success content and error codes (with `problems(...)`); this module
 holds those shared declarations and a final pass over FastAPI's document that
+- writes a form-model-plus-file body as one flat object (openapi-python-client drops the file from `allOf`);
 - marks uploads as binary (`format: binary`: FastAPI writes OpenAPI 3.1's `contentMediaType` only, which
   openapi-python-client reads as text, so a generated client sent the file as a string and got a 422);
 - declares every error as `application/problem+json` with the `Problem` schema, which is what the service sends;
@@ -83,6 +84,7 @@ def install_openapi(app: FastAPI) -> None:
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
+            _flatten_form_bodies(document)
             _binary_uploads(document)
             _problem_media_type(document)
             _optional_security(document)
@@ -91,6 +93,24 @@ def install_openapi(app: FastAPI) -> None:
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the document
     app.add_middleware(DocsContentSecurityPolicy)
+
+
+def _flatten_form_bodies(document: dict[str, Any]) -> None:
+    """A route that takes a form model plus a file gets `Body_x = allOf[Model] + {file}` from FastAPI, which
+    openapi-python-client reads as the model alone (the file is lost). Write the same schema as one flat object."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        if not name.startswith("Body_") or "allOf" not in schema:
+            continue
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for part in schema.pop("allOf"):
+            base = schemas[part["$ref"].rsplit("/", 1)[1]] if "$ref" in part else part
+            properties.update(base.get("properties", {}))
+            required += base.get("required", [])
+        properties.update(schema.get("properties", {}))
+        schema["properties"] = properties
+        schema["required"] = list(dict.fromkeys(required + schema.get("required", [])))
 
 
 def _binary_uploads(document: dict[str, Any]) -> None:

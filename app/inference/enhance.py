@@ -1,10 +1,15 @@
 """One image, end to end: decode → deblur (off/auto/on) → upscale → encode. Shared by the HTTP endpoint and the
-CLI; the job pipeline uses `restore` for each frame."""
+CLI; the job pipeline uses `restore_picture` for each frame.
+
+`ProcessingOptions` and `EnhanceOptions` are declared once here and used as they are by the image route (as its
+query parameters), the CLI (which validates its options into them) and `JobOptions` (which extends them)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.config import Settings
 from app.core.errors import InvalidOption
@@ -20,15 +25,27 @@ from app.media.encode import OutputFormat, encode_image
 NO_UPSCALE = "none"
 
 
-@dataclass(frozen=True)
-class EnhanceOptions:
-    model: str | None = None  # "none": deblur only
-    scale: float | None = None
-    tile: int | None = None
-    deblur: DeblurMode = DeblurMode.OFF
-    deblur_model: str | None = None
-    format: OutputFormat = ImageFormat.PNG
-    quality: int = 95
+class ProcessingOptions(BaseModel):
+    """How a picture is restored: the same for an image request, every frame of a job and the CLI."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str | None = Field(
+        default=None, description="upscaler catalogue id (GET /v1/models); `none` deblurs only; default: the service's"
+    )
+    scale: float | None = Field(
+        default=None, gt=0, le=16, allow_inf_nan=False, description="output scale; default: the model's"
+    )
+    tile: int | None = Field(default=None, ge=0, le=4096, description="tile core size in input pixels; 0: automatic")
+    deblur: DeblurMode = Field(default=DeblurMode.OFF, description="auto: only where motion blur is detected")
+    deblur_model: str | None = Field(default=None, description="deblur catalogue id or `classical`")
+
+
+class EnhanceOptions(ProcessingOptions):
+    """One image request."""
+
+    format: OutputFormat = Field(default=ImageFormat.PNG, description="output format")
+    quality: int = Field(default=95, ge=1, le=100, description="JPEG and WebP quality")
 
 
 @dataclass(frozen=True)

@@ -2,32 +2,50 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from typing import Annotated, Any
 
-from app.domain import DeblurMode, GifLayout, Output
-from app.inference.enhance import EnhanceOptions
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from app.domain import GifLayout, Output
+from app.inference.enhance import EnhanceOptions, ProcessingOptions
 
 
-class JobOptions(BaseModel):
+def comma_separated(value: Any) -> Any:
+    """Form fields and CLI options arrive as "0,30,60" (or repeated fields): split them into list items."""
+    if isinstance(value, str):
+        return [part for part in value.replace(" ", "").strip("[]").split(",") if part]
+    if isinstance(value, list):
+        return [item for entry in value for item in (comma_separated(entry) if isinstance(entry, str) else [entry])]
+    return value
+
+
+CommaList = BeforeValidator(comma_separated)
+
+
+class JobOptions(ProcessingOptions):
+    """What a job is asked to do. Declared once: the job route takes it as its form (`Annotated[JobOptions,
+    Form()]`), the CLI validates into it, the store keeps it and `JobPublic.options` returns it."""
+
     # Frame selection. `frames` are decode-order indices; the rules combine (range, then every_n, then cap).
-    frames: list[int] | None = Field(default=None, description="explicit frame indices, e.g. 0,30,60")
+    frames: Annotated[list[int] | None, CommaList] = Field(
+        default=None, description="decode-order frame indices, e.g. 0,30,60", examples=[[0, 30, 60]]
+    )
     every_n: int | None = Field(default=None, ge=1, description="keep every n-th frame")
-    start: float | None = Field(default=None, ge=0, description="first second to consider")
-    end: float | None = Field(default=None, gt=0, description="last second to consider (exclusive)")
+    start: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="first second to consider")
+    end: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="last second to consider (exclusive)"
+    )
     max_frames: int | None = Field(default=None, ge=1, description="stop after this many frames")
     select_best: int | None = Field(
         default=None, ge=1, le=1000, description="score the selected frames and keep only the K best, spread in time"
     )
-    # Processing.
-    model: str | None = Field(default=None, description="upscaler id, or 'none' to deblur only")
-    scale: float | None = Field(default=None, gt=0, le=16)
-    tile: int | None = Field(default=None, ge=0, le=4096)
-    deblur: DeblurMode = DeblurMode.OFF
-    deblur_model: str | None = None
     # Outputs.
-    outputs: list[Output] = Field(default_factory=lambda: [Output.FRAMES, Output.GIF])
-    gif_layout: GifLayout = GifLayout.SIDE_BY_SIDE
-    gif_fps: float = Field(default=2.0, gt=0, le=50)
+    outputs: Annotated[list[Output], CommaList] = Field(
+        default_factory=lambda: [Output.FRAMES, Output.GIF],
+        description="any of frames (PNGs + frames.zip), gif, video (H.264 MP4), e.g. frames,gif",
+    )
+    gif_layout: GifLayout = Field(default=GifLayout.SIDE_BY_SIDE, description="how the comparison GIF shows it")
+    gif_fps: float = Field(default=2.0, gt=0, le=50, allow_inf_nan=False)
     gif_max_width: int = Field(default=640, ge=64, le=4096)
 
     @field_validator("frames")
@@ -56,7 +74,7 @@ class JobOptions(BaseModel):
 
     def enhance_options(self) -> EnhanceOptions:
         """The per-frame processing part, as the image path takes it."""
-        return EnhanceOptions(self.model, self.scale, self.tile, self.deblur, self.deblur_model)
+        return EnhanceOptions(**ProcessingOptions.model_validate(self, from_attributes=True).model_dump())
 
     def wants(self, output: Output) -> bool:
         return output in self.outputs

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from app.api.deps import DeviceDep, ExecutorDep, SettingsDep
 from app.api.openapi import binary_content, problems
 from app.api.uploads import read_upload
-from app.domain import DeblurMode, ImageFormat
 from app.inference.enhance import EnhanceOptions, enhance_bytes
 from app.media.encode import MEDIA_TYPES
 
@@ -51,19 +50,10 @@ async def enhance_image(
     device: DeviceDep,
     executor: ExecutorDep,
     file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, TIFF, BMP or GIF (first frame)")],
-    model: Annotated[str | None, Query(description="catalogue id; default: the service default")] = None,
-    scale: Annotated[float | None, Query(gt=0, le=16, description="output scale; default: the model's")] = None,
-    tile: Annotated[int | None, Query(ge=0, le=4096, description="tile core size; 0 = automatic")] = None,
-    deblur: Annotated[DeblurMode, Query(description="auto: only when motion blur is detected")] = DeblurMode.OFF,
-    deblur_model: Annotated[str | None, Query(description="deblur catalogue id or 'classical'")] = None,
-    format: Annotated[ImageFormat, Query()] = ImageFormat.PNG,
-    quality: Annotated[int, Query(ge=1, le=100, description="JPEG/WebP quality")] = 95,
+    options: Annotated[EnhanceOptions, Query()],
 ) -> Response:
     """Small images come straight back in the response; videos and long work go through `POST /v1/jobs`."""
     data = await read_upload(file, settings.max_upload_bytes)
-    options = EnhanceOptions(
-        model=model, scale=scale, tile=tile, deblur=deblur, deblur_model=deblur_model, format=format, quality=quality
-    )
     result = await executor.run(enhance_bytes, data, options, device, settings)
     total_ms = sum(result.timings.values()) * 1000
     model_used = result.model
@@ -81,4 +71,4 @@ async def enhance_image(
     if result.deblur.blur:
         blur = result.deblur.blur
         headers["X-Enhance-Blur"] = f"length={blur.length:.1f}; angle={blur.angle:.0f}; score={blur.score:.1f}"
-    return Response(result.data, media_type=MEDIA_TYPES[format], headers=headers)
+    return Response(result.data, media_type=MEDIA_TYPES[options.format], headers=headers)

@@ -9,13 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import ValidationError
 
 from app.api.auth import OwnerDep
 from app.api.deps import DeviceDep, QueueDep, SettingsDep, StorageDep, StoreDep
 from app.api.openapi import binary_content, problems
-from app.core.errors import EnhanceError, InvalidOption, StorageFull
-from app.domain import DeblurMode, GifLayout
+from app.core.errors import EnhanceError, StorageFull
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
@@ -91,15 +89,6 @@ JobDep = Annotated[JobRecord, Depends(visible_job)]
 LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
 
 
-def _int_list(text: str | None) -> list[int] | None:
-    if text is None or not text.strip():
-        return None
-    try:
-        return [int(part) for part in text.replace(" ", "").strip("[]").split(",") if part]
-    except ValueError as exc:
-        raise InvalidOption(f"frames must be comma-separated integers, got {text!r}") from exc
-
-
 @router.post(
     "",
     operation_id="createJob",
@@ -125,48 +114,12 @@ async def create_job(
     queue: QueueDep,
     owner: OwnerDep,
     file: Annotated[UploadFile, File(description="a video (mp4, mov, mkv, webm, avi) or an image")],
-    frames: Annotated[str | None, Form(description="frame indices, e.g. 0,30,60", examples=["0,30,60"])] = None,
-    every_n: Annotated[int | None, Form(ge=1)] = None,
-    start: Annotated[float | None, Form(ge=0, description="seconds")] = None,
-    end: Annotated[float | None, Form(gt=0, description="seconds")] = None,
-    max_frames: Annotated[int | None, Form(ge=1)] = None,
-    select_best: Annotated[
-        int | None, Form(ge=1, le=1000, description="keep the K best frames, spread in time")
-    ] = None,
-    model: Annotated[str | None, Form()] = None,
-    scale: Annotated[float | None, Form(gt=0, le=16)] = None,
-    tile: Annotated[int | None, Form(ge=0, le=4096)] = None,
-    deblur: Annotated[DeblurMode, Form()] = DeblurMode.OFF,
-    deblur_model: Annotated[str | None, Form(description="deblur catalogue id or 'classical'")] = None,
-    outputs: Annotated[str, Form(description="comma-separated: frames, gif, video")] = "frames,gif",
-    gif_layout: Annotated[GifLayout, Form()] = GifLayout.SIDE_BY_SIDE,
-    gif_fps: Annotated[float, Form(gt=0, le=50)] = 2.0,
-    gif_max_width: Annotated[int, Form(ge=64, le=4096)] = 640,
+    options: Annotated[JobOptions, Form()],
     idempotency_key: Annotated[
         str | None, Header(max_length=255, description="resubmitting the same request with it returns the same job")
     ] = None,
 ) -> JSONResponse:
     """Upload a video or an image with what to do to it; the job runs in the background (follow its events)."""
-    try:
-        options = JobOptions(
-            frames=_int_list(frames),
-            every_n=every_n,
-            start=start,
-            end=end,
-            max_frames=max_frames,
-            select_best=select_best,
-            model=model,
-            scale=scale,
-            tile=tile,
-            deblur=deblur,
-            deblur_model=deblur_model,
-            outputs=[o.strip() for o in outputs.split(",") if o.strip()],  # type: ignore[misc]
-            gif_layout=gif_layout,
-            gif_fps=gif_fps,
-            gif_max_width=gif_max_width,
-        )
-    except ValidationError as exc:
-        raise InvalidOption("; ".join(str(e["msg"]) for e in exc.errors())) from exc
     if await asyncio.to_thread(storage.usage_bytes) > settings.max_data_bytes:
         raise StorageFull(f"job data uses more than {settings.max_data_bytes:,} bytes; try again after cleanup")
     spooled, upload_sha256 = await spool_upload(file, storage.root / ".uploads", settings.max_job_upload_bytes)

@@ -10,6 +10,7 @@ from attrs import field as _attrs_field
 from .. import types
 from ..models.deblur_mode import DeblurMode
 from ..models.gif_layout import GifLayout
+from ..models.output import Output
 from ..types import UNSET, File, Unset
 
 T = TypeVar("T", bound="BodyCreateJob")
@@ -20,36 +21,36 @@ class BodyCreateJob:
     """
     Attributes:
         file (File): a video (mp4, mov, mkv, webm, avi) or an image
-        frames (None | str | Unset): frame indices, e.g. 0,30,60
-        every_n (int | None | Unset):
-        start (float | None | Unset): seconds
-        end (float | None | Unset): seconds
-        max_frames (int | None | Unset):
-        select_best (int | None | Unset): keep the K best frames, spread in time
-        model (None | str | Unset):
-        scale (float | None | Unset):
-        tile (int | None | Unset):
+        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only; default: the service's
+        scale (float | None | Unset): output scale; default: the model's
+        tile (int | None | Unset): tile core size in input pixels; 0: automatic
         deblur (DeblurMode | Unset):
-        deblur_model (None | str | Unset): deblur catalogue id or 'classical'
-        outputs (str | Unset): comma-separated: frames, gif, video Default: 'frames,gif'.
+        deblur_model (None | str | Unset): deblur catalogue id or `classical`
+        frames (list[int] | None | Unset): decode-order frame indices, e.g. 0,30,60
+        every_n (int | None | Unset): keep every n-th frame
+        start (float | None | Unset): first second to consider
+        end (float | None | Unset): last second to consider (exclusive)
+        max_frames (int | None | Unset): stop after this many frames
+        select_best (int | None | Unset): score the selected frames and keep only the K best, spread in time
+        outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (H.264 MP4), e.g. frames,gif
         gif_layout (GifLayout | Unset):
         gif_fps (float | Unset):  Default: 2.0.
         gif_max_width (int | Unset):  Default: 640.
     """
 
     file: File
-    frames: None | str | Unset = UNSET
-    every_n: int | None | Unset = UNSET
-    start: float | None | Unset = UNSET
-    end: float | None | Unset = UNSET
-    max_frames: int | None | Unset = UNSET
-    select_best: int | None | Unset = UNSET
     model: None | str | Unset = UNSET
     scale: float | None | Unset = UNSET
     tile: int | None | Unset = UNSET
     deblur: DeblurMode | Unset = UNSET
     deblur_model: None | str | Unset = UNSET
-    outputs: str | Unset = "frames,gif"
+    frames: list[int] | None | Unset = UNSET
+    every_n: int | None | Unset = UNSET
+    start: float | None | Unset = UNSET
+    end: float | None | Unset = UNSET
+    max_frames: int | None | Unset = UNSET
+    select_best: int | None | Unset = UNSET
+    outputs: list[Output] | Unset = UNSET
     gif_layout: GifLayout | Unset = UNSET
     gif_fps: float | Unset = 2.0
     gif_max_width: int | Unset = 640
@@ -58,9 +59,40 @@ class BodyCreateJob:
     def to_dict(self) -> dict[str, Any]:
         file = self.file.to_tuple()
 
-        frames: None | str | Unset
+        model: None | str | Unset
+        if isinstance(self.model, Unset):
+            model = UNSET
+        else:
+            model = self.model
+
+        scale: float | None | Unset
+        if isinstance(self.scale, Unset):
+            scale = UNSET
+        else:
+            scale = self.scale
+
+        tile: int | None | Unset
+        if isinstance(self.tile, Unset):
+            tile = UNSET
+        else:
+            tile = self.tile
+
+        deblur: str | Unset = UNSET
+        if not isinstance(self.deblur, Unset):
+            deblur = self.deblur.value
+
+        deblur_model: None | str | Unset
+        if isinstance(self.deblur_model, Unset):
+            deblur_model = UNSET
+        else:
+            deblur_model = self.deblur_model
+
+        frames: list[int] | None | Unset
         if isinstance(self.frames, Unset):
             frames = UNSET
+        elif isinstance(self.frames, list):
+            frames = self.frames
+
         else:
             frames = self.frames
 
@@ -94,35 +126,12 @@ class BodyCreateJob:
         else:
             select_best = self.select_best
 
-        model: None | str | Unset
-        if isinstance(self.model, Unset):
-            model = UNSET
-        else:
-            model = self.model
-
-        scale: float | None | Unset
-        if isinstance(self.scale, Unset):
-            scale = UNSET
-        else:
-            scale = self.scale
-
-        tile: int | None | Unset
-        if isinstance(self.tile, Unset):
-            tile = UNSET
-        else:
-            tile = self.tile
-
-        deblur: str | Unset = UNSET
-        if not isinstance(self.deblur, Unset):
-            deblur = self.deblur.value
-
-        deblur_model: None | str | Unset
-        if isinstance(self.deblur_model, Unset):
-            deblur_model = UNSET
-        else:
-            deblur_model = self.deblur_model
-
-        outputs = self.outputs
+        outputs: list[str] | Unset = UNSET
+        if not isinstance(self.outputs, Unset):
+            outputs = []
+            for outputs_item_data in self.outputs:
+                outputs_item = outputs_item_data.value
+                outputs.append(outputs_item)
 
         gif_layout: str | Unset = UNSET
         if not isinstance(self.gif_layout, Unset):
@@ -139,6 +148,16 @@ class BodyCreateJob:
                 "file": file,
             }
         )
+        if model is not UNSET:
+            field_dict["model"] = model
+        if scale is not UNSET:
+            field_dict["scale"] = scale
+        if tile is not UNSET:
+            field_dict["tile"] = tile
+        if deblur is not UNSET:
+            field_dict["deblur"] = deblur
+        if deblur_model is not UNSET:
+            field_dict["deblur_model"] = deblur_model
         if frames is not UNSET:
             field_dict["frames"] = frames
         if every_n is not UNSET:
@@ -151,16 +170,6 @@ class BodyCreateJob:
             field_dict["max_frames"] = max_frames
         if select_best is not UNSET:
             field_dict["select_best"] = select_best
-        if model is not UNSET:
-            field_dict["model"] = model
-        if scale is not UNSET:
-            field_dict["scale"] = scale
-        if tile is not UNSET:
-            field_dict["tile"] = tile
-        if deblur is not UNSET:
-            field_dict["deblur"] = deblur
-        if deblur_model is not UNSET:
-            field_dict["deblur_model"] = deblur_model
         if outputs is not UNSET:
             field_dict["outputs"] = outputs
         if gif_layout is not UNSET:
@@ -177,9 +186,37 @@ class BodyCreateJob:
 
         files.append(("file", self.file.to_tuple()))
 
+        if not isinstance(self.model, Unset):
+            if isinstance(self.model, str):
+                files.append(("model", (None, str(self.model).encode(), "text/plain")))
+            else:
+                files.append(("model", (None, str(self.model).encode(), "text/plain")))
+
+        if not isinstance(self.scale, Unset):
+            if isinstance(self.scale, float):
+                files.append(("scale", (None, str(self.scale).encode(), "text/plain")))
+            else:
+                files.append(("scale", (None, str(self.scale).encode(), "text/plain")))
+
+        if not isinstance(self.tile, Unset):
+            if isinstance(self.tile, int):
+                files.append(("tile", (None, str(self.tile).encode(), "text/plain")))
+            else:
+                files.append(("tile", (None, str(self.tile).encode(), "text/plain")))
+
+        if not isinstance(self.deblur, Unset):
+            files.append(("deblur", (None, str(self.deblur.value).encode(), "text/plain")))
+
+        if not isinstance(self.deblur_model, Unset):
+            if isinstance(self.deblur_model, str):
+                files.append(("deblur_model", (None, str(self.deblur_model).encode(), "text/plain")))
+            else:
+                files.append(("deblur_model", (None, str(self.deblur_model).encode(), "text/plain")))
+
         if not isinstance(self.frames, Unset):
-            if isinstance(self.frames, str):
-                files.append(("frames", (None, str(self.frames).encode(), "text/plain")))
+            if isinstance(self.frames, list):
+                for frames_type_0_item_element in self.frames:
+                    files.append(("frames", (None, str(frames_type_0_item_element).encode(), "text/plain")))
             else:
                 files.append(("frames", (None, str(self.frames).encode(), "text/plain")))
 
@@ -213,35 +250,9 @@ class BodyCreateJob:
             else:
                 files.append(("select_best", (None, str(self.select_best).encode(), "text/plain")))
 
-        if not isinstance(self.model, Unset):
-            if isinstance(self.model, str):
-                files.append(("model", (None, str(self.model).encode(), "text/plain")))
-            else:
-                files.append(("model", (None, str(self.model).encode(), "text/plain")))
-
-        if not isinstance(self.scale, Unset):
-            if isinstance(self.scale, float):
-                files.append(("scale", (None, str(self.scale).encode(), "text/plain")))
-            else:
-                files.append(("scale", (None, str(self.scale).encode(), "text/plain")))
-
-        if not isinstance(self.tile, Unset):
-            if isinstance(self.tile, int):
-                files.append(("tile", (None, str(self.tile).encode(), "text/plain")))
-            else:
-                files.append(("tile", (None, str(self.tile).encode(), "text/plain")))
-
-        if not isinstance(self.deblur, Unset):
-            files.append(("deblur", (None, str(self.deblur.value).encode(), "text/plain")))
-
-        if not isinstance(self.deblur_model, Unset):
-            if isinstance(self.deblur_model, str):
-                files.append(("deblur_model", (None, str(self.deblur_model).encode(), "text/plain")))
-            else:
-                files.append(("deblur_model", (None, str(self.deblur_model).encode(), "text/plain")))
-
         if not isinstance(self.outputs, Unset):
-            files.append(("outputs", (None, str(self.outputs).encode(), "text/plain")))
+            for outputs_item_element in self.outputs:
+                files.append(("outputs", (None, str(outputs_item_element.value).encode(), "text/plain")))
 
         if not isinstance(self.gif_layout, Unset):
             files.append(("gif_layout", (None, str(self.gif_layout.value).encode(), "text/plain")))
@@ -262,12 +273,63 @@ class BodyCreateJob:
         d = dict(src_dict)
         file = File(payload=BytesIO(d.pop("file")))
 
-        def _parse_frames(data: object) -> None | str | Unset:
+        def _parse_model(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             return cast(None | str | Unset, data)
+
+        model = _parse_model(d.pop("model", UNSET))
+
+        def _parse_scale(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        scale = _parse_scale(d.pop("scale", UNSET))
+
+        def _parse_tile(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        tile = _parse_tile(d.pop("tile", UNSET))
+
+        _deblur = d.pop("deblur", UNSET)
+        deblur: DeblurMode | Unset
+        if isinstance(_deblur, Unset):
+            deblur = UNSET
+        else:
+            deblur = DeblurMode(_deblur)
+
+        def _parse_deblur_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        deblur_model = _parse_deblur_model(d.pop("deblur_model", UNSET))
+
+        def _parse_frames(data: object) -> list[int] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                frames_type_0 = cast(list[int], data)
+
+                return frames_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[int] | None | Unset, data)
 
         frames = _parse_frames(d.pop("frames", UNSET))
 
@@ -316,50 +378,14 @@ class BodyCreateJob:
 
         select_best = _parse_select_best(d.pop("select_best", UNSET))
 
-        def _parse_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _outputs = d.pop("outputs", UNSET)
+        outputs: list[Output] | Unset = UNSET
+        if _outputs is not UNSET:
+            outputs = []
+            for outputs_item_data in _outputs:
+                outputs_item = Output(outputs_item_data)
 
-        model = _parse_model(d.pop("model", UNSET))
-
-        def _parse_scale(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        scale = _parse_scale(d.pop("scale", UNSET))
-
-        def _parse_tile(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        tile = _parse_tile(d.pop("tile", UNSET))
-
-        _deblur = d.pop("deblur", UNSET)
-        deblur: DeblurMode | Unset
-        if isinstance(_deblur, Unset):
-            deblur = UNSET
-        else:
-            deblur = DeblurMode(_deblur)
-
-        def _parse_deblur_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        deblur_model = _parse_deblur_model(d.pop("deblur_model", UNSET))
-
-        outputs = d.pop("outputs", UNSET)
+                outputs.append(outputs_item)
 
         _gif_layout = d.pop("gif_layout", UNSET)
         gif_layout: GifLayout | Unset
@@ -374,17 +400,17 @@ class BodyCreateJob:
 
         body_create_job = cls(
             file=file,
+            model=model,
+            scale=scale,
+            tile=tile,
+            deblur=deblur,
+            deblur_model=deblur_model,
             frames=frames,
             every_n=every_n,
             start=start,
             end=end,
             max_frames=max_frames,
             select_best=select_best,
-            model=model,
-            scale=scale,
-            tile=tile,
-            deblur=deblur,
-            deblur_model=deblur_model,
             outputs=outputs,
             gif_layout=gif_layout,
             gif_fps=gif_fps,

@@ -16,36 +16,38 @@ T = TypeVar("T", bound="JobOptions")
 
 @_attrs_define
 class JobOptions:
-    """
-    Attributes:
-        frames (list[int] | None | Unset): explicit frame indices, e.g. 0,30,60
-        every_n (int | None | Unset): keep every n-th frame
-        start (float | None | Unset): first second to consider
-        end (float | None | Unset): last second to consider (exclusive)
-        max_frames (int | None | Unset): stop after this many frames
-        select_best (int | None | Unset): score the selected frames and keep only the K best, spread in time
-        model (None | str | Unset): upscaler id, or 'none' to deblur only
-        scale (float | None | Unset):
-        tile (int | None | Unset):
-        deblur (DeblurMode | Unset):
-        deblur_model (None | str | Unset):
-        outputs (list[Output] | Unset):
-        gif_layout (GifLayout | Unset):
-        gif_fps (float | Unset):  Default: 2.0.
-        gif_max_width (int | Unset):  Default: 640.
+    """What a job is asked to do. Declared once: the job route takes it as its form (`Annotated[JobOptions,
+    Form()]`), the CLI validates into it, the store keeps it and `JobPublic.options` returns it.
+
+        Attributes:
+            model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only; default: the service's
+            scale (float | None | Unset): output scale; default: the model's
+            tile (int | None | Unset): tile core size in input pixels; 0: automatic
+            deblur (DeblurMode | Unset):
+            deblur_model (None | str | Unset): deblur catalogue id or `classical`
+            frames (list[int] | None | Unset): decode-order frame indices, e.g. 0,30,60
+            every_n (int | None | Unset): keep every n-th frame
+            start (float | None | Unset): first second to consider
+            end (float | None | Unset): last second to consider (exclusive)
+            max_frames (int | None | Unset): stop after this many frames
+            select_best (int | None | Unset): score the selected frames and keep only the K best, spread in time
+            outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (H.264 MP4), e.g. frames,gif
+            gif_layout (GifLayout | Unset):
+            gif_fps (float | Unset):  Default: 2.0.
+            gif_max_width (int | Unset):  Default: 640.
     """
 
+    model: None | str | Unset = UNSET
+    scale: float | None | Unset = UNSET
+    tile: int | None | Unset = UNSET
+    deblur: DeblurMode | Unset = UNSET
+    deblur_model: None | str | Unset = UNSET
     frames: list[int] | None | Unset = UNSET
     every_n: int | None | Unset = UNSET
     start: float | None | Unset = UNSET
     end: float | None | Unset = UNSET
     max_frames: int | None | Unset = UNSET
     select_best: int | None | Unset = UNSET
-    model: None | str | Unset = UNSET
-    scale: float | None | Unset = UNSET
-    tile: int | None | Unset = UNSET
-    deblur: DeblurMode | Unset = UNSET
-    deblur_model: None | str | Unset = UNSET
     outputs: list[Output] | Unset = UNSET
     gif_layout: GifLayout | Unset = UNSET
     gif_fps: float | Unset = 2.0
@@ -53,6 +55,34 @@ class JobOptions:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        model: None | str | Unset
+        if isinstance(self.model, Unset):
+            model = UNSET
+        else:
+            model = self.model
+
+        scale: float | None | Unset
+        if isinstance(self.scale, Unset):
+            scale = UNSET
+        else:
+            scale = self.scale
+
+        tile: int | None | Unset
+        if isinstance(self.tile, Unset):
+            tile = UNSET
+        else:
+            tile = self.tile
+
+        deblur: str | Unset = UNSET
+        if not isinstance(self.deblur, Unset):
+            deblur = self.deblur.value
+
+        deblur_model: None | str | Unset
+        if isinstance(self.deblur_model, Unset):
+            deblur_model = UNSET
+        else:
+            deblur_model = self.deblur_model
+
         frames: list[int] | None | Unset
         if isinstance(self.frames, Unset):
             frames = UNSET
@@ -92,34 +122,6 @@ class JobOptions:
         else:
             select_best = self.select_best
 
-        model: None | str | Unset
-        if isinstance(self.model, Unset):
-            model = UNSET
-        else:
-            model = self.model
-
-        scale: float | None | Unset
-        if isinstance(self.scale, Unset):
-            scale = UNSET
-        else:
-            scale = self.scale
-
-        tile: int | None | Unset
-        if isinstance(self.tile, Unset):
-            tile = UNSET
-        else:
-            tile = self.tile
-
-        deblur: str | Unset = UNSET
-        if not isinstance(self.deblur, Unset):
-            deblur = self.deblur.value
-
-        deblur_model: None | str | Unset
-        if isinstance(self.deblur_model, Unset):
-            deblur_model = UNSET
-        else:
-            deblur_model = self.deblur_model
-
         outputs: list[str] | Unset = UNSET
         if not isinstance(self.outputs, Unset):
             outputs = []
@@ -138,6 +140,16 @@ class JobOptions:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
+        if model is not UNSET:
+            field_dict["model"] = model
+        if scale is not UNSET:
+            field_dict["scale"] = scale
+        if tile is not UNSET:
+            field_dict["tile"] = tile
+        if deblur is not UNSET:
+            field_dict["deblur"] = deblur
+        if deblur_model is not UNSET:
+            field_dict["deblur_model"] = deblur_model
         if frames is not UNSET:
             field_dict["frames"] = frames
         if every_n is not UNSET:
@@ -150,16 +162,6 @@ class JobOptions:
             field_dict["max_frames"] = max_frames
         if select_best is not UNSET:
             field_dict["select_best"] = select_best
-        if model is not UNSET:
-            field_dict["model"] = model
-        if scale is not UNSET:
-            field_dict["scale"] = scale
-        if tile is not UNSET:
-            field_dict["tile"] = tile
-        if deblur is not UNSET:
-            field_dict["deblur"] = deblur
-        if deblur_model is not UNSET:
-            field_dict["deblur_model"] = deblur_model
         if outputs is not UNSET:
             field_dict["outputs"] = outputs
         if gif_layout is not UNSET:
@@ -174,6 +176,49 @@ class JobOptions:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
+        def _parse_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        model = _parse_model(d.pop("model", UNSET))
+
+        def _parse_scale(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        scale = _parse_scale(d.pop("scale", UNSET))
+
+        def _parse_tile(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        tile = _parse_tile(d.pop("tile", UNSET))
+
+        _deblur = d.pop("deblur", UNSET)
+        deblur: DeblurMode | Unset
+        if isinstance(_deblur, Unset):
+            deblur = UNSET
+        else:
+            deblur = DeblurMode(_deblur)
+
+        def _parse_deblur_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        deblur_model = _parse_deblur_model(d.pop("deblur_model", UNSET))
 
         def _parse_frames(data: object) -> list[int] | None | Unset:
             if data is None:
@@ -237,49 +282,6 @@ class JobOptions:
 
         select_best = _parse_select_best(d.pop("select_best", UNSET))
 
-        def _parse_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        model = _parse_model(d.pop("model", UNSET))
-
-        def _parse_scale(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        scale = _parse_scale(d.pop("scale", UNSET))
-
-        def _parse_tile(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        tile = _parse_tile(d.pop("tile", UNSET))
-
-        _deblur = d.pop("deblur", UNSET)
-        deblur: DeblurMode | Unset
-        if isinstance(_deblur, Unset):
-            deblur = UNSET
-        else:
-            deblur = DeblurMode(_deblur)
-
-        def _parse_deblur_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        deblur_model = _parse_deblur_model(d.pop("deblur_model", UNSET))
-
         _outputs = d.pop("outputs", UNSET)
         outputs: list[Output] | Unset = UNSET
         if _outputs is not UNSET:
@@ -301,17 +303,17 @@ class JobOptions:
         gif_max_width = d.pop("gif_max_width", UNSET)
 
         job_options = cls(
+            model=model,
+            scale=scale,
+            tile=tile,
+            deblur=deblur,
+            deblur_model=deblur_model,
             frames=frames,
             every_n=every_n,
             start=start,
             end=end,
             max_frames=max_frames,
             select_best=select_best,
-            model=model,
-            scale=scale,
-            tile=tile,
-            deblur=deblur,
-            deblur_model=deblur_model,
             outputs=outputs,
             gif_layout=gif_layout,
             gif_fps=gif_fps,

@@ -28,7 +28,9 @@ class JobPublic:
         status (JobStatus):
         kind (JobKind):
         input_name (str):
-        options (JobOptions):
+        options (JobOptions): What a job is asked to do. Declared once: the job route takes it as its form
+            (`Annotated[JobOptions,
+            Form()]`), the CLI validates into it, the store keeps it and `JobPublic.options` returns it.
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
         started_at (datetime.datetime | None):

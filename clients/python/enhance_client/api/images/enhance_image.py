@@ -159,13 +159,14 @@ def sync_detailed(
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
 
     Args:
-        model (None | str | Unset): catalogue id; default: the service default
+        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only;
+            default: the service's
         scale (float | None | Unset): output scale; default: the model's
-        tile (int | None | Unset): tile core size; 0 = automatic
+        tile (int | None | Unset): tile core size in input pixels; 0: automatic
         deblur (DeblurMode | Unset):
-        deblur_model (None | str | Unset): deblur catalogue id or 'classical'
+        deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
-        quality (int | Unset): JPEG/WebP quality Default: 95.
+        quality (int | Unset): JPEG and WebP quality Default: 95.
         body (BodyEnhanceImage):
 
     Raises:
@@ -211,13 +212,14 @@ def sync(
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
 
     Args:
-        model (None | str | Unset): catalogue id; default: the service default
+        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only;
+            default: the service's
         scale (float | None | Unset): output scale; default: the model's
-        tile (int | None | Unset): tile core size; 0 = automatic
+        tile (int | None | Unset): tile core size in input pixels; 0: automatic
         deblur (DeblurMode | Unset):
-        deblur_model (None | str | Unset): deblur catalogue id or 'classical'
+        deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
-        quality (int | Unset): JPEG/WebP quality Default: 95.
+        quality (int | Unset): JPEG and WebP quality Default: 95.
         body (BodyEnhanceImage):
 
     Raises:
@@ -258,13 +260,14 @@ async def asyncio_detailed(
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
 
     Args:
-        model (None | str | Unset): catalogue id; default: the service default
+        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only;
+            default: the service's
         scale (float | None | Unset): output scale; default: the model's
-        tile (int | None | Unset): tile core size; 0 = automatic
+        tile (int | None | Unset): tile core size in input pixels; 0: automatic
         deblur (DeblurMode | Unset):
-        deblur_model (None | str | Unset): deblur catalogue id or 'classical'
+        deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
-        quality (int | Unset): JPEG/WebP quality Default: 95.
+        quality (int | Unset): JPEG and WebP quality Default: 95.
         body (BodyEnhanceImage):
 
     Raises:
@@ -308,13 +311,14 @@ async def asyncio(
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
 
     Args:
-        model (None | str | Unset): catalogue id; default: the service default
+        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only;
+            default: the service's
         scale (float | None | Unset): output scale; default: the model's
-        tile (int | None | Unset): tile core size; 0 = automatic
+        tile (int | None | Unset): tile core size in input pixels; 0: automatic
         deblur (DeblurMode | Unset):
-        deblur_model (None | str | Unset): deblur catalogue id or 'classical'
+        deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
-        quality (int | Unset): JPEG/WebP quality Default: 95.
+        quality (int | Unset): JPEG and WebP quality Default: 95.
         body (BodyEnhanceImage):
 
     Raises:
