@@ -16,10 +16,11 @@ from rich.table import Table
 from app import __version__
 from app.core.config import DtypeName, Settings
 from app.core.errors import EnhanceError, JobFailed
+from app.core.files import sha256_file
 from app.core.logging import configure_logging
 from app.domain import DeblurMode, GifLayout, ImageFormat
 from app.jobs.models import JobStatus
-from app.models.catalog import Catalog, WeightState, sha256_file, weight_state
+from app.models.catalog import Catalog, WeightState, weight_state
 
 app = typer.Typer(help="Image and video enhancement service.", no_args_is_help=True, pretty_exceptions_enable=False)
 weights_app = typer.Typer(help="Install and check model weights.", no_args_is_help=True)
@@ -52,13 +53,16 @@ DtypeOption = Annotated[DtypeName | None, typer.Option(help="override ENHANCE_DT
 
 
 def _run_settings(device: str | None = None, dtype: str | None = None) -> Settings:
-    """The settings with this command's --device/--dtype applied; a device this machine lacks stops here."""
+    """The settings with this command's --device/--dtype applied; a device this machine lacks, or a default model
+    the catalogue does not have, stops here with the reason."""
     from app.models.registry import resolve_device
+    from app.services import check_settings
 
     settings = _settings()
     overrides = {k: v for k, v in {"device": device, "dtype": dtype}.items() if v is not None}
     settings = settings.model_copy(update=overrides) if overrides else settings
     resolve_device(settings.device)
+    check_settings(settings, Catalog.load(settings.catalog_path))
     return settings
 
 

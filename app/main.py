@@ -20,11 +20,12 @@ from app import __version__
 from app.api.auth import current_owner
 from app.api.deps import ApiState
 from app.api.limits import BodyLimitMiddleware
-from app.api.metrics import SERVICE, RequestMetricsMiddleware, metrics_response
+from app.api.metrics import RequestMetricsMiddleware, metrics_response
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.routes import health, images, jobs, models, scores, web
 from app.core.config import Settings, get_settings
+from app.core.metrics import SERVICE
 from app.inference.executor import RequestExecutor
 from app.jobs.local import LocalWorker
 from app.jobs.maintenance import Maintenance

@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Literal
 
 from app.core.config import Settings
+from app.core.errors import Misconfigured
 from app.inference.batcher import DynamicBatcher, auto_max_batch
+from app.inference.deblur import CLASSICAL
 from app.inference.device import Device, InlineExecutor
 from app.inference.tiling import budget_pixels
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
+from app.models.catalog import Catalog
 from app.models.registry import ModelRegistry
 
 
@@ -35,6 +38,23 @@ class Services:
         self.store.engine.dispose()
 
 
+def check_settings(settings: Settings, catalog: Catalog) -> None:
+    """Settings that name models must name the right kind of catalogue entry: a mistake stops the process at
+    start-up (`Misconfigured`) instead of reaching every client as a 4xx."""
+    problems = []
+    known = {entry.id: entry.task for entry in catalog.entries}
+    if known.get(settings.default_model) != "upscale":
+        problems.append(f"ENHANCE_DEFAULT_MODEL={settings.default_model!r} is not an upscaler in the catalogue")
+    deblur = settings.default_deblur_model
+    if deblur and deblur != CLASSICAL and known.get(deblur) != "deblur":
+        problems.append(f"ENHANCE_DEFAULT_DEBLUR_MODEL={deblur!r} is neither a deblur model nor 'classical'")
+    problems += [
+        f"ENHANCE_PRELOAD names {m!r}, which the catalogue does not list" for m in settings.preload if m not in known
+    ]
+    if problems:
+        raise Misconfigured("; ".join(problems))
+
+
 def build_services(
     settings: Settings,
     mode: Literal["api", "inline"],
@@ -44,6 +64,7 @@ def build_services(
     """`registry` lets tests share one loaded registry; `jobs_root` puts the store and job folders elsewhere (the
     CLI runs its jobs in a temporary folder)."""
     registry = registry or ModelRegistry(settings)
+    check_settings(settings, registry.catalog)
     batcher = None
     if mode == "api":
         batcher = DynamicBatcher(

@@ -22,9 +22,9 @@ import torch
 from skimage import data
 
 from app.core.config import Settings
+from app.domain import Picture
 from app.inference.device import Device, InlineExecutor
 from app.inference.enhance import EnhanceOptions, plan, restore_picture
-from app.media.decode import Picture
 from app.models.registry import ModelRegistry
 
 RESULTS = Path(__file__).parent / "results"

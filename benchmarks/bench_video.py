@@ -20,6 +20,7 @@ import av
 import numpy as np
 
 from app.core.config import Settings
+from app.domain import Picture
 from app.inference.device import Device, InlineExecutor
 from app.inference.enhance import EnhanceOptions, plan, restore_picture
 from app.jobs.options import JobOptions
@@ -27,7 +28,6 @@ from app.jobs.pipeline import JobContext, run_job
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
 from app.jobs.submit import submit_job
-from app.media.decode import Picture
 from app.models.registry import ModelRegistry
 from benchmarks.chart import bar_chart
 

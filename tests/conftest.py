@@ -116,7 +116,7 @@ def with_module(base: LoadedModel, module: torch.nn.Module) -> LoadedModel:
     descriptor is a copy, so spandrel's own call (padding, clamping) still wraps the module."""
     descriptor = copy.copy(base.descriptor)
     descriptor._model = module  # spandrel keeps the network here; `model` is its read-only property
-    return LoadedModel(base.entry, descriptor, base.precision, 0.0)
+    return LoadedModel(base.entry, descriptor, base.precision)
 
 
 def recording(base: LoadedModel) -> tuple[LoadedModel, list[int]]:

@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from app.core.config import Settings
+from app.domain import Picture
 from app.inference.batcher import GPU_MAX_BATCH, DynamicBatcher, auto_max_batch
 from app.inference.device import Device, ModelHandle, forward
 from app.inference.restore import TileOptions, upscale_picture
-from app.media.decode import Picture
 from app.models.registry import LoadedModel, ModelRegistry
 from tests.conftest import FAST_MODEL, inline, psnr, recording, skimage_rgb, with_module
 
@@ -31,14 +31,14 @@ def _concurrently(calls: list[Callable[[], torch.Tensor]]) -> list[torch.Tensor]
     results: list[torch.Tensor | BaseException | None] = [None] * len(calls)
     start = threading.Barrier(len(calls))
 
-    def run(i: int) -> None:
+    def call_one(i: int) -> None:
         start.wait()
         try:
             results[i] = calls[i]()
         except BaseException as exc:
             results[i] = exc
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    threads = [threading.Thread(target=call_one, args=(i,)) for i in range(len(calls))]
     for thread in threads:
         thread.start()
     for thread in threads:

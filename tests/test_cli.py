@@ -161,3 +161,19 @@ def test_user_errors_are_one_line_from_any_directory(tmp_path: Path, settings: S
         assert result.returncode == 2, result.stderr
         (error,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
         assert says in error and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("ENHANCE_DEFAULT_MODEL", "deblurgan-v1", "is not an upscaler"),
+        ("ENHANCE_DEFAULT_DEBLUR_MODEL", "realesrgan-x4plus", "neither a deblur model"),
+        ("ENHANCE_PRELOAD", '["no-such-model"]', "does not list"),
+    ],
+)
+def test_a_misconfigured_server_stops_at_start_up(tmp_path: Path, setting: str, value: str, says: str) -> None:
+    """A setting naming the wrong model is one line at start-up, not a 4xx on every request."""
+    result = _enhance("serve", cwd=tmp_path, **{setting: value, "ENHANCE_DATA_DIR": str(tmp_path / "d")})
+    assert result.returncode == 2
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert setting in error and says in error

@@ -15,10 +15,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.core.config import Settings
+from app.core.files import sha256_file
 from app.domain import DeblurMode
 from app.inference.classical_deblur import classical_deblur
 from app.inference.device import Device, InlineExecutor
-from app.models.catalog import Catalog, sha256_file
+from app.models.catalog import Catalog
 from app.models.registry import ModelRegistry
 from app.quality.blur import estimate_motion_blur, is_motion_blurred
 from tests.conftest import CATALOG, png_bytes, psnr
@@ -232,8 +233,8 @@ def test_a_nafnet_checkpoint_is_loaded_by_spandrel_and_used(tmp_path: Path) -> N
     entry = replace(base.get("nafnet-gopro-width64"), sha256=sha256_file(path))
     settings = Settings(weights_dir=tmp_path, catalog_path=CATALOG, device="cpu", _env_file=None)  # type: ignore[call-arg]
     registry = ModelRegistry(settings, Catalog(tuple(entry if e.id == entry.id else e for e in base.entries)))
+    from app.domain import Picture
     from app.inference.deblur import deblur_picture, resolve_deblur_model
-    from app.media.decode import Picture
 
     device = Device(registry, InlineExecutor())
     assert resolve_deblur_model(device, settings, None) == "nafnet-gopro-width64"

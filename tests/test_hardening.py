@@ -261,7 +261,8 @@ def test_weights_never_execute(tmp_path: Path) -> None:
     import pickle
     from dataclasses import replace
 
-    from app.models.catalog import Catalog, sha256_file
+    from app.core.files import sha256_file
+    from app.models.catalog import Catalog
     from tests.conftest import CATALOG
 
     marker = tmp_path / "pwned"

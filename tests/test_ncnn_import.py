@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import spandrel
 
-from app.models.catalog import Catalog, sha256_file
+from app.core.files import sha256_file
+from app.models.catalog import Catalog
 from app.models.ncnn_import import FP16_TAG, NcnnFormatError, convert, convert_files, ncnn_model_dir
 from app.models.weights import import_ncnn
 from tests.conftest import CATALOG

@@ -12,7 +12,8 @@ import pytest
 
 from app.core.config import Settings
 from app.core.errors import ChecksumMismatch, ModelNotFound, UnsupportedWeights, WeightsMissing
-from app.models.catalog import Catalog, sha256_file
+from app.core.files import sha256_file
+from app.models.catalog import Catalog
 from app.models.registry import ModelRegistry, resolve_device
 from tests.conftest import CATALOG, FAST_MODEL
 

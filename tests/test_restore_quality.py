@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
+from app.domain import Picture
 from app.inference.restore import upscale_picture
-from app.media.decode import Picture
 from app.models.registry import ModelRegistry
 from tests.conftest import area_resize, inline, psnr, skimage_rgb
 

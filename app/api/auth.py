@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import SettingsDep
-from app.core.errors import EnhanceError
+from app.core.errors import Unauthorized
 
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey")
 BEARER = HTTPBearer(auto_error=False, scheme_name="Bearer", description="the API key as a bearer token")
-
-
-class Unauthorized(EnhanceError):
-    status, type, title = 401, "unauthorized", "Missing or invalid API key"
-    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="enhance"'}
 
 
 def owner_of(key: str) -> str:

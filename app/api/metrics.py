@@ -1,19 +1,13 @@
-"""Prometheus metrics: request count and latency by route template and status."""
+"""HTTP metrics: request count and latency by route template and status (the middleware), and the scrape
+response. The instruments and collectors of the service itself live in `app.core.metrics`."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import torch
 from fastapi import Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.jobs.models import JobStatus
-from app.jobs.store import JobStore
 
 REQUESTS = Counter("enhance_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -54,32 +48,3 @@ class RequestMetricsMiddleware:
 
 def metrics_response() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-class ServiceCollector(Collector):
-    """Scrape-time gauges: jobs by status, queue depth and, on CUDA, device memory. One per process, registered
-    once; each running app attaches its job store while it is up."""
-
-    def __init__(self) -> None:
-        self.stores: list[JobStore] = []
-
-    def collect(self) -> Iterator[Metric]:
-        counts: dict[str, int] = {}
-        for store in list(self.stores):
-            for status, count in store.count_by_status().items():
-                counts[status] = counts.get(status, 0) + count
-        jobs = GaugeMetricFamily("enhance_jobs", "Jobs by status", labels=["status"])
-        for status in JobStatus:
-            jobs.add_metric([status.value], counts.get(status.value, 0))
-        yield jobs
-        yield GaugeMetricFamily("enhance_queue_depth", "Jobs waiting for a worker", value=counts.get("queued", 0))
-        if torch.cuda.is_available():
-            memory = GaugeMetricFamily("enhance_gpu_memory_bytes", "CUDA memory", labels=["device", "kind"])
-            for index in range(torch.cuda.device_count()):
-                memory.add_metric([str(index), "allocated"], torch.cuda.memory_allocated(index))
-                memory.add_metric([str(index), "reserved"], torch.cuda.memory_reserved(index))
-            yield memory
-
-
-SERVICE = ServiceCollector()
-REGISTRY.register(SERVICE)

@@ -1,23 +1,55 @@
-"""Reading uploads with a byte cap, so an oversized file is refused without being held in memory."""
+"""Reading uploads with a byte cap, so an oversized file is refused without being held in memory or on disk: one
+capped reader, read into memory (images) or spooled to a file (jobs)."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 from fastapi import UploadFile
 
-from app.core.errors import PayloadTooLarge
+from app.core.errors import CorruptMedia, PayloadTooLarge
 
 CHUNK = 1 << 20
 
 
-async def read_upload(upload: UploadFile, limit: int) -> bytes:
-    """Raises `PayloadTooLarge` as soon as more than `limit` bytes have been read."""
+async def _capped_chunks(upload: UploadFile, limit: int) -> AsyncIterator[bytes]:
+    """The upload's bytes; `PayloadTooLarge` as soon as more than `limit` have come."""
     if upload.size is not None and upload.size > limit:
         raise PayloadTooLarge(f"upload is {upload.size:,} bytes; the limit is {limit:,}")
-    parts: list[bytes] = []
     total = 0
     while chunk := await upload.read(CHUNK):
         total += len(chunk)
         if total > limit:
             raise PayloadTooLarge(f"upload exceeds the limit of {limit:,} bytes")
-        parts.append(chunk)
-    return b"".join(parts)
+        yield chunk
+
+
+async def read_upload(upload: UploadFile, limit: int) -> bytes:
+    """Raises `PayloadTooLarge` as soon as more than `limit` bytes have been read."""
+    return b"".join([chunk async for chunk in _capped_chunks(upload, limit)])
+
+
+async def spool_upload(upload: UploadFile, folder: Path, limit: int) -> tuple[Path, str]:
+    """Copy the upload to a temp file in `folder` and return it with its sha256; `PayloadTooLarge` (and no file
+    left) past `limit` bytes, `CorruptMedia` for an empty upload."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", delete=False)  # noqa: SIM115
+    path = Path(handle.name)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with handle:
+            async for chunk in _capped_chunks(upload, limit):
+                await asyncio.to_thread(handle.write, chunk)  # disk I/O off the event loop
+                digest.update(chunk)
+                size += len(chunk)
+        if size == 0:
+            raise CorruptMedia("the upload is empty")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, digest.hexdigest()

@@ -56,6 +56,19 @@ class JobFailed(EnhanceError):
     status, type, title = 500, "job-failed", "The job failed"
 
 
+class Unauthorized(EnhanceError):
+    status, type, title = 401, "unauthorized", "Missing or invalid API key"
+    headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": 'Bearer realm="enhance"'}
+
+
+class JobNotFound(EnhanceError):
+    status, type, title = 404, "job-not-found", "Unknown job"
+
+
+class JobConflict(EnhanceError):
+    status, type, title = 409, "job-conflict", "Job is in the wrong state"
+
+
 class InvalidCursor(EnhanceError):
     status, type, title = 400, "invalid-cursor", "Unknown paging cursor"
 

@@ -14,11 +14,10 @@ from spandrel import ModelTiling
 
 from app.core.config import Settings
 from app.core.errors import InvalidOption
-from app.domain import DeblurMode
+from app.domain import DeblurMode, Picture
 from app.inference.classical_deblur import classical_deblur
 from app.inference.device import Device
 from app.inference.restore import TileOptions, apply_model
-from app.media.decode import Picture
 from app.models.catalog import WeightState, cached_weight_state
 from app.quality.blur import MotionBlur, estimate_motion_blur, is_motion_blurred
 

@@ -14,12 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.core.metrics import STAGE_SECONDS
-from app.domain import DeblurMode, ImageFormat
+from app.domain import DeblurMode, ImageFormat, Picture
 from app.inference.deblur import DeblurDecision, deblur_picture, resolve_deblur_model
 from app.inference.device import Device, ModelHandle
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import Progress
-from app.media.decode import Picture, decode_image
+from app.media.decode import decode_image
 from app.media.encode import OutputFormat, encode_image
 
 NO_UPSCALE = "none"

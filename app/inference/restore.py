@@ -13,11 +13,9 @@ import numpy as np
 import torch
 
 from app.core.errors import InvalidOption
+from app.domain import LUMA, Picture
 from app.inference.device import ModelHandle
 from app.inference.tiling import Progress, run_model
-from app.media.decode import Picture
-
-LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,8 @@ def run_job_task(job_id: str) -> str:
     ctx = context()
     if ctx.store.claim(job_id, ctx.worker_id, ctx.settings.job_lease_seconds) is None:
         return "skipped"  # finished, cancelled or deleted meanwhile
-    return run_job(ctx, job_id).value
+    status = run_job(ctx, job_id)
+    return status.value if status else "deleted"
 
 
 class CeleryQueue:

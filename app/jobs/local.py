@@ -51,4 +51,4 @@ class LocalWorker:
                 continue  # another worker sharing the store was first
             with self.ctx.device.session():
                 status = run_job(self.ctx, job.id)
-            log.info("job %s finished: %s", job.id, status.value)
+            log.info("job %s finished: %s", job.id, status.value if status else "deleted")

@@ -20,12 +20,13 @@ from PIL import Image
 
 from app.compare.gif import GifBuilder, GifOptions, build_gif
 from app.core.config import Settings
+from app.core.files import write_atomic
 from app.core.metrics import STAGE_SECONDS
 from app.domain import Output
 from app.inference.device import ModelHandle
 from app.jobs.models import FrameRecord, JobRecord
 from app.jobs.options import JobOptions
-from app.jobs.storage import JobStorage, write_atomic
+from app.jobs.storage import JobStorage
 from app.media.video import VideoWriter
 
 log = logging.getLogger(__name__)

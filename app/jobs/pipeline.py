@@ -21,18 +21,19 @@ import numpy as np
 
 from app.core.config import Settings
 from app.core.errors import EnhanceError, InvalidOption
+from app.core.files import write_atomic
 from app.core.logging import current_job
 from app.core.metrics import FRAMES, STAGE_SECONDS
-from app.domain import ImageFormat
+from app.domain import ImageFormat, Picture
 from app.inference.device import Device
 from app.inference.enhance import Plan, plan, restore_picture
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs, write_outputs
 from app.jobs.prefetch import prefetch
-from app.jobs.storage import JobStorage, write_atomic
+from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore, utcnow
-from app.media.decode import Picture, decode_image
+from app.media.decode import decode_image
 from app.media.encode import encode_image, encode_png8, to_uint8
 from app.media.video import iter_frames
 from app.quality.scores import score_image
@@ -239,7 +240,7 @@ class Lease:
                 return
 
 
-def _run(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
+def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
     options = JobOptions.model_validate(job.options)
     steps = plan(options.enhance_options(), ctx.device, ctx.settings)
     model = ctx.device.model(steps.upscale_model) if steps.upscale_model else None
@@ -300,28 +301,29 @@ def _restore_frames(
     return taken
 
 
-def run_job(ctx: JobContext, job_id: str) -> JobStatus:
+def run_job(ctx: JobContext, job_id: str) -> JobStatus | None:
     """Run (or resume) one job this worker has claimed to a terminal state, renewing its lease meanwhile; never
-    raises for a job's own failure. Returns the status recorded (or, when the lease was lost, the job's status)."""
+    raises for a job's own failure. Returns the status recorded (when the lease was lost, the job's status now;
+    None when the job was deleted)."""
     job = ctx.store.get(job_id)
     if job is None:
-        return JobStatus.CANCELLED  # deleted while queued
+        return None  # deleted meanwhile
     if job.status.terminal:
         return job.status
     token = current_job.set(job_id)
     try:
-        return _run_logged(ctx, job)
+        return _run_holding_lease(ctx, job)
     finally:
         current_job.reset(token)
 
 
-def _run_logged(ctx: JobContext, job: JobRecord) -> JobStatus:
+def _run_holding_lease(ctx: JobContext, job: JobRecord) -> JobStatus | None:
     log.info("running %s job (attempt %d) on %s", job.kind, job.attempts, ctx.worker_id)
     with Lease(ctx, job.id) as lease:
         status, error = _outcome(ctx, job, JobGuard(ctx, job.id, lease))
     if status is None:  # the lease was lost: another worker holds the job now
         current = ctx.store.get(job.id)
-        return current.status if current else JobStatus.CANCELLED
+        return current.status if current else None
     if status is JobStatus.QUEUED:
         ctx.store.requeue(job.id, ctx.worker_id)
         log.info("job %s interrupted by shutdown; requeued", job.id)
@@ -330,7 +332,7 @@ def _run_logged(ctx: JobContext, job: JobRecord) -> JobStatus:
     if recorded is None:
         log.warning("job %s was no longer held by %s; its result was not recorded", job.id, ctx.worker_id)
         current = ctx.store.get(job.id)
-        return current.status if current else JobStatus.CANCELLED
+        return current.status if current else None
     log.info("%s", recorded.value)
     return recorded
 
@@ -338,7 +340,7 @@ def _run_logged(ctx: JobContext, job: JobRecord) -> JobStatus:
 def _outcome(ctx: JobContext, job: JobRecord, guard: JobGuard) -> tuple[JobStatus | None, str | None]:
     """Run the job; what to record: a status and an error, QUEUED to hand it back, None to leave it alone."""
     try:
-        _run(ctx, job, guard)
+        _process_job(ctx, job, guard)
     except JobLeaseLost:
         return None, None
     except JobCancelled:

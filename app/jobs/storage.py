@@ -6,15 +6,14 @@ trust. Names are validated: a job id must be a UUID and an artifact name a plain
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import shutil
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from app.core.files import sha256_file, write_atomic
 
 ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 INDEX = "artifacts.json"
@@ -46,28 +45,6 @@ def valid_job_id(job_id: str) -> bool:
         return False
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class JobStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -97,7 +74,7 @@ class JobStorage:
         """Hash every file in the artifacts folder and write the index that the API serves from."""
         folder = self.artifacts_dir(job_id)
         artifacts = [
-            Artifact(p.name, p.stat().st_size, file_sha256(p), MEDIA_TYPES.get(p.suffix, "application/octet-stream"))
+            Artifact(p.name, p.stat().st_size, sha256_file(p), MEDIA_TYPES.get(p.suffix, "application/octet-stream"))
             for p in sorted(folder.iterdir())
             if p.is_file() and ARTIFACT_NAME.match(p.name) and not p.name.startswith(".")
         ]

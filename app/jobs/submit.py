@@ -3,15 +3,11 @@ becomes a queued job. Anything detectable at submit time is refused there with a
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import shutil
-import tempfile
 import uuid
 from dataclasses import replace
 from pathlib import Path
-
-from fastapi import UploadFile
 
 from app.core.config import Settings
 from app.core.errors import CorruptMedia, IdempotencyMismatch, InvalidOption, PayloadTooLarge, UnsupportedMedia
@@ -25,33 +21,7 @@ from app.jobs.store import JobStore
 from app.media.decode import probe_image
 from app.media.video import probe_video
 
-CHUNK = 1 << 20
 IMAGE_SNIFF_BYTES = 64 * 1024
-
-
-async def spool_upload(upload: UploadFile, folder: Path, limit: int) -> tuple[Path, str]:
-    """Copy the upload to a temp file in `folder` and return it with its sha256; `PayloadTooLarge` (and no file
-    left) past `limit` bytes."""
-    folder.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", delete=False)  # noqa: SIM115
-    path = Path(handle.name)
-    total = 0
-    digest = hashlib.sha256()
-    try:
-        with handle:
-            while chunk := await upload.read(CHUNK):
-                total += len(chunk)
-                if total > limit:
-                    raise PayloadTooLarge(f"upload exceeds the limit of {limit:,} bytes")
-                await asyncio.to_thread(handle.write, chunk)  # disk I/O off the event loop
-                digest.update(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    if total == 0:
-        path.unlink(missing_ok=True)
-        raise CorruptMedia("the upload is empty")
-    return path, digest.hexdigest()
 
 
 def _same_request(existing: JobRecord, request: str, key: str) -> JobRecord:

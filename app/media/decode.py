@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.core.errors import CorruptMedia, PayloadTooLarge, UnsupportedMedia
+from app.domain import Picture
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF"}
 ORIENTATION_TAG = 0x0112
@@ -27,30 +28,6 @@ class ImageInfo:
     format: str
     width: int
     height: int
-    mode: str
-
-
-@dataclass
-class Picture:
-    """Decoded pixels: `pixels` is H x W x C float32 in 0..1 with C = 1 (gray) or 3 (RGB)."""
-
-    pixels: np.ndarray
-    alpha: np.ndarray | None
-    bit_depth: int
-    icc_profile: bytes | None = None
-    format: str = "PNG"
-
-    @property
-    def height(self) -> int:
-        return int(self.pixels.shape[0])
-
-    @property
-    def width(self) -> int:
-        return int(self.pixels.shape[1])
-
-    @property
-    def is_gray(self) -> bool:
-        return self.pixels.shape[2] == 1
 
 
 # Formats Pillow cannot even identify but that we recognise, and refuse as such (415) rather than as garbage (422).
@@ -94,7 +71,7 @@ def _check(img: Image.Image, max_pixels: int, max_side: int) -> ImageInfo:
         raise PayloadTooLarge(f"image is {width}x{height}; each side must be at most {max_side}")
     if width * height > max_pixels:
         raise PayloadTooLarge(f"image has {width * height:,} pixels; the limit is {max_pixels:,}")
-    return ImageInfo(fmt, width, height, img.mode)
+    return ImageInfo(fmt, width, height)
 
 
 def probe_image(data: bytes, max_pixels: int, max_side: int) -> ImageInfo:

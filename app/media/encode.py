@@ -10,11 +10,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from app.domain import ImageFormat
-from app.media.decode import PNG_SIGNATURE, Picture
+from app.domain import ImageFormat, Picture
+from app.media.decode import PNG_SIGNATURE
 
 OutputFormat = ImageFormat
-MEDIA_TYPES: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 def _to_uint(array: np.ndarray, bits: int) -> np.ndarray:

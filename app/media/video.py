@@ -156,7 +156,7 @@ class VideoWriter:
             self._out.mux(packet)
         if self._audio_in is not None and self._audio_out is not None:
             for packet in self._source.demux(self._audio_in):
-                if packet.dts is None:  # demuxer flush packet: carries no data
+                if packet.size == 0:  # the demuxer's flush packet carries no data (PyAV's own remux example)
                     continue
                 packet.stream = self._audio_out
                 self._out.mux(packet)

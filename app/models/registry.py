@@ -18,10 +18,11 @@ from spandrel import ArchRegistry, ImageModelDescriptor, ModelLoader
 
 from app.core.config import Settings
 from app.core.errors import ChecksumMismatch, Misconfigured, UnsupportedWeights, WeightsMissing
+from app.core.files import sha256_file
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.core.threads import configure_threads
 from app.models.archs.deblurgan import add_deblurgan
-from app.models.catalog import Catalog, CatalogEntry, sha256_file
+from app.models.catalog import Catalog, CatalogEntry
 from app.models.precision import Precision, choose_precision, explicit_precision
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,6 @@ class LoadedModel:
     entry: CatalogEntry
     descriptor: ImageModelDescriptor
     precision: Precision
-    load_seconds: float
 
     @property
     def device(self) -> torch.device:
@@ -181,4 +181,4 @@ class ModelRegistry:
             " channels_last" if precision.channels_last else "",
             elapsed,
         )
-        return LoadedModel(entry, descriptor, precision, elapsed)
+        return LoadedModel(entry, descriptor, precision)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +10,9 @@ from pathlib import Path
 from safetensors.torch import save_file
 
 from app.core.errors import ChecksumMismatch
-from app.models.catalog import Catalog, CatalogEntry, sha256_file
-from app.models.ncnn_import import convert_files, ncnn_model_dir
+from app.core.files import atomic_path, sha256_file
+from app.models.catalog import Catalog, CatalogEntry
+from app.models.ncnn_import import NcnnFormatError, convert_files, ncnn_model_dir
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +23,6 @@ class ImportResult:
     path: Path
     sha256: str
     matches_catalog: bool
-
-
-def _atomic_target(path: Path) -> tuple[int, Path]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.fchmod(fd, 0o644)  # mkstemp creates 0600; weights are meant to be readable by the service user
-    return fd, Path(tmp)
 
 
 def import_ncnn(catalog: Catalog, weights_dir: Path, source_dir: Path | None = None) -> list[ImportResult]:
@@ -45,15 +37,17 @@ def import_ncnn(catalog: Catalog, weights_dir: Path, source_dir: Path | None = N
         if not entry.ncnn:
             continue
         converted = convert_files(source / f"{entry.ncnn}.param", source / f"{entry.ncnn}.bin")
+        if converted.output_scale != entry.scale:  # the catalogue must say what the ncnn graph delivers
+            raise NcnnFormatError(
+                f"{entry.id}: the ncnn graph scales by {converted.output_scale:g}; the catalogue says {entry.scale:g}"
+            )
         target = entry.path(weights_dir)
-        fd, tmp = _atomic_target(target)
-        os.close(fd)
-        # One metadata key only: safetensors keeps metadata in a hash map, so several keys come out in a random
-        # order and the file's sha256 would change from run to run.
-        metadata = {"source": f"ncnn:{entry.ncnn} ({converted.architecture})"}
-        save_file(converted.state_dict, str(tmp), metadata=metadata)
-        digest = sha256_file(tmp)
-        tmp.replace(target)
+        with atomic_path(target) as tmp:
+            # One metadata key only: safetensors keeps metadata in a hash map, so several keys come out in a random
+            # order and the file's sha256 would change from run to run.
+            metadata = {"source": f"ncnn:{entry.ncnn} ({converted.architecture})"}
+            save_file(converted.state_dict, str(tmp), metadata=metadata)
+            digest = sha256_file(tmp)
         results.append(ImportResult(entry, target, digest, digest == entry.sha256))
         log.info("converted %s -> %s (sha256 %s)", entry.ncnn, target, digest)
     return results
@@ -72,15 +66,11 @@ def download(entry: CatalogEntry, weights_dir: Path, url: str | None = None, tim
     if not entry.sha256:
         raise ValueError(f"{entry.id} has no pinned sha256 in the catalogue; refusing an unverifiable download")
     target = entry.path(weights_dir)
-    fd, tmp = _atomic_target(target)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(source, timeout=timeout) as response:
+    with atomic_path(target) as tmp:  # a mismatch raises inside: the partial file is removed, the target untouched
+        with tmp.open("wb") as out, urllib.request.urlopen(source, timeout=timeout) as response:
             while block := response.read(1 << 20):
                 out.write(block)
         digest = sha256_file(tmp)
         if digest != entry.sha256:
             raise ChecksumMismatch(f"{entry.id}: downloaded sha256 {digest} != catalogue {entry.sha256}")
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from app.domain import LUMA
+
 ANALYSIS_SIDE = 256
 MAX_DOWNSCALE = 0.5
 MIN_LENGTH = 3
@@ -35,7 +37,7 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     if array.max() > 1.5:
         array = array / 255.0
     if array.ndim == 3:
-        array = array[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32) if array.shape[2] >= 3 else array[..., 0]
+        array = array[..., :3] @ LUMA if array.shape[2] >= 3 else array[..., 0]
     return array
 
 

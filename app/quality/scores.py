@@ -17,10 +17,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from app.domain import LUMA
 from app.quality.blur import MotionBlur, estimate_motion_blur, is_motion_blurred
 
 ANALYSIS_PIXELS = 520_000
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 # Immerkaer (1996): this mask cancels smooth image structure and leaves noise; the factor turns the mean absolute
 # response into the noise standard deviation.
 NOISE_MASK = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)

@@ -8,7 +8,7 @@ Every candidate gets a reason, so the report can say why it was or was not chose
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.quality.scores import Scores, hamming
@@ -23,7 +23,6 @@ class Candidate:
     scores: Scores
     chosen: bool = False
     reason: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
 
     def rank(self) -> tuple[bool, float]:
         return (self.scores.verdict == "keep", self.scores.quality)

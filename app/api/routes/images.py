@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from app.api.deps import DeviceDep, ExecutorDep, SettingsDep
 from app.api.openapi import binary_content, problems
 from app.api.uploads import read_upload
+from app.domain import ImageFormat
 from app.inference.enhance import EnhanceOptions, enhance_bytes
-from app.media.encode import MEDIA_TYPES
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
@@ -36,7 +36,7 @@ RESULT_HEADERS = {
     response_class=Response,
     responses={
         200: {
-            "content": binary_content(*MEDIA_TYPES.values()),
+            "content": binary_content(*(f.media_type for f in ImageFormat)),
             "description": "the enhanced image, in the requested format",
             "headers": {
                 name: {"description": text, "schema": {"type": "string"}} for name, text in RESULT_HEADERS.items()
@@ -71,4 +71,4 @@ async def enhance_image(
     if result.deblur.blur:
         blur = result.deblur.blur
         headers["X-Enhance-Blur"] = f"length={blur.length:.1f}; angle={blur.angle:.0f}; score={blur.score:.1f}"
-    return Response(result.data, media_type=MEDIA_TYPES[options.format], headers=headers)
+    return Response(result.data, media_type=ImageFormat(options.format).media_type, headers=headers)

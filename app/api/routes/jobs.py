@@ -13,23 +13,16 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from app.api.auth import OwnerDep
 from app.api.deps import DeviceDep, QueueDep, SettingsDep, StorageDep, StoreDep
 from app.api.openapi import binary_content, problems
-from app.core.errors import EnhanceError, StorageFull
+from app.api.uploads import spool_upload
+from app.core.errors import JobConflict, JobNotFound, StorageFull
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
 from app.jobs.store import JobStore, utcnow
-from app.jobs.submit import spool_upload, submit_job
+from app.jobs.submit import submit_job
 from app.schemas import ArtifactPublic, JobPublic, JobsPublic, ProgressPublic
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
-
-
-class JobNotFound(EnhanceError):
-    status, type, title = 404, "job-not-found", "Unknown job"
-
-
-class JobConflict(EnhanceError):
-    status, type, title = 409, "job-conflict", "Job is in the wrong state"
 
 
 def _progress(job: JobRecord) -> ProgressPublic:
