@@ -35,6 +35,7 @@ lint: $(VENV)/.installed-dev
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
+	$(BIN)/mypy tests
 
 unit: $(VENV)/.installed-dev weights
 	$(BIN)/pytest

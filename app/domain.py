@@ -36,7 +36,7 @@ class Picture:
 
     @property
     def is_gray(self) -> bool:
-        return self.pixels.shape[2] == 1
+        return bool(self.pixels.shape[2] == 1)
 
 
 class DeblurMode(StrEnum):

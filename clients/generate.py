@@ -2,7 +2,7 @@
 
     .venv/bin/python clients/generate.py          (or `make client`)
 
-The document comes from the app itself (no server needed). tests/test_client.py regenerates into a temporary folder
+The document comes from the app itself (no server needed). tests/api/test_client.py regenerates into a temporary folder
 and fails when the committed copy differs, then drives the committed client against a live server.
 """
 

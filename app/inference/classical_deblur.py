@@ -6,8 +6,8 @@ back into the picture.
 
 Richardson-Lucy is written here on OpenCV's `filter2D` rather than taken from scikit-image: the two convolutions
 per iteration are the whole algorithm, OpenCV is already a runtime dependency, and scikit-image would add SciPy and
-four more packages to every install for these few lines. `tests/test_deblur.py` checks it against scikit-image's
-`richardson_lucy` on real photos.
+four more packages to every install for these few lines. `tests/inference/test_deblur.py` checks it against
+scikit-image's `richardson_lucy` on real photos.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def motion_psf(length: float, angle: float) -> np.ndarray:
     end = (round((centre + dx) * SUBPIXEL), round((centre + dy) * SUBPIXEL))
     cv2.line(kernel, start, end, 1.0, 1, cv2.LINE_AA, 4)
     kernel = kernel + kernel[::-1, ::-1]
-    return kernel / kernel.sum()
+    return np.asarray(kernel / kernel.sum(), np.float32)
 
 
 def richardson_lucy(image: np.ndarray, psf: np.ndarray, iterations: int = ITERATIONS) -> np.ndarray:

@@ -38,7 +38,8 @@ def is_oom(exc: BaseException) -> bool:
 def forward(model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) float 0..1 on the CPU → the model's output, float32 0..1 on the CPU, through the descriptor."""
     with torch.inference_mode():
-        return model.descriptor(model.precision.prepare(batch)).float().cpu()
+        output: torch.Tensor = model.descriptor(model.precision.prepare(batch))
+        return output.float().cpu()
 
 
 class DeviceExecutor(Protocol):

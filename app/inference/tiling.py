@@ -123,7 +123,7 @@ def _pad_for_model(image: torch.Tensor, model: ModelHandle) -> tuple[torch.Tenso
     _, h, w = image.shape
 
     def target(n: int) -> int:
-        return max(req.minimum, math.ceil(n / req.multiple_of) * req.multiple_of)
+        return int(max(req.minimum, math.ceil(n / req.multiple_of) * req.multiple_of))
 
     extra_h, extra_w = target(h) - h, target(w) - w
     if extra_h or extra_w:

@@ -78,7 +78,7 @@ def build_context(base: Settings) -> JobContext:
     )
 
 
-@worker_process_init.connect
+@worker_process_init.connect  # type: ignore[untyped-decorator]  # Celery ships no type information
 def _load_models(**_: Any) -> None:
     global _context
     _context = build_context(settings)
@@ -92,7 +92,7 @@ def context() -> JobContext:
     return _context
 
 
-@celery_app.task(name=TASK_NAME)
+@celery_app.task(name=TASK_NAME)  # type: ignore[untyped-decorator]
 def run_job_task(job_id: str) -> str:
     ctx = context()
     if ctx.store.claim(job_id, ctx.worker_id, ctx.settings.job_lease_seconds) is None:

@@ -88,7 +88,7 @@ class LoadedModel:
 
     @property
     def net_scale(self) -> int:
-        return self.descriptor.scale
+        return int(self.descriptor.scale)
 
 
 class ModelRegistry:

@@ -97,9 +97,9 @@ def estimate_motion_blur(image: np.ndarray) -> MotionBlur:
     )
 
 
-# Calibrated on skimage.data photographs at 128-384 px (tests/test_deblur.py): sharp photos score 2.5-8, periodic
-# scenes (text, bricks, a launch-tower lattice) up to 21 but with dips in several directions or at 3 px; linear
-# blurs of 9-21 px score 7-70 in one direction.
+# Calibrated on skimage.data photographs at 128-384 px (tests/inference/test_deblur.py): sharp photos score 2.5-8,
+# periodic scenes (text, bricks, a launch-tower lattice) up to 21 but with dips in several directions or at 3 px;
+# linear blurs of 9-21 px score 7-70 in one direction.
 MIN_SCORE = 7.0
 MIN_DOMINANCE = 1.8
 MIN_BLUR_LENGTH = 5.0

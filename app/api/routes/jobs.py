@@ -74,7 +74,7 @@ def _load(store: JobStore, job_id: str, owner: str | None) -> JobRecord:
 def visible_job(job_id: str, store: StoreDep, owner: OwnerDep) -> JobRecord:
     """Dependency form of `_load`: runs before a streaming response starts, so an unknown job is still a 404.
     A plain `def`, like every handler here that reads the store or the disk: FastAPI runs it in its thread pool,
-    so a slow database or disk never holds up the event loop (tests/test_event_loop.py)."""
+    so a slow database or disk never holds up the event loop (tests/api/test_event_loop.py)."""
     return _load(store, job_id, owner)
 
 

@@ -22,7 +22,7 @@ from app.models.archs.deblurgan_v1 import DeblurGANv1
 from app.models.archs.deblurgan_v2 import DeblurGANv2
 
 
-class DeblurGANv2Arch(Architecture[DeblurGANv2]):
+class DeblurGANv2Arch(Architecture[DeblurGANv2]):  # type: ignore[misc]  # spandrel ships no type information
     def __init__(self) -> None:
         super().__init__(
             id="DeblurGANv2",
@@ -60,7 +60,7 @@ class DeblurGANv2Arch(Architecture[DeblurGANv2]):
         )
 
 
-class DeblurGANv1Arch(Architecture[DeblurGANv1]):
+class DeblurGANv1Arch(Architecture[DeblurGANv1]):  # type: ignore[misc]  # spandrel ships no type information
     def __init__(self) -> None:
         super().__init__(
             id="DeblurGANv1",

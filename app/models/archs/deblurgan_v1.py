@@ -26,7 +26,8 @@ class ResnetBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv_block(x)
+        out: torch.Tensor = x + self.conv_block(x)
+        return out
 
 
 class ResnetGenerator(nn.Module):
@@ -59,7 +60,8 @@ class ResnetGenerator(nn.Module):
         self.model = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
+        out: torch.Tensor = self.model(x)
+        return out
 
 
 class DeblurGANv1(ResnetGenerator):

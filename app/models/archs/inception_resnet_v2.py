@@ -19,7 +19,8 @@ class BasicConv2d(nn.Module):
         self.relu = nn.ReLU(inplace=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.relu(self.bn(self.conv(x)))
+        out: torch.Tensor = self.relu(self.bn(self.conv(x)))
+        return out
 
 
 class Mixed5b(nn.Module):
@@ -52,7 +53,8 @@ class Block35(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.conv2d(torch.cat((self.branch0(x), self.branch1(x), self.branch2(x)), 1))
-        return self.relu(out * self.scale + x)
+        result: torch.Tensor = self.relu(out * self.scale + x)
+        return result
 
 
 class Mixed6a(nn.Module):
@@ -83,7 +85,8 @@ class Block17(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.conv2d(torch.cat((self.branch0(x), self.branch1(x)), 1))
-        return self.relu(out * self.scale + x)
+        result: torch.Tensor = self.relu(out * self.scale + x)
+        return result
 
 
 class Mixed7a(nn.Module):
@@ -114,7 +117,7 @@ class Block8(nn.Module):
         self.relu = None if no_relu else nn.ReLU(inplace=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.conv2d(torch.cat((self.branch0(x), self.branch1(x)), 1)) * self.scale + x
+        out: torch.Tensor = self.conv2d(torch.cat((self.branch0(x), self.branch1(x)), 1)) * self.scale + x
         return out if self.relu is None else self.relu(out)
 
 

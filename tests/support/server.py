@@ -1,0 +1,62 @@
+"""A real `enhance serve` process on a free loopback port, for tests that need one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from app.core.config import Settings
+from tests.support.images import CATALOG
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, settings: Settings, data_dir: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "ENHANCE_DATA_DIR": str(data_dir),
+            "ENHANCE_WEIGHTS_DIR": str(settings.weights_path),
+            "ENHANCE_CATALOG_PATH": str(CATALOG),
+            "ENHANCE_DEVICE": "cpu",
+            "ENHANCE_PORT": str(self.port),
+            # A short lease, so a killed server's job is reaped within seconds of the restart (default 30 s).
+            "ENHANCE_JOB_LEASE_SECONDS": "2",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log: Path | None = None  # where the server's stderr goes, when a test reads it
+
+    def start(self) -> None:
+        stderr = self.log.open("ab") if self.log else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from app.cli import main; main()", "serve"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
