@@ -137,10 +137,9 @@ def image(
 ) -> None:
     """Enhance local images: `enhance image in.jpg out.png`, or many at once into a folder,
     `enhance image photos/ more.jpg out/` (the model loads once; a bad file is reported and skipped)."""
-    from app.inference.device import Device, InlineExecutor
     from app.inference.enhance import EnhanceOptions, enhance_bytes
     from app.media.files import IMAGE_SUFFIXES, collect_inputs
-    from app.models.registry import ModelRegistry
+    from app.services import build_device
 
     sources, target = _split_paths(paths, "output")
     single = len(sources) == 1 and sources[0].is_file() and target.suffix.lower().lstrip(".") in FORMATS
@@ -161,7 +160,7 @@ def image(
         format=fmt,
         quality=quality,
     )
-    models = Device(ModelRegistry(settings), InlineExecutor())  # one file at a time: calls run in this thread
+    models = build_device(settings, "inline")  # one file at a time: model calls run in this thread
     load_seconds = _load_upscaler(models, model or settings.default_model)
     columns = (
         TextColumn("[bold]{task.description}"),

@@ -63,18 +63,22 @@ def build_services(
 ) -> Services:
     """`registry` lets tests share one loaded registry; `jobs_root` puts the store and job folders elsewhere (the
     CLI runs its jobs in a temporary folder)."""
-    registry = registry or ModelRegistry(settings)
-    check_settings(settings, registry.catalog)
-    batcher = None
-    if mode == "api":
-        batcher = DynamicBatcher(
-            auto_max_batch(settings, registry.device), settings.batch_wait_ms / 1000, budget_pixels
-        )
-        device = Device(registry, batcher)
-    else:
-        device = Device(registry, InlineExecutor())
+    device = build_device(settings, mode, registry)
+    batcher = device.executor if isinstance(device.executor, DynamicBatcher) else None
     if jobs_root is None:
         store, storage = JobStore(settings.database), JobStorage(settings.jobs_dir)
     else:
         store, storage = JobStore(f"sqlite:///{jobs_root / 'jobs.db'}"), JobStorage(jobs_root / "jobs")
-    return Services(settings, registry, device, store, storage, batcher)
+    return Services(settings, device.registry, device, store, storage, batcher)
+
+
+def build_device(settings: Settings, mode: Literal["api", "inline"], registry: ModelRegistry | None = None) -> Device:
+    """The device owner alone (what `enhance image` needs): its registry, checked settings and executor."""
+    registry = registry or ModelRegistry(settings)
+    check_settings(settings, registry.catalog)
+    if mode == "api":
+        return Device(
+            registry,
+            DynamicBatcher(auto_max_batch(settings, registry.device), settings.batch_wait_ms / 1000, budget_pixels),
+        )
+    return Device(registry, InlineExecutor())
