@@ -30,10 +30,9 @@ import cv2
 import httpx
 import numpy as np
 import torch
+from chart import bar_chart  # benchmarks/ is on sys.path when a script here runs
 from PIL import Image
 from skimage import data
-
-from benchmarks.chart import bar_chart
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import spandrel
 import torch
+from chart import bar_chart  # benchmarks/ is on sys.path when a script here runs
 from PIL import Image
 from skimage import data
 
@@ -28,7 +29,6 @@ from app.core.config import Settings
 from app.inference.device import Device, InlineExecutor
 from app.inference.enhance import EnhanceOptions, enhance_bytes
 from app.models.registry import ModelRegistry
-from benchmarks.chart import bar_chart
 
 RESULTS = Path(__file__).parent / "results"
 

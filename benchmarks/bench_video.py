@@ -18,6 +18,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from chart import bar_chart  # benchmarks/ is on sys.path when a script here runs
 
 from app.core.config import Settings
 from app.domain import Picture
@@ -29,7 +30,6 @@ from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
 from app.jobs.submit import submit_job
 from app.models.registry import ModelRegistry
-from benchmarks.chart import bar_chart
 
 RESULTS = Path(__file__).parent / "results"
 
