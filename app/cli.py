@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -26,10 +27,9 @@ app = typer.Typer(help="Image and video enhancement service.", no_args_is_help=T
 weights_app = typer.Typer(help="Install and check model weights.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
 if TYPE_CHECKING:
-    from rich.progress import TaskID
-
     from app.inference.device import Device
     from app.jobs.options import JobOptions
+    from app.media.files import BatchInput
     from app.services import Services
 
 
@@ -162,38 +162,18 @@ def image(
     )
     models = build_device(settings, "inline")  # one file at a time: model calls run in this thread
     load_seconds = _load_upscaler(models, model or settings.default_model)
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} {task.fields[unit]}"),
-        TimeRemainingColumn(),
-    )
-    failed: list[tuple[Path, str]] = []
     started = time.perf_counter()
-    with Progress(*columns, console=console) as bar:
-        overall = bar.add_task("images", total=len(inputs), unit="files", visible=not single)
-        current = bar.add_task("", total=None, unit="tiles")
-        for item in inputs:
-            bar.update(current, description=str(item.path), completed=0, total=None)
-            out = target if single else (target / item.relative).with_suffix(f".{fmt.value}".replace("jpeg", "jpg"))
-            try:
-                result = enhance_bytes(
-                    item.path.read_bytes(),
-                    options,
-                    models,
-                    settings,
-                    progress=lambda done, total: bar.update(current, completed=done, total=total),
-                )
-                out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_bytes(result.data)
-            except (EnhanceError, OSError) as exc:
-                failed.append((item.path, getattr(exc, "detail", None) or _one_line(exc)))
-                console.print(f"[red]failed:[/red] {item.path}: {failed[-1][1]}", highlight=False)
-            else:
-                used = f"{result.model.entry.id} on {result.model.device}" if result.model else "no upscaling"
-                deblurred = f", deblurred with {result.deblur.model}" if result.deblur.applied else ""
-                console.print(f"{out}: {result.width}x{result.height} with {used}{deblurred}", highlight=False)
-            bar.advance(overall)
+
+    def enhance_one(item: BatchInput, tiles: Callable[[int, int | None], None]) -> str:
+        out = target if single else (target / item.relative).with_suffix(f".{fmt.value}".replace("jpeg", "jpg"))
+        result = enhance_bytes(item.path.read_bytes(), options, models, settings, progress=tiles)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(result.data)
+        used = f"{result.model.entry.id} on {result.model.device}" if result.model else "no upscaling"
+        deblurred = f", deblurred with {result.deblur.model}" if result.deblur.applied else ""
+        return f"{out}: {result.width}x{result.height} with {used}{deblurred}"
+
+    failed = _run_batch(inputs, enhance_one, "images", "tiles", show_overall=not single)
     _summary(len(inputs), failed, load_seconds, time.perf_counter() - started)
 
 
@@ -268,7 +248,6 @@ def video(
 
     from app.jobs.options import JobOptions
     from app.media.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, collect_inputs
-    from app.models.registry import ModelRegistry
     from app.services import build_services
 
     sources, outdir = _split_paths(paths, "output folder")
@@ -293,33 +272,50 @@ def video(
         raise typer.BadParameter("no videos found in the inputs", param_hint="PATHS")
     single = len(inputs) == 1 and sources[0].is_file()
     settings = _run_settings(device, dtype)
-    registry = ModelRegistry(settings)
-    failed: list[tuple[Path, str]] = []
-    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="enhance-") as work:
+        services = build_services(settings, "inline", jobs_root=Path(work))  # the jobs live in a temp folder
+        load_seconds = _load_upscaler(services.device, model or settings.default_model)
+        started = time.perf_counter()
+
+        def run_one(item: BatchInput, frames: Callable[[int, int | None], None]) -> str:
+            target = outdir if single else outdir / item.relative.with_suffix("")
+            return f"{target}: {', '.join(_run_local_job(item.path, target, options, services, frames))}"
+
+        failed = _run_batch(inputs, run_one, "videos", "frames", show_overall=not single)
+        services.close()
+    _summary(len(inputs), failed, load_seconds, time.perf_counter() - started)
+
+
+def _run_batch(
+    inputs: list[BatchInput],
+    work: Callable[[BatchInput, Callable[[int, int | None], None]], str],
+    what: str,
+    unit: str,
+    show_overall: bool,
+) -> list[tuple[Path, str]]:
+    """One overall bar plus the current file's; a file that fails is reported and skipped. `work` gets the
+    current bar's (done, total) callback and returns the line to print. Returns the failures."""
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} {task.fields[unit]}"),
         TimeRemainingColumn(),
     )
-    with tempfile.TemporaryDirectory(prefix="enhance-") as work, Progress(*columns, console=console) as bar:
-        services = build_services(settings, "inline", registry, jobs_root=Path(work))  # jobs in a temp folder
-        load_seconds = _load_upscaler(services.device, model or settings.default_model)
-        overall = bar.add_task("videos", total=len(inputs), unit="files", visible=not single)
-        current = bar.add_task("", total=None, unit="frames")
+    failed: list[tuple[Path, str]] = []
+    with Progress(*columns, console=console) as bar:
+        overall = bar.add_task(what, total=len(inputs), unit="files", visible=show_overall)
+        current = bar.add_task("", total=None, unit=unit)
         for item in inputs:
             bar.update(current, description=str(item.path), completed=0, total=None)
-            target = outdir if single else outdir / item.relative.with_suffix("")
             try:
-                written = _run_local_job(item.path, target, options, services, bar, current)
+                line = work(item, lambda done, total: bar.update(current, completed=done, total=total))
             except (EnhanceError, OSError) as exc:
                 failed.append((item.path, getattr(exc, "detail", None) or _one_line(exc)))
                 console.print(f"[red]failed:[/red] {item.path}: {failed[-1][1]}", highlight=False)
             else:
-                console.print(f"{target}: {', '.join(written)}", highlight=False)
+                console.print(line, highlight=False)
             bar.advance(overall)
-        services.close()
-    _summary(len(inputs), failed, load_seconds, time.perf_counter() - started)
+    return failed
 
 
 def _run_local_job(
@@ -327,8 +323,7 @@ def _run_local_job(
     target: Path,
     options: JobOptions,
     services: Services,
-    bar: Progress,
-    task: TaskID,
+    progress: Callable[[int, int | None], None],
 ) -> list[str]:
     """One video through the same pipeline as a server job; returns the artifact names copied to `target`.
     Raises `EnhanceError` for a refused input or a failed job."""
@@ -350,7 +345,7 @@ def _run_local_job(
     while runner.is_alive():
         runner.join(0.25)
         if (record := store.get(job.id)) is not None:
-            bar.update(task, completed=record.frames_done, total=record.frames_total)
+            progress(record.frames_done, record.frames_total)
     record = store.get(job.id)
     if record is None or record.status is not JobStatus.SUCCEEDED:
         raise JobFailed(f"{record.status.value if record else 'lost'}: {record.error if record else ''}")
