@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.config import Settings
-from app.core.errors import InvalidOption
+from app.core.errors import InvalidOption, PayloadTooLarge
 from app.core.metrics import STAGE_SECONDS
 from app.domain import DeblurMode, ImageFormat, Picture
 from app.inference.deblur import DeblurDecision, deblur_picture, resolve_deblur_model
@@ -89,7 +89,18 @@ def plan(options: EnhanceOptions, device: Device, settings: Settings) -> Plan:
         tile_pad=settings.tile_pad,
         min_tile=settings.min_tile,
     )
+    if 0 < tiles.tile < settings.min_tile:  # 1-px tiles would be one padded model call per pixel
+        raise InvalidOption(f"tile must be 0 (automatic) or at least {settings.min_tile}, got {tiles.tile}")
     return Plan(upscale, deblur_model, options.deblur, scale, tiles)
+
+
+def check_size(width: int, height: int, scale: float | None, settings: Settings) -> None:
+    """The same caps for an image request and every frame of a job: `PayloadTooLarge` over the input pixel cap,
+    `InvalidOption` when the output would exceed the output cap."""
+    if width * height > settings.max_pixels:
+        raise PayloadTooLarge(f"{width}x{height} is over the limit of {settings.max_pixels:,} pixels")
+    if width * height * (scale or 1.0) ** 2 > settings.max_output_pixels:
+        raise InvalidOption(f"the output would exceed {settings.max_output_pixels:,} pixels; ask for a smaller scale")
 
 
 def restore_picture(
@@ -115,9 +126,7 @@ def enhance_bytes(
     started = time.perf_counter()
     steps = plan(options, device, settings)
     picture = decode_image(data, settings.max_pixels, settings.max_side)
-    scale = steps.scale or 1.0
-    if picture.width * picture.height * scale * scale > settings.max_output_pixels:
-        raise InvalidOption(f"the output would exceed {settings.max_output_pixels:,} pixels; ask for a smaller scale")
+    check_size(picture.width, picture.height, steps.scale, settings)
     timings["decode"] = time.perf_counter() - started
 
     mark = time.perf_counter()

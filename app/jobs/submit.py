@@ -13,7 +13,7 @@ from app.core.config import Settings
 from app.core.errors import CorruptMedia, IdempotencyMismatch, InvalidOption, PayloadTooLarge, UnsupportedMedia
 from app.domain import Output
 from app.inference.device import Device
-from app.inference.enhance import plan
+from app.inference.enhance import check_size, plan
 from app.jobs.models import JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
@@ -34,9 +34,9 @@ def _same_request(existing: JobRecord, request: str, key: str) -> JobRecord:
     return existing
 
 
-def _probe(path: Path, settings: Settings) -> tuple[str, str, JobFacts]:
-    """('image' | 'video', file suffix, facts to keep with the job). Images are identified from their header;
-    everything else must be an allowed video."""
+def _probe(path: Path, settings: Settings) -> tuple[str, str, JobFacts, tuple[int, int]]:
+    """('image' | 'video', file suffix, facts to keep with the job, (width, height)). Images are identified from
+    their header; everything else must be an allowed video."""
     with path.open("rb") as fh:
         head = fh.read(IMAGE_SNIFF_BYTES)
     try:
@@ -46,9 +46,9 @@ def _probe(path: Path, settings: Settings) -> tuple[str, str, JobFacts]:
     if info is not None:
         if path.stat().st_size > settings.max_upload_bytes:
             raise PayloadTooLarge(f"images are limited to {settings.max_upload_bytes:,} bytes")
-        return "image", "." + info.format.lower(), JobFacts()
+        return "image", "." + info.format.lower(), JobFacts(), (info.width, info.height)
     video = probe_video(path, settings.max_video_seconds, settings.max_video_frames, settings.max_video_side)
-    return "video", ".video", JobFacts(video.frames, video.fps, video.has_audio)
+    return "video", ".video", JobFacts(video.frames, video.fps, video.has_audio), (video.width, video.height)
 
 
 def submit_job(
@@ -70,10 +70,16 @@ def submit_job(
     try:
         if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
             return _same_request(existing, request, idempotency_key), False
-        plan(options.enhance_options(), device, settings)  # the same validation the pipeline applies
-        kind, suffix, facts = _probe(spooled, settings)
+        steps = plan(options.enhance_options(), device, settings)  # the same validation the pipeline applies
+        kind, suffix, facts, (width, height) = _probe(spooled, settings)
+        check_size(width, height, steps.scale, settings)  # every frame has the probed size: the image route's caps
         if kind == "image" and options.wants(Output.VIDEO):
             raise InvalidOption("the video output needs a video input")
+        if options.frames and facts.declared_frames and options.frames[-1] >= facts.declared_frames:
+            raise InvalidOption(
+                f"frame {options.frames[-1]} is past the end: the clip declares {facts.declared_frames} frames "
+                f"(indices 0-{facts.declared_frames - 1})"
+            )
         job_id = str(uuid.uuid4())
         folder = storage.job_dir(job_id)
         folder.mkdir(parents=True)

@@ -286,3 +286,36 @@ def test_frames_and_outputs_take_commas_or_repeated_fields(client: TestClient) -
     assert commas["options"]["outputs"] == repeated["options"]["outputs"] == ["frames"]
     for job in (commas, repeated):
         wait(client, job["id"])
+
+
+def test_one_pixel_tiles_are_refused_on_both_routes(client: TestClient) -> None:
+    """tile=1 made every pixel a padded model call (62 s for a 96x64 image): refused below ENHANCE_MIN_TILE."""
+    data = png_bytes(skimage_rgb("coffee", 16))
+    job = submit(client, data, "x.png", tile=1)
+    image = client.post("/v1/images/enhance", params={"tile": 1, "model": FAST_MODEL}, files={"file": ("x.png", data)})
+    for response in (job, image):
+        assert response.status_code == 422 and "at least 32" in response.json()["detail"], response.text
+    assert submit(client, data, "y.png", tile=0).status_code == 202  # 0 still means automatic
+
+
+def test_jobs_apply_the_image_routes_size_caps_at_submit(client: TestClient) -> None:
+    """A job whose frames would exceed the output cap (or whose input exceeds the pixel cap) is refused before it
+    exists, as the image route refuses the same picture."""
+    settings = client.app.state.api.services.settings  # type: ignore[attr-defined]
+    capped = settings.model_copy(update={"max_output_pixels": 176 * 144 * 4, "max_pixels": 100_000})
+    client.app.state.api.services.settings = capped  # type: ignore[attr-defined]
+    try:
+        clip = submit(client, carphone_path().read_bytes(), "c.mp4", frames="0", scale=4)  # 176x144 x4 > cap
+        assert clip.status_code == 422 and "exceed" in clip.json()["detail"]
+        assert submit(client, carphone_path().read_bytes(), "c.mp4", frames="0", scale=2).status_code == 202
+        big = png_bytes(skimage_rgb("astronaut", 400))  # 160,000 pixels > 100,000
+        job = submit(client, big, "big.png", scale=1)
+        image = client.post("/v1/images/enhance", params={"scale": 1}, files={"file": ("big.png", big)})
+        assert job.status_code == image.status_code == 413, (job.text, image.text)
+    finally:
+        client.app.state.api.services.settings = settings  # type: ignore[attr-defined]
+
+
+def test_frames_past_the_declared_end_are_refused_at_submit(client: TestClient) -> None:
+    response = submit(client, carphone_path().read_bytes(), "c.mp4", frames="0,999999999")
+    assert response.status_code == 422 and "past the end" in response.json()["detail"]

@@ -32,7 +32,7 @@ def test_enhance_image_writes_the_upscaled_file(env: None, tmp_path: Path) -> No
     source = tmp_path / "in.png"
     source.write_bytes(png_bytes(skimage_rgb("chelsea", 40)))
     target = tmp_path / "out.webp"
-    result = runner.invoke(app, ["image", str(source), str(target), "--model", FAST_MODEL, "--tile", "16"])
+    result = runner.invoke(app, ["image", str(source), str(target), "--model", FAST_MODEL, "--tile", "32"])
     assert result.exit_code == 0, result.output
     assert Image.open(target).size == (160, 160)
     assert "tiles" in result.output
