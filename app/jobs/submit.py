@@ -18,7 +18,7 @@ from app.jobs.models import JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
-from app.media.decode import probe_image
+from app.media.decode import looks_like_image, probe_image
 from app.media.video import probe_video
 
 IMAGE_SNIFF_BYTES = 64 * 1024
@@ -35,16 +35,29 @@ def _same_request(existing: JobRecord, request: str, key: str) -> JobRecord:
 
 
 def _probe(path: Path, settings: Settings) -> tuple[str, str, JobFacts, tuple[int, int]]:
-    """('image' | 'video', file suffix, facts to keep with the job, (width, height)). Images are identified from
-    their header; everything else must be an allowed video."""
+    """('image' | 'video', file suffix, facts to keep with the job, (width, height)). A file with an image
+    signature is an image and is judged as the image route judges it (the whole file when its header does not fit
+    the first 64 KiB, e.g. behind a large ICC profile or iTXt chunk); everything else must be an allowed video."""
+    size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(IMAGE_SNIFF_BYTES)
-    try:
-        info = probe_image(head, settings.max_pixels, settings.max_side)
-    except (UnsupportedMedia, CorruptMedia):
-        info = None
+    info = None
+    if looks_like_image(head):
+        if size > settings.max_upload_bytes:
+            raise PayloadTooLarge(f"images are limited to {settings.max_upload_bytes:,} bytes")
+        try:
+            info = probe_image(head, settings.max_pixels, settings.max_side)
+        except (UnsupportedMedia, CorruptMedia):
+            if size <= len(head):
+                raise  # the whole file was read: the image route would refuse it the same way
+            info = probe_image(path.read_bytes(), settings.max_pixels, settings.max_side)
+    else:
+        try:
+            info = probe_image(head, settings.max_pixels, settings.max_side)  # a format without a listed signature
+        except (UnsupportedMedia, CorruptMedia):
+            info = None
     if info is not None:
-        if path.stat().st_size > settings.max_upload_bytes:
+        if size > settings.max_upload_bytes:
             raise PayloadTooLarge(f"images are limited to {settings.max_upload_bytes:,} bytes")
         return "image", "." + info.format.lower(), JobFacts(), (info.width, info.height)
     video = probe_video(path, settings.max_video_seconds, settings.max_video_frames, settings.max_video_side)

@@ -74,6 +74,14 @@ def _check(img: Image.Image, max_pixels: int, max_side: int) -> ImageInfo:
     return ImageInfo(fmt, width, height)
 
 
+IMAGE_MAGIC = (PNG_SIGNATURE, b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def looks_like_image(head: bytes) -> bool:
+    """The first bytes carry an allowed image format's signature (WebP: RIFF....WEBP)."""
+    return head.startswith(IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
 def probe_image(data: bytes, max_pixels: int, max_side: int) -> ImageInfo:
     """Read only the header: format sniffed from the bytes (never the file name) and size checked."""
     return _check(_open(data), max_pixels, max_side)

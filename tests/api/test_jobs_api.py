@@ -319,3 +319,30 @@ def test_jobs_apply_the_image_routes_size_caps_at_submit(client: TestClient) -> 
 def test_frames_past_the_declared_end_are_refused_at_submit(client: TestClient) -> None:
     response = submit(client, carphone_path().read_bytes(), "c.mp4", frames="0,999999999")
     assert response.status_code == 422 and "past the end" in response.json()["detail"]
+
+
+def _png_with_itxt(data: bytes, text_bytes: int) -> bytes:
+    """A valid PNG with a large iTXt chunk right after IHDR (as photo editors write XMP)."""
+    import struct
+    import zlib
+
+    body = b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + b"x" * text_bytes
+    chunk = struct.pack(">I", len(body)) + b"iTXt" + body + struct.pack(">I", zlib.crc32(b"iTXt" + body))
+    return data[:33] + chunk + data[33:]  # signature (8) + IHDR (25)
+
+
+def test_both_routes_classify_the_same_bytes_the_same_way(client: TestClient) -> None:
+    """An image whose metadata pushes the pixels past the first 64 KiB is an image on both routes, and a corrupt
+    image is a 422 on both (the jobs route answered 415, taking it for an unknown video)."""
+    photo = _png_with_itxt(png_bytes(skimage_rgb("coffee", 24)), 100_000)
+    assert (
+        client.post("/v1/images/enhance", params={"model": FAST_MODEL}, files={"file": ("a.png", photo)}).status_code
+        == 200
+    )
+    accepted = submit(client, photo, "a.png")
+    assert accepted.status_code == 202 and accepted.json()["kind"] == "image", accepted.text
+    assert wait(client, accepted.json()["id"])["status"] == "succeeded"
+    broken = png_bytes(skimage_rgb("coffee", 24))[:40] + b"\x00" * 200
+    image = client.post("/v1/images/enhance", params={"model": FAST_MODEL}, files={"file": ("b.png", broken)})
+    job = submit(client, broken, "b.png")
+    assert image.status_code == job.status_code == 422, (image.text, job.text)
