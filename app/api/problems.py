@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from asgi_correlation_id import correlation_id
@@ -51,6 +52,13 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, "http-error"
         )
         return problem(request, exc.status_code, kind, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, exc: OSError) -> JSONResponse:
+        if exc.errno == errno.ENOSPC:  # the disk filled up under us: say so, as the quota check would
+            log.error("disk full on %s %s: %s", request.method, request.url.path, exc)
+            return problem(request, 507, "insufficient-storage", "The data disk is full", "no space left on the disk")
+        return await unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

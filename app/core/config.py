@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     api_keys: list[str] = Field(default_factory=list, description="JSON list; empty: no authentication")
     cors_origins: list[str] = Field(default_factory=list, description="JSON list of allowed origins; empty: closed")
     max_data_bytes: int = Field(default=100 * 1024**3, description="disk quota for job data; new jobs get 507 over it")
+    min_free_bytes: int = Field(
+        default=1024**3, ge=0, description="free space the data disk keeps; new jobs get 507 below it"
+    )
     log_json: bool = False
 
     max_upload_bytes: int = 50 * 1024 * 1024

@@ -6,6 +6,7 @@ A recorded frame is never redone: a job resumed after a crash, a restart or a re
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -351,6 +352,11 @@ def _outcome(ctx: JobContext, job: JobRecord, guard: JobGuard) -> tuple[JobStatu
         return JobStatus.FAILED, str(exc)
     except EnhanceError as exc:
         return JobStatus.FAILED, exc.detail
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            log.exception("job %s failed", job.id)
+            return JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+        return JobStatus.FAILED, "the data disk is full (no space left); frames done so far are kept for a retry"
     except Exception as exc:
         log.exception("job %s failed", job.id)
         return JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"

@@ -10,7 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.core.config import Settings
-from app.core.errors import CorruptMedia, IdempotencyMismatch, InvalidOption, PayloadTooLarge, UnsupportedMedia
+from app.core.errors import (
+    CorruptMedia,
+    IdempotencyMismatch,
+    InvalidOption,
+    PayloadTooLarge,
+    StorageFull,
+    UnsupportedMedia,
+)
 from app.domain import Output
 from app.inference.device import Device
 from app.inference.enhance import check_size, plan
@@ -22,6 +29,17 @@ from app.media.decode import looks_like_image, probe_image
 from app.media.video import probe_video
 
 IMAGE_SNIFF_BYTES = 64 * 1024
+
+
+def check_room(settings: Settings, storage: JobStorage) -> None:
+    """`StorageFull` (507) when job data is over its quota or the data disk is nearly full: checked before an
+    upload is spooled, so a full disk is a clear answer instead of a failure half-way."""
+    if storage.usage_bytes() > settings.max_data_bytes:
+        raise StorageFull(f"job data uses more than {settings.max_data_bytes:,} bytes; try again after cleanup")
+    storage.root.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(storage.root).free
+    if free < settings.min_free_bytes:
+        raise StorageFull(f"the data disk has {free:,} bytes free (ENHANCE_MIN_FREE_BYTES={settings.min_free_bytes:,})")
 
 
 def _same_request(existing: JobRecord, request: str, key: str) -> JobRecord:

@@ -304,3 +304,41 @@ def test_weights_never_execute(tmp_path: Path) -> None:
         )
     assert response.status_code == 422 and response.json()["type"].endswith("unsupported-weights")
     assert not marker.exists()
+
+
+def test_a_nearly_full_disk_refuses_new_jobs_with_507(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=10 * 1024**2))
+    response = client.post(
+        "/v1/jobs", files={"file": ("a.png", png_bytes(skimage_rgb("coffee", 16)))}, data={"model": FAST_MODEL}
+    )
+    assert response.status_code == 507 and response.json()["type"].endswith("insufficient-storage")
+    assert "10,485,760 bytes free" in response.json()["detail"]
+
+
+def test_running_out_of_disk_is_a_typed_problem_not_an_internal_error(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while a job is stored is a 507 problem; while a job runs, a failure that says the disk is full."""
+    import errno
+
+    import app.jobs.pipeline as pipeline
+    import app.jobs.submit as submit
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    data = png_bytes(skimage_rgb("coffee", 16))
+    with monkeypatch.context() as patch:
+        patch.setattr(submit.shutil, "move", full)
+        stored = client.post("/v1/jobs", files={"file": ("a.png", data)}, data={"model": FAST_MODEL})
+    assert stored.status_code == 507 and stored.json()["detail"] == "no space left on the disk"
+    monkeypatch.setattr(pipeline, "write_atomic", full)
+    job = client.post("/v1/jobs", files={"file": ("b.png", data)}, data={"model": FAST_MODEL}).json()
+    deadline = time.monotonic() + 60
+    while (state := client.get(f"/v1/jobs/{job['id']}").json())["status"] not in {"failed", "succeeded"}:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert state["status"] == "failed" and "disk is full" in state["error"]

@@ -14,12 +14,12 @@ from app.api.auth import OwnerDep
 from app.api.deps import DeviceDep, QueueDep, SettingsDep, StorageDep, StoreDep
 from app.api.openapi import binary_content, problems
 from app.api.uploads import spool_upload
-from app.core.errors import JobConflict, JobNotFound, StorageFull
+from app.core.errors import JobConflict, JobNotFound
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
 from app.jobs.store import JobStore, utcnow
-from app.jobs.submit import submit_job
+from app.jobs.submit import check_room, submit_job
 from app.schemas import ArtifactPublic, JobPublic, JobsPublic, ProgressPublic
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -113,8 +113,7 @@ async def create_job(
     ] = None,
 ) -> JSONResponse:
     """Upload a video or an image with what to do to it; the job runs in the background (follow its events)."""
-    if await asyncio.to_thread(storage.usage_bytes) > settings.max_data_bytes:
-        raise StorageFull(f"job data uses more than {settings.max_data_bytes:,} bytes; try again after cleanup")
+    await asyncio.to_thread(check_room, settings, storage)
     spooled, upload_sha256 = await spool_upload(file, storage.root / ".uploads", settings.max_job_upload_bytes)
     job, created = await asyncio.to_thread(
         submit_job,
