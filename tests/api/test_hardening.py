@@ -323,16 +323,16 @@ def test_running_out_of_disk_is_a_typed_problem_not_an_internal_error(
 ) -> None:
     """ENOSPC while a job is stored is a 507 problem; while a job runs, a failure that says the disk is full."""
     import errno
+    import shutil
 
     import app.jobs.pipeline as pipeline
-    import app.jobs.submit as submit
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     data = png_bytes(skimage_rgb("coffee", 16))
     with monkeypatch.context() as patch:
-        patch.setattr(submit.shutil, "move", full)
+        patch.setattr(shutil, "move", full)  # storing the spooled upload in the job's folder
         stored = client.post("/v1/jobs", files={"file": ("a.png", data)}, data={"model": FAST_MODEL})
     assert stored.status_code == 507 and stored.json()["detail"] == "no space left on the disk"
     monkeypatch.setattr(pipeline, "write_atomic", full)
