@@ -36,7 +36,7 @@ def problem(
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(EnhanceError)
     async def domain_error(request: Request, exc: EnhanceError) -> JSONResponse:
-        return problem(request, exc.status, exc.type, exc.title, exc.detail, exc.headers)
+        return problem(request, exc.status, exc.type, exc.title, exc.detail, exc.response_headers())
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,6 +17,9 @@ class EnhanceError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def response_headers(self) -> dict[str, str] | None:
+        return self.headers
+
 
 class ModelNotFound(EnhanceError):
     status, type, title = 404, "model-not-found", "Unknown model"
@@ -67,6 +70,17 @@ class JobNotFound(EnhanceError):
 
 class JobConflict(EnhanceError):
     status, type, title = 409, "job-conflict", "Job is in the wrong state"
+
+
+class RangeNotSatisfiable(EnhanceError):
+    status, type, title = 416, "range-not-satisfiable", "Range not satisfiable"
+
+    def __init__(self, detail: str, size: int) -> None:
+        super().__init__(detail)
+        self.size = size
+
+    def response_headers(self) -> dict[str, str] | None:
+        return {"Content-Range": f"bytes */{self.size}"}
 
 
 class InvalidCursor(EnhanceError):

@@ -69,8 +69,20 @@ def test_artifacts_list_sizes_and_checksums(client: TestClient, carphone_job: di
 
 
 def test_byte_ranges_on_artifacts(client: TestClient, carphone_job: dict[str, Any]) -> None:
-    response = client.get(f"{JOBS}/{carphone_job['id']}/artifacts/frames.zip", headers={"Range": "bytes=0-3"})
+    url = f"{JOBS}/{carphone_job['id']}/artifacts/frames.zip"
+    whole = client.get(url).content
+    response = client.get(url, headers={"Range": "bytes=0-3"})
     assert response.status_code == 206 and response.content == b"PK\x03\x04"
+    assert client.get(url, headers={"Range": "bytes=-4"}).content == whole[-4:]
+    # A unit or a syntax the server does not understand is ignored (RFC 9110): the whole file, 200.
+    for ignored in ("items=0-3", "bytes=abc", "bytes=5-2", "bytes="):
+        plain = client.get(url, headers={"Range": ignored})
+        assert plain.status_code == 200 and plain.content == whole, ignored
+    # A well-formed range past the end is a 416 problem that says how long the file is.
+    past = client.get(url, headers={"Range": f"bytes={len(whole)}-"})
+    assert past.status_code == 416 and past.headers["content-type"] == "application/problem+json"
+    assert past.headers["content-range"] == f"bytes */{len(whole)}"
+    assert past.json()["type"].endswith("range-not-satisfiable")
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "input.video"])

@@ -13,6 +13,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from app.api.auth import OwnerDep
 from app.api.deps import DeviceDep, QueueDep, SettingsDep, StorageDep, StoreDep
 from app.api.openapi import binary_content, problems
+from app.api.ranges import ArtifactResponse, usable_range
 from app.api.uploads import spool_upload
 from app.core.errors import JobConflict, JobNotFound
 from app.jobs.models import JobRecord, JobStatus
@@ -263,9 +264,15 @@ ARTIFACT_CONTENT: dict[str, Any] = {
         **problems(401, 404, 416),
     },
 )
-def get_artifact(job: JobDep, name: str, storage: StorageDep) -> FileResponse:
+def get_artifact(
+    job: JobDep,
+    name: str,
+    storage: StorageDep,
+    range_header: Annotated[str | None, Header(alias="Range", include_in_schema=False)] = None,
+) -> FileResponse:
     path = storage.artifact_path(job.id, name) if job.status == JobStatus.SUCCEEDED else None
     if path is None:
         raise JobNotFound(f"job {job.id} has no artifact {name!r}")
     media = next(a.media_type for a in storage.artifacts(job.id) if a.name == name)
-    return FileResponse(path, media_type=media, filename=name)
+    honour = usable_range(range_header, path.stat().st_size)
+    return ArtifactResponse(path, honour_range=honour, media_type=media, filename=name)
