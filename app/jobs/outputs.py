@@ -27,7 +27,7 @@ from app.inference.device import ModelHandle
 from app.jobs.models import FrameRecord, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
-from app.media.video import VideoWriter
+from app.media.video import VideoWriter, stream_report
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,7 @@ def _report(
     frames: list[FrameRecord],
     stages: dict[str, float],
     live: bool,
+    streams: dict[str, list[dict[str, Any]]] | None,
 ) -> dict[str, Any]:
     return {
         "job_id": job.id,
@@ -157,6 +158,7 @@ def _report(
         ],
         "output_seconds": {k: round(v, 4) for k, v in stages.items()},
         "outputs_built": "live" if live else "at the end",  # a resumed job rebuilds the GIF and video
+        "video_streams": streams,  # the source's audio and subtitle tracks kept in enhanced.mp4, and those dropped
     }
 
 
@@ -206,6 +208,7 @@ def write_outputs(
 
     for stage, seconds in stages.items():
         STAGE_SECONDS.labels(f"output_{stage}").observe(seconds)
-    report = _report(job, options, model, frames, stages, live is not None)
+    streams = stream_report(storage.input_path(job.id)) if options.wants(Output.VIDEO) else None
+    report = _report(job, options, model, frames, stages, live is not None, streams)
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
     storage.publish(job.id)

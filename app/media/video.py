@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import av.error
@@ -119,8 +120,43 @@ def iter_frames(path: Path, max_frames: int) -> Iterator[DecodedFrame]:
             raise CorruptMedia(f"decoding failed: {exc}") from exc
 
 
+MP4_SUBTITLE_CODECS = {"mov_text"}  # the only text format the MP4 muxer carries; others would need converting
+
+
+def _describe(stream: Any) -> dict[str, Any]:
+    metadata = dict(stream.metadata or {})
+    return {
+        "index": stream.index,
+        "type": stream.type,
+        "codec": stream.codec_context.name if stream.codec_context else None,
+        "language": metadata.get("language", "und"),
+        "title": metadata.get("title") or metadata.get("name"),
+    }
+
+
+def carried_streams(container: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The source's audio and subtitle streams the MP4 output keeps (remuxed untouched), and the ones it drops,
+    each with the reason."""
+    kept, dropped = [], []
+    for stream in [*container.streams.audio, *container.streams.subtitles]:
+        codec = stream.codec_context.name if stream.codec_context else None
+        if stream.type == "subtitle" and codec not in MP4_SUBTITLE_CODECS:
+            dropped.append({**_describe(stream), "reason": f"MP4 carries mov_text subtitles, not {codec}"})
+        else:
+            kept.append(stream)
+    return kept, dropped
+
+
+def stream_report(source: Path) -> dict[str, list[dict[str, Any]]]:
+    """What the enhanced video keeps of the source's other streams, and what it drops and why (for report.json)."""
+    with open_container(source) as container:
+        kept, dropped = carried_streams(container)
+        return {"kept": [_describe(s) for s in kept], "dropped": dropped}
+
+
 class VideoWriter:
-    """H.264/MP4 writer that keeps each frame's original timestamp and copies the source's audio packets."""
+    """H.264/MP4 writer that keeps each frame's original timestamp and copies every audio track (and the subtitle
+    tracks MP4 can carry) packet for packet, with their language and title."""
 
     def __init__(
         self, target: Path, source: Path, width: int, height: int, crf: int = 18, preset: str = "veryfast"
@@ -136,8 +172,16 @@ class VideoWriter:
         self._video.time_base = self.time_base
         self._video.codec_context.time_base = self.time_base
         self._video.options = {"crf": str(crf), "preset": preset}
-        self._audio_in = self._source.streams.audio[0] if self._source.streams.audio else None
-        self._audio_out = self._out.add_stream_from_template(self._audio_in) if self._audio_in else None
+        self._carried: dict[int, Any] = {}
+        self._sources: list[Any] = []
+        for stream in carried_streams(self._source)[0]:
+            copy = self._out.add_stream_from_template(stream)
+            described = _describe(stream)
+            copy.metadata["language"] = described["language"]
+            if described["title"]:
+                copy.metadata["title"] = described["title"]
+            self._carried[stream.index] = copy
+            self._sources.append(stream)
         self._last_pts: int | None = None
 
     def write(self, rgb: np.ndarray, pts: int | None) -> None:
@@ -154,11 +198,11 @@ class VideoWriter:
     def close(self) -> None:
         for packet in self._video.encode(None):
             self._out.mux(packet)
-        if self._audio_in is not None and self._audio_out is not None:
-            for packet in self._source.demux(self._audio_in):
+        if self._sources:
+            for packet in self._source.demux(*self._sources):
                 if packet.size == 0:  # the demuxer's flush packet carries no data (PyAV's own remux example)
                     continue
-                packet.stream = self._audio_out
+                packet.stream = self._carried[packet.stream.index]
                 self._out.mux(packet)
         self._out.close()
         self._source.close()

@@ -109,6 +109,26 @@ def test_video_output_keeps_duration_and_audio_packets(client: TestClient, tmp_p
     assert audio_packets(out) == audio_packets(clip)
 
 
+def test_every_audio_track_is_kept_with_its_language_and_title(client: TestClient, tmp_path: Path) -> None:
+    """A clip with an English and a French track comes back with both, tagged, packet for packet (only the first
+    was kept, tagged 'und'); the report says what was kept."""
+    clip = panning_clip(tmp_path / "two.mp4", frames=12, fps=12, tracks=(("eng", "English"), ("fra", "Français")))
+    job = wait(client, submit(client, clip.read_bytes(), "two.mp4", outputs="video").json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    out = tmp_path / "enhanced.mp4"
+    out.write_bytes(artifact(client, job, "enhanced.mp4"))
+    with av.open(str(out)) as container:
+        tracks = [
+            (s.metadata.get("language"), s.metadata.get("title") or s.metadata.get("name"))
+            for s in container.streams.audio
+        ]
+    assert tracks == [("eng", "English"), ("fra", "Français")]
+    for track in (0, 1):
+        assert audio_packets(out, track) == audio_packets(clip, track)
+    report = json.loads(artifact(client, job, "report.json"))["video_streams"]
+    assert [(s["language"], s["title"]) for s in report["kept"]] == tracks and report["dropped"] == []
+
+
 def test_frame_range_every_n_and_max(client: TestClient) -> None:
     job = wait(
         client,

@@ -23,15 +23,27 @@ def carphone_path() -> Path:
 
 
 def panning_clip(
-    path: Path, frames: int = 24, fps: int = 12, size: tuple[int, int] = (96, 64), audio: bool = True
+    path: Path,
+    frames: int = 24,
+    fps: int = 12,
+    size: tuple[int, int] = (96, 64),
+    audio: bool = True,
+    tracks: tuple[tuple[str, str], ...] = (),
 ) -> Path:
-    """A slow pan across skimage's astronaut and coffee side by side, plus a 440 Hz sine tone (AAC)."""
+    """A slow pan across skimage's astronaut and coffee side by side, plus a 440 Hz sine tone (AAC); `tracks`
+    (language, title) makes several audio tracks instead, each its own tone (440, 660, ... Hz)."""
     width, height = size
     strip = np.concatenate([skimage_rgb("astronaut", 256), skimage_rgb("coffee", 256)], axis=1)
     with av.open(str(path), "w", format="mp4") as out:
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        sound = out.add_stream("aac", rate=44100) if audio else None
+        sounds = []
+        for n, (language, title) in enumerate(tracks or ((("und", ""),) if audio else ())):
+            sound = out.add_stream("aac", rate=44100)
+            sound.metadata["language"] = language
+            if title:
+                sound.metadata["title"] = title
+            sounds.append((sound, 440 + 220 * n))
         for i in range(frames):
             x = i * (strip.shape[1] - 2 * width) // max(1, frames - 1)
             crop = np.ascontiguousarray(strip[60 : 60 + 2 * height : 2, x : x + 2 * width : 2])
@@ -41,9 +53,9 @@ def panning_clip(
                 out.mux(packet)
         for packet in video.encode(None):
             out.mux(packet)
-        if sound is not None:
+        for sound, hertz in sounds:
             samples = int(44100 * frames / fps)
-            tone = (0.3 * np.sin(2 * math.pi * 440 * np.arange(samples) / 44100)).astype(np.float32)
+            tone = (0.3 * np.sin(2 * math.pi * hertz * np.arange(samples) / 44100)).astype(np.float32)
             for start in range(0, samples, 1024):
                 chunk = tone[start : start + 1024][None]
                 aframe = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
@@ -55,9 +67,9 @@ def panning_clip(
     return path
 
 
-def audio_packets(path: Path) -> list[bytes]:
+def audio_packets(path: Path, track: int = 0) -> list[bytes]:
     with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
+        stream = container.streams.audio[track]
         return [bytes(p) for p in container.demux(stream) if p.size]
 
 
