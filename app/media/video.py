@@ -67,6 +67,16 @@ def open_container(path: Path) -> av.container.InputContainer:
         raise CorruptMedia(f"the video could not be opened: {exc}") from exc
 
 
+def quarter_turns(frame: Any) -> int:
+    """How many times to turn a decoded frame counter-clockwise by 90° to show it upright: its display matrix
+    (a phone held upright writes "rotate 90"), rounded to a quarter turn."""
+    return round((getattr(frame, "rotation", 0) or 0) / 90) % 4
+
+
+def upright(rgb: np.ndarray, turns: int) -> np.ndarray:
+    return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+
+
 def probe_video(path: Path, max_seconds: float, max_frames: int, max_side: int) -> VideoInfo:
     with open_container(path) as container:
         names = set(container.format.name.split(","))
@@ -100,6 +110,8 @@ def probe_video(path: Path, max_seconds: float, max_frames: int, max_side: int) 
             raise CorruptMedia(f"the video stream cannot be decoded: {exc}") from exc
         if first is None:
             raise CorruptMedia("the video stream has no decodable frame")
+        if quarter_turns(first) % 2:  # shown upright, the frames are portrait: the size every stage works with
+            width, height = height, width
         return VideoInfo(
             container.format.name, codec, width, height, frames, duration, fps, bool(container.streams.audio)
         )
@@ -115,7 +127,8 @@ def iter_frames(path: Path, max_frames: int) -> Iterator[DecodedFrame]:
                 if index >= max_frames:
                     raise PayloadTooLarge(f"the video has more than {max_frames} frames")
                 time_base = frame.time_base or stream.time_base or Fraction(1, 90000)
-                yield DecodedFrame(index, frame.pts, time_base, frame.to_ndarray(format="rgb24"))
+                rgb = upright(frame.to_ndarray(format="rgb24"), quarter_turns(frame))
+                yield DecodedFrame(index, frame.pts, time_base, rgb)
         except av.error.FFmpegError as exc:
             raise CorruptMedia(f"decoding failed: {exc}") from exc
 

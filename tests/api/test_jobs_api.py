@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from tests.support.images import FAST_MODEL, area_resize, frame_count, png_bytes, psnr, skimage_rgb
+from tests.support.images import FAST_MODEL, area_resize, decode_png, frame_count, png_bytes, psnr, skimage_rgb
 from tests.support.jobs import JOBS, artifact, submit, wait
 from tests.support.media import audio_packets, carphone_path, duration_seconds, panning_clip
 
@@ -127,6 +127,28 @@ def test_every_audio_track_is_kept_with_its_language_and_title(client: TestClien
         assert audio_packets(out, track) == audio_packets(clip, track)
     report = json.loads(artifact(client, job, "report.json"))["video_streams"]
     assert [(s["language"], s["title"]) for s in report["kept"]] == tracks and report["dropped"] == []
+
+
+def test_phone_videos_come_out_upright(client: TestClient, tmp_path: Path) -> None:
+    """A clip whose stream says "rotate 90" (display matrix): frames, GIF and video are upright (portrait), and the
+    video needs no rotation to play upright (it came out sideways, with rotation 0)."""
+    clip = panning_clip(tmp_path / "phone.mp4", frames=4, fps=12, size=(96, 64), audio=False, rotation=90)
+    with av.open(str(clip)) as container:
+        stored = next(container.decode(video=0))
+        assert stored.rotation == 90
+        sideways = stored.to_ndarray(format="rgb24")  # 64 x 96, as the sensor stored it
+    job = wait(client, submit(client, clip.read_bytes(), "phone.mp4", outputs="frames,gif,video").json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    frame = decode_png(artifact(client, job, "frame_000000.png"))
+    assert frame.shape == (4 * 96, 4 * 64, 3)  # portrait
+    shown = area_resize(frame, 64, 96)
+    assert psnr(shown, np.rot90(sideways, 1), peak=255) > psnr(shown, np.rot90(sideways, 3), peak=255) + 3
+    assert Image.open(io.BytesIO(artifact(client, job, "comparison.gif"))).height > 0
+    out = tmp_path / "enhanced.mp4"
+    out.write_bytes(artifact(client, job, "enhanced.mp4"))
+    with av.open(str(out)) as container:
+        first = next(container.decode(video=0))
+        assert (first.width, first.height, first.rotation) == (4 * 64, 4 * 96, 0)
 
 
 def test_frame_range_every_n_and_max(client: TestClient) -> None:

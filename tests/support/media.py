@@ -29,14 +29,18 @@ def panning_clip(
     size: tuple[int, int] = (96, 64),
     audio: bool = True,
     tracks: tuple[tuple[str, str], ...] = (),
+    rotation: int = 0,
 ) -> Path:
     """A slow pan across skimage's astronaut and coffee side by side, plus a 440 Hz sine tone (AAC); `tracks`
-    (language, title) makes several audio tracks instead, each its own tone (440, 660, ... Hz)."""
+    (language, title) makes several audio tracks instead, each its own tone (440, 660, ... Hz); `rotation` writes a
+    display matrix (counter-clockwise degrees), as a phone held upright does."""
     width, height = size
     strip = np.concatenate([skimage_rgb("astronaut", 256), skimage_rgb("coffee", 256)], axis=1)
     with av.open(str(path), "w", format="mp4") as out:
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        if rotation:
+            video.set_display_rotation(rotation)
         sounds = []
         for n, (language, title) in enumerate(tracks or ((("und", ""),) if audio else ())):
             sound = out.add_stream("aac", rate=44100)
