@@ -83,6 +83,12 @@ class RangeNotSatisfiable(EnhanceError):
         return {"Content-Range": f"bytes */{self.size}"}
 
 
+class ClientGone(EnhanceError):
+    """The client closed the connection: the image request stops at the next model call (nobody reads this)."""
+
+    status, type, title = 499, "client-closed-request", "The client closed the connection"
+
+
 class InvalidCursor(EnhanceError):
     status, type, title = 400, "invalid-cursor", "Unknown paging cursor"
 

@@ -4,6 +4,7 @@ device; their model calls meet on the device thread, where concurrent ones share
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +27,9 @@ class RequestExecutor:
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._in_session, functools.partial(fn, *args, **kwargs))
+        context = contextvars.copy_context()  # the request id (and any other context) follows the work to its thread
+        work = functools.partial(fn, *args, **kwargs)
+        return await loop.run_in_executor(self._pool, context.run, self._in_session, work)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

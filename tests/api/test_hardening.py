@@ -342,3 +342,38 @@ def test_running_out_of_disk_is_a_typed_problem_not_an_internal_error(
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert state["status"] == "failed" and "disk is full" in state["error"]
+
+
+@pytest.mark.slow
+def test_an_image_request_whose_client_leaves_stops_and_frees_the_device(settings: Settings, tmp_path: Path) -> None:
+    """The client gives up after 1.5 s on an image that takes many model calls: the server stops at the next call
+    (it went on for the whole image, holding the device) and serves the next request at once."""
+    server = Server(settings, tmp_path / "data")
+    server.log = tmp_path / "server.log"
+    server.start()
+    try:
+        big = png_bytes(skimage_rgb("astronaut", 1100))  # several 500-px tiles for animevideov3 on this CPU budget
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(
+                f"{server.url}/v1/images/enhance",
+                params={"model": FAST_MODEL},
+                files={"file": ("big.png", big)},
+                timeout=1.5,
+            )
+        deadline = time.monotonic() + 20
+        while "client closed the connection; stopped after" not in server.log.read_text():
+            assert time.monotonic() < deadline, server.log.read_text()[-2000:]
+            time.sleep(0.1)
+        line = next(x for x in server.log.read_text().splitlines() if "stopped after" in x)
+        assert "req -]" not in line  # the image thread's log line carries the request's id
+        done, total = (int(n) for n in line.split("stopped after ")[1].split(" model calls")[0].split(" of "))
+        assert done < total  # it did not finish the image
+        small = httpx.post(
+            f"{server.url}/v1/images/enhance",
+            params={"model": FAST_MODEL},
+            files={"file": ("s.png", png_bytes(skimage_rgb("coffee", 32)))},
+            timeout=30,
+        )
+        assert small.status_code == 200
+    finally:
+        server.kill()

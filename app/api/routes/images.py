@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from app.api.deps import DeviceDep, ExecutorDep, SettingsDep
 from app.api.openapi import binary_content, problems
 from app.api.uploads import read_upload
+from app.core.errors import ClientGone
 from app.domain import ImageFormat
 from app.inference.enhance import EnhanceOptions, enhance_bytes
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
 
@@ -27,6 +32,15 @@ RESULT_HEADERS = {
     "X-Processing-Time-Ms": "server time spent on the image",
     "Server-Timing": "decode, deblur, restore and encode durations",
 }
+
+
+async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
+    """Sets `gone` when the client goes away, so the work it asked for stops instead of holding the device."""
+    while not gone.is_set():
+        if await request.is_disconnected():
+            gone.set()
+            return
+        await asyncio.sleep(0.1)
 
 
 @router.post(
@@ -46,6 +60,7 @@ RESULT_HEADERS = {
     },
 )
 async def enhance_image(
+    request: Request,
     settings: SettingsDep,
     device: DeviceDep,
     executor: ExecutorDep,
@@ -54,7 +69,19 @@ async def enhance_image(
 ) -> Response:
     """Small images come straight back in the response; videos and long work go through `POST /v1/jobs`."""
     data = await read_upload(file, settings.max_upload_bytes)
-    result = await executor.run(enhance_bytes, data, options, device, settings)
+    gone = threading.Event()
+
+    def stop_if_gone(done: int, total: int | None) -> None:  # called between model calls, on the image thread
+        if gone.is_set():
+            log.info("client closed the connection; stopped after %d of %s model calls", done, total)
+            raise ClientGone(f"stopped after {done} of {total} tiles")
+
+    watcher = asyncio.create_task(_watch_disconnect(request, gone))
+    try:
+        result = await executor.run(enhance_bytes, data, options, device, settings, progress=stop_if_gone)
+    finally:
+        gone.set()  # the work is over either way: stop watching
+        watcher.cancel()
     total_ms = sum(result.timings.values()) * 1000
     model_used = result.model
     headers = {
