@@ -26,11 +26,19 @@ from app.models.registry import ModelRegistry
 @dataclass
 class Services:
     settings: Settings
-    registry: ModelRegistry
     device: Device
     store: JobStore
     storage: JobStorage
-    batcher: DynamicBatcher | None = None  # the API's device thread
+
+    @property
+    def registry(self) -> ModelRegistry:
+        return self.device.registry
+
+    @property
+    def batcher(self) -> DynamicBatcher | None:
+        """The API's device thread; None where model calls run inline."""
+        executor = self.device.executor
+        return executor if isinstance(executor, DynamicBatcher) else None
 
     def close(self) -> None:
         if self.batcher is not None:
@@ -64,12 +72,11 @@ def build_services(
     """`registry` lets tests share one loaded registry; `jobs_root` puts the store and job folders elsewhere (the
     CLI runs its jobs in a temporary folder)."""
     device = build_device(settings, mode, registry)
-    batcher = device.executor if isinstance(device.executor, DynamicBatcher) else None
     if jobs_root is None:
         store, storage = JobStore(settings.database), JobStorage(settings.jobs_dir)
     else:
         store, storage = JobStore(f"sqlite:///{jobs_root / 'jobs.db'}"), JobStorage(jobs_root / "jobs")
-    return Services(settings, device.registry, device, store, storage, batcher)
+    return Services(settings, device, store, storage)
 
 
 def build_device(settings: Settings, mode: Literal["api", "inline"], registry: ModelRegistry | None = None) -> Device:

@@ -247,9 +247,10 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
     model = ctx.device.model(steps.upscale_model) if steps.upscale_model else None
     input_path = ctx.storage.input_path(job.id)
     if options.select_best:
-        selection = job.selection or _select_frames(ctx, job, options, input_path, guard)
-        ctx.store.set_selection(job.id, selection)  # a resumed job reuses the choice instead of re-scoring
-        job.selection = selection
+        if job.selection is None:  # scored once: a resumed job reuses the stored choice instead of re-scoring
+            job.selection = _select_frames(ctx, job, options, input_path, guard)
+            ctx.store.set_selection(job.id, job.selection)
+        selection = job.selection
         chosen = [c["index"] for c in selection if c["chosen"]]
         options = options.model_copy(
             update={"frames": chosen, "every_n": None, "start": None, "end": None, "max_frames": None}
