@@ -91,11 +91,19 @@ def serve(
     """Run the API (embedded mode: no external services)."""
     import uvicorn
 
+    from app.api.connections import connection_cap, guarded_protocol, raise_fd_limit
     from app.main import create_app
 
     settings = _run_settings(device, dtype)  # a device this machine lacks stops here, with the reason
-    # log_config=None: uvicorn's loggers propagate to ours, so its lines follow ENHANCE_LOG_JSON and carry ids too.
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
+    cap = connection_cap(settings.max_connections, raise_fd_limit())
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        # log_config=None: uvicorn's loggers propagate to ours, so its lines follow ENHANCE_LOG_JSON and carry ids.
+        log_config=None,
+        http=guarded_protocol(settings.header_timeout_seconds, cap),
+    )
 
 
 @app.command()

@@ -19,7 +19,7 @@ from fastapi_offline import FastAPIOffline
 from app import __version__
 from app.api.auth import current_owner
 from app.api.deps import ApiState
-from app.api.limits import BodyLimitMiddleware
+from app.api.limits import BodyLimitMiddleware, BodyRate
 from app.api.metrics import RequestMetricsMiddleware, metrics_response
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
@@ -113,7 +113,11 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     app.add_middleware(RequestMetricsMiddleware)
     # Outermost, so every log line of the request and its problem responses carry the id.
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", validator=valid_request_id)
-    app.add_middleware(BodyLimitMiddleware, limit_for=partial(body_limit, settings))
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit_for=partial(body_limit, settings),
+        rate=BodyRate(settings.body_min_rate, settings.body_grace_seconds),
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

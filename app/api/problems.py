@@ -48,10 +48,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kind = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+        kind = {404: "not-found", 405: "method-not-allowed", 408: "request-timeout", 413: "payload-too-large"}.get(
             exc.status_code, "http-error"
         )
-        return problem(request, exc.status_code, kind, str(exc.detail), str(exc.detail))
+        return problem(request, exc.status_code, kind, str(exc.detail), str(exc.detail), dict(exc.headers or {}))
 
     @app.exception_handler(OSError)
     async def os_error(request: Request, exc: OSError) -> JSONResponse:

@@ -69,6 +69,16 @@ class Settings(BaseSettings):
         default=1024**3, ge=0, description="free space the data disk keeps; new jobs get 507 below it"
     )
     log_json: bool = False
+    header_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="a connection whose request headers are not complete by then is closed"
+    )
+    body_min_rate: int = Field(
+        default=1024, ge=0, description="bytes/s an upload must average after the grace period; 0: no minimum"
+    )
+    body_grace_seconds: float = Field(default=10.0, ge=0, description="time an upload may take before the rate counts")
+    max_connections: int = Field(
+        default=4096, ge=16, description="open connections; over it the longest-idle one is closed (fd limit bounds it)"
+    )
 
     max_upload_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 50_000_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -38,6 +39,7 @@ class Server:
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.log: Path | None = None  # where the server's stderr goes, when a test reads it
+        self.open_files: int | None = None  # the server's open-files limit (soft and hard), when a test sets one
 
     def start(self) -> None:
         stderr = self.log.open("ab") if self.log else subprocess.DEVNULL
@@ -46,6 +48,7 @@ class Server:
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            preexec_fn=self._limit_files if self.open_files else None,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -55,6 +58,10 @@ class Server:
             except httpx.TransportError:
                 time.sleep(0.2)
         raise RuntimeError("server did not start")
+
+    def _limit_files(self) -> None:
+        assert self.open_files is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
