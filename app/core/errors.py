@@ -45,6 +45,14 @@ class CorruptMedia(EnhanceError):
     status, type, title = 422, "corrupt-media", "The file could not be decoded"
 
 
+class DecodeStopped(CorruptMedia):
+    """A video that decoded for a while, then failed: the frames before `frames_decoded` are good."""
+
+    def __init__(self, detail: str, frames_decoded: int) -> None:
+        super().__init__(detail)
+        self.frames_decoded = frames_decoded
+
+
 class PayloadTooLarge(EnhanceError):
     status, type, title = 413, "payload-too-large", "Upload too large"
 

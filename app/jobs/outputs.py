@@ -170,8 +170,10 @@ def write_outputs(
     options: JobOptions,
     model: ModelHandle | None,
     live: LiveOutputs | None,
+    incomplete: str | None = None,
 ) -> None:
-    """Write every artifact the job asked for, then the report, then publish them together."""
+    """Write every artifact the job asked for, then the report, then publish them together. `incomplete` says why
+    the frames stop short of the selection (a video that stopped decoding), for the report."""
     artifacts = storage.artifacts_dir(job.id)
     artifacts.mkdir(parents=True, exist_ok=True)
     enhanced = [storage.enhanced_frame(job.id, f.index) for f in frames]
@@ -210,5 +212,6 @@ def write_outputs(
         STAGE_SECONDS.labels(f"output_{stage}").observe(seconds)
     streams = stream_report(storage.input_path(job.id)) if options.wants(Output.VIDEO) else None
     report = _report(job, options, model, frames, stages, live is not None, streams)
+    report["incomplete"] = incomplete
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
     storage.publish(job.id)

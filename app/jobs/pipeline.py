@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from app.core.config import Settings
-from app.core.errors import EnhanceError, InvalidOption
+from app.core.errors import DecodeStopped, EnhanceError, InvalidOption
 from app.core.files import write_atomic
 from app.core.logging import current_job
 from app.core.metrics import FRAMES, STAGE_SECONDS
@@ -77,6 +77,11 @@ class JobInterrupted(Exception):
 
 class JobTimedOut(Exception):
     pass
+
+
+class JobPartial(Exception):
+    """The video stopped decoding part-way: the frames before that point were enhanced and published; the job
+    still fails, with this reason, so nobody mistakes the result for the whole video."""
 
 
 def _frames(ctx: JobContext, job: JobRecord, input_path: Path) -> Iterator[SourceFrame]:
@@ -260,16 +265,26 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
         ctx.store.set_total(job.id, estimate)
     done = {f.index for f in ctx.store.frames(job.id)}
     live = LiveOutputs(ctx.settings, ctx.storage, job, options) if job.kind == "video" and not done else None
+    stopped: DecodeStopped | None = None
     try:
-        taken = _restore_frames(ctx, job, options, steps, done, live, guard)
+        try:
+            taken = _restore_frames(ctx, job, options, steps, done, live, guard)
+        except DecodeStopped as exc:
+            taken = len(ctx.store.frames(job.id))
+            if not taken:
+                raise
+            stopped = exc  # keep what was made: outputs from the frames before the damage
         if taken == 0:
             raise InvalidOption("no frame matched the selection (check frames, start/end and every_n)")
         ctx.store.set_total(job.id, taken)
         guard(force=True)
-        write_outputs(ctx.settings, ctx.storage, job, ctx.store.frames(job.id), options, model, live)
+        incomplete = stopped.detail if stopped else None
+        write_outputs(ctx.settings, ctx.storage, job, ctx.store.frames(job.id), options, model, live, incomplete)
     finally:
         if live is not None:
             live.discard()  # after a failure, a cancel or a shutdown: close the encoder, drop the partial video
+    if stopped is not None:
+        raise JobPartial(f"{stopped.detail}; the {taken} frames before it were enhanced and their artifacts are kept")
 
 
 def _restore_frames(
@@ -349,7 +364,7 @@ def _outcome(ctx: JobContext, job: JobRecord, guard: JobGuard) -> tuple[JobStatu
         return JobStatus.CANCELLED, "cancelled by request"
     except JobInterrupted:
         return JobStatus.QUEUED, None
-    except JobTimedOut as exc:
+    except (JobTimedOut, JobPartial) as exc:
         return JobStatus.FAILED, str(exc)
     except EnhanceError as exc:
         return JobStatus.FAILED, exc.detail

@@ -20,7 +20,7 @@ import av
 import av.error
 import numpy as np
 
-from app.core.errors import CorruptMedia, PayloadTooLarge, UnsupportedMedia
+from app.core.errors import CorruptMedia, DecodeStopped, PayloadTooLarge, UnsupportedMedia
 
 log = logging.getLogger(__name__)
 
@@ -122,15 +122,19 @@ def iter_frames(path: Path, max_frames: int) -> Iterator[DecodedFrame]:
     with open_container(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        decoded = 0
         try:
             for index, frame in enumerate(container.decode(stream)):
                 if index >= max_frames:
                     raise PayloadTooLarge(f"the video has more than {max_frames} frames")
                 time_base = frame.time_base or stream.time_base or Fraction(1, 90000)
                 rgb = upright(frame.to_ndarray(format="rgb24"), quarter_turns(frame))
+                decoded += 1
                 yield DecodedFrame(index, frame.pts, time_base, rgb)
         except av.error.FFmpegError as exc:
-            raise CorruptMedia(f"decoding failed: {exc}") from exc
+            if not decoded:
+                raise CorruptMedia(f"decoding failed: {exc}") from exc
+            raise DecodeStopped(f"decoding failed after frame {decoded - 1}: {exc}", decoded) from exc
 
 
 MP4_SUBTITLE_CODECS = {"mov_text"}  # the only text format the MP4 muxer carries; others would need converting

@@ -36,13 +36,17 @@ def _progress(job: JobRecord) -> ProgressPublic:
     return ProgressPublic(done=job.frames_done, total=total, percent=percent, eta_seconds=eta)
 
 
+# A failed job can have artifacts too: a video that stopped decoding part-way publishes what was made before it.
+PUBLISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED}
+
+
 def to_public(job: JobRecord, storage: JobStorage, base: str = "") -> JobPublic:
     path = f"{base}/v1/jobs/{job.id}"
     artifacts = [
         ArtifactPublic(
             name=a.name, size=a.size, sha256=a.sha256, media_type=a.media_type, url=f"{path}/artifacts/{a.name}"
         )
-        for a in (storage.artifacts(job.id) if job.status == JobStatus.SUCCEEDED else [])
+        for a in (storage.artifacts(job.id) if job.status in PUBLISHED else [])
     ]
     return JobPublic(
         id=job.id,
@@ -270,7 +274,7 @@ def get_artifact(
     storage: StorageDep,
     range_header: Annotated[str | None, Header(alias="Range", include_in_schema=False)] = None,
 ) -> FileResponse:
-    path = storage.artifact_path(job.id, name) if job.status == JobStatus.SUCCEEDED else None
+    path = storage.artifact_path(job.id, name) if job.status in PUBLISHED else None
     if path is None:
         raise JobNotFound(f"job {job.id} has no artifact {name!r}")
     media = next(a.media_type for a in storage.artifacts(job.id) if a.name == name)
