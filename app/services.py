@@ -16,6 +16,7 @@ from app.core.errors import Misconfigured
 from app.inference.batcher import DynamicBatcher, auto_max_batch
 from app.inference.deblur import CLASSICAL
 from app.inference.device import Device, InlineExecutor
+from app.inference.memory import MemoryBudget, budget_bytes
 from app.inference.tiling import budget_pixels
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
@@ -83,9 +84,15 @@ def build_device(settings: Settings, mode: Literal["api", "inline"], registry: M
     """The device owner alone (what `enhance image` needs): its registry, checked settings and executor."""
     registry = registry or ModelRegistry(settings)
     check_settings(settings, registry.catalog)
+    memory = MemoryBudget(
+        budget_bytes(settings.memory_budget_bytes, settings.memory_budget_share, registry.device.type),
+        settings.memory_max_waiting,
+        settings.memory_wait_seconds,
+    )
     if mode == "api":
         return Device(
             registry,
             DynamicBatcher(auto_max_batch(settings, registry.device), settings.batch_wait_ms / 1000, budget_pixels),
+            memory,
         )
-    return Device(registry, InlineExecutor())
+    return Device(registry, InlineExecutor(), memory)

@@ -69,6 +69,18 @@ class Settings(BaseSettings):
         default=1024**3, ge=0, description="free space the data disk keeps; new jobs get 507 below it"
     )
     log_json: bool = False
+    memory_budget_bytes: int = Field(
+        default=0,
+        ge=0,
+        description="host memory that image requests and job frames may use at once; 0: a share of RAM (below)",
+    )
+    memory_budget_share: float = Field(
+        default=0.6, gt=0, le=1, description="share of RAM (or the cgroup limit) for work, when the budget is 0"
+    )
+    memory_wait_seconds: float = Field(
+        default=30.0, ge=0, description="how long an image request waits for memory before 503 + Retry-After"
+    )
+    memory_max_waiting: int = Field(default=32, ge=0, description="image requests waiting for memory; more get 503")
     header_timeout_seconds: float = Field(
         default=30.0, gt=0, description="a connection whose request headers are not complete by then is closed"
     )

@@ -24,6 +24,7 @@ from typing import Protocol, TypeVar
 import torch
 from spandrel import ImageModelDescriptor
 
+from app.inference.memory import MemoryBudget
 from app.models.catalog import Catalog, CatalogEntry
 from app.models.precision import Precision
 from app.models.registry import LoadedModel, ModelRegistry
@@ -105,9 +106,11 @@ class ModelHandle:
 
 
 class Device:
-    def __init__(self, registry: ModelRegistry, executor: DeviceExecutor) -> None:
+    def __init__(self, registry: ModelRegistry, executor: DeviceExecutor, memory: MemoryBudget | None = None) -> None:
         self.registry = registry
         self.executor = executor
+        # Host memory admission for the work that uses this device (unbounded where nobody set a budget: tests).
+        self.memory = memory or MemoryBudget(1 << 62, max_waiting=1 << 20, wait_seconds=3600)
 
     @property
     def catalog(self) -> Catalog:

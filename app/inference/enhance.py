@@ -6,6 +6,7 @@ query parameters), the CLI (which validates its options into them) and `JobOptio
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -17,9 +18,10 @@ from app.core.metrics import STAGE_SECONDS
 from app.domain import DeblurMode, ImageFormat, Picture
 from app.inference.deblur import DeblurDecision, deblur_picture, resolve_deblur_model
 from app.inference.device import Device, ModelHandle
+from app.inference.memory import estimate_image_bytes
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import Progress
-from app.media.decode import decode_image
+from app.media.decode import decode_image, probe_image
 from app.media.encode import OutputFormat, encode_image
 
 NO_UPSCALE = "none"
@@ -103,6 +105,23 @@ def check_size(width: int, height: int, scale: float | None, settings: Settings)
         raise InvalidOption(f"the output would exceed {settings.max_output_pixels:,} pixels; ask for a smaller scale")
 
 
+def estimate_bytes(
+    width: int, height: int, steps: Plan, device: Device, output: ImageFormat = ImageFormat.PNG, load: bool = True
+) -> int:
+    """Peak host memory of restoring one width x height picture as `steps` says (see `app.inference.memory`).
+    `load=False` (at job submit) uses the loaded model's network scale if it is loaded, else the catalogue's."""
+    net_scale, scale = 1, 1.0
+    if steps.upscale_model is not None:
+        loaded = device.model(steps.upscale_model).loaded if load else device.registry.loaded(steps.upscale_model)
+        entry = device.catalog.get(steps.upscale_model)
+        net_scale = loaded.net_scale if loaded is not None else math.ceil(entry.scale)
+        scale = steps.scale if steps.scale is not None else entry.scale
+    need = estimate_image_bytes(width, height, net_scale, scale, output)
+    if steps.deblur != DeblurMode.OFF:  # the deblurred copy of the input, and the classical method's spectra
+        need += 32 * width * height
+    return need
+
+
 def restore_picture(
     picture: Picture, steps: Plan, device: Device, progress: Progress | None = None
 ) -> tuple[Picture, ModelHandle | None, DeblurDecision]:
@@ -123,19 +142,26 @@ def enhance_bytes(
 ) -> EnhanceResult:
     """Raises the media errors of `decode_image`, the registry's errors, `InvalidOption` and `OutOfMemory`."""
     timings: dict[str, float] = {}
-    started = time.perf_counter()
     steps = plan(options, device, settings)
-    picture = decode_image(data, settings.max_pixels, settings.max_side)
-    check_size(picture.width, picture.height, steps.scale, settings)
-    timings["decode"] = time.perf_counter() - started
+    info = probe_image(data, settings.max_pixels, settings.max_side)  # the header only: no pixel decoded yet
+    check_size(info.width, info.height, steps.scale, settings)
+    need = estimate_bytes(info.width, info.height, steps, device, ImageFormat(options.format))
+    waited = time.perf_counter()
+    with device.memory.reserve(need, f"a {info.width}x{info.height} image"):
+        timings["admit"] = time.perf_counter() - waited
+        mark = time.perf_counter()
+        picture = decode_image(data, settings.max_pixels, settings.max_side)
+        timings["decode"] = time.perf_counter() - mark
 
-    mark = time.perf_counter()
-    restored, model, decision = restore_picture(picture, steps, device, progress)
-    timings["restore"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        restored, model, decision = restore_picture(picture, steps, device, progress)
+        timings["restore"] = time.perf_counter() - mark
 
-    mark = time.perf_counter()
-    encoded = encode_image(restored, options.format, options.quality)
-    timings["encode"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        encoded = encode_image(restored, options.format, options.quality)
+        size = (restored.width, restored.height)
+        del picture, restored  # the encoded bytes are all that leave this block
+        timings["encode"] = time.perf_counter() - mark
     for stage, seconds in timings.items():
         STAGE_SECONDS.labels(f"image_{stage}").observe(seconds)
-    return EnhanceResult(encoded, model, decision, restored.width, restored.height, timings)
+    return EnhanceResult(encoded, model, decision, size[0], size[1], timings)

@@ -86,17 +86,22 @@ def _bytes_per_input_pixel(model: LoadedModel | ModelHandle) -> int:
     return element * 64 * (12 + 3 * model.net_scale**2)
 
 
+def cpu_activation_budget() -> int:
+    """Host memory one model call's activations may take on the CPU: half the free memory, at most 4 GiB."""
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        available = CPU_MEMORY_BUDGET
+    return int(min(available // 2, CPU_MEMORY_BUDGET))
+
+
 def auto_tile(model: LoadedModel | ModelHandle, multiple_of: int = 1) -> int:
     """The largest square tile whose activations fit in a share of the free memory."""
     if model.device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(model.device)
         budget = int(free * 0.6)
     else:
-        try:
-            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError):
-            available = CPU_MEMORY_BUDGET
-        budget = min(available // 2, CPU_MEMORY_BUDGET)
+        budget = cpu_activation_budget()
     side = int(math.sqrt(budget / _bytes_per_input_pixel(model)))
     side = max(32, min(MAX_AUTO_TILE, side))
     return max(multiple_of, side // multiple_of * multiple_of)

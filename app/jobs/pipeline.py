@@ -27,7 +27,7 @@ from app.core.logging import current_job
 from app.core.metrics import FRAMES, STAGE_SECONDS
 from app.domain import ImageFormat, Picture
 from app.inference.device import Device
-from app.inference.enhance import Plan, plan, restore_picture
+from app.inference.enhance import Plan, estimate_bytes, plan, restore_picture
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs, write_outputs
@@ -144,13 +144,24 @@ def _process_frame(
     writer: ThreadPoolExecutor,
     live: LiveOutputs | None,
 ) -> Future[None]:
-    """Restore on the device now; hand the writing to `writer`, so the next frame's inference overlaps it."""
-    started = time.perf_counter()
-    restored, _, decision = restore_picture(frame.picture, steps, ctx.device)
-    STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
-    FRAMES.labels(steps.upscale_model or "none").inc()
-    detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": decision.as_dict()}
-    return writer.submit(_persist_frame, ctx, job, frame, restored, detail, started, live)
+    """Restore on the device now; hand the writing to `writer`, so the next frame's inference overlaps it. The
+    frame's memory is reserved from before its restore until its files are written (it waits its turn: a job is
+    patient, image requests are not)."""
+    memory = ctx.device.memory
+    need = estimate_bytes(frame.picture.width, frame.picture.height, steps, ctx.device)
+    memory.acquire(need, f"a {frame.picture.width}x{frame.picture.height} frame", patient=True)
+    try:
+        started = time.perf_counter()
+        restored, _, decision = restore_picture(frame.picture, steps, ctx.device)
+        STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
+        FRAMES.labels(steps.upscale_model or "none").inc()
+        detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": decision.as_dict()}
+        written = writer.submit(_persist_frame, ctx, job, frame, restored, detail, started, live)
+    except BaseException:
+        memory.release(need)
+        raise
+    written.add_done_callback(lambda _: memory.release(need))
+    return written
 
 
 def _estimate_total(options: JobOptions, job: JobRecord, declared: int | None, fps: float | None) -> int | None:

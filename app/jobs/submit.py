@@ -20,7 +20,7 @@ from app.core.errors import (
 )
 from app.domain import Output
 from app.inference.device import Device
-from app.inference.enhance import check_size, plan
+from app.inference.enhance import check_size, estimate_bytes, plan
 from app.jobs.models import JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
@@ -104,6 +104,7 @@ def submit_job(
         steps = plan(options.enhance_options(), device, settings)  # the same validation the pipeline applies
         kind, suffix, facts, (width, height) = _probe(spooled, settings)
         check_size(width, height, steps.scale, settings)  # every frame has the probed size: the image route's caps
+        device.memory.check(estimate_bytes(width, height, steps, device, load=False), f"a {width}x{height} frame")
         if kind == "image" and options.wants(Output.VIDEO):
             raise InvalidOption("the video output needs a video input")
         if options.frames and facts.declared_frames and options.frames[-1] >= facts.declared_frames:
