@@ -56,9 +56,10 @@ class ImageFormat(StrEnum):
 
 
 class GifLayout(StrEnum):
-    SIDE_BY_SIDE = "side_by_side"
-    WIPE = "wipe"
-    FLICKER = "flicker"
+    SIDE_BY_SIDE = "side_by_side"  # the region that gains most, at 1:1 output pixels, bicubic beside it
+    WIPE = "wipe"  # the same region, a divider sweeping across
+    FLICKER = "flicker"  # the same region, bicubic and enhanced alternating
+    FULL = "full"  # the whole frame side by side, both halves scaled down to fit
 
 
 class Output(StrEnum):

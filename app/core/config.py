@@ -111,6 +111,7 @@ class Settings(BaseSettings):
     max_video_frames: int = 200_000
     max_video_side: int = 7680
     gif_max_frames: int = 300
+    gif_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1 << 20, description="upper bound of a comparison GIF")
     video_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(
         default="veryfast", description="x264 preset of the enhanced video (704x576: 10.5 ms a frame, medium 21.6)"
     )

@@ -45,7 +45,9 @@ def _open_video(settings: Settings, target: Path, input_path: Path, first_frame:
 
 
 def _gif_options(settings: Settings, options: JobOptions) -> GifOptions:
-    return GifOptions(options.gif_layout, options.gif_fps, options.gif_max_width, settings.gif_max_frames)
+    return GifOptions(
+        options.gif_layout, options.gif_fps, options.gif_max_width, settings.gif_max_frames, settings.gif_max_bytes
+    )
 
 
 class LiveOutputs:
@@ -188,15 +190,17 @@ def write_outputs(
     stages["frames"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
+    gif_report = None
     if options.wants(Output.GIF):
         if live is not None and live.gif is not None:
-            gif = live.gif.finish()
+            builder = live.gif
         else:
             pairs = (
                 (_rgb8(storage.source_frame(job.id, f.index)), _rgb8(p)) for f, p in zip(frames, enhanced, strict=True)
             )
-            gif = build_gif(pairs, _gif_options(settings, options))
-        write_atomic(artifacts / "comparison.gif", gif)
+            builder = build_gif(pairs, _gif_options(settings, options))
+        write_atomic(artifacts / "comparison.gif", builder.finish())
+        gif_report = builder.describe()
     stages["gif"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -213,5 +217,6 @@ def write_outputs(
     streams = stream_report(storage.input_path(job.id)) if options.wants(Output.VIDEO) else None
     report = _report(job, options, model, frames, stages, live is not None, streams)
     report["incomplete"] = incomplete
+    report["gif"] = gif_report
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
     storage.publish(job.id)

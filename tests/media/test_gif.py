@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from app.compare.gif import GifBuilder, GifOptions, build_gif
+from app.compare.gif import GifBuilder, GifOptions, Region, bicubic, build_gif, gain_region
 from app.domain import GifLayout
 from tests.support.images import area_resize, psnr, skimage_rgb
 
@@ -27,7 +28,7 @@ def _frames(data: bytes) -> list[np.ndarray]:
 )
 def test_layouts_and_bounds(layout: str, per_pair: int, width: int) -> None:
     options = GifOptions(layout=layout, max_width=320, max_frames=300)  # type: ignore[arg-type]
-    frames = _frames(build_gif([_pair("astronaut"), _pair("coffee")], options))
+    frames = _frames(build_gif([_pair("astronaut"), _pair("coffee")], options).finish())
     assert len(frames) == 2 * per_pair
     assert frames[0].shape[1] == width  # side by side: two 160-px halves; others: the 256-px frame as is
 
@@ -44,7 +45,7 @@ def test_the_enhanced_half_keeps_its_colours() -> None:
     """Per-frame octree palettes: the GIF's enhanced half stays close to the area-downscaled RGB frame."""
     for name in ("astronaut", "coffee", "chelsea"):
         source, enhanced = _pair(name)
-        frame = _frames(build_gif([(source, enhanced)], GifOptions(max_width=512)))[0]
+        frame = _frames(build_gif([(source, enhanced)], GifOptions(max_width=512)).finish())[0]
         half = frame[:, 256:]
         assert psnr(half[40:], enhanced[40:].astype(np.float64), peak=255) > 30  # below the label
 
@@ -52,10 +53,45 @@ def test_the_enhanced_half_keeps_its_colours() -> None:
 def test_gray_and_rgba_frames_are_accepted() -> None:
     gray = skimage_rgb("camera", 64)[..., :1]
     rgba = np.dstack([skimage_rgb("coffee", 128), np.full((128, 128), 255, np.uint8)])
-    frames = _frames(build_gif([(gray, rgba)], GifOptions()))
+    frames = _frames(build_gif([(gray, rgba)], GifOptions()).finish())
     assert frames[0].shape == (128, 256, 3)
 
 
 def test_no_frames_is_an_error() -> None:
     with pytest.raises(ValueError):
         GifBuilder(GifOptions()).finish()
+
+
+def test_bicubic_inside_a_region_matches_the_whole_upscale() -> None:
+    source = skimage_rgb("astronaut", 128)
+    whole = cv2.resize(source, (512, 512), interpolation=cv2.INTER_CUBIC)
+    region = Region(100, 37, 200, 150)
+    part = bicubic(source, 512, 512, region)
+    expected = whole[37:187, 100:300]
+    assert np.abs(part.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_the_region_shown_is_where_the_detail_was_gained() -> None:
+    """A real photo as the 'enhanced' frame, blurred everywhere except one window: that window is chosen."""
+    sharp = skimage_rgb("astronaut", 512)
+    enhanced = cv2.GaussianBlur(sharp, (0, 0), 3)
+    enhanced[300:460, 40:200] = sharp[300:460, 40:200]
+    source = area_resize(sharp, 128, 128)
+    region = gain_region(source, enhanced, 160, 160)
+    assert abs(region.x - 40) <= 16 and abs(region.y - 300) <= 16, region
+
+
+def test_one_region_for_every_frame_and_the_byte_bound() -> None:
+    options = GifOptions(max_width=320, max_bytes=1 << 20)
+    builder = GifBuilder(options)
+    frames = 0
+    for name in ("astronaut", "coffee", "chelsea") * 20:
+        before = builder.region
+        builder.add(*_pair(name))
+        assert before is None or builder.region == before
+        frames += 1
+        if builder.full:
+            break
+    data = builder.finish()
+    assert len(data) <= 1 << 20 and 1 < len(_frames(data)) < frames + 1
+    assert builder.region is not None and builder.describe()["region"] == builder.region.as_dict()
