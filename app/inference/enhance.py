@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.compare.gif import Region, comparison_png
 from app.core.config import Settings
 from app.core.errors import InvalidOption, PayloadTooLarge
 from app.core.metrics import STAGE_SECONDS
@@ -22,7 +23,7 @@ from app.inference.memory import estimate_image_bytes
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import Progress
 from app.media.decode import decode_image, probe_image
-from app.media.encode import OutputFormat, encode_image
+from app.media.encode import OutputFormat, encode_image, to_uint8
 
 NO_UPSCALE = "none"
 
@@ -69,6 +70,7 @@ class EnhanceResult:
     width: int
     height: int
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    compare_region: Region | None = None  # set when `data` is the before/after comparison, not the image
 
 
 def plan(options: EnhanceOptions, device: Device, settings: Settings) -> Plan:
@@ -139,6 +141,7 @@ def enhance_bytes(
     device: Device,
     settings: Settings,
     progress: Progress | None = None,
+    compare_width: int | None = None,
 ) -> EnhanceResult:
     """Raises the media errors of `decode_image`, the registry's errors, `InvalidOption` and `OutOfMemory`."""
     timings: dict[str, float] = {}
@@ -158,10 +161,14 @@ def enhance_bytes(
         timings["restore"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
-        encoded = encode_image(restored, options.format, options.quality)
+        region = None
+        if compare_width:  # the deliverable is the comparison: bicubic beside enhanced, 1:1, as a PNG
+            encoded, region = comparison_png(to_uint8(picture.pixels), to_uint8(restored.pixels), compare_width)
+        else:
+            encoded = encode_image(restored, options.format, options.quality)
         size = (restored.width, restored.height)
         del picture, restored  # the encoded bytes are all that leave this block
         timings["encode"] = time.perf_counter() - mark
     for stage, seconds in timings.items():
         STAGE_SECONDS.labels(f"image_{stage}").observe(seconds)
-    return EnhanceResult(encoded, model, decision, size[0], size[1], timings)
+    return EnhanceResult(encoded, model, decision, size[0], size[1], timings, region)

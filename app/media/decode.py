@@ -51,6 +51,11 @@ def _open(data: bytes) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PayloadTooLarge(f"image dimensions are too large: {exc}") from exc
     except UnidentifiedImageError as exc:
+        if looks_like_video(data[:64]):
+            raise UnsupportedMedia(
+                "this is a video, not an image: send it to POST /v1/jobs, which decodes, enhances and re-encodes "
+                "videos as a job (with progress, a comparison GIF and the enhanced MP4)"
+            ) from exc
         if _known_other_format(data):
             raise UnsupportedMedia(
                 f"this format is not allowed (allowed: {', '.join(sorted(ALLOWED_FORMATS))})"
@@ -75,6 +80,13 @@ def _check(img: Image.Image, max_pixels: int, max_side: int) -> ImageInfo:
 
 
 IMAGE_MAGIC = (PNG_SIGNATURE, b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def looks_like_video(head: bytes) -> bool:
+    """MP4/MOV (an ftyp box), Matroska/WebM (EBML) or AVI (RIFF....AVI ): containers a job takes."""
+    return (
+        head[4:8] == b"ftyp" or head.startswith(b"\x1a\x45\xdf\xa3") or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+    )
 
 
 def looks_like_image(head: bytes) -> bool:

@@ -17,6 +17,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.models.registry import ModelRegistry
 from tests.support.images import FAST_MODEL, area_resize, decode_png, png_bytes, psnr, skimage_rgb
+from tests.support.media import carphone_path
 
 ENHANCE = "/v1/images/enhance"
 
@@ -277,3 +278,31 @@ def test_deblur_on_images_too_small_to_measure_a_blur(client: TestClient, deblur
         )
         assert response.status_code == 200, response.text
         assert Image.open(io.BytesIO(response.content)).size == (4 * size, 4 * size)
+
+
+def test_compare_returns_the_before_after_png_at_one_to_one(client: TestClient) -> None:
+    """An image gets the same deliverable as a video: bicubic beside enhanced, 1:1, where the gain is largest."""
+    photo = png_bytes(skimage_rgb("astronaut", 200))
+    response = client.post(
+        "/v1/images/enhance", params={"model": FAST_MODEL, "compare": "true"}, files={"file": ("a.png", photo)}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["x-enhance-size"] == "800x800"
+    region = dict(item.split("=") for item in response.headers["x-enhance-compare-region"].split("; "))
+    assert (region["width"], region["height"]) == ("640", "720")  # a 640x720 window of the 800x800 output
+    pair = np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
+    assert pair.shape == (720, 1280, 3)
+    before, after = pair[120:, :640], pair[120:, 640:]  # below the labels
+
+    def sharpness(half: np.ndarray) -> float:
+        gray = cv2.cvtColor(np.ascontiguousarray(half), cv2.COLOR_RGB2GRAY).astype(np.float64)
+        return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+    assert sharpness(after) >= 1.5 * sharpness(before)
+
+
+def test_a_video_sent_to_the_image_route_is_told_to_use_a_job(client: TestClient) -> None:
+    response = client.post("/v1/images/enhance", files={"file": ("clip.mp4", carphone_path().read_bytes())})
+    assert response.status_code == 415
+    assert "POST /v1/jobs" in response.json()["detail"] and "video" in response.json()["detail"]

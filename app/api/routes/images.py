@@ -31,7 +31,9 @@ RESULT_HEADERS = {
     "X-Enhance-Blur": "the motion-blur estimate: length, angle, score",
     "X-Processing-Time-Ms": "server time spent on the image",
     "Server-Timing": "decode, deblur, restore and encode durations",
+    "X-Enhance-Compare-Region": "with compare=true: the region shown, in output pixels (x, y, width, height)",
 }
+COMPARE_WIDTH = 1280  # two 640-px halves, 720 px high at most
 
 
 async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
@@ -66,6 +68,14 @@ async def enhance_image(
     executor: ExecutorDep,
     file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, TIFF, BMP or GIF (first frame)")],
     options: Annotated[EnhanceOptions, Query()],
+    compare: Annotated[
+        bool,
+        Query(
+            description="return the before/after comparison instead of the image: a PNG with the bicubic upscale "
+            "and the enhanced result side by side at 1:1 output pixels, in the region that gains most "
+            "(X-Enhance-Compare-Region says which)"
+        ),
+    ] = False,
 ) -> Response:
     """Small images come straight back in the response; videos and long work go through `POST /v1/jobs`."""
     data = await read_upload(file, settings.max_upload_bytes)
@@ -78,7 +88,15 @@ async def enhance_image(
 
     watcher = asyncio.create_task(_watch_disconnect(request, gone))
     try:
-        result = await executor.run(enhance_bytes, data, options, device, settings, progress=stop_if_gone)
+        result = await executor.run(
+            enhance_bytes,
+            data,
+            options,
+            device,
+            settings,
+            progress=stop_if_gone,
+            compare_width=COMPARE_WIDTH if compare else None,
+        )
     finally:
         gone.set()  # the work is over either way: stop watching
         watcher.cancel()
@@ -98,4 +116,8 @@ async def enhance_image(
     if result.deblur.blur:
         blur = result.deblur.blur
         headers["X-Enhance-Blur"] = f"length={blur.length:.1f}; angle={blur.angle:.0f}; score={blur.score:.1f}"
+    if result.compare_region is not None:
+        r = result.compare_region
+        headers["X-Enhance-Compare-Region"] = f"x={r.x}; y={r.y}; width={r.width}; height={r.height}"
+        return Response(result.data, media_type=ImageFormat.PNG.media_type, headers=headers)
     return Response(result.data, media_type=ImageFormat(options.format).media_type, headers=headers)

@@ -23,6 +23,7 @@ def _get_kwargs(
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
     quality: int | Unset = 95,
+    compare: bool | Unset = False,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -69,6 +70,8 @@ def _get_kwargs(
     params["format"] = json_format_
 
     params["quality"] = quality
+
+    params["compare"] = compare
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -153,6 +156,7 @@ def sync_detailed(
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
     quality: int | Unset = 95,
+    compare: bool | Unset = False,
 ) -> Response[File | Problem]:
     """Enhance an image
 
@@ -167,6 +171,9 @@ def sync_detailed(
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
         quality (int | Unset): JPEG and WebP quality Default: 95.
+        compare (bool | Unset): return the before/after comparison instead of the image: a PNG
+            with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
+            region that gains most (X-Enhance-Compare-Region says which) Default: False.
         body (BodyEnhanceImage):
 
     Raises:
@@ -186,6 +193,7 @@ def sync_detailed(
         deblur_model=deblur_model,
         format_=format_,
         quality=quality,
+        compare=compare,
     )
 
     response = client.get_httpx_client().request(
@@ -206,6 +214,7 @@ def sync(
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
     quality: int | Unset = 95,
+    compare: bool | Unset = False,
 ) -> File | Problem | None:
     """Enhance an image
 
@@ -220,6 +229,9 @@ def sync(
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
         quality (int | Unset): JPEG and WebP quality Default: 95.
+        compare (bool | Unset): return the before/after comparison instead of the image: a PNG
+            with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
+            region that gains most (X-Enhance-Compare-Region says which) Default: False.
         body (BodyEnhanceImage):
 
     Raises:
@@ -240,6 +252,7 @@ def sync(
         deblur_model=deblur_model,
         format_=format_,
         quality=quality,
+        compare=compare,
     ).parsed
 
 
@@ -254,6 +267,7 @@ async def asyncio_detailed(
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
     quality: int | Unset = 95,
+    compare: bool | Unset = False,
 ) -> Response[File | Problem]:
     """Enhance an image
 
@@ -268,6 +282,9 @@ async def asyncio_detailed(
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
         quality (int | Unset): JPEG and WebP quality Default: 95.
+        compare (bool | Unset): return the before/after comparison instead of the image: a PNG
+            with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
+            region that gains most (X-Enhance-Compare-Region says which) Default: False.
         body (BodyEnhanceImage):
 
     Raises:
@@ -287,6 +304,7 @@ async def asyncio_detailed(
         deblur_model=deblur_model,
         format_=format_,
         quality=quality,
+        compare=compare,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -305,6 +323,7 @@ async def asyncio(
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
     quality: int | Unset = 95,
+    compare: bool | Unset = False,
 ) -> File | Problem | None:
     """Enhance an image
 
@@ -319,6 +338,9 @@ async def asyncio(
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
         quality (int | Unset): JPEG and WebP quality Default: 95.
+        compare (bool | Unset): return the before/after comparison instead of the image: a PNG
+            with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
+            region that gains most (X-Enhance-Compare-Region says which) Default: False.
         body (BodyEnhanceImage):
 
     Raises:
@@ -340,5 +362,6 @@ async def asyncio(
             deblur_model=deblur_model,
             format_=format_,
             quality=quality,
+            compare=compare,
         )
     ).parsed
