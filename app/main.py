@@ -23,7 +23,7 @@ from app.api.limits import BodyLimitMiddleware, BodyRate
 from app.api.metrics import RequestMetricsMiddleware, metrics_response
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
-from app.api.routes import health, images, jobs, models, scores, web
+from app.api.routes import frames, health, images, jobs, models, scores, web
 from app.core.config import Settings, get_settings
 from app.core.metrics import SERVICE
 from app.inference.executor import RequestExecutor
@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     app.include_router(images.router, dependencies=protected)
     app.include_router(scores.router, dependencies=protected)
     app.include_router(jobs.router)  # its routes take the caller's owner id to scope jobs
+    app.include_router(frames.router)
     install_openapi(app)
 
     @app.get("/metrics", include_in_schema=False)

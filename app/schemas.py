@@ -101,6 +101,11 @@ class ArtifactPublic(BaseModel):
     sha256: str
     media_type: str
     url: str
+    signed_url: str | None = Field(
+        default=None,
+        description="with API keys: the same URL with a short-lived signature (ENHANCE_SIGNED_LINK_SECONDS), which "
+        "opens without a key: for a browser tab, a download link or a colleague",
+    )
 
 
 class JobPublic(BaseModel):

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     )
 
     api_keys: list[str] = Field(default_factory=list, description="JSON list; empty: no authentication")
+    signed_link_seconds: int = Field(
+        default=3600, ge=60, le=7 * 24 * 3600, description="lifetime of the signed artifact links a job lists"
+    )
     cors_origins: list[str] = Field(default_factory=list, description="JSON list of allowed origins; empty: closed")
     max_data_bytes: int = Field(default=100 * 1024**3, description="disk quota for job data; new jobs get 507 over it")
     min_free_bytes: int = Field(

@@ -377,3 +377,40 @@ def test_an_image_request_whose_client_leaves_stops_and_frees_the_device(setting
         assert small.status_code == 200
     finally:
         server.kill()
+
+
+def test_signed_artifact_links_open_without_a_key_only_as_signed(
+    keyed: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.api import signing
+
+    created = keyed.post(
+        "/v1/jobs",
+        files={"file": ("a.png", png_bytes(skimage_rgb("coffee", 32)))},
+        data={"model": FAST_MODEL},
+        headers={"X-API-Key": "alpha-key"},
+    ).json()
+    job = _wait_keyed(keyed, created["id"], "alpha-key")
+    report = next(a for a in job["artifacts"] if a["name"] == "report.json")
+    assert report["signed_url"].startswith(report["url"] + "?expires=")
+    assert keyed.get(report["url"]).status_code == 401  # the plain URL still needs the key
+    opened = keyed.get(report["signed_url"])  # no key: a new tab, a download link
+    assert opened.status_code == 200 and json.loads(opened.content)["job_id"] == job["id"]
+    other = report["signed_url"].replace("/report.json?", "/comparison.gif?")
+    assert keyed.get(other).status_code == 401  # one link opens one artifact
+    tampered = report["signed_url"][:-4] + "0000"
+    assert keyed.get(tampered).status_code == 401
+    monkeypatch.setattr(signing.time, "time", lambda: 4_000_000_000.0)  # long after the link's expiry
+    expired = keyed.get(report["signed_url"])
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+
+
+def _wait_keyed(client: TestClient, job_id: str, key: str) -> dict[str, object]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job: dict[str, object] = client.get(f"/v1/jobs/{job_id}", headers={"X-API-Key": key}).json()
+        if job["status"] in {"succeeded", "failed"}:
+            assert job["status"] == "succeeded", job
+            return job
+        time.sleep(0.2)
+    raise AssertionError("job did not finish")

@@ -426,3 +426,22 @@ def test_both_routes_classify_the_same_bytes_the_same_way(client: TestClient) ->
     image = client.post("/v1/images/enhance", params={"model": FAST_MODEL}, files={"file": ("b.png", broken)})
     job = submit(client, broken, "b.png")
     assert image.status_code == job.status_code == 422, (image.text, job.text)
+
+
+def test_frames_are_listed_with_source_enhanced_and_small_thumbnails(
+    client: TestClient, carphone_job: dict[str, Any]
+) -> None:
+    frames = client.get(f"{JOBS}/{carphone_job['id']}/frames").json()
+    assert [f["index"] for f in frames] == [0, 30, 60, 90]
+    first = frames[1]
+    source = Image.open(io.BytesIO(client.get(first["source_url"]).content))
+    enhanced = Image.open(io.BytesIO(client.get(first["enhanced_url"]).content))
+    assert source.size == (176, 144) and enhanced.size == (704, 576)
+    expected = carphone_frames([30])[30]
+    assert np.array_equal(np.asarray(source.convert("RGB")), expected)  # the decoded frame itself
+    thumb = client.get(first["thumbnail_url"], params={"size": 96})
+    assert thumb.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(thumb.content)).size == (96, 79) and len(thumb.content) < 20_000
+    assert client.get(first["thumbnail_url"], params={"size": 4096}).status_code == 422  # bounded
+    assert client.get(f"{JOBS}/{carphone_job['id']}/frames/31/enhanced").status_code == 404
+    assert client.get(f"{JOBS}/{carphone_job['id']}/frames/30/other").status_code == 422

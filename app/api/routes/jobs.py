@@ -8,14 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.api.auth import OwnerDep
+from app.api.auth import API_KEY_HEADER, BEARER, OwnerDep, current_owner
 from app.api.deps import DeviceDep, QueueDep, SettingsDep, StorageDep, StoreDep
 from app.api.openapi import binary_content, problems
 from app.api.ranges import ArtifactResponse, usable_range
+from app.api.signing import signed_query, valid_signature
 from app.api.uploads import spool_upload
-from app.core.errors import JobConflict, JobNotFound
+from app.core.config import Settings
+from app.core.errors import JobConflict, JobNotFound, Unauthorized
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
@@ -40,11 +43,20 @@ def _progress(job: JobRecord) -> ProgressPublic:
 PUBLISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED}
 
 
-def to_public(job: JobRecord, storage: JobStorage, base: str = "") -> JobPublic:
+def to_public(job: JobRecord, storage: JobStorage, settings: Settings, base: str = "") -> JobPublic:
     path = f"{base}/v1/jobs/{job.id}"
     artifacts = [
         ArtifactPublic(
-            name=a.name, size=a.size, sha256=a.sha256, media_type=a.media_type, url=f"{path}/artifacts/{a.name}"
+            name=a.name,
+            size=a.size,
+            sha256=a.sha256,
+            media_type=a.media_type,
+            url=f"{path}/artifacts/{a.name}",
+            signed_url=(
+                f"{path}/artifacts/{a.name}{query}"
+                if (query := signed_query(settings, job.owner, job.id, a.name))
+                else None
+            ),
         )
         for a in (storage.artifacts(job.id) if job.status in PUBLISHED else [])
     ]
@@ -135,7 +147,7 @@ async def create_job(
     )
     if created:
         queue.enqueue(job.id)
-    body = to_public(job, storage)
+    body = to_public(job, storage, settings)
     return JSONResponse(
         body.model_dump(mode="json"),
         status_code=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
@@ -147,6 +159,7 @@ async def create_job(
     "", operation_id="listJobs", summary="List jobs", response_model=JobsPublic, responses=problems(400, 401, 422)
 )
 def list_jobs(
+    settings: SettingsDep,
     store: StoreDep,
     storage: StorageDep,
     owner: OwnerDep,
@@ -156,15 +169,15 @@ def list_jobs(
 ) -> JobsPublic:
     """Newest first."""
     records, next_cursor = store.list_jobs(status_filter, limit, cursor, owner)
-    data = [to_public(j, storage) for j in records]
+    data = [to_public(j, storage, settings) for j in records]
     return JobsPublic(data=data, count=len(data), next_cursor=next_cursor)
 
 
 @router.get(
     "/{job_id}", operation_id="getJob", summary="Get a job", response_model=JobPublic, responses=problems(401, 404)
 )
-def get_job(job: JobDep, storage: StorageDep) -> JobPublic:
-    return to_public(job, storage)
+def get_job(job: JobDep, storage: StorageDep, settings: SettingsDep) -> JobPublic:
+    return to_public(job, storage, settings)
 
 
 def _version(job: JobRecord) -> int:
@@ -189,6 +202,7 @@ def _version(job: JobRecord) -> int:
 )
 async def stream_job_events(
     job: JobDep,
+    settings: SettingsDep,
     store: StoreDep,
     storage: StorageDep,
     request: Request,
@@ -202,7 +216,7 @@ async def stream_job_events(
             return
         if _version(current) > seen:
             seen = _version(current)
-            public = to_public(current, storage).model_dump(mode="json")
+            public = to_public(current, storage, settings).model_dump(mode="json")
             yield ServerSentEvent(event="progress", id=str(seen), data=public, retry=2000)
         if current.status.terminal:
             yield ServerSentEvent(event="end", id=str(seen), data={"status": current.status.value})
@@ -217,11 +231,11 @@ async def stream_job_events(
     response_model=JobPublic,
     responses=problems(401, 404),
 )
-def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep) -> JobPublic:
+def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep, settings: SettingsDep) -> JobPublic:
     """Stops after the current frame; a finished job is returned as it is."""
     if not job.status.terminal:
         job = store.request_cancel(job.id) or job
-    return to_public(job, storage)
+    return to_public(job, storage, settings)
 
 
 @router.delete(
@@ -247,14 +261,35 @@ def delete_job(job: JobDep, store: StoreDep, storage: StorageDep) -> Response:
     response_model=list[ArtifactPublic],
     responses=problems(401, 404),
 )
-def list_artifacts(job: JobDep, storage: StorageDep) -> list[ArtifactPublic]:
-    return to_public(job, storage).artifacts
+def list_artifacts(job: JobDep, storage: StorageDep, settings: SettingsDep) -> list[ArtifactPublic]:
+    return to_public(job, storage, settings).artifacts
 
 
 ARTIFACT_CONTENT: dict[str, Any] = {
     **binary_content(*sorted(set(MEDIA_TYPES.values()) - {"application/json"}), "application/octet-stream"),
     "application/json": {"schema": {"type": "object", "description": "report.json"}},
 }
+
+
+def artifact_job(
+    job_id: str,
+    name: str,
+    settings: SettingsDep,
+    store: StoreDep,
+    api_key: Annotated[str | None, Depends(API_KEY_HEADER)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+    expires: Annotated[int | None, Query(description="with `signature`: a signed link's expiry (Unix time)")] = None,
+    signature: Annotated[
+        str | None, Query(max_length=64, description="a signed link's signature (the job's `signed_url`)")
+    ] = None,
+) -> JobRecord:
+    """The job, for a caller with its API key or with a valid signed link to this one artifact."""
+    if not settings.api_keys or signature is None or expires is None:  # without keys, every link is open anyway
+        return _load(store, job_id, current_owner(settings, api_key, bearer))
+    job = _load(store, job_id, None)
+    if not valid_signature(settings, job.owner, job.id, name, expires, signature):
+        raise Unauthorized("the signed link has expired or is not valid for this artifact; list the job again")
+    return job
 
 
 @router.get(
@@ -269,7 +304,7 @@ ARTIFACT_CONTENT: dict[str, Any] = {
     },
 )
 def get_artifact(
-    job: JobDep,
+    job: Annotated[JobRecord, Depends(artifact_job)],
     name: str,
     storage: StorageDep,
     range_header: Annotated[str | None, Header(alias="Range", include_in_schema=False)] = None,

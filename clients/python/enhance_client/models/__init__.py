@@ -5,6 +5,9 @@ from .body_create_job import BodyCreateJob
 from .body_enhance_image import BodyEnhanceImage
 from .body_score_images import BodyScoreImages
 from .deblur_mode import DeblurMode
+from .frame_public import FramePublic
+from .get_frame_thumbnail_which import GetFrameThumbnailWhich
+from .get_frame_which import GetFrameWhich
 from .gif_layout import GifLayout
 from .health_public import HealthPublic
 from .health_public_detail import HealthPublicDetail
@@ -33,6 +36,9 @@ __all__ = (
     "BodyEnhanceImage",
     "BodyScoreImages",
     "DeblurMode",
+    "FramePublic",
+    "GetFrameThumbnailWhich",
+    "GetFrameWhich",
     "GifLayout",
     "HealthPublic",
     "HealthPublicDetail",

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ArtifactPublic")
 
@@ -18,6 +20,8 @@ class ArtifactPublic:
         sha256 (str):
         media_type (str):
         url (str):
+        signed_url (None | str | Unset): with API keys: the same URL with a short-lived signature
+            (ENHANCE_SIGNED_LINK_SECONDS), which opens without a key: for a browser tab, a download link or a colleague
     """
 
     name: str
@@ -25,6 +29,7 @@ class ArtifactPublic:
     sha256: str
     media_type: str
     url: str
+    signed_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -38,6 +43,12 @@ class ArtifactPublic:
 
         url = self.url
 
+        signed_url: None | str | Unset
+        if isinstance(self.signed_url, Unset):
+            signed_url = UNSET
+        else:
+            signed_url = self.signed_url
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -49,6 +60,8 @@ class ArtifactPublic:
                 "url": url,
             }
         )
+        if signed_url is not UNSET:
+            field_dict["signed_url"] = signed_url
 
         return field_dict
 
@@ -65,12 +78,22 @@ class ArtifactPublic:
 
         url = d.pop("url")
 
+        def _parse_signed_url(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        signed_url = _parse_signed_url(d.pop("signed_url", UNSET))
+
         artifact_public = cls(
             name=name,
             size=size,
             sha256=sha256,
             media_type=media_type,
             url=url,
+            signed_url=signed_url,
         )
 
         artifact_public.additional_properties = d

@@ -8,13 +8,34 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...types import File, Response
+from ...types import UNSET, File, Response, Unset
 
 
 def _get_kwargs(
     job_id: str,
     name: str,
+    *,
+    expires: int | None | Unset = UNSET,
+    signature: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_expires: int | None | Unset
+    if isinstance(expires, Unset):
+        json_expires = UNSET
+    else:
+        json_expires = expires
+    params["expires"] = json_expires
+
+    json_signature: None | str | Unset
+    if isinstance(signature, Unset):
+        json_signature = UNSET
+    else:
+        json_signature = signature
+    params["signature"] = json_signature
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -22,6 +43,7 @@ def _get_kwargs(
             job_id=quote(str(job_id), safe=""),
             name=quote(str(name), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -78,12 +100,16 @@ def sync_detailed(
     name: str,
     *,
     client: AuthenticatedClient,
+    expires: int | None | Unset = UNSET,
+    signature: None | str | Unset = UNSET,
 ) -> Response[File | Problem]:
     """Download an artifact
 
     Args:
         job_id (str):
         name (str):
+        expires (int | None | Unset): with `signature`: a signed link's expiry (Unix time)
+        signature (None | str | Unset): a signed link's signature (the job's `signed_url`)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -96,6 +122,8 @@ def sync_detailed(
     kwargs = _get_kwargs(
         job_id=job_id,
         name=name,
+        expires=expires,
+        signature=signature,
     )
 
     response = client.get_httpx_client().request(
@@ -110,12 +138,16 @@ def sync(
     name: str,
     *,
     client: AuthenticatedClient,
+    expires: int | None | Unset = UNSET,
+    signature: None | str | Unset = UNSET,
 ) -> File | Problem | None:
     """Download an artifact
 
     Args:
         job_id (str):
         name (str):
+        expires (int | None | Unset): with `signature`: a signed link's expiry (Unix time)
+        signature (None | str | Unset): a signed link's signature (the job's `signed_url`)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,6 +161,8 @@ def sync(
         job_id=job_id,
         name=name,
         client=client,
+        expires=expires,
+        signature=signature,
     ).parsed
 
 
@@ -137,12 +171,16 @@ async def asyncio_detailed(
     name: str,
     *,
     client: AuthenticatedClient,
+    expires: int | None | Unset = UNSET,
+    signature: None | str | Unset = UNSET,
 ) -> Response[File | Problem]:
     """Download an artifact
 
     Args:
         job_id (str):
         name (str):
+        expires (int | None | Unset): with `signature`: a signed link's expiry (Unix time)
+        signature (None | str | Unset): a signed link's signature (the job's `signed_url`)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,6 +193,8 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         job_id=job_id,
         name=name,
+        expires=expires,
+        signature=signature,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -167,12 +207,16 @@ async def asyncio(
     name: str,
     *,
     client: AuthenticatedClient,
+    expires: int | None | Unset = UNSET,
+    signature: None | str | Unset = UNSET,
 ) -> File | Problem | None:
     """Download an artifact
 
     Args:
         job_id (str):
         name (str):
+        expires (int | None | Unset): with `signature`: a signed link's expiry (Unix time)
+        signature (None | str | Unset): a signed link's signature (the job's `signed_url`)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -187,5 +231,7 @@ async def asyncio(
             job_id=job_id,
             name=name,
             client=client,
+            expires=expires,
+            signature=signature,
         )
     ).parsed

@@ -1,0 +1,96 @@
+"""A job's frames, one by one: what the web page's frame picker compares (the source frame against the enhanced
+one) and small thumbnails for its strip, served at a bounded size instead of the full PNGs."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, Response
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from app.api.deps import StorageDep, StoreDep
+from app.api.openapi import binary_content, problems
+from app.api.routes.jobs import JobDep
+from app.core.errors import JobNotFound
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+Which = Literal["source", "enhanced"]
+
+
+class FramePublic(BaseModel):
+    index: int = Field(description="the frame's index in the video (0 for an image)")
+    time: float | None = Field(description="seconds from the start")
+    size: list[int] | None = Field(description="enhanced width and height")
+    source_url: str = Field(description="the decoded source frame (PNG)")
+    enhanced_url: str = Field(description="the enhanced frame (PNG)")
+    thumbnail_url: str = Field(description="a small JPEG of the enhanced frame")
+
+
+@router.get(
+    "/{job_id}/frames",
+    operation_id="listFrames",
+    summary="List a job's finished frames",
+    response_model=list[FramePublic],
+    responses=problems(401, 404),
+)
+def list_frames(job: JobDep, store: StoreDep) -> list[FramePublic]:
+    """Every frame finished so far (while the job runs too), in frame order."""
+    base = f"/v1/jobs/{job.id}/frames"
+    return [
+        FramePublic(
+            index=f.index,
+            time=f.detail.get("time"),
+            size=f.detail.get("size"),
+            source_url=f"{base}/{f.index}/source",
+            enhanced_url=f"{base}/{f.index}/enhanced",
+            thumbnail_url=f"{base}/{f.index}/thumbnail",
+        )
+        for f in store.frames(job.id)
+    ]
+
+
+def _frame_file(storage: StorageDep, store: StoreDep, job_id: str, index: int, which: Which) -> str:
+    if index not in {f.index for f in store.frames(job_id)}:
+        raise JobNotFound(f"job {job_id} has no finished frame {index}")
+    path = storage.source_frame(job_id, index) if which == "source" else storage.enhanced_frame(job_id, index)
+    if not path.is_file():
+        raise JobNotFound(f"job {job_id} has no {which} file for frame {index}")
+    return str(path)
+
+
+@router.get(
+    "/{job_id}/frames/{index}/thumbnail",
+    operation_id="getFrameThumbnail",
+    summary="A small JPEG of a finished frame",
+    response_class=Response,
+    responses={200: {"content": binary_content("image/jpeg"), "description": "the thumbnail"}, **problems(401, 404)},
+)
+def get_thumbnail(
+    job: JobDep,
+    index: int,
+    storage: StorageDep,
+    store: StoreDep,
+    size: Annotated[int, Query(ge=32, le=512, description="longest side, in pixels")] = 160,
+    which: Annotated[Which, Query(description="the enhanced frame or the decoded source")] = "enhanced",
+) -> Response:
+    with Image.open(_frame_file(storage, store, job.id, index, which)) as image:
+        small = image.convert("RGB")
+    small.thumbnail((size, size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=82)
+    return Response(out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get(
+    "/{job_id}/frames/{index}/{which}",
+    operation_id="getFrame",
+    summary="A finished frame, source or enhanced (PNG)",
+    response_class=FileResponse,
+    responses={200: {"content": binary_content("image/png"), "description": "the frame"}, **problems(401, 404)},
+)
+def get_frame(job: JobDep, index: int, which: Which, storage: StorageDep, store: StoreDep) -> FileResponse:
+    return FileResponse(_frame_file(storage, store, job.id, index, which), media_type="image/png")
