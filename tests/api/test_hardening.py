@@ -13,6 +13,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -382,8 +383,6 @@ def test_an_image_request_whose_client_leaves_stops_and_frees_the_device(setting
 def test_signed_artifact_links_open_without_a_key_only_as_signed(
     keyed: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.api import signing
-
     created = keyed.post(
         "/v1/jobs",
         files={"file": ("a.png", png_bytes(skimage_rgb("coffee", 32)))},
@@ -400,15 +399,15 @@ def test_signed_artifact_links_open_without_a_key_only_as_signed(
     assert keyed.get(other).status_code == 401  # one link opens one artifact
     tampered = report["signed_url"][:-4] + "0000"
     assert keyed.get(tampered).status_code == 401
-    monkeypatch.setattr(signing.time, "time", lambda: 4_000_000_000.0)  # long after the link's expiry
+    monkeypatch.setattr(time, "time", lambda: 4_000_000_000.0)  # long after the link's expiry
     expired = keyed.get(report["signed_url"])
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]
 
 
-def _wait_keyed(client: TestClient, job_id: str, key: str) -> dict[str, object]:
+def _wait_keyed(client: TestClient, job_id: str, key: str) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        job: dict[str, object] = client.get(f"/v1/jobs/{job_id}", headers={"X-API-Key": key}).json()
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}", headers={"X-API-Key": key}).json()
         if job["status"] in {"succeeded", "failed"}:
             assert job["status"] == "succeeded", job
             return job
