@@ -7,7 +7,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from app.core.config import Settings
 from tests.support.images import FAST_MODEL, png_bytes, skimage_rgb
@@ -54,15 +56,20 @@ def site(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         server.kill()
 
 
-@pytest.fixture()
-def page(browser, site: str):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+def _open(browser, site: str, width: int):
+    context = browser.new_context(viewport={"width": width, "height": 900 if width > 500 else 740})
     page = context.new_page()
     page.goto(site)
     page.get_by_text("API key", exact=True).click()  # the <details> summary
     page.fill("#api-key", KEY)
     page.dispatch_event("#api-key", "change")
     page.wait_for_function("document.querySelector('#model').options.length > 1")
+    return context, page
+
+
+@pytest.fixture()
+def page(browser, site: str):
+    context, page = _open(browser, site, 1200)
     yield page
     context.close()
 
@@ -77,43 +84,138 @@ def test_every_control_is_labelled(page) -> None:
     assert unlabelled == []
 
 
-def test_image_upload_slider_zoom_and_download(page, tmp_path: Path) -> None:
-    photo = tmp_path / "coffee.png"
-    photo.write_bytes(png_bytes(skimage_rgb("coffee", 64)))
+def _rect(page, selector: str) -> dict[str, float]:
+    return page.eval_on_selector(selector, "el => { const r = el.getBoundingClientRect(); "
+                                 "return {x: r.x, y: r.y, w: r.width, h: r.height}; }")  # fmt: skip
+
+
+def _inside(inner: dict[str, float], outer: dict[str, float], slack: float = 1.0) -> bool:
+    return (
+        inner["x"] >= outer["x"] - slack
+        and inner["y"] >= outer["y"] - slack
+        and inner["x"] + inner["w"] <= outer["x"] + outer["w"] + slack
+        and inner["y"] + inner["h"] <= outer["y"] + outer["h"] + slack
+    )
+
+
+def _labels_show(shot: Path, page) -> None:
+    """What a person sees: each label is a dark box with light text, inside the stage's screenshot."""
+    stage = _rect(page, "#stage")
+    image = np.asarray(Image.open(shot).convert("L")).astype(int)
+    for tag in ("#tag-before", "#tag-after"):
+        r = _rect(page, tag)
+        assert _inside(r, stage), tag
+        x, y = int(r["x"] - stage["x"]), int(r["y"] - stage["y"])
+        box = image[y : y + int(r["h"]), x : x + int(r["w"])]
+        assert box.size and (box < 70).mean() > 0.3 and (box > 200).any(), tag
+
+
+def _wait_layer_settled(page) -> None:
+    page.wait_for_function("document.querySelector('#layer').style.transform.includes('scale')")
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_image_result_fits_then_zooms_and_pans_with_both_sides_aligned(
+    browser, site: str, width: int, tmp_path: Path
+) -> None:
+    context, page = _open(browser, site, width)
+    photo = tmp_path / "astronaut.png"
+    photo.write_bytes(png_bytes(skimage_rgb("astronaut", 300)))
     page.set_input_files("#file", str(photo))
+    assert page.is_hidden("#video-options")  # frame options are for videos only
     page.click("#go")
-    page.wait_for_selector("#image-result:not([hidden])", timeout=60_000)
-    assert page.evaluate("document.querySelector('#after').naturalWidth") == 256
+    page.wait_for_selector("#viewer:not([hidden])", timeout=120_000)
+    _wait_layer_settled(page)
+    assert page.evaluate("document.querySelector('#after').naturalWidth") == 1200
     assert "Done in" in page.text_content("#message")
+    stage, layer = _rect(page, "#stage"), _rect(page, "#layer")
+    viewport = page.evaluate("({w: innerWidth, h: innerHeight})")
+    # Fitted by default: the whole 1200x1200 result is inside the stage, and the stage fits the window.
+    assert _inside(layer, stage) and stage["w"] <= viewport["w"] and stage["h"] <= viewport["h"]
+    assert max(layer["w"], layer["h"]) >= 0.95 * min(stage["w"], stage["h"])
+    page.locator("#stage").scroll_into_view_if_needed()
+    shot = tmp_path / f"image-{width}.png"
+    page.locator("#stage").screenshot(path=str(shot))
+    _labels_show(shot, page)
+    page.screenshot(path=str(tmp_path / f"image-page-{width}.png"), full_page=True)
+
     page.focus("#slider")
     for _ in range(10):
         page.keyboard.press("ArrowLeft")  # the slider is keyboard-operable
-    assert page.evaluate("document.querySelector('#before-clip').style.width") == "40%"
     assert "40% bicubic" in page.get_attribute("#slider", "aria-valuetext")
-    page.fill("#zoom", "2")
-    page.dispatch_event("#zoom", "input")
-    assert "scale(2)" in page.evaluate("document.querySelector('#viewport').style.transform")
-    assert page.get_attribute("#download-image", "href").startswith("blob:")
-    shot = tmp_path / "image-result.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
+    divider = _rect(page, "#divider")
+    assert abs(divider["x"] - (stage["x"] + 0.4 * stage["w"])) <= 2
+
+    page.click("#zoom-actual")
+    assert page.text_content("#zoom-level") == "100%"
+    page.focus("#stage")
+    for key in ("ArrowLeft", "ArrowLeft", "ArrowUp"):
+        page.keyboard.press(key)  # pan
+    after, before = _rect(page, "#after"), _rect(page, "#before")
+    assert after == before  # one layer moves both sides: they stay aligned at any zoom and pan
+    assert after["w"] == pytest.approx(1200, abs=1)  # 1:1 output pixels
+    page.keyboard.press("-")
+    page.keyboard.press("-")
+    assert page.text_content("#zoom-level") == "64%"
+    stage = _rect(page, "#stage")
+    page.mouse.move(stage["x"] + stage["w"] / 2, stage["y"] + stage["h"] / 2)
+    page.mouse.wheel(0, -600)  # the wheel zooms in around the pointer
+    page.wait_for_function("parseInt(document.querySelector('#zoom-level').textContent) > 64")
+    page.click("#zoom-fit")
+    _labels_show(shot, page)  # the labels never move with the image
+    page.locator("#stage").screenshot(path=str(tmp_path / f"image-zoomed-{width}.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
 
 
-def test_video_job_shows_progress_gif_strip_and_downloads(page) -> None:
+@pytest.mark.parametrize("width", [1280, 375])
+def test_video_job_frame_picker_switches_the_compared_frame(browser, site: str, width: int, tmp_path: Path) -> None:
+    context, page = _open(browser, site, width)
     page.set_input_files("#file", str(carphone_path()))
-    page.fill("#frames", "0,30")
+    assert page.is_visible("#video-options")
+    page.fill("#frames", "0,30,60")
     page.check("#out-video")
     page.click("#go")
-    page.wait_for_selector("#job-result:not([hidden])", timeout=120_000)
-    assert page.evaluate("document.querySelectorAll('#strip img').length") == 2
+    page.wait_for_selector("#job-result:not([hidden])", timeout=180_000)
+    page.wait_for_selector("#viewer:not([hidden])")
+    _wait_layer_settled(page)
+    assert page.is_hidden("#cancel")
     assert page.is_visible("#gif") and page.is_visible("#player")
-    names = page.eval_on_selector_all("#artifacts a", "links => links.map(a => a.textContent)")
-    assert any(n.startswith("enhanced.mp4") for n in names) and any(n.startswith("frames.zip") for n in names)
-    with page.expect_download() as download:
-        page.click("#artifacts a >> text=report.json")
-    assert download.value.suggested_filename == "report.json"
-    page.click("#refresh")
-    page.wait_for_function("document.querySelectorAll('#recent li button').length >= 1")
+    thumbs = page.eval_on_selector_all("#strip img", "imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])")
+    assert len(thumbs) == 3 and all(max(t) <= 120 for t in thumbs)  # small images from the API, not the PNGs
+    assert "frame 0" in page.text_content("#viewer-title")
+    _inside(_rect(page, "#layer"), _rect(page, "#stage"))
+    first = page.evaluate("document.querySelector('#after').src")
+    page.click("#strip button >> nth=2")
+    page.wait_for_function("document.querySelector('#viewer-title').textContent.includes('frame 60')")
+    _wait_layer_settled(page)
+    assert page.evaluate("document.querySelector('#after').src") != first
+    assert page.input_value("#frame-select") == "60"
+    assert _inside(_rect(page, "#layer"), _rect(page, "#stage"))  # the new frame is fitted too
+    page.locator("#stage").scroll_into_view_if_needed()
+    shot = tmp_path / f"video-{width}.png"
+    page.locator("#stage").screenshot(path=str(shot))
+    _labels_show(shot, page)
+    page.screenshot(path=str(tmp_path / f"video-page-{width}.png"), full_page=True)
+    # Downloads are real, signed URLs: they open in a new tab without the API key.
+    links = page.eval_on_selector_all("#artifacts li > a[target=_blank]", "as => as.map(a => a.href)")
+    assert any("/artifacts/enhanced.mp4?expires=" in href for href in links)
+    report = next(href for href in links if "/artifacts/report.json?" in href)
+    assert context.request.get(report).ok  # a plain request, no key header
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
+
+
+def test_a_running_job_can_be_cancelled(page) -> None:
+    page.set_input_files("#file", str(carphone_path()))
+    page.select_option("#model", "realesrgan-x4plus")  # slow on a CPU: seconds per frame
+    page.click("#go")
+    page.wait_for_selector("#cancel:not([hidden])")
+    page.wait_for_function("document.querySelector('#message').textContent.startsWith('running')", timeout=60_000)
+    assert page.text_content("#elapsed").startswith("Running")
+    page.click("#cancel")
+    page.wait_for_function("document.querySelector('#error').textContent.includes('cancelled')", timeout=60_000)
+    assert page.is_hidden("#cancel")
 
 
 def test_api_errors_are_shown_in_plain_words(page, tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ const $ = (id) => document.getElementById(id);
 const KEY = "enhance.apiKey";
 let chosenFile = null;
 let objectUrls = [];
+let running = null; // { cancel(): Promise<void> } while a request or a job runs
+let clock = null;
 
 function headers() {
   const key = localStorage.getItem(KEY);
@@ -17,10 +19,13 @@ function plainError(status, body) {
   const words = {
     401: "The API key is missing or not valid. Enter it under “API key”.",
     404: "That was not found" + (detail ? ": " + detail : "."),
+    408: "The upload was too slow and the server stopped waiting. Try again on a better connection.",
     413: "The file is too large. " + detail,
-    415: "This file type is not supported. Use a photo (PNG, JPEG, WebP...) or a video (MP4, MOV, MKV, WebM, AVI).",
+    415: detail.includes("/v1/jobs")
+      ? "This is a video: it is enhanced as a job (frames, GIF and video)."
+      : "This file type is not supported. Use a photo (PNG, JPEG, WebP...) or a video (MP4, MOV, MKV, WebM, AVI).",
     422: "The file or the options could not be used: " + detail,
-    503: "The service is not ready: " + detail,
+    503: "The service is busy or not ready: " + detail,
     507: "The server is out of storage for new jobs. Try again later.",
   };
   return words[status] || (status >= 500 ? "The server failed. Try again, or contact the operator." : detail || "Request failed.");
@@ -42,14 +47,20 @@ function blobUrl(blob) {
   return url;
 }
 
+async function fetchBlob(path) {
+  return (await api(path)).blob();
+}
+
 function resetResults() {
   objectUrls.forEach((u) => URL.revokeObjectURL(u));
   objectUrls = [];
-  $("image-result").hidden = true;
+  $("viewer").hidden = true;
   $("job-result").hidden = true;
+  $("picker").hidden = true;
+  $("image-download").hidden = true;
   $("error").hidden = true;
-  $("progress").hidden = true;
   $("strip").innerHTML = "";
+  $("frame-select").innerHTML = "";
   $("artifacts").innerHTML = "";
 }
 
@@ -60,12 +71,13 @@ function showError(message) {
 }
 
 function isVideo(file) {
-  return file.type.startsWith("video/") || /\.(mp4|mov|mkv|webm|avi)$/i.test(file.name);
+  return file.type.startsWith("video/") || /\.(mp4|m4v|mov|mkv|webm|avi)$/i.test(file.name);
 }
 
 function pickFile(file) {
   chosenFile = file;
   $("file-name").textContent = file ? `${file.name} (${Math.round(file.size / 1024)} KB, ${isVideo(file) ? "video" : "image"})` : "";
+  $("video-options").hidden = !(file && isVideo(file)); // frame options mean nothing for a photo
 }
 
 async function loadModels() {
@@ -87,17 +99,88 @@ async function loadModels() {
   }
 }
 
-function setSplit(percent) {
-  $("before-clip").style.width = percent + "%";
-  $("divider").style.left = percent + "%";
-  $("slider").setAttribute("aria-valuetext", `${percent}% bicubic, ${100 - percent}% enhanced`);
+// ---- Running work: elapsed time, progress, cancel ----
+
+function startRunning(label, cancel) {
+  const started = performance.now();
+  running = { cancel };
+  $("cancel").hidden = false;
+  $("elapsed").hidden = false;
+  $("progress").hidden = false;
+  $("progress").removeAttribute("value"); // indeterminate until a job reports frames
+  const tick = () => { $("elapsed").textContent = `${label} ${((performance.now() - started) / 1000).toFixed(1)} s`; };
+  tick();
+  clock = setInterval(tick, 200);
+  return started;
 }
 
-async function showImage(file, blob) {
+function stopRunning() {
+  clearInterval(clock);
+  running = null;
+  $("cancel").hidden = true;
+  $("elapsed").hidden = true;
+  $("progress").hidden = true;
+}
+
+// ---- The before/after viewer: fit by default, zoom around the pointer, pan both sides together ----
+
+const view = { z: 1, tx: 0, ty: 0, w: 0, h: 0, split: 50 };
+const MIN_ZOOM = 0.02, MAX_ZOOM = 16;
+
+function stageSize() {
+  const stage = $("stage");
+  return { sw: stage.clientWidth, sh: stage.clientHeight };
+}
+
+function clampPan() {
+  const { sw, sh } = stageSize();
+  const iw = view.w * view.z, ih = view.h * view.z;
+  view.tx = iw <= sw ? (sw - iw) / 2 : Math.min(0, Math.max(sw - iw, view.tx));
+  view.ty = ih <= sh ? (sh - ih) / 2 : Math.min(0, Math.max(sh - ih, view.ty));
+}
+
+function render() {
+  clampPan();
+  $("layer").style.transform = `translate(${view.tx}px, ${view.ty}px) scale(${view.z})`;
+  const { sw } = stageSize();
+  const splitX = (sw * view.split) / 100; // in stage pixels
+  const inLayer = Math.max(0, Math.min(view.w, (splitX - view.tx) / view.z));
+  $("before").style.clipPath = `inset(0 ${view.w - inLayer}px 0 0)`;
+  $("divider").style.left = `${splitX}px`;
+  $("zoom-level").textContent = `${Math.round(view.z * 100)}%`;
+  $("slider").setAttribute("aria-valuetext", `${view.split}% bicubic, ${100 - view.split}% enhanced`);
+}
+
+function fit() {
+  const { sw, sh } = stageSize();
+  view.z = Math.min(sw / view.w, sh / view.h, MAX_ZOOM);
+  view.tx = (sw - view.w * view.z) / 2;
+  view.ty = (sh - view.h * view.z) / 2;
+  render();
+}
+
+function zoomAt(factor, px, py) {
+  const { sw, sh } = stageSize();
+  const x = px ?? sw / 2, y = py ?? sh / 2;
+  const z = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, view.z * factor));
+  view.tx = x - ((x - view.tx) * z) / view.z;
+  view.ty = y - ((y - view.ty) * z) / view.z;
+  view.z = z;
+  render();
+}
+
+function sizeStage() {
+  // As tall as the picture needs at the stage's width, but never taller than 70 % of the window.
+  const stage = $("stage");
+  const width = stage.clientWidth || stage.parentElement.clientWidth;
+  stage.style.height = `${Math.round(Math.min(window.innerHeight * 0.7, (width * view.h) / view.w, 900))}px`;
+}
+
+async function showPair(sourceBlob, enhancedBlob) {
   const after = $("after");
-  after.src = blobUrl(blob);
+  after.src = blobUrl(enhancedBlob);
   await after.decode();
-  const source = await createImageBitmap(file);
+  const source = await createImageBitmap(sourceBlob);
   const canvas = $("before");
   canvas.width = after.naturalWidth;
   canvas.height = after.naturalHeight;
@@ -105,10 +188,51 @@ async function showImage(file, blob) {
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = "high"; // the browser's bicubic-class filter: the "before" a plain resize gives
   ctx.drawImage(source, 0, 0, canvas.width, canvas.height);
-  $("download-image").href = after.src;
-  $("image-result").hidden = false;
-  setSplit(Number($("slider").value));
+  view.w = after.naturalWidth;
+  view.h = after.naturalHeight;
+  $("viewer").hidden = false;
+  sizeStage();
+  fit();
 }
+
+function initViewer() {
+  const stage = $("stage");
+  $("slider").addEventListener("input", () => { view.split = Number($("slider").value); render(); });
+  $("zoom-in").addEventListener("click", () => zoomAt(1.25));
+  $("zoom-out").addEventListener("click", () => zoomAt(0.8));
+  $("zoom-fit").addEventListener("click", fit);
+  $("zoom-actual").addEventListener("click", () => zoomAt(1 / view.z));
+  stage.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    const box = stage.getBoundingClientRect();
+    zoomAt(Math.exp(-e.deltaY / 500), e.clientX - box.left, e.clientY - box.top);
+  }, { passive: false });
+  let drag = null;
+  stage.addEventListener("pointerdown", (e) => {
+    drag = { x: e.clientX, y: e.clientY, tx: view.tx, ty: view.ty };
+    stage.setPointerCapture(e.pointerId);
+  });
+  stage.addEventListener("pointermove", (e) => {
+    if (!drag) return;
+    view.tx = drag.tx + e.clientX - drag.x;
+    view.ty = drag.ty + e.clientY - drag.y;
+    render();
+  });
+  stage.addEventListener("pointerup", () => { drag = null; });
+  stage.addEventListener("keydown", (e) => {
+    const pan = { ArrowLeft: [40, 0], ArrowRight: [-40, 0], ArrowUp: [0, 40], ArrowDown: [0, -40] }[e.key];
+    if (pan) { view.tx += pan[0]; view.ty += pan[1]; render(); }
+    else if (e.key === "+" || e.key === "=") zoomAt(1.25);
+    else if (e.key === "-") zoomAt(0.8);
+    else if (e.key === "0") fit();
+    else if (e.key === "1") zoomAt(1 / view.z);
+    else return;
+    e.preventDefault();
+  });
+  window.addEventListener("resize", () => { if (!$("viewer").hidden) { sizeStage(); fit(); } });
+}
+
+// ---- Images: straight through POST /v1/images/enhance ----
 
 async function enhanceImage(file) {
   const params = new URLSearchParams();
@@ -117,13 +241,28 @@ async function enhanceImage(file) {
   params.set("deblur", $("deblur").value);
   const form = new FormData();
   form.append("file", file);
+  const abort = new AbortController();
   $("message").textContent = "Enhancing…";
-  const response = await api("/v1/images/enhance?" + params, { method: "POST", body: form });
+  startRunning("Enhancing", async () => abort.abort()); // the server stops at its next model call
+  let response;
+  try {
+    response = await api("/v1/images/enhance?" + params, { method: "POST", body: form, signal: abort.signal });
+  } catch (err) {
+    if (abort.signal.aborted) { $("message").textContent = "Cancelled."; return; }
+    throw err;
+  } finally {
+    stopRunning();
+  }
   const blob = await response.blob();
   const deblurred = response.headers.get("x-enhance-deblurred") === "true" ? ", deblurred" : "";
-  await showImage(file, blob);
-  $("message").textContent = `Done in ${Math.round(Number(response.headers.get("x-processing-time-ms")))} ms with ${response.headers.get("x-enhance-model")}${deblurred}.`;
+  $("viewer-title").textContent = `Before / after: ${file.name}`;
+  await showPair(file, blob);
+  $("download-image").href = $("after").src;
+  $("image-download").hidden = false;
+  $("message").textContent = `Done in ${Math.round(Number(response.headers.get("x-processing-time-ms")))} ms with ${response.headers.get("x-enhance-model")}${deblurred}: ${response.headers.get("x-enhance-size")}.`;
 }
+
+// ---- Jobs: videos (and photos sent as jobs from the recent list) ----
 
 function jobForm(file) {
   const form = new FormData();
@@ -140,7 +279,6 @@ function jobForm(file) {
 
 function showProgress(job) {
   const p = job.progress;
-  $("progress").hidden = false;
   if (p.total) { $("progress").max = p.total; $("progress").value = p.done; }
   const eta = p.eta_seconds ? `, about ${Math.ceil(p.eta_seconds)} s left` : "";
   $("message").textContent = `${job.status}: ${p.done}${p.total ? " of " + p.total : ""} frames${eta}`;
@@ -167,51 +305,104 @@ async function follow(jobId) {
   return (await api(`/v1/jobs/${jobId}`)).json();
 }
 
-async function fetchArtifact(artifact) {
-  return blobUrl(await (await api(artifact.url)).blob());
+async function compareFrame(frame, frames) {
+  const [source, enhanced] = await Promise.all([fetchBlob(frame.source_url), fetchBlob(frame.enhanced_url)]);
+  const time = frame.time != null ? ` at ${frame.time.toFixed(2)} s` : "";
+  $("viewer-title").textContent = `Before / after: frame ${frame.index}${time}`;
+  $("frame-select").value = String(frame.index);
+  for (const button of $("strip").querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.index === String(frame.index)));
+  }
+  await showPair(source, enhanced);
+}
+
+async function showFrames(job) {
+  const frames = await (await api(`/v1/jobs/${job.id}/frames`)).json();
+  if (!frames.length) return;
+  const select = $("frame-select");
+  for (const frame of frames) {
+    const time = frame.time != null ? ` (${frame.time.toFixed(2)} s)` : "";
+    select.add(new Option(`frame ${frame.index}${time}`, String(frame.index)));
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.index = String(frame.index);
+    button.setAttribute("aria-label", `Compare frame ${frame.index}`);
+    const img = document.createElement("img");
+    img.alt = "";
+    img.src = blobUrl(await fetchBlob(`${frame.thumbnail_url}?size=120`));
+    button.append(img);
+    button.addEventListener("click", () => compareFrame(frame, frames).catch((e) => showError(e.message)));
+    $("strip").append(button);
+  }
+  select.onchange = () => compareFrame(frames.find((f) => String(f.index) === select.value), frames).catch((e) => showError(e.message));
+  $("picker").hidden = frames.length < 2;
+  await compareFrame(frames[0], frames);
+}
+
+function artifactLink(artifact) {
+  const li = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = artifact.signed_url || artifact.url; // a real URL: opens in a tab, can be copied
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.textContent = `${artifact.name} (${Math.max(1, Math.round(artifact.size / 1024))} KB)`;
+  const download = document.createElement("a");
+  download.href = link.href;
+  download.download = artifact.name;
+  download.textContent = "download";
+  download.className = "copy";
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.className = "secondary copy";
+  copy.textContent = "Copy link";
+  copy.setAttribute("aria-label", `Copy the link to ${artifact.name}`);
+  copy.addEventListener("click", async () => {
+    const url = new URL(link.href, location.href).href;
+    try { await navigator.clipboard.writeText(url); copy.textContent = "Copied"; }
+    catch (_) { window.prompt("Copy this link", url); }
+  });
+  li.append(link, download, copy);
+  return li;
 }
 
 async function showJob(job) {
   resetResults();
-  if (job.status !== "succeeded") {
+  if (job.status !== "succeeded" && !job.artifacts.length) {
     showError(job.status === "failed" ? `The job failed: ${job.error}` : `The job is ${job.status}.`);
     return;
   }
-  $("message").textContent = `Job ${job.id.slice(0, 8)} finished: ${job.progress.done} frame(s).`;
+  if (job.status === "failed") showError(`The job failed part-way: ${job.error}`);
+  else $("message").textContent = `Job ${job.id.slice(0, 8)} finished: ${job.progress.done} frame(s).`;
   const byName = Object.fromEntries(job.artifacts.map((a) => [a.name, a]));
-  if (byName["comparison.gif"]) { $("gif").src = await fetchArtifact(byName["comparison.gif"]); $("gif").hidden = false; }
-  else $("gif").hidden = true;
-  if (byName["enhanced.mp4"]) { $("player").src = await fetchArtifact(byName["enhanced.mp4"]); $("player").hidden = false; }
-  else $("player").hidden = true;
-  for (const artifact of job.artifacts.filter((a) => a.name.startsWith("frame_")).slice(0, 24)) {
-    const img = document.createElement("img");
-    img.alt = `Enhanced ${artifact.name.replace(".png", "").replace("_", " ")}`;
-    img.src = await fetchArtifact(artifact);
-    $("strip").append(img);
-  }
-  for (const artifact of job.artifacts) {
-    const li = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = "#";
-    link.textContent = `${artifact.name} (${Math.max(1, Math.round(artifact.size / 1024))} KB)`;
-    link.addEventListener("click", async (event) => {
-      event.preventDefault();
-      const a = document.createElement("a");
-      a.href = await fetchArtifact(artifact);
-      a.download = artifact.name;
-      a.click();
-    });
-    li.append(link);
-    $("artifacts").append(li);
-  }
+  const gif = byName["comparison.gif"];
+  $("gif").hidden = !gif;
+  if (gif) $("gif").src = gif.signed_url || gif.url;
+  const video = byName["enhanced.mp4"];
+  $("player").hidden = !video;
+  if (video) $("player").src = video.signed_url || video.url; // streamed with range requests
+  const signed = job.artifacts.some((a) => a.signed_url);
+  $("links-note").textContent = signed
+    ? "These links open without the API key for an hour (signed), so they work in a new tab or shared."
+    : "";
+  for (const artifact of job.artifacts) $("artifacts").append(artifactLink(artifact));
   $("job-result").hidden = false;
+  await showFrames(job);
 }
 
 async function runJob(file) {
   $("message").textContent = "Uploading…";
-  const job = await (await api("/v1/jobs", { method: "POST", body: jobForm(file) })).json();
-  showProgress(job);
-  await showJob(await follow(job.id));
+  let jobId = null;
+  startRunning("Running", async () => { if (jobId) await api(`/v1/jobs/${jobId}/cancel`, { method: "POST" }); });
+  try {
+    const job = await (await api("/v1/jobs", { method: "POST", body: jobForm(file) })).json();
+    jobId = job.id;
+    showProgress(job);
+    const finished = await follow(job.id);
+    stopRunning();
+    await showJob(finished);
+  } finally {
+    stopRunning();
+  }
   loadRecent();
 }
 
@@ -224,9 +415,9 @@ async function loadRecent() {
       const li = document.createElement("li");
       const button = document.createElement("button");
       button.type = "button";
-      button.className = "linkish";
+      button.className = "linkish secondary";
       button.textContent = `${job.input_name} — ${job.status} (${new Date(job.created_at).toLocaleString()})`;
-      button.addEventListener("click", async () => showJob((await (await api(`/v1/jobs/${job.id}`)).json())));
+      button.addEventListener("click", async () => showJob((await (await api(`/v1/jobs/${job.id}`)).json())).catch((e) => showError(e.message)));
       li.append(button);
       list.append(li);
     }
@@ -253,8 +444,12 @@ function init() {
     if (e.dataTransfer.files.length) pickFile(e.dataTransfer.files[0]);
   });
   drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file").click(); } });
-  $("slider").addEventListener("input", () => setSplit(Number($("slider").value)));
-  $("zoom").addEventListener("input", () => { $("viewport").style.transform = `scale(${$("zoom").value})`; });
+  initViewer();
+  $("cancel").addEventListener("click", async () => {
+    if (!running) return;
+    $("cancel").disabled = true;
+    try { await running.cancel(); } catch (err) { showError(err.message); } finally { $("cancel").disabled = false; }
+  });
   $("refresh").addEventListener("click", loadRecent);
   $("form").addEventListener("submit", async (event) => {
     event.preventDefault();
