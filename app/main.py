@@ -31,6 +31,7 @@ from app.jobs.local import LocalWorker
 from app.jobs.maintenance import Maintenance
 from app.jobs.pipeline import JobContext
 from app.jobs.queue import JobQueue
+from app.jobs.webhooks import WebhookSender
 from app.models.catalog import weight_states
 from app.models.registry import ModelRegistry
 from app.services import build_services
@@ -83,6 +84,13 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         app.state.api = ApiState(services, executor, queue)
         maintenance = Maintenance(settings, services.store, services.storage, queue)  # every mode, Celery too
         maintenance.start()
+        base = settings.public_url.rstrip("/")
+        webhooks = WebhookSender(
+            settings,
+            services.store,
+            lambda job: [a.model_dump() for a in jobs.to_public(job, services.storage, settings, base).artifacts],
+        )
+        webhooks.start()
         SERVICE.stores.append(services.store)
         # Hash the weight files once, off the loop: /v1/models, /readyz and deblur choices then read the cache.
         hashing = asyncio.ensure_future(
@@ -96,6 +104,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             preload.cancel()
             hashing.cancel()
             await asyncio.to_thread(maintenance.stop)
+            await asyncio.to_thread(webhooks.stop)
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
             executor.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -108,6 +109,17 @@ class ArtifactPublic(BaseModel):
     )
 
 
+class WebhookPublic(BaseModel):
+    status: Literal["pending", "retrying", "delivered", "failed"] | None = Field(
+        description="null while the job runs; then pending, retrying, delivered or failed"
+    )
+    event_id: str | None = Field(description="the `webhook-id` header: the same on every retry")
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None = Field(description="when retrying: the next attempt")
+
+
 class JobPublic(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -158,6 +170,7 @@ class JobPublic(BaseModel):
     attempts: int
     worker_id: str | None
     artifacts: list[ArtifactPublic]
+    webhook: WebhookPublic | None = Field(default=None, description="the webhook's delivery, when the job has one")
     links: dict[str, str]
 
 

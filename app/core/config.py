@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     signed_link_seconds: int = Field(
         default=3600, ge=60, le=7 * 24 * 3600, description="lifetime of the signed artifact links a job lists"
     )
+    webhook_secret: str | None = Field(
+        default=None, description="signs job webhooks (HMAC-SHA256); without it, callback_url is refused"
+    )
+    webhook_allow: list[str] = Field(
+        default_factory=list, description="JSON list of hosts or CIDRs webhooks may reach although not public"
+    )
+    webhook_retry_seconds: float = Field(default=5.0, gt=0, description="first retry delay; doubles up to 1 h")
+    webhook_max_age_seconds: float = Field(default=24 * 3600.0, gt=0, description="retries stop this long after")
+    public_url: str = Field(
+        default="", description="base URL put in webhook events' links, e.g. https://enhance.example"
+    )
     cors_origins: list[str] = Field(default_factory=list, description="JSON list of allowed origins; empty: closed")
     max_data_bytes: int = Field(default=100 * 1024**3, description="disk quota for job data; new jobs get 507 over it")
     min_free_bytes: int = Field(

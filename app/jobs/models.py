@@ -42,6 +42,19 @@ class JobFacts:
     request_fingerprint: str | None = None  # sha256 of upload + name + options, for Idempotency-Key replays
 
 
+@dataclass(frozen=True)
+class WebhookState:
+    """A job's webhook delivery: set when a job with a callback URL ends (`pending`), then `retrying`,
+    `delivered` or `failed`."""
+
+    status: str | None = None
+    event_id: str | None = None
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+
+
 @dataclass
 class JobRecord:
     id: str
@@ -64,6 +77,8 @@ class JobRecord:
     lease_expires_at: datetime | None = None  # while running: the holder must renew it, or the reaper requeues
     facts: JobFacts = field(default_factory=JobFacts)
     selection: list[dict[str, Any]] | None = None  # select_best's scored candidates, kept so a resume reuses them
+    callback_url: str | None = None  # POSTed a signed event when the job ends (app.jobs.webhooks)
+    webhook: WebhookState = field(default_factory=WebhookState)
 
 
 @dataclass(frozen=True)

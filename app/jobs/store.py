@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     create_engine,
     delete,
     event,
@@ -33,7 +34,8 @@ from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import InvalidCursor
-from app.jobs.models import TRANSITIONS, FrameRecord, JobFacts, JobRecord, JobStatus
+from app.jobs.models import TRANSITIONS, FrameRecord, JobFacts, JobRecord, JobStatus, WebhookState
+from app.jobs.webhooks import new_event_id
 
 metadata = MetaData()
 
@@ -63,6 +65,13 @@ jobs = Table(
     Column("has_audio", Boolean),
     Column("request_fingerprint", String(64)),
     Column("selection", JSON),
+    Column("callback_url", String(2048)),
+    Column("webhook_status", String(16), index=True),
+    Column("webhook_event_id", String(64)),
+    Column("webhook_attempts", Integer),
+    Column("webhook_last_status_code", Integer),
+    Column("webhook_last_error", Text),
+    Column("webhook_next_at", DateTime(timezone=True), index=True),
 )
 
 job_frames = Table(
@@ -112,6 +121,15 @@ def _job(row: Row[Any]) -> JobRecord:
         lease_expires_at=_aware(m["lease_expires_at"]),
         facts=JobFacts(m["declared_frames"], m["fps"], m["has_audio"], m["request_fingerprint"]),
         selection=m["selection"],
+        callback_url=m["callback_url"],
+        webhook=WebhookState(
+            status=m["webhook_status"],
+            event_id=m["webhook_event_id"],
+            attempts=m["webhook_attempts"] or 0,
+            last_status_code=m["webhook_last_status_code"],
+            last_error=m["webhook_last_error"],
+            next_attempt_at=_aware(m["webhook_next_at"]),
+        ),
     )
 
 
@@ -160,6 +178,7 @@ class JobStore:
         owner: str | None = None,
         job_id: str | None = None,
         facts: JobFacts | None = None,
+        callback_url: str | None = None,
     ) -> tuple[JobRecord, bool]:
         """Insert a queued job. With an idempotency key already used (by the same owner), return that job and
         False instead."""
@@ -179,6 +198,7 @@ class JobStore:
             "idempotency_key": f"{owner or ''}:{idempotency_key}" if idempotency_key else None,
             "owner": owner,
             "attempts": 0,
+            "callback_url": callback_url,
             **asdict(facts or JobFacts()),
         }
         try:
@@ -238,6 +258,15 @@ class JobStore:
         if target not in TRANSITIONS[source]:
             raise ValueError(f"no transition {source.value} -> {target.value}")
         query = update(jobs).where(jobs.c.id == job_id, jobs.c.status == source.value, *conditions)
+        if target.terminal:  # a job with a callback URL gets its webhook due, in the same UPDATE that ends it
+            now = utcnow()
+            wanted = jobs.c.callback_url.is_not(None)
+            values |= {
+                "webhook_status": case((wanted, "pending"), else_=None),
+                "webhook_event_id": case((wanted, new_event_id()), else_=None),
+                "webhook_attempts": 0,
+                "webhook_next_at": case((wanted, now), else_=None),
+            }
         with self.engine.begin() as conn:
             result = conn.execute(query.values(status=target.value, updated_at=utcnow(), **values))
         return result.rowcount == 1
@@ -347,6 +376,55 @@ class JobStore:
                     .values(cancel_requested=True, updated_at=utcnow())
                 )
         return self.get(job_id)
+
+    def due_webhooks(self, limit: int = 32) -> list[str]:
+        """Jobs whose webhook is due now (pending, or retrying and past its backoff), oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(jobs.c.id)
+                .where(jobs.c.webhook_status.in_(["pending", "retrying"]), jobs.c.webhook_next_at <= utcnow())
+                .order_by(jobs.c.webhook_next_at)
+                .limit(limit)
+            ).all()
+        return [r[0] for r in rows]
+
+    def claim_webhook(self, job_id: str, in_flight_seconds: float) -> bool:
+        """Take a due delivery for this process: its next attempt moves past the send, so no other process (an API
+        replica) sends it meanwhile; if this one dies, the delivery is due again after `in_flight_seconds`."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(jobs)
+                .where(
+                    jobs.c.id == job_id,
+                    jobs.c.webhook_status.in_(["pending", "retrying"]),
+                    jobs.c.webhook_next_at <= now,
+                )
+                .values(webhook_next_at=now + timedelta(seconds=in_flight_seconds))
+            )
+        return result.rowcount == 1
+
+    def record_webhook(
+        self,
+        job_id: str,
+        status: str,
+        attempts: int,
+        status_code: int | None,
+        error: str | None,
+        next_at: datetime | None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(
+                    webhook_status=status,
+                    webhook_attempts=attempts,
+                    webhook_last_status_code=status_code,
+                    webhook_last_error=error,
+                    webhook_next_at=next_at,
+                )
+            )
 
     def record_frame(self, frame: FrameRecord) -> None:
         with self.engine.begin() as conn:

@@ -25,6 +25,7 @@ from app.jobs.models import JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
+from app.jobs.webhooks import check_callback
 from app.media.decode import looks_like_image, probe_image
 from app.media.video import probe_video
 
@@ -93,6 +94,7 @@ def submit_job(
     idempotency_key: str | None = None,
     owner: str | None = None,
     upload_sha256: str = "",
+    callback_url: str | None = None,
 ) -> tuple[JobRecord, bool]:
     """Raises `UnsupportedMedia`, `CorruptMedia`, `PayloadTooLarge`, `ModelNotFound`, `InvalidOption` or
     `IdempotencyMismatch` (the key names an earlier job made from another upload or other options); the spooled
@@ -102,6 +104,7 @@ def submit_job(
         if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
             return _same_request(existing, request, idempotency_key), False
         steps = plan(options.enhance_options(), device, settings)  # the same validation the pipeline applies
+        callback_url = check_callback(callback_url, settings)
         kind, suffix, facts, (width, height) = _probe(spooled, settings)
         check_size(width, height, steps.scale, settings)  # every frame has the probed size: the image route's caps
         device.memory.check(estimate_bytes(width, height, steps, device, load=False), f"a {width}x{height} frame")
@@ -118,7 +121,9 @@ def submit_job(
         shutil.move(spooled, folder / f"input{suffix}")
         facts = replace(facts, request_fingerprint=request)
         name = Path(filename).name[:255] or "upload"
-        job, created = store.create(kind, name, options.model_dump(), idempotency_key, owner, job_id, facts)
+        job, created = store.create(
+            kind, name, options.model_dump(), idempotency_key, owner, job_id, facts, callback_url
+        )
         if not created:
             storage.remove(job_id)
             _same_request(job, request, idempotency_key or "")

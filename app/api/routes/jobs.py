@@ -24,7 +24,7 @@ from app.jobs.options import JobOptions
 from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
 from app.jobs.store import JobStore, utcnow
 from app.jobs.submit import check_room, submit_job
-from app.schemas import ArtifactPublic, JobPublic, JobsPublic, ProgressPublic
+from app.schemas import ArtifactPublic, JobPublic, JobsPublic, ProgressPublic, WebhookPublic
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -76,6 +76,16 @@ def to_public(job: JobRecord, storage: JobStorage, settings: Settings, base: str
         attempts=job.attempts,
         worker_id=job.worker_id,
         artifacts=artifacts,
+        webhook=WebhookPublic(
+            status=job.webhook.status,  # type: ignore[arg-type]
+            event_id=job.webhook.event_id,
+            attempts=job.webhook.attempts,
+            last_status_code=job.webhook.last_status_code,
+            last_error=job.webhook.last_error,
+            next_attempt_at=job.webhook.next_attempt_at if job.webhook.status == "retrying" else None,
+        )
+        if job.callback_url
+        else None,
         links={"self": path, "events": f"{path}/events", "artifacts": f"{path}/artifacts", "cancel": f"{path}/cancel"},
     )
 
@@ -128,6 +138,14 @@ async def create_job(
     idempotency_key: Annotated[
         str | None, Header(max_length=255, description="resubmitting the same request with it returns the same job")
     ] = None,
+    callback_url: Annotated[
+        str | None,
+        Form(
+            max_length=2048,
+            description="when the job ends, a signed JSON event is POSTed here (public http(s) hosts only, unless "
+            "the server allows others); retried with backoff, visible as the job's `webhook`",
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Upload a video or an image with what to do to it; the job runs in the background (follow its events)."""
     await asyncio.to_thread(check_room, settings, storage)
@@ -144,6 +162,7 @@ async def create_job(
         idempotency_key,
         owner,
         upload_sha256,
+        callback_url,
     )
     if created:
         queue.enqueue(job.id)

@@ -28,6 +28,8 @@ from .score_public_scores import ScorePublicScores
 from .scores_public import ScoresPublic
 from .scores_public_thresholds import ScoresPublicThresholds
 from .verdict import Verdict
+from .webhook_public import WebhookPublic
+from .webhook_public_status_type_0 import WebhookPublicStatusType0
 from .weight_state import WeightState
 
 __all__ = (
@@ -59,5 +61,7 @@ __all__ = (
     "ScoresPublic",
     "ScoresPublicThresholds",
     "Verdict",
+    "WebhookPublic",
+    "WebhookPublicStatusType0",
     "WeightState",
 )

@@ -36,6 +36,8 @@ class BodyCreateJob:
         gif_layout (GifLayout | Unset):
         gif_fps (float | Unset):  Default: 2.0.
         gif_max_width (int | Unset):  Default: 640.
+        callback_url (None | str | Unset): when the job ends, a signed JSON event is POSTed here (public http(s) hosts
+            only, unless the server allows others); retried with backoff, visible as the job's `webhook`
     """
 
     file: File
@@ -54,6 +56,7 @@ class BodyCreateJob:
     gif_layout: GifLayout | Unset = UNSET
     gif_fps: float | Unset = 2.0
     gif_max_width: int | Unset = 640
+    callback_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -141,6 +144,12 @@ class BodyCreateJob:
 
         gif_max_width = self.gif_max_width
 
+        callback_url: None | str | Unset
+        if isinstance(self.callback_url, Unset):
+            callback_url = UNSET
+        else:
+            callback_url = self.callback_url
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -178,6 +187,8 @@ class BodyCreateJob:
             field_dict["gif_fps"] = gif_fps
         if gif_max_width is not UNSET:
             field_dict["gif_max_width"] = gif_max_width
+        if callback_url is not UNSET:
+            field_dict["callback_url"] = callback_url
 
         return field_dict
 
@@ -262,6 +273,12 @@ class BodyCreateJob:
 
         if not isinstance(self.gif_max_width, Unset):
             files.append(("gif_max_width", (None, str(self.gif_max_width).encode(), "text/plain")))
+
+        if not isinstance(self.callback_url, Unset):
+            if isinstance(self.callback_url, str):
+                files.append(("callback_url", (None, str(self.callback_url).encode(), "text/plain")))
+            else:
+                files.append(("callback_url", (None, str(self.callback_url).encode(), "text/plain")))
 
         for prop_name, prop in self.additional_properties.items():
             files.append((prop_name, (None, str(prop).encode(), "text/plain")))
@@ -398,6 +415,15 @@ class BodyCreateJob:
 
         gif_max_width = d.pop("gif_max_width", UNSET)
 
+        def _parse_callback_url(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        callback_url = _parse_callback_url(d.pop("callback_url", UNSET))
+
         body_create_job = cls(
             file=file,
             model=model,
@@ -415,6 +441,7 @@ class BodyCreateJob:
             gif_layout=gif_layout,
             gif_fps=gif_fps,
             gif_max_width=gif_max_width,
+            callback_url=callback_url,
         )
 
         body_create_job.additional_properties = d

@@ -9,12 +9,14 @@ from attrs import field as _attrs_field
 
 from ..models.job_kind import JobKind
 from ..models.job_status import JobStatus
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.artifact_public import ArtifactPublic
     from ..models.job_options import JobOptions
     from ..models.job_public_links import JobPublicLinks
     from ..models.progress_public import ProgressPublic
+    from ..models.webhook_public import WebhookPublic
 
 
 T = TypeVar("T", bound="JobPublic")
@@ -42,6 +44,7 @@ class JobPublic:
         worker_id (None | str):
         artifacts (list[ArtifactPublic]):
         links (JobPublicLinks):
+        webhook (None | Unset | WebhookPublic): the webhook's delivery, when the job has one
     """
 
     id: str
@@ -60,9 +63,12 @@ class JobPublic:
     worker_id: None | str
     artifacts: list[ArtifactPublic]
     links: JobPublicLinks
+    webhook: None | Unset | WebhookPublic = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.webhook_public import WebhookPublic  # noqa: PLC0415
+
         id = self.id
 
         status = self.status.value
@@ -108,6 +114,14 @@ class JobPublic:
 
         links = self.links.to_dict()
 
+        webhook: dict[str, Any] | None | Unset
+        if isinstance(self.webhook, Unset):
+            webhook = UNSET
+        elif isinstance(self.webhook, WebhookPublic):
+            webhook = self.webhook.to_dict()
+        else:
+            webhook = self.webhook
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -130,6 +144,8 @@ class JobPublic:
                 "links": links,
             }
         )
+        if webhook is not UNSET:
+            field_dict["webhook"] = webhook
 
         return field_dict
 
@@ -139,6 +155,7 @@ class JobPublic:
         from ..models.job_options import JobOptions  # noqa: PLC0415
         from ..models.job_public_links import JobPublicLinks  # noqa: PLC0415
         from ..models.progress_public import ProgressPublic  # noqa: PLC0415
+        from ..models.webhook_public import WebhookPublic  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
@@ -214,6 +231,23 @@ class JobPublic:
 
         links = JobPublicLinks.from_dict(d.pop("links"))
 
+        def _parse_webhook(data: object) -> None | Unset | WebhookPublic:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                webhook_type_0 = WebhookPublic.from_dict(data)
+
+                return webhook_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | WebhookPublic, data)
+
+        webhook = _parse_webhook(d.pop("webhook", UNSET))
+
         job_public = cls(
             id=id,
             status=status,
@@ -231,6 +265,7 @@ class JobPublic:
             worker_id=worker_id,
             artifacts=artifacts,
             links=links,
+            webhook=webhook,
         )
 
         job_public.additional_properties = d

@@ -1,0 +1,234 @@
+"""Job webhooks: when a job with a `callback_url` ends, POST a signed JSON event to it, retrying with backoff.
+
+- Signed in the style of Standard Webhooks: `webhook-id` (the event id, the same on every retry, so a receiver can
+  drop duplicates), `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`
+  keyed by `ENHANCE_WEBHOOK_SECRET` (a `whsec_`-prefixed secret is base64-decoded, as the spec's libraries do).
+- Durable: the delivery state lives on the job's row (`webhook_*` columns), set in the same UPDATE that ends the
+  job, so a delivery survives a restart, and replicas of the API share the work through a guarded claim.
+- SSRF-safe: only http(s); every resolved address must be public (not private, loopback, link-local, multicast,
+  reserved or the cloud metadata address) unless `ENHANCE_WEBHOOK_ALLOW` lists it; the check is repeated at connect
+  time and the connection goes to the address that was checked (no second lookup to rebind); no redirect is
+  followed; at most 4 KiB of the response is read.
+
+Why http.client rather than httpx: connecting to the vetted IP while sending the URL's Host and checking TLS for
+the URL's name takes a few lines on a plain socket, and httpx (a dev dependency) would have to become a runtime one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import logging
+import socket
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.core.config import Settings
+from app.core.errors import InvalidOption
+from app.jobs.models import JobRecord
+
+log = logging.getLogger(__name__)
+
+RESPONSE_LIMIT = 4096
+TIMEOUT_SECONDS = 10.0
+IN_FLIGHT_SECONDS = 60.0  # a claimed delivery's lease: another process retries it after this if this one died
+
+
+class WebhookRefused(InvalidOption):
+    """A callback URL the service will not call."""
+
+
+def _allowed_by_list(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow: list[str]) -> bool:
+    for entry in allow:
+        if entry.lower() == host.lower():
+            return True
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def vet_addresses(url: str, allow: list[str]) -> tuple[str, int, list[str]]:
+    """(host, port, addresses to connect to) for a callback URL, or `WebhookRefused` with the reason."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise WebhookRefused("callback_url must be an http or https URL with a host")
+    if parts.username or parts.password:
+        raise WebhookRefused("callback_url must not carry credentials")
+    host = parts.hostname
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise WebhookRefused(f"callback_url's host {host!r} does not resolve: {exc}") from exc
+    addresses = sorted({str(info[4][0]) for info in infos})
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%")[0])
+        if not address.is_global and not _allowed_by_list(host, address, allow):
+            raise WebhookRefused(
+                f"callback_url's host {host!r} resolves to {address}, a private, loopback, link-local or reserved "
+                "address; the server only calls those listed in ENHANCE_WEBHOOK_ALLOW"
+            )
+    return host, port, addresses
+
+
+def check_callback(url: str | None, settings: Settings) -> str | None:
+    """Validate a job's callback URL at submit: the same rules as at connect time."""
+    if url is None or url == "":
+        return None
+    if len(url) > 2048:
+        raise WebhookRefused("callback_url is longer than 2048 characters")
+    if not settings.webhook_secret:
+        raise WebhookRefused("this server has no ENHANCE_WEBHOOK_SECRET, so it sends no webhooks")
+    vet_addresses(url, settings.webhook_allow)
+    return url
+
+
+def secret_bytes(secret: str) -> bytes:
+    return base64.b64decode(secret.removeprefix("whsec_")) if secret.startswith("whsec_") else secret.encode()
+
+
+def sign(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret_bytes(secret), f"{event_id}.{timestamp}.".encode() + body, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode()
+
+
+def event_body(job: JobRecord, artifacts: list[dict[str, Any]], base_url: str) -> bytes:
+    seconds = (job.finished_at - job.created_at).total_seconds() if job.finished_at else None
+    event = {
+        "type": f"job.{job.status.value}",
+        "timestamp": (job.finished_at or job.updated_at).isoformat(),
+        "data": {
+            "job_id": job.id,
+            "status": job.status.value,
+            "error": job.error,
+            "kind": job.kind,
+            "input_name": job.input_name,
+            "url": f"{base_url}/v1/jobs/{job.id}",
+            "created_at": job.created_at.isoformat(),
+            "started_at": job.started_at.isoformat() if job.started_at else None,
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+            "seconds": seconds,
+            "frames": job.frames_done,
+            "artifacts": artifacts,
+        },
+    }
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    status_code: int | None
+    error: str | None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def deliver(url: str, body: bytes, headers: dict[str, str], allow: list[str]) -> Attempt:
+    """One POST to the vetted address; never follows a redirect, reads at most 4 KiB back."""
+    try:
+        host, port, addresses = vet_addresses(url, allow)
+    except WebhookRefused as exc:
+        return Attempt(None, exc.detail)
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    sock = None
+    try:
+        sock = socket.create_connection((addresses[0], port), timeout=TIMEOUT_SECONDS)
+        if parts.scheme == "https":
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT_SECONDS)
+        connection.sock = sock  # connected to the address that was checked: no second lookup
+        connection.request("POST", path, body=body, headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]})
+        response = connection.getresponse()
+        response.read(RESPONSE_LIMIT)
+        return Attempt(response.status, None if 200 <= response.status < 300 else f"HTTP {response.status}")
+    except (OSError, http.client.HTTPException) as exc:
+        return Attempt(None, f"{type(exc).__name__}: {exc}")
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+class WebhookSender:
+    """Polls the store for due deliveries and sends them from a small pool; runs in the API process (every mode,
+    Celery too, since the store is shared)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Any,
+        artifacts: Callable[[JobRecord], list[dict[str, Any]]],
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.settings, self.store, self.artifacts = settings, store, artifacts
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook")
+        self._thread = threading.Thread(target=self._loop, name="webhooks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                for job_id in self.store.due_webhooks():
+                    if self.store.claim_webhook(job_id, IN_FLIGHT_SECONDS):
+                        self._pool.submit(self._send, job_id)
+            except Exception:  # the database is briefly unreachable: try again at the next poll
+                log.warning("webhook poll failed; retrying", exc_info=True)
+
+    def _send(self, job_id: str) -> None:
+        job = self.store.get(job_id)
+        if job is None or job.callback_url is None or job.webhook.event_id is None:
+            return
+        body = event_body(job, self.artifacts(job), self.settings.public_url.rstrip("/"))
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "enhance-webhooks/1",
+            "webhook-id": job.webhook.event_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(self.settings.webhook_secret or "", job.webhook.event_id, timestamp, body),
+        }
+        attempt = deliver(job.callback_url, body, headers, self.settings.webhook_allow)
+        attempts = job.webhook.attempts + 1
+        if attempt.delivered:
+            self.store.record_webhook(job_id, "delivered", attempts, attempt.status_code, None, None)
+            log.info("webhook for job %s delivered (HTTP %s)", job_id, attempt.status_code)
+            return
+        delay = min(3600.0, self.settings.webhook_retry_seconds * 2 ** (attempts - 1))
+        ended = job.finished_at or job.updated_at
+        next_at = datetime.now(ended.tzinfo) + timedelta(seconds=delay)
+        if (next_at - ended).total_seconds() > self.settings.webhook_max_age_seconds:
+            self.store.record_webhook(job_id, "failed", attempts, attempt.status_code, attempt.error, None)
+            log.warning("webhook for job %s failed for good after %d attempts: %s", job_id, attempts, attempt.error)
+            return
+        self.store.record_webhook(job_id, "retrying", attempts, attempt.status_code, attempt.error, next_at)
+        log.info("webhook for job %s: %s; retry %d in %.0f s", job_id, attempt.error, attempts + 1, delay)
+
+
+def new_event_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
