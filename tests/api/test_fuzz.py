@@ -91,6 +91,9 @@ def test_openapi_is_complete_enough_to_generate_a_client(client) -> None:
         "deleteJob",
         "listArtifacts",
         "getArtifact",
+        "listFrames",
+        "getFrame",
+        "getFrameThumbnail",
     }
     schemas = spec["components"]["schemas"]
     assert schemas["Body_createJob"]["properties"]["file"]["format"] == "binary"
