@@ -71,6 +71,7 @@ class Output(StrEnum):
 class JobKind(StrEnum):
     IMAGE = "image"
     VIDEO = "video"
+    ALBUM = "album"  # several photos (or a zip of them): scored, de-duplicated, the chosen ones enhanced
 
 
 class Verdict(StrEnum):

@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
     job_retention_hours: float = Field(default=168.0, gt=0, description="finished jobs and artifacts expire after")
     max_job_upload_bytes: int = 2 * 1024 * 1024 * 1024
+    max_album_photos: int = Field(default=500, ge=1, description="photos in one album job (413 above)")
+    max_album_bytes: int = Field(default=1024**3, ge=1, description="bytes of photos in one album job, zips unpacked")
     max_video_seconds: float = 3600.0
     max_video_frames: int = 200_000
     max_video_side: int = 7680

@@ -33,6 +33,10 @@ class LocalWorker:
     def enqueue(self, job_id: str) -> None:
         self._wake.set()  # the job is already queued in the store; just wake the loop
 
+    def cancel(self, job_id: str) -> None:
+        """The job's cancel is in the store: have the running job read it at its next frame, not its next poll."""
+        self.ctx.cancel_hints.add(job_id)
+
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the current frame's job step, then exit (the job resumes on the next start)."""
         self._stop.set()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
@@ -38,6 +38,14 @@ class JobOptions(ProcessingOptions):
     max_frames: int | None = Field(default=None, ge=1, description="stop after this many frames")
     select_best: int | None = Field(
         default=None, ge=1, le=1000, description="score the selected frames and keep only the K best, spread in time"
+    )
+    # Albums (several photos, or a zip of them, in one job).
+    keep: Literal["all", "good", "best"] = Field(
+        default="good",
+        description="albums: every photo, the photos whose verdict is keep, or the best `select_best` (default 1)",
+    )
+    duplicates: Literal["drop", "keep"] = Field(
+        default="drop", description="albums: near-duplicates (bursts) keep only their best shot, or all of them"
     )
     # Outputs.
     outputs: Annotated[list[Output], CommaList] = Field(

@@ -13,9 +13,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from app.core.metrics import FRAMES, STAGE_SECONDS
 from app.domain import ImageFormat, Picture
 from app.inference.device import Device
 from app.inference.enhance import Plan, estimate_bytes, plan, restore_picture
+from app.jobs.album import album_pictures, score_album
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs, write_outputs
@@ -51,6 +51,9 @@ class JobContext:
     device: Device  # every model load and call: the API's device thread, or inline in the CLI and Celery
     worker_id: str
     stop_requested: Callable[[], bool] = lambda: False  # the process is shutting down: stop after this frame
+    # Jobs this process was told were cancelled (the embedded worker): the guard reads the store at once instead
+    # of at its next poll. Celery workers have no such hint and see the cancel within CANCEL_POLL_SECONDS.
+    cancel_hints: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,12 @@ class JobPartial(Exception):
     still fails, with this reason, so nobody mistakes the result for the whole video."""
 
 
-def _frames(ctx: JobContext, job: JobRecord, input_path: Path) -> Iterator[SourceFrame]:
+def _frames(ctx: JobContext, job: JobRecord, wanted: list[int] | None = None) -> Iterator[SourceFrame]:
+    if job.kind == "album":  # the chosen photos, each a "frame" indexed by its place in the upload
+        for index, picture in album_pictures(ctx.settings, ctx.storage, job, set(wanted or [])):
+            yield SourceFrame(index, None, None, None, picture)
+        return
+    input_path = ctx.storage.input_path(job.id)
     if job.kind == "image":
         picture = decode_image(input_path.read_bytes(), ctx.settings.max_pixels, ctx.settings.max_side)
         yield SourceFrame(0, None, None, 0.0, picture)
@@ -178,12 +186,10 @@ def _estimate_total(options: JobOptions, job: JobRecord, declared: int | None, f
     return min(total, options.max_frames) if options.max_frames else total
 
 
-def _select_frames(
-    ctx: JobContext, job: JobRecord, options: JobOptions, input_path: Path, guard: JobGuard
-) -> list[dict[str, Any]]:
+def _select_frames(ctx: JobContext, job: JobRecord, options: JobOptions, guard: JobGuard) -> list[dict[str, Any]]:
     """First pass for `select_best`: score every frame the rules admit, then pick the K best spread in time."""
     candidates: list[Candidate] = []
-    for frame in _frames(ctx, job, input_path):
+    for frame in _frames(ctx, job):
         if options.selects(frame.index, frame.seconds, len(candidates)):
             candidates.append(Candidate(frame.index, frame.seconds, score_image(frame.picture.pixels)))
         if options.finished(frame.index, frame.seconds, len(candidates)):
@@ -211,7 +217,7 @@ class JobGuard:
         if self.lease.lost.is_set():
             raise JobLeaseLost
         now = time.monotonic()
-        if force or now >= self._next_read:
+        if force or now >= self._next_read or self.job_id in self.ctx.cancel_hints:
             self._next_read = now + CANCEL_POLL_SECONDS
             job = self.ctx.store.get(self.job_id)  # one read: cancel requested, and how long this attempt has run
             if job is None or job.cancel_requested:
@@ -261,10 +267,12 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
     options = JobOptions.model_validate(job.options)
     steps = plan(options.enhance_options(), ctx.device, ctx.settings)
     model = ctx.device.model(steps.upscale_model) if steps.upscale_model else None
-    input_path = ctx.storage.input_path(job.id)
-    if options.select_best:
+    if job.kind == "album" or options.select_best:
         if job.selection is None:  # scored once: a resumed job reuses the stored choice instead of re-scoring
-            job.selection = _select_frames(ctx, job, options, input_path, guard)
+            if job.kind == "album":
+                job.selection = score_album(ctx.settings, ctx.storage, job, options, guard)
+            else:
+                job.selection = _select_frames(ctx, job, options, guard)
             ctx.store.set_selection(job.id, job.selection)
         selection = job.selection
         chosen = [c["index"] for c in selection if c["chosen"]]
@@ -313,7 +321,7 @@ def _restore_frames(
     # Decoding runs ahead in one thread and frame writing (with the live GIF and video) trails in another, both
     # bounded, so inference goes from one frame straight to the next.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-writer") as writer:
-        for frame in prefetch(_frames(ctx, job, ctx.storage.input_path(job.id)), depth=WRITE_AHEAD):
+        for frame in prefetch(_frames(ctx, job, options.frames), depth=WRITE_AHEAD):
             if options.selects(frame.index, frame.seconds, taken):
                 taken += 1
                 finished = frame.index in done and ctx.storage.enhanced_frame(job.id, frame.index).is_file()
@@ -343,6 +351,7 @@ def run_job(ctx: JobContext, job_id: str) -> JobStatus | None:
         return _run_holding_lease(ctx, job)
     finally:
         current_job.reset(token)
+        ctx.cancel_hints.discard(job_id)
 
 
 def _run_holding_lease(ctx: JobContext, job: JobRecord) -> JobStatus | None:

@@ -19,11 +19,13 @@ from app.api.signing import signed_query, valid_signature
 from app.api.uploads import spool_upload
 from app.core.config import Settings
 from app.core.errors import JobConflict, JobNotFound, Unauthorized
+from app.jobs.album import Part, album_fingerprint, is_zip, submit_album
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
 from app.jobs.store import JobStore, utcnow
 from app.jobs.submit import check_room, submit_job
+from app.jobs.webhooks import check_callback
 from app.schemas import ArtifactPublic, JobPublic, JobsPublic, ProgressPublic, WebhookPublic
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -133,7 +135,13 @@ async def create_job(
     device: DeviceDep,
     queue: QueueDep,
     owner: OwnerDep,
-    file: Annotated[UploadFile, File(description="a video (mp4, mov, mkv, webm, avi) or an image")],
+    file: Annotated[
+        list[UploadFile],
+        File(
+            description="a video (mp4, mov, mkv, webm, avi) or an image; several photos, or a zip of photos, make "
+            "an album job (keep, select_best and duplicates choose which are enhanced)"
+        ),
+    ],
     options: Annotated[JobOptions, Form()],
     idempotency_key: Annotated[
         str | None, Header(max_length=255, description="resubmitting the same request with it returns the same job")
@@ -149,21 +157,43 @@ async def create_job(
 ) -> JSONResponse:
     """Upload a video or an image with what to do to it; the job runs in the background (follow its events)."""
     await asyncio.to_thread(check_room, settings, storage)
-    spooled, upload_sha256 = await spool_upload(file, storage.root / ".uploads", settings.max_job_upload_bytes)
-    job, created = await asyncio.to_thread(
-        submit_job,
-        settings,
-        store,
-        storage,
-        device,
-        spooled,
-        file.filename or "upload",
-        options,
-        idempotency_key,
-        owner,
-        upload_sha256,
-        callback_url,
-    )
+    spooled = [await spool_upload(f, storage.root / ".uploads", settings.max_job_upload_bytes) for f in file]
+    parts = [Part(path, f.filename or "upload") for (path, _), f in zip(spooled, file, strict=True)]
+    try:
+        if len(parts) == 1 and not await asyncio.to_thread(is_zip, parts[0]):
+            job, created = await asyncio.to_thread(
+                submit_job,
+                settings,
+                store,
+                storage,
+                device,
+                parts[0].path,
+                parts[0].name,
+                options,
+                idempotency_key,
+                owner,
+                spooled[0][1],
+                callback_url,
+            )
+        else:
+            fingerprint = album_fingerprint([h for _, h in spooled], [p.name for p in parts], options)
+            callback = check_callback(callback_url, settings)
+            job, created = await asyncio.to_thread(
+                submit_album,
+                settings,
+                store,
+                storage,
+                device,
+                parts,
+                options,
+                idempotency_key,
+                owner,
+                fingerprint,
+                callback,
+            )
+    finally:
+        for part in parts:
+            part.path.unlink(missing_ok=True)
     if created:
         queue.enqueue(job.id)
     body = to_public(job, storage, settings)
@@ -250,10 +280,13 @@ async def stream_job_events(
     response_model=JobPublic,
     responses=problems(401, 404),
 )
-def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep, settings: SettingsDep) -> JobPublic:
+def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep, settings: SettingsDep, queue: QueueDep) -> JobPublic:
     """Stops after the current frame; a finished job is returned as it is."""
     if not job.status.terminal:
         job = store.request_cancel(job.id) or job
+        hint = getattr(queue, "cancel", None)  # the embedded worker: tell the running job now
+        if hint is not None and job.status == JobStatus.RUNNING:
+            hint(job.id)
     return to_public(job, storage, settings)
 
 

@@ -2,6 +2,8 @@
 
 from .artifact_public import ArtifactPublic
 from .body_create_job import BodyCreateJob
+from .body_create_job_duplicates import BodyCreateJobDuplicates
+from .body_create_job_keep import BodyCreateJobKeep
 from .body_enhance_image import BodyEnhanceImage
 from .body_score_images import BodyScoreImages
 from .deblur_mode import DeblurMode
@@ -14,6 +16,8 @@ from .health_public_detail import HealthPublicDetail
 from .image_format import ImageFormat
 from .job_kind import JobKind
 from .job_options import JobOptions
+from .job_options_duplicates import JobOptionsDuplicates
+from .job_options_keep import JobOptionsKeep
 from .job_public import JobPublic
 from .job_public_links import JobPublicLinks
 from .job_status import JobStatus
@@ -35,6 +39,8 @@ from .weight_state import WeightState
 __all__ = (
     "ArtifactPublic",
     "BodyCreateJob",
+    "BodyCreateJobDuplicates",
+    "BodyCreateJobKeep",
     "BodyEnhanceImage",
     "BodyScoreImages",
     "DeblurMode",
@@ -47,6 +53,8 @@ __all__ = (
     "ImageFormat",
     "JobKind",
     "JobOptions",
+    "JobOptionsDuplicates",
+    "JobOptionsKeep",
     "JobPublic",
     "JobPublicLinks",
     "JobsPublic",

@@ -8,6 +8,8 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
+from ..models.body_create_job_duplicates import BodyCreateJobDuplicates
+from ..models.body_create_job_keep import BodyCreateJobKeep
 from ..models.deblur_mode import DeblurMode
 from ..models.gif_layout import GifLayout
 from ..models.output import Output
@@ -20,7 +22,8 @@ T = TypeVar("T", bound="BodyCreateJob")
 class BodyCreateJob:
     """
     Attributes:
-        file (File): a video (mp4, mov, mkv, webm, avi) or an image
+        file (list[File]): a video (mp4, mov, mkv, webm, avi) or an image; several photos, or a zip of photos, make an
+            album job (keep, select_best and duplicates choose which are enhanced)
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only; default: the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
@@ -32,6 +35,10 @@ class BodyCreateJob:
         end (float | None | Unset): last second to consider (exclusive)
         max_frames (int | None | Unset): stop after this many frames
         select_best (int | None | Unset): score the selected frames and keep only the K best, spread in time
+        keep (BodyCreateJobKeep | Unset): albums: every photo, the photos whose verdict is keep, or the best
+            `select_best` (default 1) Default: BodyCreateJobKeep.GOOD.
+        duplicates (BodyCreateJobDuplicates | Unset): albums: near-duplicates (bursts) keep only their best shot, or all
+            of them Default: BodyCreateJobDuplicates.DROP.
         outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (H.264 MP4), e.g. frames,gif
         gif_layout (GifLayout | Unset):
         gif_fps (float | Unset):  Default: 2.0.
@@ -40,7 +47,7 @@ class BodyCreateJob:
             only, unless the server allows others); retried with backoff, visible as the job's `webhook`
     """
 
-    file: File
+    file: list[File]
     model: None | str | Unset = UNSET
     scale: float | None | Unset = UNSET
     tile: int | None | Unset = UNSET
@@ -52,6 +59,8 @@ class BodyCreateJob:
     end: float | None | Unset = UNSET
     max_frames: int | None | Unset = UNSET
     select_best: int | None | Unset = UNSET
+    keep: BodyCreateJobKeep | Unset = BodyCreateJobKeep.GOOD
+    duplicates: BodyCreateJobDuplicates | Unset = BodyCreateJobDuplicates.DROP
     outputs: list[Output] | Unset = UNSET
     gif_layout: GifLayout | Unset = UNSET
     gif_fps: float | Unset = 2.0
@@ -60,7 +69,11 @@ class BodyCreateJob:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        file = self.file.to_tuple()
+        file = []
+        for file_item_data in self.file:
+            file_item = file_item_data.to_tuple()
+
+            file.append(file_item)
 
         model: None | str | Unset
         if isinstance(self.model, Unset):
@@ -129,6 +142,14 @@ class BodyCreateJob:
         else:
             select_best = self.select_best
 
+        keep: str | Unset = UNSET
+        if not isinstance(self.keep, Unset):
+            keep = self.keep.value
+
+        duplicates: str | Unset = UNSET
+        if not isinstance(self.duplicates, Unset):
+            duplicates = self.duplicates.value
+
         outputs: list[str] | Unset = UNSET
         if not isinstance(self.outputs, Unset):
             outputs = []
@@ -179,6 +200,10 @@ class BodyCreateJob:
             field_dict["max_frames"] = max_frames
         if select_best is not UNSET:
             field_dict["select_best"] = select_best
+        if keep is not UNSET:
+            field_dict["keep"] = keep
+        if duplicates is not UNSET:
+            field_dict["duplicates"] = duplicates
         if outputs is not UNSET:
             field_dict["outputs"] = outputs
         if gif_layout is not UNSET:
@@ -195,7 +220,8 @@ class BodyCreateJob:
     def to_multipart(self) -> types.RequestFiles:
         files: types.RequestFiles = []
 
-        files.append(("file", self.file.to_tuple()))
+        for file_item_element in self.file:
+            files.append(("file", file_item_element.to_tuple()))
 
         if not isinstance(self.model, Unset):
             if isinstance(self.model, str):
@@ -261,6 +287,12 @@ class BodyCreateJob:
             else:
                 files.append(("select_best", (None, str(self.select_best).encode(), "text/plain")))
 
+        if not isinstance(self.keep, Unset):
+            files.append(("keep", (None, str(self.keep.value).encode(), "text/plain")))
+
+        if not isinstance(self.duplicates, Unset):
+            files.append(("duplicates", (None, str(self.duplicates.value).encode(), "text/plain")))
+
         if not isinstance(self.outputs, Unset):
             for outputs_item_element in self.outputs:
                 files.append(("outputs", (None, str(outputs_item_element.value).encode(), "text/plain")))
@@ -288,7 +320,12 @@ class BodyCreateJob:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        file = File(payload=BytesIO(d.pop("file")))
+        file = []
+        _file = d.pop("file")
+        for file_item_data in _file:
+            file_item = File(payload=BytesIO(file_item_data))
+
+            file.append(file_item)
 
         def _parse_model(data: object) -> None | str | Unset:
             if data is None:
@@ -395,6 +432,20 @@ class BodyCreateJob:
 
         select_best = _parse_select_best(d.pop("select_best", UNSET))
 
+        _keep = d.pop("keep", UNSET)
+        keep: BodyCreateJobKeep | Unset
+        if isinstance(_keep, Unset):
+            keep = UNSET
+        else:
+            keep = BodyCreateJobKeep(_keep)
+
+        _duplicates = d.pop("duplicates", UNSET)
+        duplicates: BodyCreateJobDuplicates | Unset
+        if isinstance(_duplicates, Unset):
+            duplicates = UNSET
+        else:
+            duplicates = BodyCreateJobDuplicates(_duplicates)
+
         _outputs = d.pop("outputs", UNSET)
         outputs: list[Output] | Unset = UNSET
         if _outputs is not UNSET:
@@ -437,6 +488,8 @@ class BodyCreateJob:
             end=end,
             max_frames=max_frames,
             select_best=select_best,
+            keep=keep,
+            duplicates=duplicates,
             outputs=outputs,
             gif_layout=gif_layout,
             gif_fps=gif_fps,

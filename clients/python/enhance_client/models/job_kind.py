@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class JobKind(StrEnum):
+    ALBUM = "album"
     IMAGE = "image"
     VIDEO = "video"
 

@@ -8,6 +8,8 @@ from attrs import field as _attrs_field
 
 from ..models.deblur_mode import DeblurMode
 from ..models.gif_layout import GifLayout
+from ..models.job_options_duplicates import JobOptionsDuplicates
+from ..models.job_options_keep import JobOptionsKeep
 from ..models.output import Output
 from ..types import UNSET, Unset
 
@@ -31,6 +33,10 @@ class JobOptions:
             end (float | None | Unset): last second to consider (exclusive)
             max_frames (int | None | Unset): stop after this many frames
             select_best (int | None | Unset): score the selected frames and keep only the K best, spread in time
+            keep (JobOptionsKeep | Unset): albums: every photo, the photos whose verdict is keep, or the best `select_best`
+                (default 1) Default: JobOptionsKeep.GOOD.
+            duplicates (JobOptionsDuplicates | Unset): albums: near-duplicates (bursts) keep only their best shot, or all of
+                them Default: JobOptionsDuplicates.DROP.
             outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (H.264 MP4), e.g. frames,gif
             gif_layout (GifLayout | Unset):
             gif_fps (float | Unset):  Default: 2.0.
@@ -48,6 +54,8 @@ class JobOptions:
     end: float | None | Unset = UNSET
     max_frames: int | None | Unset = UNSET
     select_best: int | None | Unset = UNSET
+    keep: JobOptionsKeep | Unset = JobOptionsKeep.GOOD
+    duplicates: JobOptionsDuplicates | Unset = JobOptionsDuplicates.DROP
     outputs: list[Output] | Unset = UNSET
     gif_layout: GifLayout | Unset = UNSET
     gif_fps: float | Unset = 2.0
@@ -122,6 +130,14 @@ class JobOptions:
         else:
             select_best = self.select_best
 
+        keep: str | Unset = UNSET
+        if not isinstance(self.keep, Unset):
+            keep = self.keep.value
+
+        duplicates: str | Unset = UNSET
+        if not isinstance(self.duplicates, Unset):
+            duplicates = self.duplicates.value
+
         outputs: list[str] | Unset = UNSET
         if not isinstance(self.outputs, Unset):
             outputs = []
@@ -162,6 +178,10 @@ class JobOptions:
             field_dict["max_frames"] = max_frames
         if select_best is not UNSET:
             field_dict["select_best"] = select_best
+        if keep is not UNSET:
+            field_dict["keep"] = keep
+        if duplicates is not UNSET:
+            field_dict["duplicates"] = duplicates
         if outputs is not UNSET:
             field_dict["outputs"] = outputs
         if gif_layout is not UNSET:
@@ -282,6 +302,20 @@ class JobOptions:
 
         select_best = _parse_select_best(d.pop("select_best", UNSET))
 
+        _keep = d.pop("keep", UNSET)
+        keep: JobOptionsKeep | Unset
+        if isinstance(_keep, Unset):
+            keep = UNSET
+        else:
+            keep = JobOptionsKeep(_keep)
+
+        _duplicates = d.pop("duplicates", UNSET)
+        duplicates: JobOptionsDuplicates | Unset
+        if isinstance(_duplicates, Unset):
+            duplicates = UNSET
+        else:
+            duplicates = JobOptionsDuplicates(_duplicates)
+
         _outputs = d.pop("outputs", UNSET)
         outputs: list[Output] | Unset = UNSET
         if _outputs is not UNSET:
@@ -314,6 +348,8 @@ class JobOptions:
             end=end,
             max_frames=max_frames,
             select_best=select_best,
+            keep=keep,
+            duplicates=duplicates,
             outputs=outputs,
             gif_layout=gif_layout,
             gif_fps=gif_fps,

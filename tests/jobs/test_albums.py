@@ -1,0 +1,116 @@
+"""Album jobs (#19): real photos, each also present blurred, darkened and as an exact duplicate; `keep=good` returns
+exactly the originals, enhanced; `select_best=K` returns K distinct originals; the report explains every rejection."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.support.images import FAST_MODEL, jpeg_bytes, png_bytes, skimage_rgb
+from tests.support.jobs import JOBS, artifact, wait
+
+ORIGINALS = ["astronaut", "coffee", "chelsea", "rocket"]
+
+
+def _album() -> list[tuple[str, bytes]]:
+    """Originals first, then for each a blurred, a darkened and an exact copy (upload order matters on ties)."""
+    files = []
+    for name in ORIGINALS:
+        files.append((f"{name}.png", png_bytes(skimage_rgb(name, 192))))
+    for name in ORIGINALS:
+        photo = skimage_rgb(name, 192)
+        kernel = np.zeros((15, 15), np.float32)
+        kernel[7, :] = 1 / 15
+        files.append((f"{name}-shaky.jpg", jpeg_bytes(cv2.filter2D(photo, -1, kernel))))
+        files.append((f"{name}-dark.jpg", jpeg_bytes((photo * 0.15).astype(np.uint8))))
+        files.append((f"{name}-copy.png", png_bytes(photo)))
+    return files
+
+
+def _submit(client: TestClient, files: list[tuple[str, bytes]], **form: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    response = client.post(
+        JOBS,
+        files=[("file", (name, data)) for name, data in files],
+        data={"model": FAST_MODEL, **{k: str(v) for k, v in form.items()}},
+    )
+    assert response.status_code == 202, response.text
+    job = wait(client, response.json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    job["seconds"] = time.perf_counter() - started
+    return job
+
+
+def test_keep_good_returns_exactly_the_originals_enhanced(client: TestClient) -> None:
+    job = _submit(client, _album())
+    assert job["kind"] == "album"
+    report = json.loads(artifact(client, job, "report.json"))
+    rows = report["photos"]
+    assert len(rows) == 16
+    chosen = sorted(r["name"] for r in rows if r["chosen"])
+    assert chosen == sorted(f"{n}.png" for n in ORIGINALS)
+    for row in rows:
+        assert row["why"], row  # every photo says why
+        if row["name"].endswith("-copy.png"):
+            assert row["duplicate_of"] is not None and "near-duplicate of" in row["why"]
+        if row["name"].endswith("-dark.jpg"):
+            assert "underexposed" in row["why"] or "near-duplicate" in row["why"]
+        if row["name"].endswith("-shaky.jpg"):
+            assert "motion blur" in row["why"] or "near-duplicate" in row["why"]
+    assert report["album"] == {"photos": 16, "chosen": 4, "skipped": 0, "duplicates": report["album"]["duplicates"],
+                               "rejected": report["album"]["rejected"]}  # fmt: skip
+    print(f"album: {report['album']}, {job['seconds'] / 16:.2f} s per photo")
+    names = {a["name"] for a in job["artifacts"]}
+    assert {f"{n}.png" for n in ORIGINALS} | {"photos.zip", "contact_sheet.jpg", "report.json"} == names
+    enhanced = Image.open(io.BytesIO(artifact(client, job, "coffee.png")))
+    assert enhanced.size == (768, 768)
+    with zipfile.ZipFile(io.BytesIO(artifact(client, job, "photos.zip"))) as archive:
+        assert sorted(archive.namelist()) == sorted(f"{n}.png" for n in ORIGINALS)
+    sheet = Image.open(io.BytesIO(artifact(client, job, "contact_sheet.jpg")))
+    assert sheet.width >= 6 * 200 and sheet.height >= 3 * 200  # 16 photos on a 6-column sheet
+    frames = client.get(f"{JOBS}/{job['id']}/frames").json()
+    assert sorted(f["index"] for f in frames) == [0, 1, 2, 3]  # the picker compares the chosen photos
+
+
+def test_select_best_returns_k_distinct_originals(client: TestClient) -> None:
+    job = _submit(client, _album(), select_best=2)
+    rows = json.loads(artifact(client, job, "report.json"))["photos"]
+    chosen = [r for r in rows if r["chosen"]]
+    assert len(chosen) == 2 and all(r["name"].removesuffix(".png") in ORIGINALS for r in chosen)
+    assert all(r["why"] for r in rows)
+
+
+def test_a_zip_and_bad_photos_inside_are_reported_not_fatal(client: TestClient) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("trip/astronaut.png", png_bytes(skimage_rgb("astronaut", 128)))
+        archive.writestr("trip/coffee.png", png_bytes(skimage_rgb("coffee", 128)))
+        archive.writestr("trip/notes.txt", b"not a photo")
+        archive.writestr("__MACOSX/trip/._coffee.png", b"resource fork")
+    job = _submit(client, [("trip.zip", buffer.getvalue())], keep="all")
+    rows = json.loads(artifact(client, job, "report.json"))["photos"]
+    assert [r["name"] for r in rows] == ["astronaut.png", "coffee.png", "notes.txt"]
+    assert [r["chosen"] for r in rows] == [True, True, False]
+    assert rows[2]["problem"] and rows[2]["why"].startswith("skipped:")
+
+
+def test_an_album_with_no_usable_photo_is_refused(client: TestClient) -> None:
+    response = client.post(JOBS, files=[("file", ("a.txt", b"hello")), ("file", ("b.txt", b"world"))])
+    assert response.status_code == 422 and "no usable photo" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("cap", ["max_album_photos"])
+def test_album_caps_are_413(client: TestClient, cap: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = client.app.state.api.services.settings  # type: ignore[attr-defined]
+    monkeypatch.setattr(settings, cap, 3)
+    response = client.post(JOBS, files=[("file", (n, d)) for n, d in _album()[:4]])
+    assert response.status_code == 413 and "at most 3 photos" in response.json()["detail"]
