@@ -88,7 +88,7 @@ def test_the_client_enhances_an_image_and_runs_a_video_job(live: str) -> None:
     assert isinstance(refused, Problem) and refused.status == 401
 
     clip = File(payload=carphone_path().open("rb"), file_name="carphone.mp4")
-    body = BodyCreateJob(file=clip, frames=[0, 5], model=FAST_MODEL, outputs=[Output.FRAMES, Output.GIF])
+    body = BodyCreateJob(file=[clip], frames=[0, 5], model=FAST_MODEL, outputs=[Output.FRAMES, Output.GIF])
     job = create_job.sync(client=client, body=body, idempotency_key="client-test")
     assert isinstance(job, JobPublic) and job.status is JobStatus.QUEUED
     deadline = time.monotonic() + 240
