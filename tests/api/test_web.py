@@ -276,3 +276,27 @@ def test_api_docs_list_the_operations_without_internet(
     page.screenshot(path=str(tmp_path / "docs.png"))  # kept by pytest's tmp_path for a person to look at
     context.close()
     assert outside == []
+
+
+def test_an_album_shows_its_contact_sheet_and_the_chosen_photos(page, tmp_path: Path) -> None:
+    paths = []
+    for name in ("astronaut", "coffee"):
+        path = tmp_path / f"{name}.png"
+        path.write_bytes(png_bytes(skimage_rgb(name, 160)))
+        paths.append(str(path))
+    dark = tmp_path / "coffee-dark.png"
+    dark.write_bytes(png_bytes((skimage_rgb("coffee", 160) * 0.15).astype(np.uint8)))
+    paths.append(str(dark))
+    page.set_input_files("#file", paths)
+    assert page.is_visible("#album-options") and page.is_hidden("#video-options")
+    assert "3 photos" in page.text_content("#file-name")
+    page.click("#go")
+    page.wait_for_selector("#job-result:not([hidden])", timeout=120_000)
+    page.wait_for_function("document.querySelector('#contact-sheet').naturalWidth > 0")
+    assert page.evaluate("document.querySelector('#contact-sheet').naturalWidth") == 3 * 220
+    assert "2 photo(s) enhanced" in page.text_content("#message")
+    page.wait_for_selector("#viewer:not([hidden])")  # after the strip of the chosen photos to compare is built
+    assert page.evaluate("document.querySelectorAll('#strip img').length") == 2
+    assert "photo 0" in page.text_content("#viewer-title")
+    assert page.is_hidden("#gif") and page.is_hidden("#player")  # an album has neither
+    page.screenshot(path=str(tmp_path / "album.png"), full_page=True)

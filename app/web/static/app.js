@@ -4,7 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const KEY = "enhance.apiKey";
-let chosenFile = null;
+let chosenFiles = [];
 let objectUrls = [];
 let running = null; // { cancel(): Promise<void> } while a request or a job runs
 let clock = null;
@@ -74,10 +74,20 @@ function isVideo(file) {
   return file.type.startsWith("video/") || /\.(mp4|m4v|mov|mkv|webm|avi)$/i.test(file.name);
 }
 
-function pickFile(file) {
-  chosenFile = file;
-  $("file-name").textContent = file ? `${file.name} (${Math.round(file.size / 1024)} KB, ${isVideo(file) ? "video" : "image"})` : "";
-  $("video-options").hidden = !(file && isVideo(file)); // frame options mean nothing for a photo
+function isAlbum(files) {
+  return files.length > 1 || (files.length === 1 && /\.zip$/i.test(files[0].name));
+}
+
+function pickFiles(files) {
+  chosenFiles = [...files];
+  const album = isAlbum(chosenFiles);
+  const kb = Math.round(chosenFiles.reduce((sum, f) => sum + f.size, 0) / 1024);
+  const file = chosenFiles[0];
+  $("file-name").textContent = !file ? ""
+    : album ? `${chosenFiles.length > 1 ? chosenFiles.length + " photos" : file.name} (${kb} KB, album)`
+    : `${file.name} (${kb} KB, ${isVideo(file) ? "video" : "image"})`;
+  $("video-options").hidden = !(file && !album && isVideo(file)); // frame options mean nothing for a photo
+  $("album-options").hidden = !album;
 }
 
 async function loadModels() {
@@ -264,9 +274,15 @@ async function enhanceImage(file) {
 
 // ---- Jobs: videos (and photos sent as jobs from the recent list) ----
 
-function jobForm(file) {
+function jobForm(files) {
   const form = new FormData();
-  form.append("file", file);
+  for (const file of files) form.append("file", file);
+  const file = files[0];
+  if (isAlbum(files)) {
+    for (const name of ["model", "scale", "deblur", "keep", "duplicates"]) if ($(name).value) form.append(name, $(name).value);
+    if ($("album_best").value.trim()) form.append("select_best", $("album_best").value.trim());
+    return form;
+  }
   for (const name of ["model", "scale", "deblur", "frames", "start", "end", "every_n", "select_best"]) {
     const value = $(name).value.trim();
     if (value) form.append(name, value);
@@ -305,10 +321,12 @@ async function follow(jobId) {
   return (await api(`/v1/jobs/${jobId}`)).json();
 }
 
+let unit = "frame"; // "photo" for an album
+
 async function compareFrame(frame, frames) {
   const [source, enhanced] = await Promise.all([fetchBlob(frame.source_url), fetchBlob(frame.enhanced_url)]);
   const time = frame.time != null ? ` at ${frame.time.toFixed(2)} s` : "";
-  $("viewer-title").textContent = `Before / after: frame ${frame.index}${time}`;
+  $("viewer-title").textContent = `Before / after: ${unit} ${frame.index}${time}`;
   $("frame-select").value = String(frame.index);
   for (const button of $("strip").querySelectorAll("button")) {
     button.setAttribute("aria-pressed", String(button.dataset.index === String(frame.index)));
@@ -319,14 +337,16 @@ async function compareFrame(frame, frames) {
 async function showFrames(job) {
   const frames = await (await api(`/v1/jobs/${job.id}/frames`)).json();
   if (!frames.length) return;
+  unit = job.kind === "album" ? "photo" : "frame";
+  $("unit-label").textContent = unit;
   const select = $("frame-select");
   for (const frame of frames) {
     const time = frame.time != null ? ` (${frame.time.toFixed(2)} s)` : "";
-    select.add(new Option(`frame ${frame.index}${time}`, String(frame.index)));
+    select.add(new Option(`${unit} ${frame.index}${time}`, String(frame.index)));
     const button = document.createElement("button");
     button.type = "button";
     button.dataset.index = String(frame.index);
-    button.setAttribute("aria-label", `Compare frame ${frame.index}`);
+    button.setAttribute("aria-label", `Compare ${unit} ${frame.index}`);
     const img = document.createElement("img");
     img.alt = "";
     img.src = blobUrl(await fetchBlob(`${frame.thumbnail_url}?size=120`));
@@ -372,8 +392,11 @@ async function showJob(job) {
     return;
   }
   if (job.status === "failed") showError(`The job failed part-way: ${job.error}`);
-  else $("message").textContent = `Job ${job.id.slice(0, 8)} finished: ${job.progress.done} frame(s).`;
+  else $("message").textContent = `Job ${job.id.slice(0, 8)} finished: ${job.progress.done} ${job.kind === "album" ? "photo" : "frame"}(s) enhanced.`;
   const byName = Object.fromEntries(job.artifacts.map((a) => [a.name, a]));
+  const sheet = byName["contact_sheet.jpg"];
+  $("contact-sheet").hidden = !sheet;
+  if (sheet) $("contact-sheet").src = sheet.signed_url || sheet.url;
   const gif = byName["comparison.gif"];
   $("gif").hidden = !gif;
   if (gif) $("gif").src = gif.signed_url || gif.url;
@@ -389,12 +412,12 @@ async function showJob(job) {
   await showFrames(job);
 }
 
-async function runJob(file) {
+async function runJob(files) {
   $("message").textContent = "Uploading…";
   let jobId = null;
   startRunning("Running", async () => { if (jobId) await api(`/v1/jobs/${jobId}/cancel`, { method: "POST" }); });
   try {
-    const job = await (await api("/v1/jobs", { method: "POST", body: jobForm(file) })).json();
+    const job = await (await api("/v1/jobs", { method: "POST", body: jobForm(files) })).json();
     jobId = job.id;
     showProgress(job);
     const finished = await follow(job.id);
@@ -434,14 +457,14 @@ function init() {
     loadModels();
     loadRecent();
   });
-  $("file").addEventListener("change", () => pickFile($("file").files[0] || null));
+  $("file").addEventListener("change", () => pickFiles($("file").files));
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => {
     e.preventDefault();
     drop.classList.remove("over");
-    if (e.dataTransfer.files.length) pickFile(e.dataTransfer.files[0]);
+    if (e.dataTransfer.files.length) pickFiles(e.dataTransfer.files);
   });
   drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file").click(); } });
   initViewer();
@@ -454,11 +477,11 @@ function init() {
   $("form").addEventListener("submit", async (event) => {
     event.preventDefault();
     resetResults();
-    if (!chosenFile) { showError("Choose an image or a video first."); return; }
+    if (!chosenFiles.length) { showError("Choose an image, a video or photos first."); return; }
     $("go").disabled = true;
     try {
-      if (isVideo(chosenFile)) await runJob(chosenFile);
-      else await enhanceImage(chosenFile);
+      if (isAlbum(chosenFiles) || isVideo(chosenFiles[0])) await runJob(chosenFiles);
+      else await enhanceImage(chosenFiles[0]);
     } catch (err) {
       showError(err.message);
     } finally {
