@@ -16,6 +16,7 @@ from app.models.registry import ModelRegistry
 from app.models.weights import import_ncnn
 from tests.support.images import CATALOG
 from tests.support.models import INLINE
+from tests.support.webhooks import receiver  # noqa: F401 (a fixture: a real webhook receiver on loopback)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ PostgreSQL store and the data directory. Skipped, with the reason, where Redis o
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
 from app.jobs.store import JobStore
@@ -20,6 +22,7 @@ from tests.support.images import CATALOG, FAST_MODEL, png_bytes, skimage_rgb
 from tests.support.media import carphone_path
 from tests.support.server import Server
 from tests.support.services import fresh_postgres, redis_url
+from tests.support.webhooks import SECRET, Receiver, verify
 
 pytestmark = pytest.mark.slow
 
@@ -74,6 +77,17 @@ class Cluster:
         assert response.status_code == 202, response.text
         return str(response.json()["id"])
 
+    def submit_album(self, files: list[tuple[str, bytes]], **form: Any) -> str:
+        form.setdefault("model", FAST_MODEL)
+        response = httpx.post(
+            f"{self.api.url}/v1/jobs",
+            files=[("file", item) for item in files],
+            data={k: str(v) for k, v in form.items()},
+            timeout=60,
+        )
+        assert response.status_code == 202, response.text
+        return str(response.json()["id"])
+
     def job(self, job_id: str) -> dict[str, Any]:
         return dict(httpx.get(f"{self.api.url}/v1/jobs/{job_id}", timeout=10).json())
 
@@ -107,6 +121,9 @@ def cluster(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "ENHANCE_DATABASE_URL": database,
             "ENHANCE_PRELOAD": f'["{FAST_MODEL}"]',
             "ENHANCE_CATALOG_PATH": str(CATALOG),
+            "ENHANCE_WEBHOOK_SECRET": SECRET,
+            "ENHANCE_WEBHOOK_ALLOW": '["127.0.0.1"]',
+            "ENHANCE_WEBHOOK_RETRY_SECONDS": "0.5",
         }
         api.env = env
         api.start()
@@ -165,3 +182,42 @@ def test_cancel_reaches_the_worker(cluster: Cluster) -> None:
     job = cluster.wait(job_id)
     assert job["status"] == "cancelled"
     assert job["progress"]["done"] < 120
+
+
+def test_an_album_with_a_webhook_runs_on_the_workers(cluster: Cluster, receiver: Receiver) -> None:
+    coffee = skimage_rgb("coffee", 160)
+    files = [
+        ("astronaut.png", png_bytes(skimage_rgb("astronaut", 160))),
+        ("coffee.png", png_bytes(coffee)),
+        ("coffee-dark.png", png_bytes((coffee * 0.15).astype(np.uint8))),
+        ("coffee-copy.png", png_bytes(coffee)),
+    ]
+    job_id = cluster.submit_album(files, callback_url=receiver.url)
+    job = cluster.wait(job_id)
+    assert job["status"] == "succeeded" and job["worker_id"].startswith("celery:"), job["error"]
+    assert {"astronaut.png", "coffee.png", "photos.zip", "contact_sheet.jpg"} <= {a["name"] for a in job["artifacts"]}
+    report = httpx.get(f"{cluster.api.url}/v1/jobs/{job_id}/artifacts/report.json", timeout=10).json()
+    assert [r["name"] for r in report["photos"] if r["chosen"]] == ["astronaut.png", "coffee.png"]
+    deadline = time.monotonic() + 30
+    while cluster.job(job_id)["webhook"]["status"] != "delivered":  # sent by the API process, not the worker
+        assert time.monotonic() < deadline, cluster.job(job_id)["webhook"]
+        time.sleep(0.2)
+    headers, body = receiver.received[-1]
+    assert verify(headers, body, SECRET) and json.loads(body)["data"]["job_id"] == job_id
+
+
+def test_a_killed_worker_resumes_an_album_after_its_done_photos(cluster: Cluster) -> None:
+    names = ["astronaut", "coffee", "chelsea", "rocket", "camera", "immunohistochemistry", "retina", "moon"]
+    files = [(f"{name}.png", png_bytes(skimage_rgb(name, 384))) for name in names]
+    job_id = cluster.submit_album(files, keep="all", duplicates="keep")
+    deadline = time.monotonic() + 120
+    while (job := cluster.job(job_id))["progress"]["done"] < 2:
+        assert time.monotonic() < deadline and job["status"] in {"queued", "running"}, job
+        time.sleep(0.02)
+    os.kill(int(job["worker_id"].rsplit(":", 1)[1]), signal.SIGKILL)
+    job = cluster.wait(job_id)
+    assert job["status"] == "succeeded", job["error"]
+    assert job["attempts"] >= 2
+    frames = cluster.store.frames(job_id)
+    assert [f.index for f in frames] == list(range(len(names)))  # every photo once: none redone, none lost
+    assert len({f.worker_id for f in frames}) == 2

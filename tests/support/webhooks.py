@@ -1,0 +1,58 @@
+"""A real webhook receiver on loopback for tests, and the receiver's signature check (the README's recipe)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+SECRET = "whsec_" + base64.b64encode(b"a receiver's shared secret, 32 b").decode()
+
+
+@dataclass
+class Receiver:
+    """A real HTTP endpoint on loopback: records each delivery and answers with the next planned status."""
+
+    planned: list[int] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    url: str = ""
+
+    def answer(self) -> int:
+        return self.planned.pop(0) if self.planned else 200
+
+
+@pytest.fixture()
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(state.answer())
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/enhance?source=test"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+
+
+def verify(headers: dict[str, str], body: bytes, secret: str) -> bool:
+    """What a receiver does (the README's recipe): HMAC-SHA256 over "id.timestamp.body" with the decoded secret."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return any(hmac.compare_digest(expected, s.removeprefix("v1,")) for s in headers["webhook-signature"].split())
