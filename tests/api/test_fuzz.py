@@ -96,7 +96,7 @@ def test_openapi_is_complete_enough_to_generate_a_client(client) -> None:
         "getFrameThumbnail",
     }
     schemas = spec["components"]["schemas"]
-    assert schemas["Body_createJob"]["properties"]["file"]["format"] == "binary"
+    assert schemas["Body_createJob"]["properties"]["file"]["items"]["format"] == "binary"  # several: an album
     assert schemas["Body_scoreImages"]["properties"]["files"]["items"]["format"] == "binary"
     for enum in ("JobStatus", "WeightState", "Verdict", "JobKind", "DeblurMode", "GifLayout", "ImageFormat"):
         assert schemas[enum]["type"] == "string" and schemas[enum]["enum"], enum
