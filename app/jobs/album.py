@@ -33,6 +33,7 @@ from app.jobs.models import FrameRecord, JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
+from app.jobs.submit import same_request
 from app.media.decode import decode_image, looks_like_image, probe_image
 from app.quality.album import AlbumPhoto, choose
 from app.quality.scores import score_image
@@ -108,6 +109,8 @@ def submit_album(
 ) -> tuple[JobRecord, bool]:
     """Probe every photo, keep the album's files and manifest, create the job. Raises `PayloadTooLarge` over the
     caps and `InvalidOption` when no photo is usable."""
+    if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
+        return same_request(existing, fingerprint, idempotency_key), False  # nothing probed or stored twice
     steps = plan(options.enhance_options(), device, settings)
     job_id = str(uuid.uuid4())
     folder = storage.job_dir(job_id) / "album"
@@ -140,8 +143,9 @@ def submit_album(
     except BaseException:
         storage.remove(job_id)
         raise
-    if not created:
+    if not created:  # lost a race with the same key
         storage.remove(job_id)
+        same_request(job, fingerprint, idempotency_key or "")
     return job, created
 
 

@@ -43,7 +43,7 @@ def check_room(settings: Settings, storage: JobStorage) -> None:
         raise StorageFull(f"the data disk has {free:,} bytes free (ENHANCE_MIN_FREE_BYTES={settings.min_free_bytes:,})")
 
 
-def _same_request(existing: JobRecord, request: str, key: str) -> JobRecord:
+def same_request(existing: JobRecord, request: str, key: str) -> JobRecord:
     """The earlier job, when it was made from the same upload, file name and options; `IdempotencyMismatch` else."""
     if existing.facts.request_fingerprint not in (None, request):  # jobs from before fingerprints: trusted
         raise IdempotencyMismatch(
@@ -102,7 +102,7 @@ def submit_job(
     request = hashlib.sha256(f"{upload_sha256}\n{filename}\n{options.model_dump_json()}".encode()).hexdigest()
     try:
         if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
-            return _same_request(existing, request, idempotency_key), False
+            return same_request(existing, request, idempotency_key), False
         steps = plan(options.enhance_options(), device, settings)  # the same validation the pipeline applies
         callback_url = check_callback(callback_url, settings)
         kind, suffix, facts, (width, height) = _probe(spooled, settings)
@@ -126,7 +126,7 @@ def submit_job(
         )
         if not created:
             storage.remove(job_id)
-            _same_request(job, request, idempotency_key or "")
+            same_request(job, request, idempotency_key or "")
         return job, created
     finally:
         spooled.unlink(missing_ok=True)

@@ -114,3 +114,16 @@ def test_album_caps_are_413(client: TestClient, cap: str, monkeypatch: pytest.Mo
     monkeypatch.setattr(settings, cap, 3)
     response = client.post(JOBS, files=[("file", (n, d)) for n, d in _album()[:4]])
     assert response.status_code == 413 and "at most 3 photos" in response.json()["detail"]
+
+
+def test_an_idempotency_key_returns_the_same_album_and_refuses_another(client: TestClient) -> None:
+    files = _album()[:3]
+    headers = {"Idempotency-Key": "album-42"}
+    data = {"model": FAST_MODEL}
+    first = client.post(JOBS, files=[("file", f) for f in files], data=data, headers=headers)
+    again = client.post(JOBS, files=[("file", f) for f in files], data=data, headers=headers)
+    other = client.post(JOBS, files=[("file", f) for f in files[:2]], data=data, headers=headers)
+    assert first.status_code == 202 and again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert other.status_code == 422 and other.json()["type"].endswith("/idempotency-key-reused")
+    wait(client, first.json()["id"])
