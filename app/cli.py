@@ -28,6 +28,7 @@ weights_app = typer.Typer(help="Install and check model weights.", no_args_is_he
 app.add_typer(weights_app, name="weights")
 if TYPE_CHECKING:
     from app.inference.device import Device
+    from app.jobs.models import JobRecord
     from app.jobs.options import JobOptions
     from app.media.files import BatchInput
     from app.services import Services
@@ -336,9 +337,7 @@ def _run_local_job(
     """One video through the same pipeline as a server job; returns the artifact names copied to `target`.
     Raises `EnhanceError` for a refused input or a failed job."""
     import shutil
-    import threading
 
-    from app.jobs.pipeline import JobContext, run_job
     from app.jobs.submit import submit_job
 
     settings, store, storage = services.settings, services.store, services.storage
@@ -346,6 +345,19 @@ def _run_local_job(
     storage.root.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, spooled)
     job, _ = submit_job(settings, store, storage, services.device, spooled, source.name, options)
+    return _run_and_collect(job, target, services, progress)
+
+
+def _run_and_collect(
+    job: JobRecord, target: Path, services: Services, progress: Callable[[int, int | None], None]
+) -> list[str]:
+    """Run a submitted job here, then copy its artifacts to `target`; `JobFailed` when it did not succeed."""
+    import shutil
+    import threading
+
+    from app.jobs.pipeline import JobContext, run_job
+
+    settings, store, storage = services.settings, services.store, services.storage
     ctx = JobContext(settings, store, storage, services.device, "cli")
     store.claim(job.id, "cli", settings.job_lease_seconds)
     runner = threading.Thread(target=run_job, args=(ctx, job.id), name="job")
@@ -364,6 +376,60 @@ def _run_local_job(
         names.append(artifact.name)
     storage.remove(job.id)
     return names
+
+
+@app.command()
+def album(
+    paths: Annotated[
+        list[Path], typer.Argument(help="photos, folders of photos or zips of them, then the output folder")
+    ],
+    keep: Annotated[str, typer.Option(help="good (verdict keep), best (the best K) or all")] = "good",
+    select_best: Annotated[int | None, typer.Option(min=1, help="K: the K best photos")] = None,
+    duplicates: Annotated[str, typer.Option(help="drop: a burst keeps its best shot; keep: all of it")] = "drop",
+    model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
+    scale: Annotated[float | None, typer.Option()] = None,
+    deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
+    device: DeviceOption = None,
+    dtype: DtypeOption = None,
+) -> None:
+    """Pick an album's good photos and enhance them, as an album job does, without a server:
+    `enhance album holiday/ out/` writes the chosen photos, photos.zip, contact_sheet.jpg and report.json."""
+    import json
+    import tempfile
+
+    from app.jobs.album import Part, album_fingerprint, submit_album
+    from app.jobs.options import JobOptions
+    from app.media.files import IMAGE_SUFFIXES, collect_inputs
+    from app.services import build_services
+
+    sources, outdir = _split_paths(paths, "output folder")
+    options = _validated(
+        JobOptions, keep=keep, select_best=select_best, duplicates=duplicates, model=model, scale=scale, deblur=deblur
+    )
+    inputs = collect_inputs(sources, IMAGE_SUFFIXES | {".zip"})
+    if not inputs:
+        raise typer.BadParameter("no photos found in the inputs", param_hint="PATHS")
+    parts = [Part(item.path, item.path.name) for item in inputs]  # read where they are: nothing is copied
+    settings = _run_settings(device, dtype)
+    with tempfile.TemporaryDirectory(prefix="enhance-") as work:
+        services = build_services(settings, "inline", jobs_root=Path(work))
+        load_seconds = _load_upscaler(services.device, model or settings.default_model)
+        started = time.perf_counter()
+        fingerprint = album_fingerprint([], [str(p.path) for p in parts], options)
+        job, _ = submit_album(
+            settings, services.store, services.storage, services.device, parts, options, None, None, fingerprint, None
+        )
+        with Progress(TextColumn("[bold]photos"), BarColumn(), TextColumn("{task.completed}/{task.total}")) as bar:
+            task = bar.add_task("", total=None)
+            _run_and_collect(job, outdir, services, lambda done, total: bar.update(task, completed=done, total=total))
+        services.close()
+    summary = json.loads((outdir / "report.json").read_text())["album"]
+    console.print(
+        f"{outdir}: {summary['chosen']} of {summary['photos']} photos chosen and enhanced "
+        f"({summary['duplicates']} near-duplicates, {summary['rejected']} rejected, {summary['skipped']} skipped); "
+        f"model load {load_seconds:.2f} s, processing {time.perf_counter() - started:.2f} s",
+        highlight=False,
+    )
 
 
 @app.command()

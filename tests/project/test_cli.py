@@ -177,3 +177,20 @@ def test_a_misconfigured_server_stops_at_start_up(tmp_path: Path, setting: str, 
     assert result.returncode == 2
     (error,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert setting in error and says in error
+
+
+def test_enhance_album_picks_the_good_photos_without_a_server(env: None, tmp_path: Path) -> None:
+    photos = tmp_path / "holiday"
+    photos.mkdir()
+    (photos / "1-coffee.png").write_bytes(png_bytes(skimage_rgb("coffee", 96)))
+    (photos / "2-coffee-dark.png").write_bytes(png_bytes((skimage_rgb("coffee", 96) * 0.15).astype("uint8")))
+    (photos / "3-rocket.jpg").write_bytes(jpeg_bytes(skimage_rgb("rocket", 96)))
+    (photos / "notes.txt").write_text("not a photo: skipped")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["album", str(photos), str(out), "--model", FAST_MODEL])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "1-coffee.png", "3-rocket.png", "contact_sheet.jpg", "photos.zip", "report.json"
+    ]  # fmt: skip
+    assert Image.open(out / "3-rocket.png").size == (384, 384)
+    assert "2 of 3 photos chosen" in result.output
