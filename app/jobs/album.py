@@ -55,9 +55,9 @@ def is_zip(part: Part) -> bool:
         return fh.read(4) == ZIP_MAGIC
 
 
-def _photos_in(parts: list[Part], settings: Settings) -> Iterator[tuple[str, bytes]]:
+def _photos_in(parts: list[Part], settings: Settings) -> Iterator[tuple[str, bytes | None]]:
     """(name, bytes) of every photo uploaded, zips unpacked (names only, never paths: no zip-slip), within the
-    album's count and byte caps (`PayloadTooLarge`)."""
+    album's count and byte caps (`PayloadTooLarge`). A photo over the image cap comes as (name, None), unread."""
     count = total = 0
 
     def admit(size: int) -> None:
@@ -70,8 +70,9 @@ def _photos_in(parts: list[Part], settings: Settings) -> Iterator[tuple[str, byt
 
     for part in parts:
         if not is_zip(part):
-            admit(part.path.stat().st_size)
-            yield part.name, part.path.read_bytes()
+            size = part.path.stat().st_size
+            admit(size)
+            yield part.name, (part.path.read_bytes() if size <= settings.max_upload_bytes else None)
             continue
         try:
             archive = zipfile.ZipFile(part.path)
@@ -83,6 +84,9 @@ def _photos_in(parts: list[Part], settings: Settings) -> Iterator[tuple[str, byt
                 if info.is_dir() or not name or name.startswith(".") or "__MACOSX" in info.filename:
                     continue
                 admit(info.file_size)  # the declared size, before inflating anything
+                if info.file_size > settings.max_upload_bytes:
+                    yield name, None
+                    continue
                 with archive.open(info) as member:
                     data = member.read(info.file_size + 1)
                 if len(data) > info.file_size:
@@ -120,6 +124,8 @@ def submit_album(
         for index, (name, data) in enumerate(_photos_in(parts, settings)):
             entry: dict[str, Any] = {"index": index, "name": name, "file": None, "problem": None}
             try:
+                if data is None:
+                    raise PayloadTooLarge(f"over the {settings.max_upload_bytes:,}-byte limit of one image")
                 if not looks_like_image(data[:64]):
                     raise InvalidOption("not a photo (PNG, JPEG, WebP, TIFF, BMP or GIF)")
                 info = probe_image(data, settings.max_pixels, settings.max_side)

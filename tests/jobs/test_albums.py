@@ -108,6 +108,18 @@ def test_an_album_with_no_usable_photo_is_refused(client: TestClient) -> None:
     assert response.status_code == 422 and "no usable photo" in response.json()["detail"]
 
 
+def test_a_photo_over_the_image_cap_is_skipped_unread(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = client.app.state.api.services.settings  # type: ignore[attr-defined]
+    small, large = png_bytes(skimage_rgb("coffee", 64)), png_bytes(skimage_rgb("astronaut", 256))
+    monkeypatch.setattr(settings, "max_upload_bytes", len(small) + 1)
+    response = client.post(JOBS, files=[("file", ("small.png", small)), ("file", ("large.png", large))],
+                           data={"model": FAST_MODEL, "keep": "all"})  # fmt: skip
+    assert response.status_code == 202, response.text
+    job = wait(client, response.json()["id"])
+    rows = json.loads(artifact(client, job, "report.json"))["photos"]
+    assert [r["chosen"] for r in rows] == [True, False] and "byte limit" in rows[1]["problem"]
+
+
 @pytest.mark.parametrize("cap", ["max_album_photos"])
 def test_album_caps_are_413(client: TestClient, cap: str, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = client.app.state.api.services.settings  # type: ignore[attr-defined]
