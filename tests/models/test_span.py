@@ -26,7 +26,7 @@ def _converted(name: str) -> tuple[dict[str, torch.Tensor], torch.nn.Module]:
     return state, model
 
 
-@pytest.mark.parametrize("name", ["spanx2_ch48", "spanx4_ch48"])
+@pytest.mark.parametrize("name", ["spanx2_ch48", "spanx4_ch48", "spanx2_ch52", "spanx4_ch52"])
 def test_the_conversion_matches_ncnn_s_own_runtime(name: str) -> None:
     """golden.npz was made by ncnn's CPU runtime from the wheel's files (tests/fixtures/ncnn_span/generate.py)."""
     golden = np.load(GOLDEN)
@@ -55,7 +55,7 @@ def test_a_span_with_another_input_mean_is_refused() -> None:
         convert_files(source / "4xSPANkendata.param", source / "4xSPANkendata.bin")  # ImageNet mean, no x255
 
 
-@pytest.mark.parametrize(("model", "scale"), [("span-x2", 2), ("span-x4", 4)])
+@pytest.mark.parametrize(("model", "scale"), [("span-x2", 2), ("span-x4", 4), ("span-x4-ch52", 4)])
 @pytest.mark.parametrize("photo", ["astronaut", "coffee"])
 def test_span_beats_bicubic_on_real_photos(client: TestClient, model: str, scale: int, photo: str) -> None:
     original = skimage_rgb(photo, 384)
