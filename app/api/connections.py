@@ -118,9 +118,13 @@ BUSY = (
 )
 
 
-def _peer(protocol: HttpToolsProtocol) -> str:
-    client = protocol.client
+def describe_client(client: tuple[str, int] | None) -> str:
+    """host:port for log lines about a connection (uvicorn's `client`, or an ASGI scope's)."""
     return f"{client[0]}:{client[1]}" if client else "a client"
+
+
+def _peer(protocol: HttpToolsProtocol) -> str:
+    return describe_client(protocol.client)
 
 
 def guarded_protocol(header_timeout: float, max_connections: int) -> type[GuardedHttpProtocol]:

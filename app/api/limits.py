@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.connections import describe_client
 from app.api.problems import PROBLEM_JSON, TYPE_BASE
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class BodyLimitMiddleware:
                     "cut %s %s from %s: %d bytes of body in %.1f s (minimum %d B/s after %.0f s)",
                     scope["method"],
                     scope["path"],
-                    _client(scope),
+                    describe_client(scope.get("client")),
                     received,
                     took,
                     self.rate.min_bytes_per_second,
@@ -114,8 +115,3 @@ class BodyLimitMiddleware:
         ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-
-def _client(scope: Scope) -> str:
-    client = scope.get("client")
-    return f"{client[0]}:{client[1]}" if client else "a client"

@@ -34,6 +34,7 @@ from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
 from app.jobs.submit import same_request
+from app.jobs.webhooks import check_callback
 from app.media.decode import decode_image, looks_like_image, probe_image
 from app.quality.album import AlbumPhoto, choose
 from app.quality.scores import score_image
@@ -116,6 +117,7 @@ def submit_album(
     if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
         return same_request(existing, fingerprint, idempotency_key), False  # nothing probed or stored twice
     steps = plan(options.enhance_options(), device, settings)
+    callback_url = check_callback(callback_url, settings)  # as submit_job does: refused before anything is stored
     job_id = str(uuid.uuid4())
     folder = storage.job_dir(job_id) / "album"
     folder.mkdir(parents=True)
@@ -164,8 +166,12 @@ def manifest(storage: JobStorage, job_id: str) -> list[dict[str, Any]]:
     return list(json.loads((storage.job_dir(job_id) / MANIFEST).read_text()))
 
 
+def _photo_path(storage: JobStorage, job_id: str, entry: dict[str, Any]) -> Path:
+    return storage.job_dir(job_id) / "album" / str(entry["file"])
+
+
 def _photo_bytes(storage: JobStorage, job_id: str, entry: dict[str, Any]) -> bytes:
-    return (storage.job_dir(job_id) / "album" / str(entry["file"])).read_bytes()
+    return _photo_path(storage, job_id, entry).read_bytes()
 
 
 def _taken_at(data: bytes) -> datetime | None:
@@ -294,7 +300,7 @@ def write_album_outputs(
         entry = entries.get(row["index"])
         if not entry or not entry["file"]:
             return None
-        with Image.open(storage.job_dir(job.id) / "album" / entry["file"]) as image:
+        with Image.open(_photo_path(storage, job.id, entry)) as image:
             image.draft("RGB", (CELL, CELL))
             return image.convert("RGB")
 

@@ -25,7 +25,6 @@ from app.jobs.options import JobOptions
 from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
 from app.jobs.store import JobStore, utcnow
 from app.jobs.submit import check_room, submit_job
-from app.jobs.webhooks import check_callback
 from app.schemas import ArtifactPublic, JobPublic, JobsPublic, ProgressPublic, WebhookPublic
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -177,7 +176,6 @@ async def create_job(
             )
         else:
             fingerprint = album_fingerprint([h for _, h in spooled], [p.name for p in parts], options)
-            callback = check_callback(callback_url, settings)
             job, created = await asyncio.to_thread(
                 submit_album,
                 settings,
@@ -189,7 +187,7 @@ async def create_job(
                 idempotency_key,
                 owner,
                 fingerprint,
-                callback,
+                callback_url,
             )
     finally:
         for part in parts:
