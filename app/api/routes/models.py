@@ -36,6 +36,14 @@ def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPublic:
                 dtype=loaded.precision.dtype_name if loaded else None,
                 channels_last=loaded.precision.channels_last if loaded else None,
                 default=entry.id == settings.default_model,
+                default_for_video=entry.id == (settings.default_video_model or settings.default_model),
+                good_for=list(entry.good_for),
+                speed=entry.speed or None,
+                denoise=entry.denoise,
+                denoise_levels={
+                    str(level): model for level, model in registry.catalog.denoise_levels(entry.id).items()
+                },
+                origin=entry.origin,
             )
         )
     return ModelsPublic(data=data, count=len(data))

@@ -23,6 +23,7 @@ from .job_public_links import JobPublicLinks
 from .job_status import JobStatus
 from .jobs_public import JobsPublic
 from .model_public import ModelPublic
+from .model_public_denoise_levels import ModelPublicDenoiseLevels
 from .models_public import ModelsPublic
 from .output import Output
 from .problem import Problem
@@ -60,6 +61,7 @@ __all__ = (
     "JobsPublic",
     "JobStatus",
     "ModelPublic",
+    "ModelPublicDenoiseLevels",
     "ModelsPublic",
     "Output",
     "Problem",

@@ -27,6 +27,8 @@ class BodyCreateJob:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only; default: the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
+        denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3, among the levels the
+            model has (GET /v1/models lists them); refused for other models
         deblur (DeblurMode | Unset):
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         frames (list[int] | None | Unset): decode-order frame indices, e.g. 0,30,60
@@ -51,6 +53,7 @@ class BodyCreateJob:
     model: None | str | Unset = UNSET
     scale: float | None | Unset = UNSET
     tile: int | None | Unset = UNSET
+    denoise: int | None | Unset = UNSET
     deblur: DeblurMode | Unset = UNSET
     deblur_model: None | str | Unset = UNSET
     frames: list[int] | None | Unset = UNSET
@@ -92,6 +95,12 @@ class BodyCreateJob:
             tile = UNSET
         else:
             tile = self.tile
+
+        denoise: int | None | Unset
+        if isinstance(self.denoise, Unset):
+            denoise = UNSET
+        else:
+            denoise = self.denoise
 
         deblur: str | Unset = UNSET
         if not isinstance(self.deblur, Unset):
@@ -184,6 +193,8 @@ class BodyCreateJob:
             field_dict["scale"] = scale
         if tile is not UNSET:
             field_dict["tile"] = tile
+        if denoise is not UNSET:
+            field_dict["denoise"] = denoise
         if deblur is not UNSET:
             field_dict["deblur"] = deblur
         if deblur_model is not UNSET:
@@ -240,6 +251,12 @@ class BodyCreateJob:
                 files.append(("tile", (None, str(self.tile).encode(), "text/plain")))
             else:
                 files.append(("tile", (None, str(self.tile).encode(), "text/plain")))
+
+        if not isinstance(self.denoise, Unset):
+            if isinstance(self.denoise, int):
+                files.append(("denoise", (None, str(self.denoise).encode(), "text/plain")))
+            else:
+                files.append(("denoise", (None, str(self.denoise).encode(), "text/plain")))
 
         if not isinstance(self.deblur, Unset):
             files.append(("deblur", (None, str(self.deblur.value).encode(), "text/plain")))
@@ -353,6 +370,15 @@ class BodyCreateJob:
             return cast(int | None | Unset, data)
 
         tile = _parse_tile(d.pop("tile", UNSET))
+
+        def _parse_denoise(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        denoise = _parse_denoise(d.pop("denoise", UNSET))
 
         _deblur = d.pop("deblur", UNSET)
         deblur: DeblurMode | Unset
@@ -480,6 +506,7 @@ class BodyCreateJob:
             model=model,
             scale=scale,
             tile=tile,
+            denoise=denoise,
             deblur=deblur,
             deblur_model=deblur_model,
             frames=frames,

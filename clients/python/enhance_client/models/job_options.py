@@ -25,6 +25,8 @@ class JobOptions:
             model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only; default: the service's
             scale (float | None | Unset): output scale; default: the model's
             tile (int | None | Unset): tile core size in input pixels; 0: automatic
+            denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3, among the levels the
+                model has (GET /v1/models lists them); refused for other models
             deblur (DeblurMode | Unset):
             deblur_model (None | str | Unset): deblur catalogue id or `classical`
             frames (list[int] | None | Unset): decode-order frame indices, e.g. 0,30,60
@@ -46,6 +48,7 @@ class JobOptions:
     model: None | str | Unset = UNSET
     scale: float | None | Unset = UNSET
     tile: int | None | Unset = UNSET
+    denoise: int | None | Unset = UNSET
     deblur: DeblurMode | Unset = UNSET
     deblur_model: None | str | Unset = UNSET
     frames: list[int] | None | Unset = UNSET
@@ -80,6 +83,12 @@ class JobOptions:
             tile = UNSET
         else:
             tile = self.tile
+
+        denoise: int | None | Unset
+        if isinstance(self.denoise, Unset):
+            denoise = UNSET
+        else:
+            denoise = self.denoise
 
         deblur: str | Unset = UNSET
         if not isinstance(self.deblur, Unset):
@@ -162,6 +171,8 @@ class JobOptions:
             field_dict["scale"] = scale
         if tile is not UNSET:
             field_dict["tile"] = tile
+        if denoise is not UNSET:
+            field_dict["denoise"] = denoise
         if deblur is not UNSET:
             field_dict["deblur"] = deblur
         if deblur_model is not UNSET:
@@ -223,6 +234,15 @@ class JobOptions:
             return cast(int | None | Unset, data)
 
         tile = _parse_tile(d.pop("tile", UNSET))
+
+        def _parse_denoise(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        denoise = _parse_denoise(d.pop("denoise", UNSET))
 
         _deblur = d.pop("deblur", UNSET)
         deblur: DeblurMode | Unset
@@ -340,6 +360,7 @@ class JobOptions:
             model=model,
             scale=scale,
             tile=tile,
+            denoise=denoise,
             deblur=deblur,
             deblur_model=deblur_model,
             frames=frames,

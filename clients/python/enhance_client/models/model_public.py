@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.weight_state import WeightState
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.model_public_denoise_levels import ModelPublicDenoiseLevels
+
 
 T = TypeVar("T", bound="ModelPublic")
 
@@ -30,6 +34,13 @@ class ModelPublic:
         dtype (None | str | Unset):
         channels_last (bool | None | Unset):
         default (bool | Unset):  Default: False.
+        default_for_video (bool | Unset): what video jobs that name no model run Default: False.
+        good_for (list[str] | Unset): photos, anime, video, denoise
+        speed (None | str | Unset): fast, medium or slow per frame (README: Choosing a model has the seconds)
+        denoise (int | None | Unset): the denoise level this entry runs (0: none)
+        denoise_levels (ModelPublicDenoiseLevels | Unset): the `denoise` option's levels for this model, each with the
+            entry it runs; empty: no option
+        origin (str | Unset): the official release the weights come from Default: ''.
     """
 
     id: str
@@ -46,6 +57,12 @@ class ModelPublic:
     dtype: None | str | Unset = UNSET
     channels_last: bool | None | Unset = UNSET
     default: bool | Unset = False
+    default_for_video: bool | Unset = False
+    good_for: list[str] | Unset = UNSET
+    speed: None | str | Unset = UNSET
+    denoise: int | None | Unset = UNSET
+    denoise_levels: ModelPublicDenoiseLevels | Unset = UNSET
+    origin: str | Unset = ""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +106,30 @@ class ModelPublic:
 
         default = self.default
 
+        default_for_video = self.default_for_video
+
+        good_for: list[str] | Unset = UNSET
+        if not isinstance(self.good_for, Unset):
+            good_for = self.good_for
+
+        speed: None | str | Unset
+        if isinstance(self.speed, Unset):
+            speed = UNSET
+        else:
+            speed = self.speed
+
+        denoise: int | None | Unset
+        if isinstance(self.denoise, Unset):
+            denoise = UNSET
+        else:
+            denoise = self.denoise
+
+        denoise_levels: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.denoise_levels, Unset):
+            denoise_levels = self.denoise_levels.to_dict()
+
+        origin = self.origin
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -113,11 +154,25 @@ class ModelPublic:
             field_dict["channels_last"] = channels_last
         if default is not UNSET:
             field_dict["default"] = default
+        if default_for_video is not UNSET:
+            field_dict["default_for_video"] = default_for_video
+        if good_for is not UNSET:
+            field_dict["good_for"] = good_for
+        if speed is not UNSET:
+            field_dict["speed"] = speed
+        if denoise is not UNSET:
+            field_dict["denoise"] = denoise
+        if denoise_levels is not UNSET:
+            field_dict["denoise_levels"] = denoise_levels
+        if origin is not UNSET:
+            field_dict["origin"] = origin
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.model_public_denoise_levels import ModelPublicDenoiseLevels  # noqa: PLC0415
+
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -168,6 +223,37 @@ class ModelPublic:
 
         default = d.pop("default", UNSET)
 
+        default_for_video = d.pop("default_for_video", UNSET)
+
+        good_for = cast(list[str], d.pop("good_for", UNSET))
+
+        def _parse_speed(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        speed = _parse_speed(d.pop("speed", UNSET))
+
+        def _parse_denoise(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        denoise = _parse_denoise(d.pop("denoise", UNSET))
+
+        _denoise_levels = d.pop("denoise_levels", UNSET)
+        denoise_levels: ModelPublicDenoiseLevels | Unset
+        if isinstance(_denoise_levels, Unset):
+            denoise_levels = UNSET
+        else:
+            denoise_levels = ModelPublicDenoiseLevels.from_dict(_denoise_levels)
+
+        origin = d.pop("origin", UNSET)
+
         model_public = cls(
             id=id,
             task=task,
@@ -183,6 +269,12 @@ class ModelPublic:
             dtype=dtype,
             channels_last=channels_last,
             default=default,
+            default_for_video=default_for_video,
+            good_for=good_for,
+            speed=speed,
+            denoise=denoise,
+            denoise_levels=denoise_levels,
+            origin=origin,
         )
 
         model_public.additional_properties = d

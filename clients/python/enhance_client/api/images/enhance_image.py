@@ -19,6 +19,7 @@ def _get_kwargs(
     model: None | str | Unset = UNSET,
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
+    denoise: int | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
@@ -49,6 +50,13 @@ def _get_kwargs(
     else:
         json_tile = tile
     params["tile"] = json_tile
+
+    json_denoise: int | None | Unset
+    if isinstance(denoise, Unset):
+        json_denoise = UNSET
+    else:
+        json_denoise = denoise
+    params["denoise"] = json_denoise
 
     json_deblur: str | Unset = UNSET
     if not isinstance(deblur, Unset):
@@ -152,6 +160,7 @@ def sync_detailed(
     model: None | str | Unset = UNSET,
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
+    denoise: int | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
@@ -167,6 +176,8 @@ def sync_detailed(
             default: the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
+        denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
+            among the levels the model has (GET /v1/models lists them); refused for other models
         deblur (DeblurMode | Unset):
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
@@ -189,6 +200,7 @@ def sync_detailed(
         model=model,
         scale=scale,
         tile=tile,
+        denoise=denoise,
         deblur=deblur,
         deblur_model=deblur_model,
         format_=format_,
@@ -210,6 +222,7 @@ def sync(
     model: None | str | Unset = UNSET,
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
+    denoise: int | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
@@ -225,6 +238,8 @@ def sync(
             default: the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
+        denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
+            among the levels the model has (GET /v1/models lists them); refused for other models
         deblur (DeblurMode | Unset):
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
@@ -248,6 +263,7 @@ def sync(
         model=model,
         scale=scale,
         tile=tile,
+        denoise=denoise,
         deblur=deblur,
         deblur_model=deblur_model,
         format_=format_,
@@ -263,6 +279,7 @@ async def asyncio_detailed(
     model: None | str | Unset = UNSET,
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
+    denoise: int | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
@@ -278,6 +295,8 @@ async def asyncio_detailed(
             default: the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
+        denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
+            among the levels the model has (GET /v1/models lists them); refused for other models
         deblur (DeblurMode | Unset):
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
@@ -300,6 +319,7 @@ async def asyncio_detailed(
         model=model,
         scale=scale,
         tile=tile,
+        denoise=denoise,
         deblur=deblur,
         deblur_model=deblur_model,
         format_=format_,
@@ -319,6 +339,7 @@ async def asyncio(
     model: None | str | Unset = UNSET,
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
+    denoise: int | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
@@ -334,6 +355,8 @@ async def asyncio(
             default: the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
+        denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
+            among the levels the model has (GET /v1/models lists them); refused for other models
         deblur (DeblurMode | Unset):
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
@@ -358,6 +381,7 @@ async def asyncio(
             model=model,
             scale=scale,
             tile=tile,
+            denoise=denoise,
             deblur=deblur,
             deblur_model=deblur_model,
             format_=format_,
