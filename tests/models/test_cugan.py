@@ -182,3 +182,16 @@ def test_real_cugan_is_consistent_and_sharper_than_bicubic(client: TestClient, m
     bicubic = cv2.resize(photo, out.shape[1::-1], interpolation=cv2.INTER_CUBIC)
     sharpness = [float(cv2.Laplacian(cv2.cvtColor(i, cv2.COLOR_RGB2GRAY), cv2.CV_32F).var()) for i in (out, bicubic)]
     assert sharpness[0] >= 2 * sharpness[1]
+
+
+def test_a_job_runs_the_denoise_level_and_refuses_a_missing_one_at_submit(client: TestClient) -> None:
+    from tests.support.jobs import artifact, submit, wait
+
+    photo = png_bytes(skimage_rgb("chelsea", 48))
+    job = wait(client, submit(client, photo, "c.png", model="waifu2x-cunet-x2", denoise=3).json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    assert job["options"]["denoise"] == 3
+    assert decode_png(artifact(client, job, "frame_000000.png")).shape == (96, 96, 3)
+    refused = submit(client, photo, "c.png", model="realcugan-pro-x3", denoise=2)
+    assert refused.status_code == 422, refused.text
+    assert "denoise levels 0, 3; got 2" in refused.json()["detail"]

@@ -102,6 +102,51 @@ def test_enhance_video_runs_the_pipeline_without_a_server(env: None, tmp_path: P
     assert (out / "comparison.gif").is_file() and (out / "report.json").is_file()
 
 
+def test_enhance_video_takes_the_video_default_and_a_denoise_level(
+    env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from tests.support.media import carphone_path
+
+    monkeypatch.setenv("ENHANCE_DEFAULT_VIDEO_MODEL", "span-x2")
+    fast = runner.invoke(
+        app, ["video", str(carphone_path()), str(tmp_path / "a"), "--frames", "0", "--outputs", "frames"]
+    )
+    assert fast.exit_code == 0, fast.output
+    assert json.loads((tmp_path / "a" / "report.json").read_text())["options"]["model"] == "span-x2"
+    assert Image.open(tmp_path / "a" / "frame_000000.png").size == (352, 288)
+    cmd = ["video", str(carphone_path()), str(tmp_path / "b"), "--frames", "0", "--outputs", "frames"]
+    denoised = runner.invoke(app, [*cmd, "--model", "waifu2x-cunet-x2", "--denoise", "2"])
+    assert denoised.exit_code == 0, denoised.output
+    assert json.loads((tmp_path / "b" / "report.json").read_text())["options"]["denoise"] == 2
+
+
+def test_enhance_image_denoise_picks_the_level_and_refuses_a_missing_one(env: None, tmp_path: Path) -> None:
+    source = tmp_path / "in.png"
+    source.write_bytes(png_bytes(skimage_rgb("chelsea", 40)))
+    done = runner.invoke(
+        app, ["image", str(source), str(tmp_path / "o.png"), "--model", "realcugan-x2", "--denoise", "1"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "realcugan-x2-denoise1" in done.output
+    assert Image.open(tmp_path / "o.png").size == (80, 80)
+    refused = _enhance(
+        "image",
+        str(source),
+        str(tmp_path / "p.png"),
+        "--model",
+        "realcugan-x4",
+        "--denoise",
+        "2",
+        cwd=tmp_path,
+        ENHANCE_WEIGHTS_DIR=os.environ["ENHANCE_WEIGHTS_DIR"],
+        ENHANCE_DEVICE="cpu",
+    )
+    assert refused.returncode == 2
+    assert "realcugan-x4 has denoise levels 0, 3; got 2" in refused.stderr
+
+
 def test_enhance_video_batch_gives_each_video_its_folder(env: None, tmp_path: Path) -> None:
     from tests.support.media import carphone_path
 
@@ -169,6 +214,7 @@ def test_user_errors_are_one_line_from_any_directory(tmp_path: Path, settings: S
         ("ENHANCE_DEFAULT_MODEL", "deblurgan-v1", "is not an upscaler"),
         ("ENHANCE_DEFAULT_DEBLUR_MODEL", "realesrgan-x4plus", "neither a deblur model"),
         ("ENHANCE_PRELOAD", '["no-such-model"]', "does not list"),
+        ("ENHANCE_DEFAULT_VIDEO_MODEL", "nafnet-gopro-width64", "is not an upscaler"),
     ],
 )
 def test_a_misconfigured_server_stops_at_start_up(tmp_path: Path, setting: str, value: str, says: str) -> None:
