@@ -1,10 +1,9 @@
 """Every upscaler side by side on the same 640x360 frame, through the service's own model path (the precision the
 probe picks, automatic tiles), with bicubic as the floor. Per model: seconds per frame (median of 3 where quick),
 MFLOP per input pixel (counted by torch's FlopCounterMode on meta tensors, so counting costs nothing), the dtype, and
-quality on
-carphone's first frame (a real video frame nobody here made): the PSNR gain over bicubic after a downscale by the
-model's scale, and the consistency of the output downscaled back against its input (>= 29 dB: it invented nothing
-the input contradicts). Denoise and conservative variants are left out: same network, same cost.
+quality on carphone's first frame (a real video frame nobody here made): the PSNR gain over bicubic after a
+downscale by the model's scale, and the consistency of the output downscaled back against its input (>= 29 dB: it
+invented nothing the input contradicts). Denoise and conservative variants are left out: same network, same cost.
 
 Prints a table and writes benchmarks/results/upscalers_cpu.json and .png; `--speed-classes` prints the catalogue's
 `speed` field for each model (fast < 1 s, medium < 10 s, slow above, per 640x360 frame on this CPU).
