@@ -300,3 +300,26 @@ def test_an_album_shows_its_contact_sheet_and_the_chosen_photos(page, tmp_path: 
     assert "photo 0" in page.text_content("#viewer-title")
     assert page.is_hidden("#gif") and page.is_hidden("#player")  # an album has neither
     page.screenshot(path=str(tmp_path / "album.png"), full_page=True)
+
+
+def test_the_denoise_menu_follows_the_model_and_runs_the_level(page, tmp_path: Path) -> None:
+    options = page.eval_on_selector_all("#model option", "els => els.map(e => e.value)")
+    assert "realcugan-x2" in options and "realcugan-x2-denoise2" not in options  # variants sit behind Denoise
+    page.select_option("#model", "span-x4")
+    assert page.is_disabled("#denoise")
+    page.select_option("#model", "realcugan-x2")
+    assert not page.is_disabled("#denoise")
+    levels = page.eval_on_selector_all("#denoise option", "els => els.map(e => e.value)")
+    assert levels == ["", "1", "2", "3"]
+    page.select_option("#denoise", "2")
+    photo = tmp_path / "cat.png"
+    photo.write_bytes(png_bytes(skimage_rgb("chelsea", 48)))
+    page.set_input_files("#file", str(photo))
+    page.click("#go")
+    page.wait_for_function("document.querySelector('#message').textContent.startsWith('Done')", timeout=60_000)
+    assert "realcugan-x2-denoise2" in page.text_content("#message")
+    # the page's second model load (the API key's) used to reset the user's choice to the default
+    assert (page.input_value("#model"), page.input_value("#denoise")) == ("realcugan-x2", "2")
+    page.screenshot(path=str(tmp_path / "denoise.png"))
+    shown = np.asarray(Image.open(tmp_path / "denoise.png").convert("L"))
+    assert shown.std() > 10  # a rendered page, not a blank one

@@ -90,23 +90,44 @@ function pickFiles(files) {
   $("album-options").hidden = !album;
 }
 
+const modelsById = new Map();
+
 async function loadModels() {
   const select = $("model");
   try {
     const models = (await (await api("/v1/models")).json()).data;
+    const chosen = select.value; // a reload (a new API key, a second load) keeps what the user picked
+    const keep = models.some((m) => m.id === chosen && !(m.denoise > 0)) ? chosen : null;
     select.innerHTML = "";
-    for (const m of models.filter((m) => m.task === "upscale")) {
-      const option = new Option(`${m.id} (×${m.scale}${m.weights === "present" ? "" : ", " + m.weights})`, m.id);
+    modelsById.clear();
+    // A denoise variant is reached through the Denoise menu of its level-0 model, not listed on its own.
+    for (const m of models.filter((m) => m.task === "upscale" && !(m.denoise > 0))) {
+      modelsById.set(m.id, m);
+      const about = [`×${m.scale}`, m.speed, (m.good_for || []).join(", ")].filter(Boolean).join("; ");
+      const state = m.weights === "present" ? "" : ", " + m.weights;
+      const option = new Option(`${m.id} (${about}${state})`, m.id);
       option.disabled = m.weights === "missing" || m.weights === "checksum-failed";
-      option.selected = m.default;
+      option.selected = keep ? m.id === keep : m.default && chosen !== "none";
       select.add(option);
     }
-    select.add(new Option("none (deblur only)", "none"));
+    select.add(new Option("none (deblur only)", "none", false, chosen === "none"));
   } catch (err) {
     select.innerHTML = "";
     select.add(new Option("default model", ""));
     showError(err.message);
   }
+  updateDenoise();
+}
+
+function updateDenoise() {
+  // Real-CUGAN and waifu2x come in denoise levels; other models have none, so the menu is off for them.
+  const select = $("denoise");
+  const chosen = select.value;
+  const levels = Object.keys(modelsById.get($("model").value)?.denoise_levels || {});
+  select.innerHTML = "";
+  select.add(new Option(levels.length ? "0 (none)" : "not for this model", ""));
+  for (const level of levels.filter((l) => l !== "0")) select.add(new Option(`${level} of 3`, level, false, level === chosen));
+  select.disabled = levels.length === 0;
 }
 
 // ---- Running work: elapsed time, progress, cancel ----
@@ -248,6 +269,7 @@ async function enhanceImage(file) {
   const params = new URLSearchParams();
   if ($("model").value) params.set("model", $("model").value);
   if ($("scale").value) params.set("scale", $("scale").value);
+  if ($("denoise").value) params.set("denoise", $("denoise").value);
   params.set("deblur", $("deblur").value);
   const form = new FormData();
   form.append("file", file);
@@ -279,11 +301,11 @@ function jobForm(files) {
   for (const file of files) form.append("file", file);
   const file = files[0];
   if (isAlbum(files)) {
-    for (const name of ["model", "scale", "deblur", "keep", "duplicates"]) if ($(name).value) form.append(name, $(name).value);
+    for (const name of ["model", "scale", "denoise", "deblur", "keep", "duplicates"]) if ($(name).value) form.append(name, $(name).value);
     if ($("album_best").value.trim()) form.append("select_best", $("album_best").value.trim());
     return form;
   }
-  for (const name of ["model", "scale", "deblur", "frames", "start", "end", "every_n", "select_best"]) {
+  for (const name of ["model", "scale", "denoise", "deblur", "frames", "start", "end", "every_n", "select_best"]) {
     const value = $(name).value.trim();
     if (value) form.append(name, value);
   }
@@ -458,6 +480,7 @@ function init() {
     loadRecent();
   });
   $("file").addEventListener("change", () => pickFiles($("file").files));
+  $("model").addEventListener("change", updateDenoise);
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
