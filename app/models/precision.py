@@ -127,7 +127,11 @@ def probe_size(descriptor: ImageModelDescriptor, device: torch.device) -> int:
     with torch.inference_mode():
         while size < PROBE_MAX_SIZE:
             batch = fp32.prepare(_probe_input(descriptor.input_channels, size))
-            descriptor(batch)  # warm-up at this size
+            try:
+                descriptor(batch)  # warm-up at this size
+            except (RuntimeError, ValueError):  # too small for this network (DeblurGAN-v2 Inception: over 64 px)
+                size *= 2
+                continue
             _sync(device)
             started = time.perf_counter()
             descriptor(batch)

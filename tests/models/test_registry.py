@@ -155,3 +155,14 @@ def test_the_probe_tile_grows_for_cheap_models_and_stops_at_its_cap(registry: Mo
     instant = copy.copy(cheap)
     instant._model = Instant()
     assert probe_size(instant, cpu) == PROBE_MAX_SIZE
+
+    class NeedsSixtyFour(torch.nn.Module):  # like DeblurGAN-v2's Inception, whose valid convs need a larger input
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if x.shape[-1] < 64:
+                raise RuntimeError("Kernel size can't be greater than actual input size")
+            time.sleep(PROBE_TARGET_SECONDS)
+            return x
+
+    picky = copy.copy(cheap)
+    picky._model = NeedsSixtyFour()
+    assert probe_size(picky, cpu) == 64
