@@ -51,6 +51,9 @@ def _settings() -> Settings:
 FORMATS = {"jpg": ImageFormat.JPEG, "jpeg": ImageFormat.JPEG, "png": ImageFormat.PNG, "webp": ImageFormat.WEBP}
 DeviceOption = Annotated[str | None, typer.Option(help="override ENHANCE_DEVICE: auto, cpu, cuda, cuda:N, mps")]
 DtypeOption = Annotated[DtypeName | None, typer.Option(help="override ENHANCE_DTYPE: auto, fp32, fp16, bf16")]
+DenoiseOption = Annotated[
+    int | None, typer.Option(min=0, max=3, help="Real-CUGAN, waifu2x: denoise strength 0 (none) to 3")
+]
 
 
 def _run_settings(device: str | None = None, dtype: str | None = None) -> Settings:
@@ -135,9 +138,7 @@ def image(
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option(help="output scale (default: the model's)")] = None,
     tile: Annotated[int | None, typer.Option(help="tile core size; 0 = automatic")] = None,
-    denoise: Annotated[
-        int | None, typer.Option(min=0, max=3, help="Real-CUGAN, waifu2x: denoise strength 0 (none) to 3")
-    ] = None,
+    denoise: DenoiseOption = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
     output_format: Annotated[
@@ -253,9 +254,7 @@ def video(
     max_frames: Annotated[int | None, typer.Option(min=1)] = None,
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option()] = None,
-    denoise: Annotated[
-        int | None, typer.Option(min=0, max=3, help="Real-CUGAN, waifu2x: denoise strength 0 (none) to 3")
-    ] = None,
+    denoise: DenoiseOption = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
     outputs: Annotated[str, typer.Option(help="comma-separated: frames, gif, video")] = "frames,gif",
@@ -296,8 +295,9 @@ def video(
     settings = _run_settings(device, dtype)
     with tempfile.TemporaryDirectory(prefix="enhance-") as work:
         services = build_services(settings, "inline", jobs_root=Path(work))  # the jobs live in a temp folder
-        video_default = settings.default_video_model or settings.default_model
-        load_seconds = _load_upscaler(services.device, _with_denoise(services.device, model or video_default, denoise))
+        load_seconds = _load_upscaler(
+            services.device, _with_denoise(services.device, model or settings.video_model, denoise)
+        )
         started = time.perf_counter()
 
         def run_one(item: BatchInput, frames: Callable[[int, int | None], None]) -> str:
@@ -402,9 +402,7 @@ def album(
     duplicates: Annotated[str, typer.Option(help="drop: a burst keeps its best shot; keep: all of it")] = "drop",
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option()] = None,
-    denoise: Annotated[
-        int | None, typer.Option(min=0, max=3, help="Real-CUGAN, waifu2x: denoise strength 0 (none) to 3")
-    ] = None,
+    denoise: DenoiseOption = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     device: DeviceOption = None,
     dtype: DtypeOption = None,

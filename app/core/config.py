@@ -150,6 +150,11 @@ class Settings(BaseSettings):
     def weights_path(self) -> Path:
         return self.weights_dir or self.data_dir / "weights"
 
+    @property
+    def video_model(self) -> str:
+        """What a video job that names no model runs."""
+        return self.default_video_model or self.default_model
+
 
 @lru_cache
 def get_settings() -> Settings:

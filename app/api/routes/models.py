@@ -36,7 +36,7 @@ def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPublic:
                 dtype=loaded.precision.dtype_name if loaded else None,
                 channels_last=loaded.precision.channels_last if loaded else None,
                 default=entry.id == settings.default_model,
-                default_for_video=entry.id == (settings.default_video_model or settings.default_model),
+                default_for_video=entry.id == settings.video_model,
                 good_for=list(entry.good_for),
                 speed=entry.speed or None,
                 denoise=entry.denoise,
