@@ -236,11 +236,10 @@ def _cugan_state(
     state: dict[str, torch.Tensor] = {"pro": torch.zeros(1)} if pro else {}
     if not has_se:
         for name, module in modules:
-            if ".seblock." in name:
+            if ".seblock." in name:  # conv1 gives zeros; conv2 a bias whose sigmoid is 1
                 state[f"{name}.weight"] = torch.zeros_like(module.weight)
-                bias = torch.zeros_like(module.bias) if module.bias is not None else None
-                if bias is not None:
-                    state[f"{name}.bias"] = bias + (SE_PASS_BIAS if name.endswith("conv2") else 0.0)
+                bias = SE_PASS_BIAS if name.endswith("conv2") else 0.0
+                state[f"{name}.bias"] = torch.full((module.out_channels,), bias)
         modules = [(name, module) for name, module in modules if ".seblock." not in name]
     if len(weighted) != len(modules):
         raise NcnnFormatError(f"{len(weighted)} weighted layers do not form a Real-CUGAN x{scale} ({len(modules)})")
