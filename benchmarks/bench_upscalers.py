@@ -43,6 +43,8 @@ MODELS = [
     "span-x4-ch52",
     "span-x2",
     "span-x2-ch52",
+    "span-kendata-x4",
+    "span-hfa2k-x2",
     "realcugan-x4",
     "realcugan-x3",
     "realcugan-x2",

@@ -40,9 +40,12 @@ class CatalogEntry:
     speed: str = ""  # fast, medium or slow: measured per frame (benchmarks/bench_upscalers.py)
     denoise: int | None = None  # this entry's denoise level (0 = none), when the model comes in several
     denoise_of: str = ""  # the level-0 entry whose `denoise` option picks this one
+    input_mean: tuple[float, ...] = ()  # SPAN trained with another input mean than spandrel assumes
+    input_range: float = 255.0  # ... and another multiplier after it (the registry sets both after loading)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "good_for", tuple(self.good_for))  # TOML gives a list; the entry stays hashable
+        for name in ("good_for", "input_mean"):  # TOML gives lists; the entry stays hashable
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
     def family(self) -> str:

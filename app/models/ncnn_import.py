@@ -38,12 +38,22 @@ class NcnnLayer:
         return int(self.params.get(key, default))
 
 
+@dataclass(frozen=True)
+class InputNorm:
+    """What a SPAN subtracts from its 0..1 input, and what it then multiplies by. spandrel's SPAN keeps these as
+    plain attributes that no state dict carries, so the catalogue records them and the registry sets them."""
+
+    mean: tuple[float, float, float]
+    range: float
+
+
 @dataclass
 class ConvertedModel:
     state_dict: dict[str, torch.Tensor]
     architecture: str  # "RRDBNet", "SRVGGNetCompact", "SPAN" or "RealCUGAN"
     net_scale: int
     output_scale: float  # the ncnn graph may resize after the network (animevideov3-x2/x3)
+    input_norm: InputNorm | None = None  # SPAN only: the graph's own input mean and range, when not spandrel's
 
 
 def parse_param(text: str) -> list[NcnnLayer]:
@@ -188,11 +198,23 @@ def _conv3xc(prefix: str, weight: np.ndarray, bias: np.ndarray) -> dict[str, tor
     return {f"{prefix}.{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
 
 
+def _span_input_norm(layers: list[NcnnLayer], blobs: list[tuple[str, list[np.ndarray], NcnnLayer]]) -> InputNorm | None:
+    """The graph's input normalisation: a constant RGB mean subtracted, then (usually) a multiply by 255. None when
+    it is the one spandrel's SPAN assumes."""
+    means = [arrays[0].ravel() for kind, arrays, _ in blobs if kind == "memory"]
+    if len(means) != 1 or means[0].size != 3:
+        raise NcnnFormatError(f"SPAN needs one 3-value input mean, the graph has {[m.size for m in means]}")
+    scales = [  # BinaryOp MUL (0=2) with a scalar (1=1) operand (2=...): the x255 right after the subtraction
+        float(layer.params[2]) for layer in layers[:6] if layer.kind == "BinaryOp" and layer.params.get(0) == "2"
+    ]
+    mean = means[0].astype(np.float64).round(6)
+    norm = InputNorm((float(mean[0]), float(mean[1]), float(mean[2])), scales[0] if scales else 1.0)
+    if np.allclose(norm.mean, SPAN_MEAN, atol=1e-4) and norm.range == 255.0:
+        return None
+    return norm
+
+
 def _span_state(blobs: list[tuple[str, list[np.ndarray], NcnnLayer]]) -> dict[str, torch.Tensor]:
-    means = [arrays[0] for kind, arrays, _ in blobs if kind == "memory"]
-    if len(means) != 1 or not np.allclose(means[0].ravel(), SPAN_MEAN, atol=1e-4):
-        found = means[0].ravel().round(4).tolist() if means else None
-        raise NcnnFormatError(f"SPAN with input mean {found}: spandrel's SPAN assumes {SPAN_MEAN}")
     convs = [b for b in blobs if b[0] == "conv"]
     names, fused = _span_keys()
     if len(convs) != len(names):
@@ -281,7 +303,8 @@ def convert(param_text: str, bin_data: bytes, *, pro: bool = False) -> Converted
         raise NcnnFormatError("only Real-CUGAN models have a pro variant")
     if {"Swish", "Sigmoid"} <= layer_kinds and shuffles:  # SPAN: SiLU blocks with a sigmoid attention
         net_scale = shuffles[0].int_param(0)
-        return ConvertedModel(_span_state(blobs), "SPAN", net_scale, float(net_scale))
+        norm = _span_input_norm(layers, blobs)
+        return ConvertedModel(_span_state(blobs), "SPAN", net_scale, float(net_scale), norm)
     if "prelu" in kinds:
         # SRVGGNetCompact: body = conv, act, (conv, act) * num_conv, conv, then pixel shuffle + nearest skip.
         if not shuffles:

@@ -91,6 +91,18 @@ class LoadedModel:
         return int(self.descriptor.scale)
 
 
+def apply_input_norm(entry: CatalogEntry, descriptor: ImageModelDescriptor) -> None:
+    """A SPAN trained with its own input normalisation (4xSPANkendata: the ImageNet mean, no x255): spandrel keeps
+    mean and range as plain attributes that no weight file carries, so the catalogue's values are set here."""
+    if not entry.input_mean:
+        return
+    model = descriptor.model
+    if descriptor.architecture.id != "SPAN" or not hasattr(model, "img_range"):
+        raise UnsupportedWeights(f"{entry.id}: input_mean applies to SPAN only, not {descriptor.architecture.name}")
+    model.mean = torch.tensor(entry.input_mean, dtype=torch.float32).view(1, 3, 1, 1)
+    model.img_range = entry.input_range
+
+
 class ModelRegistry:
     """Thread-safe, lazy registry. `get` raises `ModelNotFound`, `WeightsMissing`, `ChecksumMismatch` or
     `UnsupportedWeights`."""
@@ -164,6 +176,7 @@ class ModelRegistry:
         if not isinstance(descriptor, ImageModelDescriptor):
             raise UnsupportedWeights(f"{entry.id}: {descriptor.architecture.name} is not an image-to-image model")
         descriptor.eval()
+        apply_input_norm(entry, descriptor)
         if self.settings.dtype == "auto":
             precision = choose_precision(descriptor, self.device)
         else:

@@ -57,6 +57,14 @@ def import_ncnn(
             raise NcnnFormatError(
                 f"{entry.id}: the ncnn graph scales by {converted.output_scale:g}; the catalogue says {entry.scale:g}"
             )
+        norm = converted.input_norm
+        found = (norm.mean, norm.range) if norm else ((), 255.0)
+        if found != (entry.input_mean, entry.input_range):  # the registry applies what the catalogue says
+            raise NcnnFormatError(
+                f"{entry.id}: the ncnn graph normalises its input with mean {list(found[0]) or 'spandrel default'} "
+                f"and range {found[1]:g}; the catalogue says {list(entry.input_mean) or 'default'}, "
+                f"{entry.input_range:g}"
+            )
         target = entry.path(weights_dir)
         with atomic_path(target) as tmp:
             # One metadata key only: safetensors keeps metadata in a hash map, so several keys come out in a random
