@@ -1,8 +1,8 @@
 """Choosing the dtype and memory layout a model runs in.
 
 At load time we time fp32 against the reduced precisions the device offers (bf16 on CPU, fp16/bf16 on CUDA), each
-with and without channels_last, on one tile, grown from 32 px until an fp32 call takes `PROBE_TARGET_SECONDS` (up to
-128 px): on a tile too small, per-call overhead hides what a cheap model gains on real frames. The fastest candidate
+with and without channels_last, on one tile: 128 px for small networks, whose calls on a smaller tile are mostly
+overhead and hide what they gain on real frames, 32 px for large ones (`probe_size`). The fastest candidate
 whose output stays within `MIN_PSNR_DB` of fp32 wins. A reduced precision must beat fp32 by `MIN_GAIN` to be chosen,
 so timing noise never trades accuracy for nothing.
 """
@@ -28,7 +28,8 @@ MIN_PSNR_DB = 45.0
 MIN_GAIN = 1.05
 PROBE_SIZE = 32
 PROBE_MAX_SIZE = 128
-PROBE_TARGET_SECONDS = 0.05
+SMALL_MODEL_PARAMS = 3_000_000  # Compact 0.6 M, Real-CUGAN and waifu2x 1.3-1.4 M, SPAN 2.2-2.6 M (with its
+# training branches); x4plus-anime 4.5 M and x4plus 16.7 M stay on 32 px, where a call already costs 12-37 GFLOP
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -119,26 +120,22 @@ def _time_candidate(
 
 
 def probe_size(descriptor: ImageModelDescriptor, device: torch.device) -> int:
-    """The probe tile: doubled from `PROBE_SIZE` while one fp32 call on it takes under `PROBE_TARGET_SECONDS`.
-    Measured on this 2-core CPU: SPAN x4 at 32 px ran bf16 only 1.1x faster than fp32 (within timing noise, and
-    fp32 was once picked: 2.0 s per 640x360 frame instead of 0.4 s); at 128 px the probe sees bf16's 2.5x."""
+    """The probe tile: 128 px for small networks (up to `SMALL_MODEL_PARAMS`), whose calls on a 32 px tile are mostly
+    overhead, 32 px for the rest; doubled while the network cannot run on it (DeblurGAN-v2's Inception needs over
+    64 px). Chosen from the network, not from a timing, so the same model gets the same tile, and the same fidelity
+    verdict, on every load. Measured on this 2-core CPU: on 32 px Real-CUGAN x4 was probed fp32 (5.0 s per 640x360
+    frame) and SPAN x4's bf16 looked only 1.1x faster; on 128 px Real-CUGAN x4 runs bf16 (1.1 s) with the same
+    quality, and SPAN x4's bf16 shows its 2.5x."""
+    params = sum(p.numel() for p in descriptor.model.parameters())
+    size = PROBE_MAX_SIZE if params <= SMALL_MODEL_PARAMS else PROBE_SIZE
     fp32 = Precision(device, torch.float32)
-    size = PROBE_SIZE
     with torch.inference_mode():
         while size < PROBE_MAX_SIZE:
-            batch = fp32.prepare(_probe_input(descriptor.input_channels, size))
             try:
-                descriptor(batch)  # warm-up at this size
-            except (RuntimeError, ValueError):  # too small for this network (DeblurGAN-v2 Inception: over 64 px)
-                size *= 2
-                continue
-            _sync(device)
-            started = time.perf_counter()
-            descriptor(batch)
-            _sync(device)
-            if time.perf_counter() - started >= PROBE_TARGET_SECONDS:
+                descriptor(fp32.prepare(_probe_input(descriptor.input_channels, size)))
                 break
-            size *= 2
+            except (RuntimeError, ValueError):  # too small for this network
+                size *= 2
     return size
 
 
