@@ -104,12 +104,13 @@ def _sync(device: torch.device) -> None:
 
 
 def _time_candidate(
-    descriptor: ImageModelDescriptor, precision: Precision, image: torch.Tensor
+    descriptor: ImageModelDescriptor, precision: Precision, image: torch.Tensor, warm_up: bool = True
 ) -> tuple[float, torch.Tensor]:
     batch = precision.prepare(image)
     with torch.inference_mode():
-        out = descriptor(batch)  # warm-up: allocator, oneDNN/cuDNN kernel selection
-        _sync(precision.device)
+        if warm_up:  # allocator, oneDNN/cuDNN kernel selection
+            descriptor(batch)
+            _sync(precision.device)
         best = math.inf
         for _ in range(2):
             started = time.perf_counter()
@@ -122,7 +123,8 @@ def _time_candidate(
 def probe_size(descriptor: ImageModelDescriptor, device: torch.device) -> int:
     """The probe tile: 128 px for small networks (up to `SMALL_MODEL_PARAMS`), whose calls on a 32 px tile are mostly
     overhead, 32 px for the rest; doubled while the network cannot run on it (DeblurGAN-v2's Inception needs over
-    64 px). Chosen from the network, not from a timing, so the same model gets the same tile, and the same fidelity
+    64 px). Below the maximum, the call that found the size already ran the network on it: the fp32 candidate's
+    warm-up. Chosen from the network, not from a timing, so a model gets the same tile, and the same fidelity
     verdict, on every load. Measured on this 2-core CPU: on 32 px Real-CUGAN x4 was probed fp32 (5.0 s per 640x360
     frame) and SPAN x4's bf16 looked only 1.1x faster; on 128 px Real-CUGAN x4 runs bf16 (1.1 s) with the same
     quality, and SPAN x4's bf16 shows its 2.5x."""
@@ -176,15 +178,18 @@ def choose_precision(descriptor: ImageModelDescriptor, device: torch.device) -> 
             continue
         candidate = copy.deepcopy(descriptor)  # a copy: the fp32 weights must survive the probe
         candidate.to(device, dtype)
+        warmed = False
         if image is None:  # the first candidate is fp32, contiguous: it sizes the probe
             size = probe_size(candidate, device)
             image = _probe_input(descriptor.input_channels, size)
+            warmed = size < PROBE_MAX_SIZE  # probe_size already ran it on this tile
             log.info("precision probe on a %d px tile", size)
         for channels_last in (False, True):
             precision = Precision(device, dtype, channels_last)
             candidate.model.to(memory_format=precision.memory_format)
+            warm_up, warmed = not warmed, False  # only the fp32 contiguous candidate ran in probe_size
             try:
-                seconds, out = _time_candidate(candidate, precision, image)
+                seconds, out = _time_candidate(candidate, precision, image, warm_up)
             except RuntimeError as exc:  # a kernel missing for this dtype on this backend
                 log.info("precision probe: %s skipped (%s)", precision, exc)
                 continue
