@@ -9,17 +9,12 @@ import pytest
 from app.domain import Picture
 from app.inference.restore import upscale_picture
 from app.models.registry import ModelRegistry
-from tests.support.images import area_resize, psnr, skimage_rgb
+from tests.support.images import area_resize, laplacian_variance, psnr, skimage_rgb
 from tests.support.models import inline
 
 
 def _picture(image: np.ndarray) -> Picture:
     return Picture(image.astype(np.float32) / 255.0, None, 8)
-
-
-def _laplacian_variance(image: np.ndarray) -> float:
-    gray = cv2.cvtColor(image.astype(np.float32), cv2.COLOR_RGB2GRAY)
-    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +43,7 @@ def test_animevideov3_is_consistent_with_its_input(registry: ModelRegistry, astr
 @pytest.mark.slow
 def test_x4plus_is_far_sharper_than_bicubic(astronaut_128: np.ndarray, x4plus_output: np.ndarray) -> None:
     bicubic = np.clip(cv2.resize(astronaut_128 / 255.0, (512, 512), interpolation=cv2.INTER_CUBIC), 0, 1)
-    assert _laplacian_variance(x4plus_output) >= 20 * _laplacian_variance(bicubic)
+    assert laplacian_variance(x4plus_output) >= 20 * laplacian_variance(bicubic)
 
 
 def test_outscale_resizes_after_the_model(registry: ModelRegistry, astronaut_128: np.ndarray) -> None:

@@ -17,7 +17,7 @@ from app.core.errors import InvalidOption
 from app.models.catalog import Catalog
 from app.models.ncnn_import import NcnnFormatError, convert, convert_files, ncnn_model_dir
 from app.models.weights import ncnn_entries
-from tests.support.images import area_resize, decode_png, png_bytes, psnr, skimage_rgb
+from tests.support.images import area_resize, decode_png, laplacian_variance, png_bytes, psnr, skimage_rgb
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "ncnn_cugan" / "golden.npz"
 CATALOG = Path(__file__).parents[2] / "app" / "models" / "catalog.toml"
@@ -180,7 +180,7 @@ def test_real_cugan_is_consistent_and_sharper_than_bicubic(client: TestClient, m
     assert out.shape == (96 * scale, 96 * scale, 3)
     assert psnr(area_resize(out, 96, 96), photo.astype(np.float64), peak=255) >= consistency
     bicubic = cv2.resize(photo, out.shape[1::-1], interpolation=cv2.INTER_CUBIC)
-    sharpness = [float(cv2.Laplacian(cv2.cvtColor(i, cv2.COLOR_RGB2GRAY), cv2.CV_32F).var()) for i in (out, bicubic)]
+    sharpness = [laplacian_variance(i) for i in (out, bicubic)]
     assert sharpness[0] >= 2 * sharpness[1]
 
 

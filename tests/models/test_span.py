@@ -18,7 +18,7 @@ from app.models.catalog import Catalog
 from app.models.ncnn_import import InputNorm, NcnnFormatError, convert_files, ncnn_model_dir
 from app.models.registry import apply_input_norm
 from app.models.weights import import_ncnn
-from tests.support.images import area_resize, decode_png, png_bytes, psnr, skimage_rgb
+from tests.support.images import area_resize, decode_png, laplacian_variance, png_bytes, psnr, skimage_rgb
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "ncnn_span" / "golden.npz"
 CATALOG = Path(__file__).parents[2] / "app" / "models" / "catalog.toml"
@@ -114,7 +114,7 @@ def test_community_spans_are_consistent_and_sharper_than_bicubic(
     out = decode_png(response.content)
     agreement = psnr(area_resize(out, 96, 96), photo.astype(np.float64), peak=255)
     bicubic = cv2.resize(photo, out.shape[1::-1], interpolation=cv2.INTER_CUBIC)
-    sharpness = [float(cv2.Laplacian(cv2.cvtColor(i, cv2.COLOR_RGB2GRAY), cv2.CV_32F).var()) for i in (out, bicubic)]
+    sharpness = [laplacian_variance(i) for i in (out, bicubic)]
     print(f"{model}: consistency {agreement:.1f} dB, sharpness {sharpness[0] / sharpness[1]:.2f}x bicubic")
     assert agreement >= consistency
     assert sharpness[0] >= 1.5 * sharpness[1]

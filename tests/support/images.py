@@ -20,6 +20,12 @@ def psnr(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
     return math.inf if mse == 0 else 10 * math.log10(peak * peak / mse)
 
 
+def laplacian_variance(image: np.ndarray) -> float:
+    """Sharpness: the variance of the Laplacian of the grey image (an RGB array, uint8 or float)."""
+    gray = cv2.cvtColor(image.astype(np.float32), cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
+
+
 def area_resize(array: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(array, (width, height), interpolation=cv2.INTER_AREA)
 
