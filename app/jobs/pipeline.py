@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -102,7 +103,15 @@ def _frames(ctx: JobContext, job: JobRecord, wanted: list[int] | None = None) ->
         yield SourceFrame(frame.index, frame.pts, frame.time_base, frame.seconds, picture, frame.rgb)
 
 
-WRITE_AHEAD = 2  # frames restored but not yet written: bounds memory while the writer overlaps inference
+DECODE_AHEAD = 2  # frames decoded before the device asks for them
+
+
+def frame_writers() -> int:
+    """Threads that convert, PNG-encode and record restored frames. One 2560x1440 PNG takes 176 ms of one core
+    (Xeon, 2026-11-29), five times an animevideov3 call on an H200, so one writer held a GPU job at 3 fps; OpenCV
+    and NumPy release the GIL, so writers scale with cores. Half the cores at most: on a CPU host the model's own
+    calls need the rest."""
+    return max(1, min(8, (os.cpu_count() or 2) // 2))
 
 
 def _persist_frame(
@@ -112,10 +121,9 @@ def _persist_frame(
     restored: Picture,
     detail: dict[str, Any],
     started: float,
-    live: LiveOutputs | None,
-) -> None:
+) -> np.ndarray | None:
     """Write both PNGs atomically, then record the frame: a crash between the two only costs redoing this frame.
-    Then feed the live GIF and video."""
+    Returns a video frame's enhanced uint8 pixels, for the live GIF and video."""
     source_path, enhanced_path = (
         ctx.storage.source_frame(job.id, frame.index),
         ctx.storage.enhanced_frame(job.id, frame.index),
@@ -140,8 +148,25 @@ def _persist_frame(
             detail=detail,
         )
     )
-    if live is not None and frame.rgb8 is not None and enhanced8 is not None:
+    return enhanced8
+
+
+def _feed_live(live: LiveOutputs, frame: SourceFrame, written: Future[np.ndarray | None]) -> None:
+    """On the one live-outputs thread, in frame order: the GIF and the video take frames in sequence, while the
+    writers before it finish in any order."""
+    enhanced8 = written.result()
+    if frame.rgb8 is not None and enhanced8 is not None:
         live.add(frame.rgb8, enhanced8, frame.pts)
+
+
+@dataclass
+class FrameWriters:
+    """Where restored frames go after the device: `writers` (unordered, several threads) and `live` (one thread,
+    in order)."""
+
+    writers: ThreadPoolExecutor
+    live_thread: ThreadPoolExecutor
+    live: LiveOutputs | None
 
 
 def _process_frame(
@@ -149,10 +174,9 @@ def _process_frame(
     job: JobRecord,
     steps: Plan,
     frame: SourceFrame,
-    writer: ThreadPoolExecutor,
-    live: LiveOutputs | None,
-) -> Future[None]:
-    """Restore on the device now; hand the writing to `writer`, so the next frame's inference overlaps it. The
+    out: FrameWriters,
+) -> Future[Any]:
+    """Restore on the device now; hand the writing to `out`, so the next frame's inference overlaps it. The
     frame's memory is reserved from before its restore until its files are written (it waits its turn: a job is
     patient, image requests are not)."""
     memory = ctx.device.memory
@@ -164,7 +188,9 @@ def _process_frame(
         STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
         FRAMES.labels(steps.upscale_model or "none").inc()
         detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": decision.as_dict()}
-        written = writer.submit(_persist_frame, ctx, job, frame, restored, detail, started, live)
+        written: Future[Any] = out.writers.submit(_persist_frame, ctx, job, frame, restored, detail, started)
+        if out.live is not None:
+            written = out.live_thread.submit(_feed_live, out.live, frame, written)
     except BaseException:
         memory.release(need)
         raise
@@ -317,18 +343,24 @@ def _restore_frames(
 ) -> int:
     """Restore every selected frame not recorded yet; returns how many frames the selection takes."""
     taken = 0
-    pending: deque[Future[None]] = deque()
-    # Decoding runs ahead in one thread and frame writing (with the live GIF and video) trails in another, both
-    # bounded, so inference goes from one frame straight to the next.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-writer") as writer:
-        for frame in prefetch(_frames(ctx, job, options.frames), depth=WRITE_AHEAD):
+    pending: deque[Future[Any]] = deque()
+    # Decoding runs ahead in one thread and frame writing trails in `frame_writers()` more, then the live GIF and
+    # video in one, all bounded, so inference goes from one frame straight to the next.
+    writers = frame_writers()
+    write_ahead = writers + 1  # restored frames not yet written: bounds memory while the writers overlap inference
+    with (
+        ThreadPoolExecutor(writers, thread_name_prefix="frame-writer") as pool,
+        ThreadPoolExecutor(1, thread_name_prefix="live-outputs") as live_thread,
+    ):
+        out = FrameWriters(pool, live_thread, live)
+        for frame in prefetch(_frames(ctx, job, options.frames), depth=DECODE_AHEAD):
             if options.selects(frame.index, frame.seconds, taken):
                 taken += 1
                 finished = frame.index in done and ctx.storage.enhanced_frame(job.id, frame.index).is_file()
                 if not finished:
                     guard()
-                    pending.append(_process_frame(ctx, job, steps, frame, writer, live))
-                    while len(pending) > WRITE_AHEAD:
+                    pending.append(_process_frame(ctx, job, steps, frame, out))
+                    while len(pending) > write_ahead:
                         pending.popleft().result()  # bounded, and a failed write fails the job here
             if options.finished(frame.index, frame.seconds, taken):
                 break

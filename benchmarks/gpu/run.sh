@@ -52,6 +52,9 @@ x4plus)
   timeout 420 "$PY" benchmarks/gpu/bench_kit.py --device "$DEVICE" --out "$OUT" \
     --models realesrgan-x4plus --http-model realesrgan-x4plus ${KIT_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench-x4plus.log"
   bench=${PIPESTATUS[0]}
+  echo "== x4plus model-only: dtype, layout, cuDNN autotuner, batch =="
+  timeout 150 "$PY" benchmarks/gpu/variants.py --device "$DEVICE" --out "$OUT" --model realesrgan-x4plus \
+    ${KIT_VARIANT_ARGS:-} 2>&1 | tee "$OUT/variants.log" || echo "the variants script failed (not a kit failure)"
   ;;
 *)
   echo "unknown stage $STAGE (core or x4plus)"; exit 2 ;;
