@@ -28,9 +28,10 @@ MIN_PSNR_DB = 45.0
 MIN_GAIN = 1.05
 PROBE_SIZE = 32
 PROBE_MAX_SIZE = 128
-# On CUDA every tile is 4x wider: on an H200 a 128 px animevideov3 call is all launch overhead, fp16 and fp32 tied
-# within noise, and the probe picked fp32 on one load and fp16 on the next (2026-11-29); at 512 px it is compute.
-CUDA_PROBE_FACTOR = 4
+# On CUDA one 512 px tile for every network: on an H200 a 128 px call is mostly kernel launches (x4plus: some 350
+# convolutions), fp16 and fp32 (TF32) tied within noise, and the probe picked fp32 on one load and fp16 on the next
+# although fp16 runs x4plus 1.9x faster on whole frames (8.8 against 16.7 frames/s at 640x360, 2026-11-29).
+CUDA_PROBE_SIZE = 512
 SMALL_MODEL_PARAMS = 3_000_000  # Compact 0.6 M, Real-CUGAN and waifu2x 1.3-1.4 M, SPAN 2.2-2.6 M (with its
 # training branches); x4plus-anime 4.5 M and x4plus 16.7 M stay on 32 px, where a call already costs 12-37 GFLOP
 
@@ -123,24 +124,21 @@ def _time_candidate(
     return best, out.float().cpu()
 
 
-def _probe_factor(device: torch.device) -> int:
-    return CUDA_PROBE_FACTOR if device.type == "cuda" else 1
-
-
 def probe_size(descriptor: ImageModelDescriptor, device: torch.device) -> int:
     """The probe tile: 128 px for small networks (up to `SMALL_MODEL_PARAMS`), whose calls on a 32 px tile are mostly
-    overhead, 32 px for the rest (each `CUDA_PROBE_FACTOR` times wider on CUDA); doubled while the network cannot run
+    overhead, 32 px for the rest (`CUDA_PROBE_SIZE` for every network on CUDA); doubled while the network cannot run
     on it (DeblurGAN-v2's Inception needs over 64 px). Below the maximum, the call that found the size already ran
     the network on it: the fp32 candidate's warm-up. Chosen from the network, not from a timing, so a model gets the
     same tile, and the same fidelity verdict, on every load. Measured on this 2-core CPU: on 32 px Real-CUGAN x4 was
     probed fp32 (5.0 s per 640x360 frame) and SPAN x4's bf16 looked only 1.1x faster; on 128 px Real-CUGAN x4 runs
     bf16 (1.1 s) with the same quality, and SPAN x4's bf16 shows its 2.5x."""
     params = sum(p.numel() for p in descriptor.model.parameters())
-    factor = _probe_factor(device)
-    size = factor * (PROBE_MAX_SIZE if params <= SMALL_MODEL_PARAMS else PROBE_SIZE)
+    if device.type == "cuda":
+        return CUDA_PROBE_SIZE
+    size = PROBE_MAX_SIZE if params <= SMALL_MODEL_PARAMS else PROBE_SIZE
     fp32 = Precision(device, torch.float32)
     with torch.inference_mode():
-        while size < factor * PROBE_MAX_SIZE:
+        while size < PROBE_MAX_SIZE:
             try:
                 descriptor(fp32.prepare(_probe_input(descriptor.input_channels, size)))
                 break
@@ -190,7 +188,7 @@ def choose_precision(descriptor: ImageModelDescriptor, device: torch.device) -> 
         if image is None:  # the first candidate is fp32, contiguous: it sizes the probe
             size = probe_size(candidate, device)
             image = _probe_input(descriptor.input_channels, size)
-            warmed = size < _probe_factor(device) * PROBE_MAX_SIZE  # probe_size already ran it on this tile
+            warmed = size < PROBE_MAX_SIZE  # probe_size already ran it on this tile
             log.info("precision probe on a %d px tile", size)
         for channels_last in (False, True):
             precision = Precision(device, dtype, channels_last)
