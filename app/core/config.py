@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=30.0, gt=0, description="a running job's lease; its worker renews it, a dead worker's job is requeued"
     )
+    max_attempts: int = Field(
+        default=3,
+        ge=0,
+        description="a job whose worker dies (or stops renewing its lease) this many times fails with that reason "
+        "instead of being requeued again; 0: no limit",
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
     job_retention_hours: float = Field(default=168.0, gt=0, description="finished jobs and artifacts expire after")
     max_job_upload_bytes: int = 2 * 1024 * 1024 * 1024

@@ -29,11 +29,11 @@ from app.core.files import write_atomic
 from app.domain import Picture
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
+from app.jobs.idempotency import same_request
 from app.jobs.models import FrameRecord, JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
-from app.jobs.submit import same_request
 from app.jobs.webhooks import check_callback
 from app.media.decode import decode_image, looks_like_image, probe_image
 from app.quality.album import AlbumPhoto, choose

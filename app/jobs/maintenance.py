@@ -35,12 +35,15 @@ class Maintenance:
         self._thread.join(30)
 
     def reap(self) -> list[str]:
-        """Requeue the jobs whose lease expired and announce them to the workers again."""
-        reaped = self.store.reap_expired()
+        """Requeue the jobs whose lease expired and announce them to the workers again; fail those that have used
+        their `max_attempts`. Returns the requeued ids."""
+        reaped, failed = self.store.reap_expired(self.settings.max_attempts)
         for job_id in reaped:
             self.queue.enqueue(job_id)
         if reaped:
             log.warning("requeued %d job(s) whose worker stopped renewing its lease: %s", len(reaped), reaped)
+        if failed:
+            log.error("failed %d job(s) whose worker died on every attempt: %s", len(failed), failed)
         return reaped
 
     def sweep_expired(self) -> list[str]:

@@ -24,7 +24,6 @@ from app.core.files import write_atomic
 from app.core.metrics import STAGE_SECONDS
 from app.domain import Output
 from app.inference.device import ModelHandle
-from app.jobs.album import write_album_outputs
 from app.jobs.models import FrameRecord, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
@@ -120,7 +119,7 @@ def _rebuild_video(
         writer.close()
 
 
-def _report(
+def job_report(
     job: JobRecord,
     options: JobOptions,
     model: ModelHandle | None,
@@ -177,9 +176,6 @@ def write_outputs(
 ) -> None:
     """Write every artifact the job asked for, then the report, then publish them together. `incomplete` says why
     the frames stop short of the selection (a video that stopped decoding), for the report."""
-    if job.kind == "album":  # its own set: the chosen photos by name, photos.zip, the contact sheet, the report
-        write_album_outputs(storage, job, frames, _report(job, options, model, frames, {}, False, None))
-        return
     artifacts = storage.artifacts_dir(job.id)
     artifacts.mkdir(parents=True, exist_ok=True)
     enhanced = [storage.enhanced_frame(job.id, f.index) for f in frames]
@@ -219,7 +215,7 @@ def write_outputs(
     for stage, seconds in stages.items():
         STAGE_SECONDS.labels(f"output_{stage}").observe(seconds)
     streams = stream_report(storage.input_path(job.id)) if options.wants(Output.VIDEO) else None
-    report = _report(job, options, model, frames, stages, live is not None, streams)
+    report = job_report(job, options, model, frames, stages, live is not None, streams)
     report["incomplete"] = incomplete
     report["gif"] = gif_report
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())

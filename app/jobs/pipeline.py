@@ -12,10 +12,9 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -28,18 +27,14 @@ from app.core.metrics import FRAMES, STAGE_SECONDS
 from app.domain import ImageFormat, Picture
 from app.inference.device import Device
 from app.inference.enhance import Plan, estimate_bytes, plan, restore_picture
-from app.jobs.album import album_pictures, score_album
+from app.jobs.kinds import JobKindSpec, SourceFrame, kind_of
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
-from app.jobs.outputs import LiveOutputs, write_outputs
+from app.jobs.outputs import LiveOutputs
 from app.jobs.prefetch import prefetch
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore, utcnow
-from app.media.decode import decode_image
 from app.media.encode import encode_image, encode_png8, to_uint8
-from app.media.video import iter_frames
-from app.quality.scores import score_image
-from app.quality.select import Candidate, select_best
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +50,6 @@ class JobContext:
     # Jobs this process was told were cancelled (the embedded worker): the guard reads the store at once instead
     # of at its next poll. Celery workers have no such hint and see the cancel within CANCEL_POLL_SECONDS.
     cancel_hints: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class SourceFrame:
-    index: int
-    pts: int | None
-    time_base: Fraction | None
-    seconds: float | None
-    picture: Picture
-    rgb8: np.ndarray | None = None  # a video frame as decoded (uint8), kept to skip converting it back
 
 
 class JobCancelled(Exception):
@@ -86,21 +71,6 @@ class JobTimedOut(Exception):
 class JobPartial(Exception):
     """The video stopped decoding part-way: the frames before that point were enhanced and published; the job
     still fails, with this reason, so nobody mistakes the result for the whole video."""
-
-
-def _frames(ctx: JobContext, job: JobRecord, wanted: list[int] | None = None) -> Iterator[SourceFrame]:
-    if job.kind == "album":  # the chosen photos, each a "frame" indexed by its place in the upload
-        for index, picture in album_pictures(ctx.settings, ctx.storage, job, set(wanted or [])):
-            yield SourceFrame(index, None, None, None, picture)
-        return
-    input_path = ctx.storage.input_path(job.id)
-    if job.kind == "image":
-        picture = decode_image(input_path.read_bytes(), ctx.settings.max_pixels, ctx.settings.max_side)
-        yield SourceFrame(0, None, None, 0.0, picture)
-        return
-    for frame in iter_frames(input_path, ctx.settings.max_video_frames):
-        picture = Picture(frame.rgb.astype(np.float32) / 255.0, None, 8)
-        yield SourceFrame(frame.index, frame.pts, frame.time_base, frame.seconds, picture, frame.rgb)
 
 
 DECODE_AHEAD = 2  # frames decoded before the device asks for them
@@ -198,35 +168,6 @@ def _process_frame(
     return written
 
 
-def _estimate_total(options: JobOptions, job: JobRecord, declared: int | None, fps: float | None) -> int | None:
-    if job.kind == "image":
-        return 1
-    if options.frames is not None:
-        total = len(options.frames)
-    elif declared:
-        first = int((options.start or 0) * fps) if fps else 0
-        last = min(declared, int(options.end * fps)) if (fps and options.end) else declared
-        total = len([i for i in range(first, last) if options.every_n is None or i % options.every_n == 0])
-    else:
-        return None
-    return min(total, options.max_frames) if options.max_frames else total
-
-
-def _select_frames(ctx: JobContext, job: JobRecord, options: JobOptions, guard: JobGuard) -> list[dict[str, Any]]:
-    """First pass for `select_best`: score every frame the rules admit, then pick the K best spread in time."""
-    candidates: list[Candidate] = []
-    for frame in _frames(ctx, job):
-        if options.selects(frame.index, frame.seconds, len(candidates)):
-            candidates.append(Candidate(frame.index, frame.seconds, score_image(frame.picture.pixels)))
-        if options.finished(frame.index, frame.seconds, len(candidates)):
-            break
-        guard()
-    if not candidates:
-        raise InvalidOption("no frame matched the selection (check frames, start/end and every_n)")
-    select_best(candidates, options.select_best or 1)
-    return [c.as_dict() for c in candidates]
-
-
 CANCEL_POLL_SECONDS = 0.2
 
 
@@ -290,30 +231,28 @@ class Lease:
 
 
 def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
+    spec = kind_of(job)
     options = JobOptions.model_validate(job.options)
     steps = plan(options.enhance_options(), ctx.device, ctx.settings)
     model = ctx.device.model(steps.upscale_model) if steps.upscale_model else None
-    if job.kind == "album" or options.select_best:
-        if job.selection is None:  # scored once: a resumed job reuses the stored choice instead of re-scoring
-            if job.kind == "album":
-                job.selection = score_album(ctx.settings, ctx.storage, job, options, guard)
-            else:
-                job.selection = _select_frames(ctx, job, options, guard)
+    if job.selection is None:  # scored once: a resumed job reuses the stored choice instead of re-scoring
+        job.selection = spec.select(ctx.settings, ctx.storage, job, options, guard)
+        if job.selection is not None:
             ctx.store.set_selection(job.id, job.selection)
-        selection = job.selection
-        chosen = [c["index"] for c in selection if c["chosen"]]
+    if job.selection is not None:
+        chosen = [c["index"] for c in job.selection if c["chosen"]]
         options = options.model_copy(
             update={"frames": chosen, "every_n": None, "start": None, "end": None, "max_frames": None}
         )
-    estimate = _estimate_total(options, job, job.facts.declared_frames, job.facts.fps)
+    estimate = spec.estimate_total(options, job)
     if estimate is not None:
         ctx.store.set_total(job.id, estimate)
     done = {f.index for f in ctx.store.frames(job.id)}
-    live = LiveOutputs(ctx.settings, ctx.storage, job, options) if job.kind == "video" and not done else None
+    live = spec.live_outputs(ctx.settings, ctx.storage, job, options) if not done else None
     stopped: DecodeStopped | None = None
     try:
         try:
-            taken = _restore_frames(ctx, job, options, steps, done, live, guard)
+            taken = _restore_frames(ctx, spec, job, options, steps, done, live, guard)
         except DecodeStopped as exc:
             taken = len(ctx.store.frames(job.id))
             if not taken:
@@ -324,7 +263,8 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
         ctx.store.set_total(job.id, taken)
         guard(force=True)
         incomplete = stopped.detail if stopped else None
-        write_outputs(ctx.settings, ctx.storage, job, ctx.store.frames(job.id), options, model, live, incomplete)
+        frames = ctx.store.frames(job.id)
+        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, incomplete)
     finally:
         if live is not None:
             live.discard()  # after a failure, a cancel or a shutdown: close the encoder, drop the partial video
@@ -334,6 +274,7 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
 
 def _restore_frames(
     ctx: JobContext,
+    spec: JobKindSpec,
     job: JobRecord,
     options: JobOptions,
     steps: Plan,
@@ -353,7 +294,8 @@ def _restore_frames(
         ThreadPoolExecutor(1, thread_name_prefix="live-outputs") as live_thread,
     ):
         out = FrameWriters(pool, live_thread, live)
-        for frame in prefetch(_frames(ctx, job, options.frames), depth=DECODE_AHEAD):
+        units = spec.units(ctx.settings, ctx.storage, job, options.frames)
+        for frame in prefetch(units, depth=DECODE_AHEAD):
             if options.selects(frame.index, frame.seconds, taken):
                 taken += 1
                 finished = frame.index in done and ctx.storage.enhanced_frame(job.id, frame.index).is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -164,7 +165,9 @@ class JobStore:
     current status and, for a running job, on the worker holding its lease), so two processes sharing the database
     can never both act on one job."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, clock: Callable[[], datetime] = utcnow) -> None:
+        """`clock`: the time leases and timestamps are read from (tests advance a fake one instead of sleeping)."""
+        self.clock = clock
         self.engine = make_engine(url)
         metadata.create_all(self.engine)
         _add_missing_columns(self.engine)
@@ -184,7 +187,7 @@ class JobStore:
         False instead."""
         if idempotency_key and (existing := self.by_idempotency_key(idempotency_key, owner)):
             return existing, False
-        now = utcnow()
+        now = self.clock()
         values = {
             "id": job_id or str(uuid.uuid4()),
             "status": JobStatus.QUEUED.value,
@@ -251,7 +254,7 @@ class JobStore:
 
     def _update(self, job_id: str, **values: Any) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(jobs).where(jobs.c.id == job_id).values(updated_at=utcnow(), **values))
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(updated_at=self.clock(), **values))
 
     def _transition(self, job_id: str, source: JobStatus, target: JobStatus, *conditions: Any, **values: Any) -> bool:
         """One guarded status change: applied only if the job is still in `source` (and meets `conditions`)."""
@@ -259,7 +262,7 @@ class JobStore:
             raise ValueError(f"no transition {source.value} -> {target.value}")
         query = update(jobs).where(jobs.c.id == job_id, jobs.c.status == source.value, *conditions)
         if target.terminal:  # a job with a callback URL gets its webhook due, in the same UPDATE that ends it
-            now = utcnow()
+            now = self.clock()
             wanted = jobs.c.callback_url.is_not(None)
             values |= {
                 "webhook_status": case((wanted, "pending"), else_=None),
@@ -268,13 +271,13 @@ class JobStore:
                 "webhook_next_at": case((wanted, now), else_=None),
             }
         with self.engine.begin() as conn:
-            result = conn.execute(query.values(status=target.value, updated_at=utcnow(), **values))
+            result = conn.execute(query.values(status=target.value, updated_at=self.clock(), **values))
         return result.rowcount == 1
 
     def claim(self, job_id: str, worker_id: str, lease_seconds: float) -> JobRecord | None:
         """queued → running for `worker_id`, holding a lease it must renew (`heartbeat`); None if the job was not
         queued (another worker has it, or it ended)."""
-        now = utcnow()
+        now = self.clock()
         claimed = self._transition(
             job_id,
             JobStatus.QUEUED,
@@ -292,7 +295,7 @@ class JobStore:
             result = conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value, jobs.c.worker_id == worker_id)
-                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+                .values(lease_expires_at=self.clock() + timedelta(seconds=lease_seconds))
             )
         return result.rowcount == 1
 
@@ -301,7 +304,7 @@ class JobStore:
         recorded as cancelled: a late cancel is honoured or (once finished) refused, never both. Returns the status
         recorded, or None when the job was not this worker's to finish."""
         holder = jobs.c.worker_id == worker_id
-        done = {"finished_at": utcnow(), "lease_expires_at": None}
+        done = {"finished_at": self.clock(), "lease_expires_at": None}
         if status is JobStatus.SUCCEEDED:
             if self._transition(job_id, JobStatus.RUNNING, status, holder, jobs.c.cancel_requested.is_(False), **done):
                 return status
@@ -311,7 +314,9 @@ class JobStore:
         return None
 
     def requeue(self, job_id: str, worker_id: str) -> bool:
-        """running → queued by the worker holding it (a graceful shutdown); it resumes after its recorded frames."""
+        """running → queued by the worker holding it (a graceful shutdown); it resumes after its recorded frames.
+        The attempt is given back: `attempts` counts the claims that ended in a crash or a result, which is what
+        `max_attempts` limits."""
         return self._transition(
             job_id,
             JobStatus.RUNNING,
@@ -319,30 +324,36 @@ class JobStore:
             jobs.c.worker_id == worker_id,
             worker_id=None,
             lease_expires_at=None,
+            attempts=jobs.c.attempts - 1,
         )
 
-    def reap_expired(self) -> list[str]:
-        """running → queued for every job whose lease expired (its worker died or hung); returns their ids."""
-        now = utcnow()
+    def reap_expired(self, max_attempts: int = 0) -> tuple[list[str], list[str]]:
+        """Every job whose lease expired (its worker died or hung): back to queued, or, once it has been claimed
+        `max_attempts` times (0: no limit), failed with that reason, so a job that kills its worker is not
+        requeued for ever. Returns (requeued ids, failed ids)."""
+        now = self.clock()
         with self.engine.connect() as conn:
-            stale = [
-                r[0]
-                for r in conn.execute(
-                    select(jobs.c.id).where(jobs.c.status == JobStatus.RUNNING.value, jobs.c.lease_expires_at < now)
+            stale = conn.execute(
+                select(jobs.c.id, jobs.c.attempts, jobs.c.worker_id).where(
+                    jobs.c.status == JobStatus.RUNNING.value, jobs.c.lease_expires_at < now
                 )
-            ]
-        return [
-            job_id
-            for job_id in stale
-            if self._transition(
-                job_id,
-                JobStatus.RUNNING,
-                JobStatus.QUEUED,
-                jobs.c.lease_expires_at < now,
-                worker_id=None,
-                lease_expires_at=None,
-            )
-        ]
+            ).all()
+        requeued, failed = [], []
+        for job_id, attempts, holder in stale:
+            expired = jobs.c.lease_expires_at < now
+            if max_attempts and attempts >= max_attempts:
+                error = (
+                    f"its worker died or stopped answering on each of {attempts} attempts (ENHANCE_MAX_ATTEMPTS="
+                    f"{max_attempts}), the last on {holder}; frames done so far are kept"
+                )
+                done = {"finished_at": now, "lease_expires_at": None, "error": error}
+                if self._transition(job_id, JobStatus.RUNNING, JobStatus.FAILED, expired, **done):
+                    failed.append(job_id)
+            elif self._transition(
+                job_id, JobStatus.RUNNING, JobStatus.QUEUED, expired, worker_id=None, lease_expires_at=None
+            ):
+                requeued.append(job_id)
+        return requeued, failed
 
     def next_queued(self) -> JobRecord | None:
         with self.engine.connect() as conn:
@@ -366,14 +377,14 @@ class JobStore:
         """Queued jobs are cancelled at once; running ones are asked to stop after their current frame (and
         `finish` turns a success into cancelled); a finished job is left as it is (the cancel is refused)."""
         cancelled = self._transition(
-            job_id, JobStatus.QUEUED, JobStatus.CANCELLED, cancel_requested=True, finished_at=utcnow()
+            job_id, JobStatus.QUEUED, JobStatus.CANCELLED, cancel_requested=True, finished_at=self.clock()
         )
         if not cancelled:
             with self.engine.begin() as conn:
                 conn.execute(
                     update(jobs)
                     .where(jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value)
-                    .values(cancel_requested=True, updated_at=utcnow())
+                    .values(cancel_requested=True, updated_at=self.clock())
                 )
         return self.get(job_id)
 
@@ -382,7 +393,7 @@ class JobStore:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(jobs.c.id)
-                .where(jobs.c.webhook_status.in_(["pending", "retrying"]), jobs.c.webhook_next_at <= utcnow())
+                .where(jobs.c.webhook_status.in_(["pending", "retrying"]), jobs.c.webhook_next_at <= self.clock())
                 .order_by(jobs.c.webhook_next_at)
                 .limit(limit)
             ).all()
@@ -391,7 +402,7 @@ class JobStore:
     def claim_webhook(self, job_id: str, in_flight_seconds: float) -> bool:
         """Take a due delivery for this process: its next attempt moves past the send, so no other process (an API
         replica) sends it meanwhile; if this one dies, the delivery is due again after `in_flight_seconds`."""
-        now = utcnow()
+        now = self.clock()
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(jobs)
@@ -445,7 +456,7 @@ class JobStore:
             conn.execute(
                 update(jobs)
                 .where(jobs.c.id == frame.job_id)
-                .values(frames_done=jobs.c.frames_done + 1, updated_at=utcnow())
+                .values(frames_done=jobs.c.frames_done + 1, updated_at=self.clock())
             )
 
     def frames(self, job_id: str) -> list[FrameRecord]:

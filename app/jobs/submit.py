@@ -12,15 +12,16 @@ from pathlib import Path
 from app.core.config import Settings
 from app.core.errors import (
     CorruptMedia,
-    IdempotencyMismatch,
     InvalidOption,
     PayloadTooLarge,
     StorageFull,
     UnsupportedMedia,
 )
-from app.domain import Output
+from app.domain import JobKind
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
+from app.jobs.idempotency import same_request
+from app.jobs.kinds import KINDS
 from app.jobs.models import JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
@@ -43,18 +44,8 @@ def check_room(settings: Settings, storage: JobStorage) -> None:
         raise StorageFull(f"the data disk has {free:,} bytes free (ENHANCE_MIN_FREE_BYTES={settings.min_free_bytes:,})")
 
 
-def same_request(existing: JobRecord, request: str, key: str) -> JobRecord:
-    """The earlier job, when it was made from the same upload, file name and options; `IdempotencyMismatch` else."""
-    if existing.facts.request_fingerprint not in (None, request):  # jobs from before fingerprints: trusted
-        raise IdempotencyMismatch(
-            f"Idempotency-Key {key!r} was used for job {existing.id} with a different upload or options; "
-            "use a new key for a new request"
-        )
-    return existing
-
-
-def _probe(path: Path, settings: Settings) -> tuple[str, str, JobFacts, tuple[int, int]]:
-    """('image' | 'video', file suffix, facts to keep with the job, (width, height)). A file with an image
+def _probe(path: Path, settings: Settings) -> tuple[JobKind, str, JobFacts, tuple[int, int]]:
+    """(the kind, file suffix, facts to keep with the job, (width, height)). A file with an image
     signature is an image and is judged as the image route judges it (the whole file when its header does not fit
     the first 64 KiB, e.g. behind a large ICC profile or iTXt chunk); everything else must be an allowed video."""
     size = path.stat().st_size
@@ -78,9 +69,9 @@ def _probe(path: Path, settings: Settings) -> tuple[str, str, JobFacts, tuple[in
     if info is not None:
         if size > settings.max_upload_bytes:
             raise PayloadTooLarge(f"images are limited to {settings.max_upload_bytes:,} bytes")
-        return "image", "." + info.format.lower(), JobFacts(), (info.width, info.height)
+        return JobKind.IMAGE, "." + info.format.lower(), JobFacts(), (info.width, info.height)
     video = probe_video(path, settings.max_video_seconds, settings.max_video_frames, settings.max_video_side)
-    return "video", ".video", JobFacts(video.frames, video.fps, video.has_audio), (video.width, video.height)
+    return JobKind.VIDEO, ".video", JobFacts(video.frames, video.fps, video.has_audio), (video.width, video.height)
 
 
 def submit_job(
@@ -106,13 +97,11 @@ def submit_job(
         steps = plan(options.enhance_options(), device, settings)  # the same validation the pipeline applies
         callback_url = check_callback(callback_url, settings)
         kind, suffix, facts, (width, height) = _probe(spooled, settings)
-        if kind == "video" and options.model is None and settings.default_video_model:
-            options = options.model_copy(update={"model": settings.default_video_model})  # stored with the job
-            steps = plan(options.enhance_options(), device, settings)
+        accepted = KINDS[kind].accept(settings, options)
+        if accepted != options:
+            options, steps = accepted, plan(accepted.enhance_options(), device, settings)
         check_size(width, height, steps.scale, settings)  # every frame has the probed size: the image route's caps
         device.memory.check(estimate_bytes(width, height, steps, device, load=False), f"a {width}x{height} frame")
-        if kind == "image" and options.wants(Output.VIDEO):
-            raise InvalidOption("the video output needs a video input")
         if options.frames and facts.declared_frames and options.frames[-1] >= facts.declared_frames:
             raise InvalidOption(
                 f"frame {options.frames[-1]} is past the end: the clip declares {facts.declared_frames} frames "

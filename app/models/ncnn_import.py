@@ -30,7 +30,7 @@ class NcnnFormatError(ValueError):
 
 @dataclass
 class NcnnLayer:
-    kind: str
+    op: str  # the layer type, as ncnn names it (Convolution, PReLU, ...)
     name: str
     params: dict[int, str] = field(default_factory=dict)
 
@@ -65,12 +65,12 @@ def parse_param(text: str) -> list[NcnnLayer]:
         parts = line.split()
         if len(parts) < 4:
             raise NcnnFormatError(f"malformed layer line: {line!r}")
-        kind, name, n_in, n_out = parts[0], parts[1], int(parts[2]), int(parts[3])
+        op, name, n_in, n_out = parts[0], parts[1], int(parts[2]), int(parts[3])
         params: dict[int, str] = {}
         for token in parts[4 + n_in + n_out :]:
             key, _, value = token.partition("=")
             params[int(key)] = value
-        layers.append(NcnnLayer(kind, name, params))
+        layers.append(NcnnLayer(op, name, params))
     return layers
 
 
@@ -106,7 +106,7 @@ def read_blobs(layers: list[NcnnLayer], data: bytes) -> list[tuple[str, list[np.
     reader = _BlobReader(data)
     blobs: list[tuple[str, list[np.ndarray], NcnnLayer]] = []
     for layer in layers:
-        if layer.kind in {"Convolution", "Deconvolution"}:
+        if layer.op in {"Convolution", "Deconvolution"}:
             out_ch, size = layer.int_param(0), layer.int_param(6)
             kernel = layer.int_param(1)
             if out_ch <= 0 or size % (out_ch * kernel * kernel):
@@ -115,10 +115,10 @@ def read_blobs(layers: list[NcnnLayer], data: bytes) -> list[tuple[str, list[np.
             arrays = [weight.reshape(out_ch, size // (out_ch * kernel * kernel), kernel, kernel)]
             if layer.int_param(5):
                 arrays.append(reader.raw_fp32(out_ch, f"{layer.name} bias"))
-            if layer.kind == "Deconvolution":  # ncnn keeps (out, in, kh, kw); ConvTranspose2d wants (in, out, ...)
+            if layer.op == "Deconvolution":  # ncnn keeps (out, in, kh, kw); ConvTranspose2d wants (in, out, ...)
                 arrays[0] = np.ascontiguousarray(arrays[0].transpose(1, 0, 2, 3))
-            blobs.append(("conv" if layer.kind == "Convolution" else "deconv", arrays, layer))
-        elif layer.kind == "InnerProduct":  # Real-CUGAN's squeeze-excitation: a 1x1 conv on the pooled features
+            blobs.append(("conv" if layer.op == "Convolution" else "deconv", arrays, layer))
+        elif layer.op == "InnerProduct":  # Real-CUGAN's squeeze-excitation: a 1x1 conv on the pooled features
             out_ch, size = layer.int_param(0), layer.int_param(2)
             if out_ch <= 0 or size % out_ch:
                 raise NcnnFormatError(f"{layer.name}: weight size {size} does not fit {out_ch}x?")
@@ -126,15 +126,15 @@ def read_blobs(layers: list[NcnnLayer], data: bytes) -> list[tuple[str, list[np.
             if layer.int_param(1):
                 arrays.append(reader.raw_fp32(out_ch, f"{layer.name} bias"))
             blobs.append(("dense", arrays, layer))
-        elif layer.kind == "Scale" and layer.int_param(0) == -233:
+        elif layer.op == "Scale" and layer.int_param(0) == -233:
             pass  # scales by its second input (waifu2x's SE multiply): no weights of its own
-        elif layer.kind == "PReLU":
+        elif layer.op == "PReLU":
             blobs.append(("prelu", [reader.raw_fp32(layer.int_param(0), layer.name)], layer))
-        elif layer.kind == "MemoryData":  # a constant (SPAN's RGB mean), stored as raw fp32
+        elif layer.op == "MemoryData":  # a constant (SPAN's RGB mean), stored as raw fp32
             count = max(1, layer.int_param(0)) * max(1, layer.int_param(1)) * max(1, layer.int_param(2))
             blobs.append(("memory", [reader.raw_fp32(count, layer.name)], layer))
-        elif layer.kind in {"BatchNorm", "Scale"}:
-            raise NcnnFormatError(f"{layer.name}: layer type {layer.kind} is not supported")
+        elif layer.op in {"BatchNorm", "Scale"}:
+            raise NcnnFormatError(f"{layer.name}: layer type {layer.op} is not supported")
     if reader.pos != len(data):
         raise NcnnFormatError(f".bin has {len(data) - reader.pos} unread bytes after the last blob")
     return blobs
@@ -153,9 +153,9 @@ def _rrdb_keys(num_convs: int) -> list[str]:
 
 def _to_state_dict(blobs: list[tuple[str, list[np.ndarray], NcnnLayer]], names: list[str]) -> dict[str, torch.Tensor]:
     state: dict[str, torch.Tensor] = {}
-    for name, (kind, arrays, _) in zip(names, blobs, strict=True):
+    for name, (role, arrays, _) in zip(names, blobs, strict=True):
         state[f"{name}.weight"] = torch.from_numpy(arrays[0].copy())
-        if kind == "conv" and len(arrays) > 1:
+        if role == "conv" and len(arrays) > 1:
             state[f"{name}.bias"] = torch.from_numpy(arrays[1].copy())
     return state
 
@@ -201,11 +201,11 @@ def _conv3xc(prefix: str, weight: np.ndarray, bias: np.ndarray) -> dict[str, tor
 def _span_input_norm(layers: list[NcnnLayer], blobs: list[tuple[str, list[np.ndarray], NcnnLayer]]) -> InputNorm | None:
     """The graph's input normalisation: a constant RGB mean subtracted, then (usually) a multiply by 255. None when
     it is the one spandrel's SPAN assumes."""
-    means = [arrays[0].ravel() for kind, arrays, _ in blobs if kind == "memory"]
+    means = [arrays[0].ravel() for role, arrays, _ in blobs if role == "memory"]
     if len(means) != 1 or means[0].size != 3:
         raise NcnnFormatError(f"SPAN needs one 3-value input mean, the graph has {[m.size for m in means]}")
     scales = [  # BinaryOp MUL (0=2) with a scalar (1=1) operand (2=...): the x255 right after the subtraction
-        float(layer.params[2]) for layer in layers[:6] if layer.kind == "BinaryOp" and layer.params.get(0) == "2"
+        float(layer.params[2]) for layer in layers[:6] if layer.op == "BinaryOp" and layer.params.get(0) == "2"
     ]
     mean = means[0].astype(np.float64).round(6)
     norm = InputNorm((float(mean[0]), float(mean[1]), float(mean[2])), scales[0] if scales else 1.0)
@@ -254,7 +254,7 @@ def _cugan_state(
         if isinstance(module, torch.nn.Conv2d | torch.nn.ConvTranspose2d)
     ]
     weighted = [b for b in blobs if b[0] in {"conv", "deconv", "dense"}]
-    has_se = any(kind == "dense" for kind, _, _ in weighted)
+    has_se = any(role == "dense" for role, _, _ in weighted)
     state: dict[str, torch.Tensor] = {"pro": torch.zeros(1)} if pro else {}
     if not has_se:
         for name, module in modules:
@@ -280,9 +280,9 @@ def _cugan_state(
 
 def _cugan_scale(layers: list[NcnnLayer]) -> int:
     """x4 ends with a pixel shuffle; x3's first U-Net ends with a 5x5 stride-3 deconvolution, x2's with a 4x4 one."""
-    if any(layer.kind == "PixelShuffle" for layer in layers):
+    if any(layer.op == "PixelShuffle" for layer in layers):
         return 4
-    strides = {layer.int_param(3, 1) for layer in layers if layer.kind == "Deconvolution"}
+    strides = {layer.int_param(3, 1) for layer in layers if layer.op == "Deconvolution"}
     return 3 if 3 in strides else 2
 
 
@@ -291,21 +291,21 @@ def convert(param_text: str, bin_data: bytes, *, pro: bool = False) -> Converted
     official pro input and output scaling, which the ncnn runtime skips."""
     layers = parse_param(param_text)
     blobs = read_blobs(layers, bin_data)
-    kinds = [kind for kind, _, _ in blobs]
-    layer_kinds = {layer.kind for layer in layers}
-    shuffles = [layer for layer in layers if layer.kind == "PixelShuffle"]
-    interps = [layer for layer in layers if layer.kind == "Interp"]
+    roles = [role for role, _, _ in blobs]
+    layer_ops = {layer.op for layer in layers}
+    shuffles = [layer for layer in layers if layer.op == "PixelShuffle"]
+    interps = [layer for layer in layers if layer.op == "Interp"]
 
-    if "deconv" in kinds:  # Real-CUGAN's U-Nets (and waifu2x's cunet): the only family here with transposed convs
+    if "deconv" in roles:  # Real-CUGAN's U-Nets (and waifu2x's cunet): the only family here with transposed convs
         scale = _cugan_scale(layers)
         return ConvertedModel(_cugan_state(blobs, scale, pro), "RealCUGAN", scale, float(scale))
     if pro:
         raise NcnnFormatError("only Real-CUGAN models have a pro variant")
-    if {"Swish", "Sigmoid"} <= layer_kinds and shuffles:  # SPAN: SiLU blocks with a sigmoid attention
+    if {"Swish", "Sigmoid"} <= layer_ops and shuffles:  # SPAN: SiLU blocks with a sigmoid attention
         net_scale = shuffles[0].int_param(0)
         norm = _span_input_norm(layers, blobs)
         return ConvertedModel(_span_state(blobs), "SPAN", net_scale, float(net_scale), norm)
-    if "prelu" in kinds:
+    if "prelu" in roles:
         # SRVGGNetCompact: body = conv, act, (conv, act) * num_conv, conv, then pixel shuffle + nearest skip.
         if not shuffles:
             raise NcnnFormatError("PReLU layers without a PixelShuffle: not an SRVGGNetCompact")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,9 +24,27 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
             yield url
 
 
+class FakeClock:
+    """The store's clock, moved by the test: leases expire without sleeping, on a busy machine too."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
 @pytest.fixture()
-def store(database: str) -> Iterator[JobStore]:
-    store = JobStore(database)
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture()
+def store(database: str, clock: FakeClock) -> Iterator[JobStore]:
+    store = JobStore(database, clock)
     with store.engine.begin() as conn:  # each test starts from an empty store
         conn.execute(job_frames.delete())
         conn.execute(jobs.delete())
@@ -84,14 +101,14 @@ def test_transitions_are_guarded_on_status_and_holder(store: JobStore) -> None:
         store._transition(job.id, JobStatus.FAILED, JobStatus.QUEUED)
 
 
-def test_an_expired_lease_is_reaped_and_its_old_holder_is_shut_out(store: JobStore) -> None:
+def test_an_expired_lease_is_reaped_and_its_old_holder_is_shut_out(store: JobStore, clock: FakeClock) -> None:
     job, _ = store.create("video", "a.mp4", {})
     store.claim(job.id, "w1", 1.0)
     live, _ = store.create("video", "b.mp4", {})
     store.claim(live.id, "w1", LEASE)
-    assert store.reap_expired() == []  # nothing expired yet...
-    time.sleep(1.1)
-    assert store.reap_expired() == [job.id]  # ...then only the expired one
+    assert store.reap_expired() == ([], [])  # nothing expired yet...
+    clock.advance(1.1)
+    assert store.reap_expired() == ([job.id], [])  # ...then only the expired one
     assert store.get(live.id).status is JobStatus.RUNNING  # type: ignore[union-attr]
     reaped = store.get(job.id)
     assert reaped.status is JobStatus.QUEUED and reaped.worker_id is None  # type: ignore[union-attr]
@@ -99,6 +116,33 @@ def test_an_expired_lease_is_reaped_and_its_old_holder_is_shut_out(store: JobSto
     assert store.claim(job.id, "w2", LEASE) is not None
     assert store.finish(job.id, "w1", JobStatus.SUCCEEDED) is None  # and cannot record a result over w2
     assert store.get(job.id).attempts == 2  # type: ignore[union-attr]
+
+
+def test_a_job_that_kills_its_worker_max_attempts_times_fails_with_that_reason(
+    store: JobStore, clock: FakeClock
+) -> None:
+    poison, _ = store.create("video", "poison.mp4", {}, callback_url="http://receiver.example/hook")
+    for attempt in range(1, 4):
+        assert store.claim(poison.id, f"w{attempt}", LEASE) is not None  # the worker dies: no heartbeat, no result
+        clock.advance(LEASE + 1)
+        requeued, failed = store.reap_expired(max_attempts=3)
+        assert (requeued, failed) == (([poison.id], []) if attempt < 3 else ([], [poison.id]))
+    job = store.get(poison.id)
+    assert job is not None and job.status is JobStatus.FAILED and job.attempts == 3
+    assert "died or stopped answering on each of 3 attempts" in (job.error or "") and "w3" in (job.error or "")
+    assert job.webhook.status == "pending"  # the receiver hears of it, as of any ending
+    assert store.claim(poison.id, "w4", LEASE) is None
+
+
+def test_a_graceful_requeue_does_not_use_up_an_attempt(store: JobStore, clock: FakeClock) -> None:
+    job, _ = store.create("video", "a.mp4", {})
+    for _ in range(5):  # five shutdowns mid-job (deploys): each hands the job back
+        assert store.claim(job.id, "w1", LEASE) is not None
+        assert store.requeue(job.id, "w1")
+    assert store.claim(job.id, "w1", LEASE) is not None
+    clock.advance(LEASE + 1)
+    assert store.reap_expired(max_attempts=2) == ([job.id], [])  # one crash so far: requeued, not failed
+    assert store.get(job.id).attempts == 1  # type: ignore[union-attr]
 
 
 def test_a_late_cancel_is_honoured_or_refused_never_both(store: JobStore) -> None:

@@ -1,0 +1,49 @@
+"""A video job: decoded frames streamed in order, the GIF and the video built live while they are restored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from app.core.config import Settings
+from app.domain import JobKind, Picture
+from app.jobs.kinds.base import JobKindSpec, SourceFrame
+from app.jobs.models import JobRecord
+from app.jobs.options import JobOptions
+from app.jobs.outputs import LiveOutputs
+from app.jobs.storage import JobStorage
+from app.media.video import iter_frames
+
+
+class VideoJob(JobKindSpec):
+    kind = JobKind.VIDEO
+
+    def accept(self, settings: Settings, options: JobOptions) -> JobOptions:
+        if options.model is None:  # stored with the job, so a later change of the default does not change it
+            return options.model_copy(update={"model": settings.video_model})
+        return options
+
+    def units(
+        self, settings: Settings, storage: JobStorage, job: JobRecord, wanted: list[int] | None
+    ) -> Iterator[SourceFrame]:
+        for frame in iter_frames(storage.input_path(job.id), settings.max_video_frames):
+            picture = Picture(frame.rgb.astype(np.float32) / 255.0, None, 8)
+            yield SourceFrame(frame.index, frame.pts, frame.time_base, frame.seconds, picture, frame.rgb)
+
+    def estimate_total(self, options: JobOptions, job: JobRecord) -> int | None:
+        declared, fps = job.facts.declared_frames, job.facts.fps
+        if options.frames is not None:
+            total = len(options.frames)
+        elif declared:
+            first = int((options.start or 0) * fps) if fps else 0
+            last = min(declared, int(options.end * fps)) if (fps and options.end) else declared
+            total = len([i for i in range(first, last) if options.every_n is None or i % options.every_n == 0])
+        else:
+            return None
+        return min(total, options.max_frames) if options.max_frames else total
+
+    def live_outputs(
+        self, settings: Settings, storage: JobStorage, job: JobRecord, options: JobOptions
+    ) -> LiveOutputs | None:
+        return LiveOutputs(settings, storage, job, options)
