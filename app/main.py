@@ -25,10 +25,10 @@ from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.routes import frames, health, images, jobs, models, scores, web
 from app.core.config import Settings, get_settings
-from app.core.metrics import SERVICE
 from app.inference.executor import RequestExecutor
 from app.jobs.local import LocalWorker
 from app.jobs.maintenance import Maintenance
+from app.jobs.metrics import jobs_registry
 from app.jobs.pipeline import JobContext
 from app.jobs.queue import JobQueue
 from app.jobs.webhooks import WebhookSender
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             lambda job: [a.model_dump() for a in jobs.to_public(job, services.storage, settings, base).artifacts],
         )
         webhooks.start()
-        SERVICE.stores.append(services.store)
+        app.state.jobs_metrics = jobs_registry(services.store)
         # Hash the weight files once, off the loop: /v1/models, /readyz and deblur choices then read the cache.
         hashing = asyncio.ensure_future(
             asyncio.to_thread(weight_states, services.registry.catalog, settings.weights_path)
@@ -108,7 +108,6 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
             executor.shutdown()
-            SERVICE.stores.remove(services.store)
             services.close()
 
     # fastapi-offline serves Swagger UI's and ReDoc's JS and CSS from its own package (no CDN, no Google Fonts), so
@@ -162,6 +161,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:  # plain def: collecting reads the job store
-        return metrics_response()
+        jobs_metrics = getattr(app.state, "jobs_metrics", None)
+        return metrics_response(*([jobs_metrics] if jobs_metrics is not None else []))
 
     return app

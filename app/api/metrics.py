@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from fastapi import Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("enhance_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -46,5 +46,7 @@ class RequestMetricsMiddleware:
             LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
 
 
-def metrics_response() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics_response(*extra: CollectorRegistry) -> Response:
+    """The process-wide metrics, then the app's own registries (its jobs and device gauges)."""
+    body = generate_latest() + b"".join(generate_latest(registry) for registry in extra)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

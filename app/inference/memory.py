@@ -66,13 +66,23 @@ def available_memory() -> int:
     return int(total)
 
 
+CPU_MEMORY_BUDGET = 4 << 30
+
+
+def cpu_activation_budget() -> int:
+    """Host memory one model call's activations may take on the CPU: half the free memory, at most 4 GiB."""
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        available = CPU_MEMORY_BUDGET
+    return int(min(available // 2, CPU_MEMORY_BUDGET))
+
+
 def activation_reserve(device_type: str) -> int:
     """Host memory kept for one model call's activations on the CPU (the tiler sizes calls to fit this share);
     on CUDA the activations live on the GPU, where tiling and the out-of-memory retry bound them."""
     if device_type == "cuda":
         return 0
-    from app.inference.tiling import cpu_activation_budget
-
     return cpu_activation_budget()
 
 

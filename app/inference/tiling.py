@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ import torch.nn.functional as F
 
 from app.core.errors import OutOfMemory
 from app.inference.device import ModelHandle, is_oom
+from app.inference.memory import cpu_activation_budget
 from app.models.registry import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,6 @@ Progress = Callable[[int, int], None]  # (tiles done, tiles total)
 
 PRE_PAD = 0  # reflect border added on every side before inference (Real-ESRGAN's pre_pad); see the docstring
 MAX_AUTO_TILE = 1024
-CPU_MEMORY_BUDGET = 4 << 30
 
 
 @dataclass(frozen=True)
@@ -84,15 +83,6 @@ def _bytes_per_input_pixel(model: LoadedModel | ModelHandle) -> int:
     # and at the upscaled one. Over-estimating only makes tiles smaller; OOM retry covers the rest.
     element = torch.finfo(model.dtype).bits // 8
     return element * 64 * (12 + 3 * model.net_scale**2)
-
-
-def cpu_activation_budget() -> int:
-    """Host memory one model call's activations may take on the CPU: half the free memory, at most 4 GiB."""
-    try:
-        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError):
-        available = CPU_MEMORY_BUDGET
-    return int(min(available // 2, CPU_MEMORY_BUDGET))
 
 
 def auto_tile(model: LoadedModel | ModelHandle, multiple_of: int = 1) -> int:
