@@ -158,43 +158,31 @@ async def create_job(
     await asyncio.to_thread(check_room, settings, storage)
     spooled = [await spool_upload(f, storage.root / ".uploads", settings.max_job_upload_bytes) for f in file]
     parts = [Part(path, f.filename or "upload") for (path, _), f in zip(spooled, file, strict=True)]
-    try:
-        if len(parts) == 1 and not await asyncio.to_thread(is_zip, parts[0]):
-            job, created = await asyncio.to_thread(
-                submit_job,
-                settings,
-                store,
-                storage,
-                device,
-                parts[0].path,
-                parts[0].name,
-                options,
-                idempotency_key,
-                owner,
-                spooled[0][1],
-                callback_url,
-            )
-        else:
-            fingerprint = album_fingerprint([h for _, h in spooled], [p.name for p in parts], options)
-            job, created = await asyncio.to_thread(
-                submit_album,
-                settings,
-                store,
-                storage,
-                device,
-                parts,
-                options,
-                idempotency_key,
-                owner,
-                fingerprint,
-                callback_url,
-            )
-    finally:
-        for part in parts:
-            part.path.unlink(missing_ok=True)
-    if created:
-        queue.enqueue(job.id)
-    body = to_public(job, storage, settings)
+    hashes = [h for _, h in spooled]
+
+    def submit() -> tuple[JobPublic, bool]:
+        """Off the event loop, all of it: the probe, the store, the spooled files' removal and, under Celery, the
+        broker's round trip."""
+        try:
+            if len(parts) == 1 and not is_zip(parts[0]):
+                job, created = submit_job(
+                    settings, store, storage, device, parts[0].path, parts[0].name, options, idempotency_key,
+                    owner, hashes[0], callback_url,
+                )  # fmt: skip
+            else:
+                fingerprint = album_fingerprint(hashes, [p.name for p in parts], options)
+                job, created = submit_album(
+                    settings, store, storage, device, parts, options, idempotency_key, owner, fingerprint,
+                    callback_url,
+                )  # fmt: skip
+        finally:
+            for part in parts:
+                part.path.unlink(missing_ok=True)
+        if created:
+            queue.enqueue(job.id)
+        return to_public(job, storage, settings), created
+
+    body, created = await asyncio.to_thread(submit)
     return JSONResponse(
         body.model_dump(mode="json"),
         status_code=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
@@ -263,8 +251,8 @@ async def stream_job_events(
             return
         if _version(current) > seen:
             seen = _version(current)
-            public = to_public(current, storage, settings).model_dump(mode="json")
-            yield ServerSentEvent(event="progress", id=str(seen), data=public, retry=2000)
+            public = await asyncio.to_thread(to_public, current, storage, settings)  # reads artifacts.json
+            yield ServerSentEvent(event="progress", id=str(seen), data=public.model_dump(mode="json"), retry=2000)
         if current.status.terminal:
             yield ServerSentEvent(event="end", id=str(seen), data={"status": current.status.value})
             return
