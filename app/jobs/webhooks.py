@@ -50,7 +50,13 @@ class WebhookRefused(InvalidOption):
     """A callback URL the service will not call."""
 
 
-def _allowed_by_list(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow: list[str]) -> bool:
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# IPv6 prefixes whose last 32 bits are an IPv4 address that a gateway or the host's own stack would reach: NAT64
+# (RFC 6052, and the local-use prefix of RFC 8215) and the deprecated IPv4-compatible form (`::127.0.0.1`).
+_EMBEDDING_PREFIXES = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96")]
+
+
+def _allowed_by_list(host: str, address: Address, allow: list[str]) -> bool:
     for entry in allow:
         if entry.lower() == host.lower():
             return True
@@ -62,15 +68,46 @@ def _allowed_by_list(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6A
     return False
 
 
-def vet_addresses(url: str, allow: list[str]) -> tuple[str, int, list[str]]:
-    """(host, port, addresses to connect to) for a callback URL, or `WebhookRefused` with the reason."""
-    parts = urlsplit(url)
+def _embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, 6to4, Teredo's client, NAT64, IPv4-compatible)."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if any(address in prefix for prefix in _EMBEDDING_PREFIXES):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _public(address: Address) -> bool:
+    """Globally routable unicast (`is_global` alone lets multicast through), and so is any IPv4 inside it."""
+    if not address.is_global or address.is_multicast or address.is_reserved or address.is_unspecified:
+        return False
+    inner = _embedded_ipv4(address)
+    return inner is None or _public(inner)
+
+
+def _parse(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a well-formed http(s) URL, or `WebhookRefused` saying what is wrong."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):  # urlsplit silently drops \t, \r and \n
+        raise WebhookRefused("callback_url must not contain control characters (tab, CR, LF, ...)")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # "Port out of range", "Invalid IPv6 URL"
+        raise WebhookRefused(f"callback_url is not a valid URL: {exc} (check the port and the [IPv6] host)") from exc
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise WebhookRefused("callback_url must be an http or https URL with a host")
     if parts.username or parts.password:
         raise WebhookRefused("callback_url must not carry credentials")
-    host = parts.hostname
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def vet_addresses(url: str, allow: list[str]) -> tuple[str, int, list[str]]:
+    """(host, port, addresses to connect to) for a callback URL, or `WebhookRefused` with the reason."""
+    _, host, port = _parse(url)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
@@ -78,10 +115,11 @@ def vet_addresses(url: str, allow: list[str]) -> tuple[str, int, list[str]]:
     addresses = sorted({str(info[4][0]) for info in infos})
     for text in addresses:
         address = ipaddress.ip_address(text.split("%")[0])
-        if not address.is_global and not _allowed_by_list(host, address, allow):
+        if not _public(address) and not _allowed_by_list(host, address, allow):
             raise WebhookRefused(
-                f"callback_url's host {host!r} resolves to {address}, a private, loopback, link-local or reserved "
-                "address; the server only calls those listed in ENHANCE_WEBHOOK_ALLOW"
+                f"callback_url's host {host!r} resolves to {address}, a private, loopback, link-local, multicast "
+                "or reserved address (or one that embeds such an IPv4 address); the server only calls those listed "
+                "in ENHANCE_WEBHOOK_ALLOW"
             )
     return host, port, addresses
 

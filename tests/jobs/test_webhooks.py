@@ -112,3 +112,46 @@ def test_the_address_is_checked_again_when_connecting(receiver: Receiver) -> Non
     assert deliver(receiver.url, b"{}", {}, allow=["127.0.0.0/8"]).delivered
     with pytest.raises(WebhookRefused):
         vet_addresses("http://localhost:9/x", allow=["10.0.0.0/8"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::127.0.0.1]/x",  # IPv4-compatible IPv6: loopback inside
+        "http://[::ffff:127.0.0.1]/x",  # IPv4-mapped
+        "http://[64:ff9b::7f00:1]/x",  # NAT64: a gateway would reach 127.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/x",  # NAT64 to the cloud metadata address
+        "http://[2002:7f00:1::]/x",  # 6to4 around 127.0.0.1
+        "http://[2002:a00:1::]/x",  # 6to4 around 10.0.0.1
+        "http://224.0.0.1/x",  # multicast
+        "http://[ff02::1]/x",  # IPv6 multicast
+        "http://0.0.0.0/x",  # unspecified
+    ],
+)
+def test_every_form_of_an_internal_address_is_refused(url: str) -> None:
+    with pytest.raises(WebhookRefused, match="ENHANCE_WEBHOOK_ALLOW"):
+        vet_addresses(url, allow=[])
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://example.com:99999/x", "port"),
+        ("http://[::1/x", "not a valid URL"),
+        ("http://example.com/a\r\nX-Injected: 1", "control character"),
+        ("http://example.com/a\tb", "control character"),
+    ],
+)
+def test_a_malformed_callback_url_is_refused_with_its_reason(url: str, reason: str) -> None:
+    with pytest.raises(WebhookRefused, match=reason):
+        vet_addresses(url, allow=[])
+
+
+def test_malformed_callback_urls_get_a_422_problem_not_a_500(
+    settings: Settings, registry: ModelRegistry, tmp_path: Path
+) -> None:
+    with TestClient(create_app(_settings(settings, tmp_path / "d", webhook_allow=[]), registry)) as client:
+        for url in ("http://host:99999/", "http://[::1/", "http://example.com/\r\nHost: evil"):
+            response = submit(client, png_bytes(skimage_rgb("coffee", 16)), "c.png", callback_url=url)
+            assert response.status_code == 422, (url, response.status_code, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
