@@ -38,6 +38,6 @@ def valid_signature(
     settings: Settings, owner: str | None, job_id: str, name: str, expires: int, signature: str
 ) -> bool:
     key = _key_of(settings, owner)
-    if key is None or expires < time.time():
+    if key is None or expires < time.time() or not signature.isascii():  # compare_digest raises on non-ASCII str
         return False
     return hmac.compare_digest(_mac(key, job_id, name, expires), signature)

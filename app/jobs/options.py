@@ -22,6 +22,9 @@ def comma_separated(value: Any) -> Any:
 CommaList = BeforeValidator(comma_separated)
 
 
+MAX_SECONDS = 7 * 24 * 3600.0
+
+
 class JobOptions(ProcessingOptions):
     """What a job is asked to do. Declared once: the job route takes it as its form (`Annotated[JobOptions,
     Form()]`), the CLI validates into it, the store keeps it and `JobPublic.options` returns it."""
@@ -31,9 +34,12 @@ class JobOptions(ProcessingOptions):
         default=None, description="decode-order frame indices, e.g. 0,30,60", examples=[[0, 30, 60]]
     )
     every_n: int | None = Field(default=None, ge=1, description="keep every n-th frame")
-    start: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="first second to consider")
+    # Bounded (a week) so that seconds x fps stays a frame index: 1e308 was accepted and overflowed in the worker.
+    start: float | None = Field(
+        default=None, ge=0, le=MAX_SECONDS, allow_inf_nan=False, description="first second to consider"
+    )
     end: float | None = Field(
-        default=None, gt=0, allow_inf_nan=False, description="last second to consider (exclusive)"
+        default=None, gt=0, le=MAX_SECONDS, allow_inf_nan=False, description="last second to consider (exclusive)"
     )
     max_frames: int | None = Field(default=None, ge=1, description="stop after this many frames")
     select_best: int | None = Field(

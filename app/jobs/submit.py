@@ -97,7 +97,7 @@ def submit_job(
         steps = plan(options.enhance_options(), device, settings)  # the same validation the pipeline applies
         callback_url = check_callback(callback_url, settings)
         kind, suffix, facts, (width, height) = _probe(spooled, settings)
-        accepted = KINDS[kind].accept(settings, options)
+        accepted = KINDS[kind].accept(settings, options, facts)
         if accepted != options:
             options, steps = accepted, plan(accepted.enhance_options(), device, settings)
         check_size(width, height, steps.scale, settings)  # every frame has the probed size: the image route's caps

@@ -399,6 +399,8 @@ def test_signed_artifact_links_open_without_a_key_only_as_signed(
     assert keyed.get(other).status_code == 401  # one link opens one artifact
     tampered = report["signed_url"][:-4] + "0000"
     assert keyed.get(tampered).status_code == 401
+    crafted = keyed.get(report["signed_url"][:-4] + "%C3%A9%C3%A9")  # non-ASCII: needs no key to send
+    assert crafted.status_code == 401 and crafted.headers["content-type"] == "application/problem+json"
     monkeypatch.setattr(time, "time", lambda: 4_000_000_000.0)  # long after the link's expiry
     expired = keyed.get(report["signed_url"])
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]

@@ -401,6 +401,20 @@ def test_frames_past_the_declared_end_are_refused_at_submit(client: TestClient) 
     assert response.status_code == 422 and "past the end" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("fields", [{"start": "1e308"}, {"end": "1e308"}, {"start": "1e308", "end": "2e308"}])
+def test_absurd_start_and_end_are_refused_at_submit(client: TestClient, fields: dict[str, str]) -> None:
+    """Accepted once, then failed with "internal error: OverflowError" (#24)."""
+    response = submit(client, carphone_path().read_bytes(), "c.mp4", **fields)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_start_past_the_clip_s_end_is_refused_at_submit(client: TestClient) -> None:
+    response = submit(client, carphone_path().read_bytes(), "c.mp4", start="30")  # carphone lasts 4 s
+    assert response.status_code == 422 and "past the end" in response.json()["detail"], response.text
+    assert "30" in response.json()["detail"]
+
+
 def _png_with_itxt(data: bytes, text_bytes: int) -> bytes:
     """A valid PNG with a large iTXt chunk right after IHDR (as photo editors write XMP)."""
     import struct

@@ -19,7 +19,7 @@ from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.domain import JobKind, Picture
 from app.inference.device import ModelHandle
-from app.jobs.models import FrameRecord, JobRecord
+from app.jobs.models import FrameRecord, JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs, write_outputs
 from app.jobs.storage import JobStorage
@@ -46,8 +46,9 @@ class JobKindSpec:
 
     kind: ClassVar[JobKind]
 
-    def accept(self, settings: Settings, options: JobOptions) -> JobOptions:
-        """At submit, after the probe: the options this kind stores (defaults filled in), or `InvalidOption`."""
+    def accept(self, settings: Settings, options: JobOptions, facts: JobFacts) -> JobOptions:
+        """At submit, after the probe (`facts`): the options this kind stores (defaults filled in), or
+        `InvalidOption`."""
         return options
 
     def units(

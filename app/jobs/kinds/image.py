@@ -8,7 +8,7 @@ from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.domain import JobKind, Output
 from app.jobs.kinds.base import JobKindSpec, SourceFrame
-from app.jobs.models import JobRecord
+from app.jobs.models import JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
 from app.media.decode import decode_image
@@ -17,7 +17,7 @@ from app.media.decode import decode_image
 class ImageJob(JobKindSpec):
     kind = JobKind.IMAGE
 
-    def accept(self, settings: Settings, options: JobOptions) -> JobOptions:
+    def accept(self, settings: Settings, options: JobOptions, facts: JobFacts) -> JobOptions:
         if options.wants(Output.VIDEO):
             raise InvalidOption("the video output needs a video input")
         return options

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import numpy as np
 
 from app.core.config import Settings
+from app.core.errors import InvalidOption
 from app.domain import JobKind, Picture
 from app.jobs.kinds.base import JobKindSpec, SourceFrame
-from app.jobs.models import JobRecord
+from app.jobs.models import JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs
 from app.jobs.storage import JobStorage
@@ -19,7 +20,11 @@ from app.media.video import iter_frames
 class VideoJob(JobKindSpec):
     kind = JobKind.VIDEO
 
-    def accept(self, settings: Settings, options: JobOptions) -> JobOptions:
+    def accept(self, settings: Settings, options: JobOptions, facts: JobFacts) -> JobOptions:
+        if facts.declared_frames and facts.fps and options.start is not None:
+            duration = facts.declared_frames / facts.fps
+            if options.start >= duration:
+                raise InvalidOption(f"start={options.start:g} s is past the end: the clip lasts {duration:.2f} s")
         if options.model is None:  # stored with the job, so a later change of the default does not change it
             return options.model_copy(update={"model": settings.video_model})
         return options
