@@ -15,6 +15,7 @@ import json
 import re
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,7 @@ from typing import Any
 from PIL import ExifTags, Image, ImageDraw, ImageFont
 
 from app.core.config import Settings
-from app.core.errors import EnhanceError, InvalidOption, PayloadTooLarge
+from app.core.errors import CorruptMedia, EnhanceError, InvalidOption, PayloadTooLarge
 from app.core.files import write_atomic
 from app.domain import Picture
 from app.inference.device import Device
@@ -56,9 +57,28 @@ def is_zip(part: Part) -> bool:
         return fh.read(4) == ZIP_MAGIC
 
 
-def _photos_in(parts: list[Part], settings: Settings) -> Iterator[tuple[str, bytes | None]]:
+def _too_large(settings: Settings) -> PayloadTooLarge:
+    return PayloadTooLarge(f"over the {settings.max_upload_bytes:,}-byte limit of one image")
+
+
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, zip_name: str) -> bytes | EnhanceError:
+    """A zip member's bytes, or why it cannot be read. Bad CRC, a broken local header and corrupt deflate data
+    (BadZipFile, zlib.error, EOFError), the encryption flag (RuntimeError), an unknown compression method
+    (NotImplementedError) and a member larger than declared each spoil that member only."""
+    try:
+        with archive.open(info) as member:
+            data = member.read(info.file_size + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
+        return CorruptMedia(f"a broken zip member of {zip_name}: {exc}")
+    if len(data) > info.file_size:
+        return CorruptMedia(f"a broken zip member of {zip_name}: it inflates past its declared size")
+    return data
+
+
+def _photos_in(parts: list[Part], settings: Settings) -> Iterator[tuple[str, bytes | EnhanceError]]:
     """(name, bytes) of every photo uploaded, zips unpacked (names only, never paths: no zip-slip), within the
-    album's count and byte caps (`PayloadTooLarge`). A photo over the image cap comes as (name, None), unread."""
+    album's count and byte caps (`PayloadTooLarge`). A photo that cannot be taken comes as (name, the problem):
+    over the image cap (unread), or a broken zip member."""
     count = total = 0
 
     def admit(size: int) -> None:
@@ -73,7 +93,7 @@ def _photos_in(parts: list[Part], settings: Settings) -> Iterator[tuple[str, byt
         if not is_zip(part):
             size = part.path.stat().st_size
             admit(size)
-            yield part.name, (part.path.read_bytes() if size <= settings.max_upload_bytes else None)
+            yield part.name, (part.path.read_bytes() if size <= settings.max_upload_bytes else _too_large(settings))
             continue
         try:
             archive = zipfile.ZipFile(part.path)
@@ -86,13 +106,9 @@ def _photos_in(parts: list[Part], settings: Settings) -> Iterator[tuple[str, byt
                     continue
                 admit(info.file_size)  # the declared size, before inflating anything
                 if info.file_size > settings.max_upload_bytes:
-                    yield name, None
+                    yield name, _too_large(settings)
                     continue
-                with archive.open(info) as member:
-                    data = member.read(info.file_size + 1)
-                if len(data) > info.file_size:
-                    raise InvalidOption(f"{part.name}: {name} inflates past its declared size")
-                yield name, data
+                yield name, _member(archive, info, part.name)
 
 
 def _safe_stem(name: str) -> str:
@@ -126,8 +142,8 @@ def submit_album(
         for index, (name, data) in enumerate(_photos_in(parts, settings)):
             entry: dict[str, Any] = {"index": index, "name": name, "file": None, "problem": None}
             try:
-                if data is None:
-                    raise PayloadTooLarge(f"over the {settings.max_upload_bytes:,}-byte limit of one image")
+                if isinstance(data, EnhanceError):
+                    raise data
                 if not looks_like_image(data[:64]):
                     raise InvalidOption("not a photo (PNG, JPEG, WebP, TIFF, BMP or GIF)")
                 info = probe_image(data, settings.max_pixels, settings.max_side)

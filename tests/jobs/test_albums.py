@@ -139,3 +139,44 @@ def test_an_idempotency_key_returns_the_same_album_and_refuses_another(client: T
     assert again.json()["id"] == first.json()["id"]
     assert other.status_code == 422 and other.json()["type"].endswith("/idempotency-key-reused")
     wait(client, first.json()["id"])
+
+
+def _zip_with_damaged(damage: str) -> bytes:
+    """A zip of a good photo and a second one damaged as `damage` says, edited at the byte level as a broken or
+    hostile archiver would leave it (offsets from the zip format: local header 30 bytes + name, central directory
+    entry 46 bytes + name)."""
+    good, bad = png_bytes(skimage_rgb("coffee", 64)), png_bytes(skimage_rgb("astronaut", 64))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("good.png", good)
+        archive.writestr("bad.png", bad)
+    data = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo("bad.png")
+    local = info.header_offset
+    central = data.rindex(b"PK\x01\x02")  # the last central entry is bad.png's
+    if damage == "crc":
+        data[local + 30 + len("bad.png") + 100] ^= 0xFF  # a stored byte changes: the CRC-32 no longer matches
+    elif damage == "encrypted":
+        data[local + 6] |= 1  # the encryption flag, in both headers
+        data[central + 8] |= 1
+    elif damage == "compression":
+        data[local + 8 : local + 10] = data[central + 10 : central + 12] = (99).to_bytes(2, "little")  # AES
+    elif damage == "local header":
+        data[local : local + 4] = b"XXXX"
+    elif damage == "size lies":
+        data[central + 24 : central + 28] = (len(bad) // 2).to_bytes(4, "little")  # declared: half of it
+    return bytes(data)
+
+
+@pytest.mark.parametrize("damage", ["crc", "encrypted", "compression", "local header", "size lies"])
+def test_a_broken_zip_member_is_skipped_with_its_reason(client: TestClient, damage: str) -> None:
+    """Each of these was a 500 (#24): now the member is reported and the rest of the album is enhanced."""
+    response = client.post(JOBS, files=[("file", ("album.zip", _zip_with_damaged(damage)))],
+                           data={"model": FAST_MODEL, "keep": "all"})  # fmt: skip
+    assert response.status_code == 202, response.text
+    job = wait(client, response.json()["id"])
+    rows = json.loads(artifact(client, job, "report.json"))["photos"]
+    assert [r["name"] for r in rows] == ["good.png", "bad.png"]
+    assert [r["chosen"] for r in rows] == [True, False]
+    assert "zip" in rows[1]["problem"], rows[1]["problem"]
