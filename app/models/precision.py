@@ -132,9 +132,9 @@ def probe_size(descriptor: ImageModelDescriptor, device: torch.device) -> int:
     same tile, and the same fidelity verdict, on every load. Measured on this 2-core CPU: on 32 px Real-CUGAN x4 was
     probed fp32 (5.0 s per 640x360 frame) and SPAN x4's bf16 looked only 1.1x faster; on 128 px Real-CUGAN x4 runs
     bf16 (1.1 s) with the same quality, and SPAN x4's bf16 shows its 2.5x."""
-    params = sum(p.numel() for p in descriptor.model.parameters())
     if device.type == "cuda":
         return CUDA_PROBE_SIZE
+    params = sum(p.numel() for p in descriptor.model.parameters())
     size = PROBE_MAX_SIZE if params <= SMALL_MODEL_PARAMS else PROBE_SIZE
     fp32 = Precision(device, torch.float32)
     with torch.inference_mode():

@@ -38,14 +38,11 @@ class VideoJob(JobKindSpec):
 
     def estimate_total(self, options: JobOptions, job: JobRecord) -> int | None:
         declared, fps = job.facts.declared_frames, job.facts.fps
-        if options.frames is not None:
-            total = len(options.frames)
-        elif declared:
-            first = int((options.start or 0) * fps) if fps else 0
-            last = min(declared, int(options.end * fps)) if (fps and options.end) else declared
-            total = len([i for i in range(first, last) if options.every_n is None or i % options.every_n == 0])
-        else:
-            return None
+        if options.frames is not None or not declared:  # a list of frames counts the same for every kind
+            return super().estimate_total(options, job)
+        first = int((options.start or 0) * fps) if fps else 0
+        last = min(declared, int(options.end * fps)) if (fps and options.end) else declared
+        total = len([i for i in range(first, last) if options.every_n is None or i % options.every_n == 0])
         return min(total, options.max_frames) if options.max_frames else total
 
     def live_outputs(
