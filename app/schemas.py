@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain import JobKind, Verdict
+from app.jobs.leftovers import JobFiles
 from app.jobs.models import JobStatus
 from app.jobs.options import JobOptions
 from app.models.catalog import WeightState
@@ -161,6 +162,7 @@ class JobPublic(BaseModel):
                     "attempts": 1,
                     "worker_id": "local:host:1234",
                     "artifacts": [],
+                    "files": "kept",
                     "links": {
                         "self": "/v1/jobs/3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11",
                         "events": "/v1/jobs/3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11/events",
@@ -187,6 +189,11 @@ class JobPublic(BaseModel):
     attempts: int
     worker_id: str | None
     artifacts: list[ArtifactPublic]
+    files: JobFiles = Field(
+        description="the job's files on the server: `kept`; `deleted` when it ended cancelled or failed (its links "
+        "answer 410; ENHANCE_KEEP_FAILED_JOB_FILES=true keeps them); `artifacts_only` when it failed part-way and "
+        "kept only the artifacts it published",
+    )
     webhook: WebhookPublic | None = Field(default=None, description="the webhook's delivery, when the job has one")
     links: dict[str, str]
 

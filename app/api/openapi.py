@@ -26,6 +26,7 @@ ERRORS: dict[int, str] = {
     401: "missing or invalid API key",
     404: "unknown job, artifact or model",
     409: "the job is in the wrong state for this",
+    410: "the job ended cancelled or failed and its files were deleted",
     413: "upload too large",
     415: "a recognised but unsupported media format",
     416: "byte range not satisfiable",

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
     job_retention_hours: float = Field(default=168.0, gt=0, description="finished jobs and artifacts expire after")
+    keep_failed_job_files: bool = Field(
+        default=False,
+        description="keep a cancelled or failed job's files (input, frames, partial outputs) until the retention "
+        "sweep; by default they are deleted when the job ends (a job that failed part-way keeps the artifacts it "
+        "published)",
+    )
     max_job_upload_bytes: int = 2 * 1024 * 1024 * 1024
     max_album_photos: int = Field(default=500, ge=1, description="photos in one album job (413 above)")
     max_album_bytes: int = Field(default=1024**3, ge=1, description="bytes of photos in one album job, zips unpacked")

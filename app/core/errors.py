@@ -80,6 +80,12 @@ class JobConflict(EnhanceError):
     status, type, title = 409, "job-conflict", "Job is in the wrong state"
 
 
+class JobFilesDeleted(EnhanceError):
+    """A cancelled or failed job's files were deleted when it ended (the job says so: `files`)."""
+
+    status, type, title = 410, "job-files-deleted", "The job's files were deleted"
+
+
 class RangeNotSatisfiable(EnhanceError):
     status, type, title = 416, "range-not-satisfiable", "Range not satisfiable"
 

@@ -10,6 +10,8 @@ import time
 from datetime import timedelta
 
 from app.core.config import Settings
+from app.jobs.leftovers import free_job_files
+from app.jobs.models import JobStatus
 from app.jobs.queue import JobQueue
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore, utcnow
@@ -44,6 +46,8 @@ class Maintenance:
             log.warning("requeued %d job(s) whose worker stopped renewing its lease: %s", len(reaped), reaped)
         if failed:
             log.error("failed %d job(s) whose worker died on every attempt: %s", len(failed), failed)
+        for job_id in failed:
+            free_job_files(self.settings, self.storage, job_id, JobStatus.FAILED)
         return reaped
 
     def sweep_expired(self) -> list[str]:

@@ -28,6 +28,7 @@ from app.domain import ImageFormat, Picture
 from app.inference.device import Device
 from app.inference.enhance import Plan, estimate_bytes, plan, restore_picture
 from app.jobs.kinds import JobKindSpec, SourceFrame, kind_of
+from app.jobs.leftovers import free_job_files
 from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs
@@ -345,6 +346,7 @@ def _run_holding_lease(ctx: JobContext, job: JobRecord) -> JobStatus | None:
         current = ctx.store.get(job.id)
         return current.status if current else None
     log.info("%s", recorded.value)
+    free_job_files(ctx.settings, ctx.storage, job.id, recorded)  # after the record: never a job another worker holds
     return recorded
 
 
@@ -366,7 +368,7 @@ def _outcome(ctx: JobContext, job: JobRecord, guard: JobGuard) -> tuple[JobStatu
         if exc.errno != errno.ENOSPC:
             log.exception("job %s failed", job.id)
             return JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
-        return JobStatus.FAILED, "the data disk is full (no space left); frames done so far are kept for a retry"
+        return JobStatus.FAILED, "the data disk is full (no space left)"
     except Exception as exc:
         log.exception("job %s failed", job.id)
         return JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"

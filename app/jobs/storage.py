@@ -95,8 +95,22 @@ class JobStorage:
         path = self.artifacts_dir(job_id) / name
         return path if path.is_file() else None
 
+    def published(self, job_id: str) -> bool:
+        return (self.job_dir(job_id) / INDEX).is_file()
+
     def remove(self, job_id: str) -> None:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+
+    def remove_all_but_artifacts(self, job_id: str) -> None:
+        """Keep the published artifacts and their index; the input and the work frames go."""
+        folder = self.job_dir(job_id)
+        for path in folder.iterdir() if folder.is_dir() else ():
+            if path.name in {INDEX, "artifacts"}:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     def usage_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())

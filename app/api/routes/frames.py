@@ -11,10 +11,15 @@ from fastapi.responses import FileResponse, Response
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from app.api.deps import StorageDep, StoreDep
+from app.api.deps import SettingsDep, StorageDep, StoreDep
 from app.api.openapi import binary_content, problems
 from app.api.routes.jobs import JobDep
+from app.core.config import Settings
 from app.core.errors import JobNotFound
+from app.jobs.leftovers import files_gone, job_files
+from app.jobs.models import JobRecord
+from app.jobs.storage import JobStorage
+from app.jobs.store import JobStore
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -53,12 +58,16 @@ def list_frames(job: JobDep, store: StoreDep) -> list[FramePublic]:
     ]
 
 
-def _frame_file(storage: StorageDep, store: StoreDep, job_id: str, index: int, which: Which) -> str:
-    if index not in {f.index for f in store.frames(job_id)}:
-        raise JobNotFound(f"job {job_id} has no finished frame {index}")
-    path = storage.source_frame(job_id, index) if which == "source" else storage.enhanced_frame(job_id, index)
+def _frame_file(
+    settings: Settings, storage: JobStorage, store: JobStore, job: JobRecord, index: int, which: Which
+) -> str:
+    if index not in {f.index for f in store.frames(job.id)}:
+        raise JobNotFound(f"job {job.id} has no finished frame {index}")
+    path = storage.source_frame(job.id, index) if which == "source" else storage.enhanced_frame(job.id, index)
     if not path.is_file():
-        raise JobNotFound(f"job {job_id} has no {which} file for frame {index}")
+        if (files := job_files(settings, storage, job)) != "kept":
+            raise files_gone(job, files)
+        raise JobNotFound(f"job {job.id} has no {which} file for frame {index}")
     return str(path)
 
 
@@ -67,17 +76,21 @@ def _frame_file(storage: StorageDep, store: StoreDep, job_id: str, index: int, w
     operation_id="getFrameThumbnail",
     summary="A small JPEG of a finished frame",
     response_class=Response,
-    responses={200: {"content": binary_content("image/jpeg"), "description": "the thumbnail"}, **problems(401, 404)},
+    responses={
+        200: {"content": binary_content("image/jpeg"), "description": "the thumbnail"},
+        **problems(401, 404, 410),
+    },
 )
 def get_thumbnail(
     job: JobDep,
     index: int,
+    settings: SettingsDep,
     storage: StorageDep,
     store: StoreDep,
     size: Annotated[int, Query(ge=32, le=512, description="longest side, in pixels")] = 160,
     which: Annotated[Which, Query(description="the enhanced frame or the decoded source")] = "enhanced",
 ) -> Response:
-    with Image.open(_frame_file(storage, store, job.id, index, which)) as image:
+    with Image.open(_frame_file(settings, storage, store, job, index, which)) as image:
         small = image.convert("RGB")
     small.thumbnail((size, size), Image.Resampling.LANCZOS)
     out = io.BytesIO()
@@ -90,7 +103,9 @@ def get_thumbnail(
     operation_id="getFrame",
     summary="A finished frame, source or enhanced (PNG)",
     response_class=FileResponse,
-    responses={200: {"content": binary_content("image/png"), "description": "the frame"}, **problems(401, 404)},
+    responses={200: {"content": binary_content("image/png"), "description": "the frame"}, **problems(401, 404, 410)},
 )
-def get_frame(job: JobDep, index: int, which: Which, storage: StorageDep, store: StoreDep) -> FileResponse:
-    return FileResponse(_frame_file(storage, store, job.id, index, which), media_type="image/png")
+def get_frame(
+    job: JobDep, index: int, which: Which, settings: SettingsDep, storage: StorageDep, store: StoreDep
+) -> FileResponse:
+    return FileResponse(_frame_file(settings, storage, store, job, index, which), media_type="image/png")

@@ -20,6 +20,7 @@ from app.api.uploads import spool_upload
 from app.core.config import Settings
 from app.core.errors import JobConflict, JobNotFound, Unauthorized
 from app.jobs.album import Part, album_fingerprint, is_zip, submit_album
+from app.jobs.leftovers import files_gone, free_job_files, job_files
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
@@ -77,6 +78,7 @@ def to_public(job: JobRecord, storage: JobStorage, settings: Settings, base: str
         attempts=job.attempts,
         worker_id=job.worker_id,
         artifacts=artifacts,
+        files=job_files(settings, storage, job),
         webhook=WebhookPublic(
             status=job.webhook.status,  # type: ignore[arg-type]
             event_id=job.webhook.event_id,
@@ -267,9 +269,11 @@ async def stream_job_events(
     responses=problems(401, 404),
 )
 def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep, settings: SettingsDep, queue: QueueDep) -> JobPublic:
-    """Stops after the current frame; a finished job is returned as it is."""
+    """Stops after the current frame; a finished job is returned as it is. A cancelled job's files are deleted
+    (unless the server keeps them: ENHANCE_KEEP_FAILED_JOB_FILES)."""
     if not job.status.terminal:
         job = store.request_cancel(job.id) or job
+        free_job_files(settings, storage, job.id, job.status)  # a queued job ends here; a running one at its worker
         hint = getattr(queue, "cancel", None)  # the embedded worker: tell the running job now
         if hint is not None and job.status == JobStatus.RUNNING:
             hint(job.id)
@@ -338,16 +342,21 @@ def artifact_job(
     responses={
         200: {"content": ARTIFACT_CONTENT, "description": "the file; byte ranges are supported"},
         206: {"content": ARTIFACT_CONTENT, "description": "the requested byte range"},
-        **problems(401, 404, 416),
+        **problems(401, 404, 410, 416),
     },
 )
 def get_artifact(
     job: Annotated[JobRecord, Depends(artifact_job)],
     name: str,
     storage: StorageDep,
+    settings: SettingsDep,
     range_header: Annotated[str | None, Header(alias="Range", include_in_schema=False)] = None,
 ) -> FileResponse:
-    path = storage.artifact_path(job.id, name) if job.status in PUBLISHED else None
+    if (files := job_files(settings, storage, job)) == "deleted":
+        raise files_gone(job, files)
+    if job.status not in PUBLISHED:
+        raise JobNotFound(f"job {job.id} is {job.status.value}: a job has artifacts once it succeeds")
+    path = storage.artifact_path(job.id, name)
     if path is None:
         raise JobNotFound(f"job {job.id} has no artifact {name!r}")
     media = next(a.media_type for a in storage.artifacts(job.id) if a.name == name)
