@@ -61,6 +61,10 @@ class InvalidOption(EnhanceError):
     status, type, title = 422, "invalid-option", "Invalid option"
 
 
+class WebhookRefused(InvalidOption):
+    """A callback URL the service will not call."""
+
+
 class JobFailed(EnhanceError):
     """A local job (the CLI's) that ended in failure or was cancelled."""
 

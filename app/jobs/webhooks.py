@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.core.config import Settings
-from app.core.errors import InvalidOption
+from app.core.errors import WebhookRefused
 from app.jobs.models import JobRecord
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,6 @@ log = logging.getLogger(__name__)
 RESPONSE_LIMIT = 4096
 TIMEOUT_SECONDS = 10.0
 IN_FLIGHT_SECONDS = 60.0  # a claimed delivery's lease: another process retries it after this if this one died
-
-
-class WebhookRefused(InvalidOption):
-    """A callback URL the service will not call."""
 
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

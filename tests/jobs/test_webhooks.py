@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
-from app.jobs.webhooks import WebhookRefused, deliver, vet_addresses
+from app.core.errors import WebhookRefused
+from app.jobs.webhooks import deliver, vet_addresses
 from app.main import create_app
 from app.models.registry import ModelRegistry
 from tests.support.images import png_bytes, skimage_rgb
