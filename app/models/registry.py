@@ -136,10 +136,6 @@ class ModelRegistry:
                 self._models[key] = model
         return model
 
-    def preload(self, model_ids: list[str]) -> None:
-        for model_id in model_ids:
-            self.get(model_id)
-
     def _verified_path(self, entry: CatalogEntry) -> Path:
         path = entry.path(self.settings.weights_path)
         if path.suffix.lower() not in SAFE_SUFFIXES:

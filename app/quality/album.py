@@ -134,8 +134,3 @@ def choose(photos: list[AlbumPhoto], keep: Keep, best_k: int | None, drop_duplic
             else:
                 photo.why = "rejected: " + "; ".join(photo.scores.reasons)
     return [p for p in photos if p.chosen]
-
-
-def photo_from_dict(item: dict[str, Any]) -> AlbumPhoto:
-    """A report row back into a photo (a resumed job reuses its stored choice)."""
-    return AlbumPhoto(index=item["index"], name=item["name"], chosen=item["chosen"], why=item["why"])

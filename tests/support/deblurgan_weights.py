@@ -46,7 +46,11 @@ def state_sha256(state: OrderedDict[str, torch.Tensor]) -> str:
 
 
 def save_official_checkpoint(network: str, path: Path) -> Path:
-    """v2 as `{'model': state_dict}` with `module.` keys (as in the manifest); v1 as a bare state dict."""
+    """v2 as `{'model': state_dict}` with `module.` keys (as in the manifest); v1 as a bare state dict. The weights
+    are checked against the fixtures' hash first, so a drift in the generator is named as such, not as a wrong
+    output."""
     state = synthetic_state_dict(network)
+    expected = json.loads((FIXTURES / "synthetic_weights_sha256.json").read_text())[network]
+    assert state_sha256(state) == expected, f"{network}: the synthetic weights differ from the fixtures' (README)"
     torch.save({"model": state} if network.startswith("deblurgan_v2") else state, path)
     return path
