@@ -19,6 +19,7 @@ from .job_options import JobOptions
 from .job_options_duplicates import JobOptionsDuplicates
 from .job_options_keep import JobOptionsKeep
 from .job_public import JobPublic
+from .job_public_files import JobPublicFiles
 from .job_public_links import JobPublicLinks
 from .job_status import JobStatus
 from .jobs_public import JobsPublic
@@ -57,6 +58,7 @@ __all__ = (
     "JobOptionsDuplicates",
     "JobOptionsKeep",
     "JobPublic",
+    "JobPublicFiles",
     "JobPublicLinks",
     "JobsPublic",
     "JobStatus",

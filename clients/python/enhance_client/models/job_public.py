@@ -8,6 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.job_kind import JobKind
+from ..models.job_public_files import JobPublicFiles
 from ..models.job_status import JobStatus
 from ..types import UNSET, Unset
 
@@ -43,6 +44,9 @@ class JobPublic:
         attempts (int):
         worker_id (None | str):
         artifacts (list[ArtifactPublic]):
+        files (JobPublicFiles): the job's files on the server: `kept`; `deleted` when it ended cancelled or failed (its
+            links answer 410; ENHANCE_KEEP_FAILED_JOB_FILES=true keeps them); `artifacts_only` when it failed part-way and
+            kept only the artifacts it published
         links (JobPublicLinks):
         webhook (None | Unset | WebhookPublic): the webhook's delivery, when the job has one
     """
@@ -62,6 +66,7 @@ class JobPublic:
     attempts: int
     worker_id: None | str
     artifacts: list[ArtifactPublic]
+    files: JobPublicFiles
     links: JobPublicLinks
     webhook: None | Unset | WebhookPublic = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -112,6 +117,8 @@ class JobPublic:
             artifacts_item = artifacts_item_data.to_dict()
             artifacts.append(artifacts_item)
 
+        files = self.files.value
+
         links = self.links.to_dict()
 
         webhook: dict[str, Any] | None | Unset
@@ -141,6 +148,7 @@ class JobPublic:
                 "attempts": attempts,
                 "worker_id": worker_id,
                 "artifacts": artifacts,
+                "files": files,
                 "links": links,
             }
         )
@@ -229,6 +237,8 @@ class JobPublic:
 
             artifacts.append(artifacts_item)
 
+        files = JobPublicFiles(d.pop("files"))
+
         links = JobPublicLinks.from_dict(d.pop("links"))
 
         def _parse_webhook(data: object) -> None | Unset | WebhookPublic:
@@ -264,6 +274,7 @@ class JobPublic:
             attempts=attempts,
             worker_id=worker_id,
             artifacts=artifacts,
+            files=files,
             links=links,
             webhook=webhook,
         )

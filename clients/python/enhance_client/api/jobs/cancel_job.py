@@ -68,7 +68,9 @@ def sync_detailed(
 ) -> Response[JobPublic | Problem]:
     """Cancel a job
 
-     Stops after the current frame; a finished job is returned as it is.
+     Stops after the current frame; a finished job is returned as it is. A cancelled job's files are
+    deleted
+    (unless the server keeps them: ENHANCE_KEEP_FAILED_JOB_FILES).
 
     Args:
         job_id (str):
@@ -99,7 +101,9 @@ def sync(
 ) -> JobPublic | Problem | None:
     """Cancel a job
 
-     Stops after the current frame; a finished job is returned as it is.
+     Stops after the current frame; a finished job is returned as it is. A cancelled job's files are
+    deleted
+    (unless the server keeps them: ENHANCE_KEEP_FAILED_JOB_FILES).
 
     Args:
         job_id (str):
@@ -125,7 +129,9 @@ async def asyncio_detailed(
 ) -> Response[JobPublic | Problem]:
     """Cancel a job
 
-     Stops after the current frame; a finished job is returned as it is.
+     Stops after the current frame; a finished job is returned as it is. A cancelled job's files are
+    deleted
+    (unless the server keeps them: ENHANCE_KEEP_FAILED_JOB_FILES).
 
     Args:
         job_id (str):
@@ -154,7 +160,9 @@ async def asyncio(
 ) -> JobPublic | Problem | None:
     """Cancel a job
 
-     Stops after the current frame; a finished job is returned as it is.
+     Stops after the current frame; a finished job is returned as it is. A cancelled job's files are
+    deleted
+    (unless the server keeps them: ENHANCE_KEEP_FAILED_JOB_FILES).
 
     Args:
         job_id (str):
