@@ -28,8 +28,10 @@ from app.core.config import Settings
 from app.core.errors import CorruptMedia, EnhanceError, InvalidOption, PayloadTooLarge
 from app.core.files import write_atomic
 from app.domain import Picture
+from app.inference.admission import score_bytes
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
+from app.inference.memory import MemoryBudget
 from app.jobs.idempotency import same_request
 from app.jobs.models import FrameRecord, JobFacts, JobRecord
 from app.jobs.options import JobOptions
@@ -38,7 +40,6 @@ from app.jobs.store import JobStore
 from app.jobs.webhooks import check_callback
 from app.media.decode import decode_image, looks_like_image, probe_image
 from app.quality.album import AlbumPhoto, choose
-from app.quality.scores import score_image
 
 MANIFEST = "album.json"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -201,17 +202,22 @@ def _taken_at(data: bytes) -> datetime | None:
 
 
 def score_album(
-    settings: Settings, storage: JobStorage, job: JobRecord, options: JobOptions, guard: Callable[[], None]
+    settings: Settings,
+    storage: JobStorage,
+    job: JobRecord,
+    options: JobOptions,
+    guard: Callable[[], None],
+    memory: MemoryBudget,
 ) -> list[dict[str, Any]]:
-    """Score every usable photo, group and choose: one row per uploaded photo, for the report and the resume."""
+    """Score every usable photo, group and choose: one row per uploaded photo, for the report and the resume.
+    Each photo's decode is admitted from `memory` first (a job waits its turn)."""
     photos = []
     for entry in manifest(storage, job.id):
         photo = AlbumPhoto(entry["index"], entry["name"], problem=entry["problem"])
         if entry["file"]:
             data = _photo_bytes(storage, job.id, entry)
             try:
-                picture = decode_image(data, settings.max_pixels, settings.max_side)
-                photo.scores = score_image(picture.pixels)
+                photo.scores = score_bytes(data, settings, memory, what=entry["name"], patient=True).scores
                 photo.taken_at = _taken_at(data)
             except EnhanceError as exc:
                 photo.problem = exc.detail

@@ -35,6 +35,7 @@ from app.jobs.outputs import LiveOutputs
 from app.jobs.prefetch import prefetch
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore, utcnow
+from app.jobs.thumbnails import write_thumbnails
 from app.media.encode import encode_image, encode_png8, to_uint8
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,9 @@ def _persist_frame(
         enhanced8 = to_uint8(restored.pixels)
         write_atomic(source_path, encode_png8(frame.rgb8))
         write_atomic(enhanced_path, encode_png8(enhanced8))
+    # The frames page's thumbnails, from the pixels in hand: its route never has to decode a full frame.
+    source = frame.picture.pixels if frame.rgb8 is None else frame.rgb8
+    write_thumbnails(ctx.storage, job.id, frame.index, source, restored.pixels if enhanced8 is None else enhanced8)
     ctx.store.record_frame(
         FrameRecord(
             job_id=job.id,
@@ -237,7 +241,7 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
     steps = plan(options.enhance_options(), ctx.device, ctx.settings)
     model = ctx.device.model(steps.upscale_model) if steps.upscale_model else None
     if job.selection is None:  # scored once: a resumed job reuses the stored choice instead of re-scoring
-        job.selection = spec.select(ctx.settings, ctx.storage, job, options, guard)
+        job.selection = spec.select(ctx.settings, ctx.storage, job, options, guard, ctx.device.memory)
         if job.selection is not None:
             ctx.store.set_selection(job.id, job.selection)
     if job.selection is not None:

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 from app.core.files import sha256_file, write_atomic
 
@@ -66,6 +67,10 @@ class JobStorage:
 
     def enhanced_frame(self, job_id: str, index: int) -> Path:
         return self.job_dir(job_id) / "work" / "enhanced" / f"frame_{index:06d}.png"
+
+    def frame_thumbnail(self, job_id: str, index: int, which: Literal["source", "enhanced"]) -> Path:
+        """Next to the frame: the small JPEG the thumbnail route serves from (`app.jobs.thumbnails`)."""
+        return self.job_dir(job_id) / "work" / which / f"frame_{index:06d}.thumb.jpg"
 
     def artifacts_dir(self, job_id: str) -> Path:
         return self.job_dir(job_id) / "artifacts"

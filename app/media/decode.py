@@ -28,6 +28,7 @@ class ImageInfo:
     format: str
     width: int
     height: int
+    bands: int = 3  # channels once decoded (a palette counts as RGB, or RGBA with transparency): sizes admission
 
 
 # Formats Pillow cannot even identify but that we recognise, and refuse as such (415) rather than as garbage (422).
@@ -76,7 +77,8 @@ def _check(img: Image.Image, max_pixels: int, max_side: int) -> ImageInfo:
         raise PayloadTooLarge(f"image is {width}x{height}; each side must be at most {max_side}")
     if width * height > max_pixels:
         raise PayloadTooLarge(f"image has {width * height:,} pixels; the limit is {max_pixels:,}")
-    return ImageInfo(fmt, width, height)
+    bands = (4 if "transparency" in img.info else 3) if img.mode == "P" else len(img.getbands())
+    return ImageInfo(fmt, width, height, bands)
 
 
 IMAGE_MAGIC = (PNG_SIGNATURE, b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")

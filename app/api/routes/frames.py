@@ -3,15 +3,14 @@ one) and small thumbnails for its strip, served at a bounded size instead of the
 
 from __future__ import annotations
 
-import io
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, Response
-from PIL import Image
 from pydantic import BaseModel, Field
 
-from app.api.deps import SettingsDep, StorageDep, StoreDep
+from app.api.deps import DeviceDep, SettingsDep, StorageDep, StoreDep
 from app.api.openapi import binary_content, problems
 from app.api.routes.jobs import JobDep
 from app.core.config import Settings
@@ -20,6 +19,7 @@ from app.jobs.leftovers import files_gone, job_files
 from app.jobs.models import JobRecord
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
+from app.jobs.thumbnails import THUMBNAIL_SIDE, thumbnail_jpeg
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -78,24 +78,24 @@ def _frame_file(
     response_class=Response,
     responses={
         200: {"content": binary_content("image/jpeg"), "description": "the thumbnail"},
-        **problems(401, 404, 410),
+        **problems(401, 404, 410, 413, 503),
     },
 )
 def get_thumbnail(
     job: JobDep,
     index: int,
     settings: SettingsDep,
+    device: DeviceDep,
     storage: StorageDep,
     store: StoreDep,
-    size: Annotated[int, Query(ge=32, le=512, description="longest side, in pixels")] = 160,
+    size: Annotated[int, Query(ge=32, le=THUMBNAIL_SIDE, description="longest side, in pixels")] = 160,
     which: Annotated[Which, Query(description="the enhanced frame or the decoded source")] = "enhanced",
 ) -> Response:
-    with Image.open(_frame_file(settings, storage, store, job, index, which)) as image:
-        small = image.convert("RGB")
-    small.thumbnail((size, size), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    small.save(out, "JPEG", quality=82)
-    return Response(out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    """Made from the small JPEG kept when the frame was recorded; a frame recorded before those were kept is
+    decoded once, under memory admission (413, or 503 + Retry-After), and its thumbnail kept."""
+    frame = Path(_frame_file(settings, storage, store, job, index, which))
+    data = thumbnail_jpeg(frame, storage.frame_thumbnail(job.id, index, which), device.memory, size)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get(

@@ -7,16 +7,15 @@ import json
 from dataclasses import asdict
 from typing import Annotated
 
-import numpy as np
 from fastapi import APIRouter, File, Query, UploadFile
 
-from app.api.deps import SettingsDep
+from app.api.deps import DeviceDep, SettingsDep
 from app.api.openapi import problems
 from app.api.uploads import read_upload
 from app.core.errors import InvalidOption
 from app.domain import Verdict
-from app.media.decode import decode_image
-from app.quality.scores import Thresholds, score_image
+from app.inference.admission import score_bytes
+from app.quality.scores import Thresholds
 from app.schemas import ScorePublic, ScoresPublic
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
@@ -28,10 +27,11 @@ MAX_FILES = 32
     operation_id="scoreImages",
     summary="Score images: keep or reject",
     response_model=ScoresPublic,
-    responses=problems(401, 413, 415, 422),
+    responses=problems(401, 413, 415, 422, 503),
 )
 async def score_images(
     settings: SettingsDep,
+    device: DeviceDep,
     files: Annotated[list[UploadFile], File(description="one or more images")],
     thresholds: Annotated[
         str | None,
@@ -47,13 +47,15 @@ async def score_images(
     data = []
     for upload in files:
         raw = await read_upload(upload, settings.max_upload_bytes)
-        picture = await asyncio.to_thread(decode_image, raw, settings.max_pixels, settings.max_side)
-        scores = await asyncio.to_thread(score_image, np.asarray(picture.pixels), limits)
+        name = upload.filename or "upload"
+        # Admitted like an image request: 413 if it could never fit, 503 + Retry-After after a bounded wait.
+        scored = await asyncio.to_thread(score_bytes, raw, settings, device.memory, limits, name)
+        scores = scored.scores
         data.append(
             ScorePublic(
-                filename=upload.filename or "upload",
-                width=picture.width,
-                height=picture.height,
+                filename=name,
+                width=scored.width,
+                height=scored.height,
                 verdict=Verdict(scores.verdict),
                 reasons=scores.reasons,
                 quality=scores.quality,

@@ -9,6 +9,7 @@ from typing import Any
 from app.core.config import Settings
 from app.domain import JobKind
 from app.inference.device import ModelHandle
+from app.inference.memory import MemoryBudget
 from app.jobs.album import album_pictures, score_album, write_album_outputs
 from app.jobs.kinds.base import Guard, JobKindSpec, SourceFrame
 from app.jobs.models import FrameRecord, JobRecord
@@ -28,9 +29,15 @@ class AlbumJob(JobKindSpec):
             yield SourceFrame(index, None, None, None, picture)
 
     def select(
-        self, settings: Settings, storage: JobStorage, job: JobRecord, options: JobOptions, guard: Guard
+        self,
+        settings: Settings,
+        storage: JobStorage,
+        job: JobRecord,
+        options: JobOptions,
+        guard: Guard,
+        memory: MemoryBudget,
     ) -> list[dict[str, Any]] | None:
-        return score_album(settings, storage, job, options, guard)  # always: choosing is what an album is for
+        return score_album(settings, storage, job, options, guard, memory)  # always: choosing is what an album is for
 
     def publish(
         self,

@@ -19,6 +19,7 @@ from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.domain import JobKind, Picture
 from app.inference.device import ModelHandle
+from app.inference.memory import MemoryBudget
 from app.jobs.models import FrameRecord, JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs, write_outputs
@@ -64,10 +65,17 @@ class JobKindSpec:
         return min(len(options.frames), options.max_frames) if options.max_frames else len(options.frames)
 
     def select(
-        self, settings: Settings, storage: JobStorage, job: JobRecord, options: JobOptions, guard: Guard
+        self,
+        settings: Settings,
+        storage: JobStorage,
+        job: JobRecord,
+        options: JobOptions,
+        guard: Guard,
+        memory: MemoryBudget,
     ) -> list[dict[str, Any]] | None:
         """A scoring pass before any unit is restored (None: this job has none). `select_best=K`: score every
-        unit the rules admit, then keep the K best spread in time."""
+        unit the rules admit, then keep the K best spread in time. `memory`: what a pass that decodes pictures
+        itself reserves each decode from (an album's photos; a video's frames come decoded, within their caps)."""
         if not options.select_best:
             return None
         candidates: list[Candidate] = []
