@@ -95,7 +95,7 @@ def serve(
     """Run the API (embedded mode: no external services)."""
     import uvicorn
 
-    from app.api.connections import connection_cap, guarded_protocol, raise_fd_limit
+    from app.api.connections import connection_cap, guarded_protocol, listen_backlog, raise_fd_limit
     from app.main import create_app
 
     settings = _run_settings(device, dtype)  # a device this machine lacks stops here, with the reason
@@ -107,6 +107,7 @@ def serve(
         # log_config=None: uvicorn's loggers propagate to ours, so its lines follow ENHANCE_LOG_JSON and carry ids.
         log_config=None,
         http=guarded_protocol(settings.header_timeout_seconds, cap),
+        backlog=listen_backlog(),
     )
 
 

@@ -13,7 +13,8 @@ import asyncio
 import logging
 import resource
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -35,6 +36,16 @@ def raise_fd_limit() -> int:
     return soft
 
 
+def listen_backlog(somaxconn: Path = Path("/proc/sys/net/core/somaxconn")) -> int:
+    """The accept queue to ask for: as deep as the kernel allows (it caps what is asked at `somaxconn`), at least
+    uvicorn's 2,048. When the queue is full the kernel drops new SYNs and a client's connect waits for its
+    retransmit (1 s, then 3 s, 7 s...): under a connection flood that is where a liveness probe lost its seconds."""
+    try:
+        return max(2048, int(somaxconn.read_text()))
+    except (OSError, ValueError):
+        return 4096
+
+
 def connection_cap(wanted: int, fd_limit: int) -> int:
     """The cap actually used: the setting, but always leaving descriptors for everything else the server opens."""
     return max(16, min(wanted, fd_limit - FD_RESERVE))
@@ -45,6 +56,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     header_timeout: float = 30.0
     max_connections: int = 4096
+    # The connections waiting for request headers, longest-waiting first (a dict keeps insertion order; re-arming
+    # moves a connection to the end). One per server: `guarded_protocol` gives each class its own.
+    waiting: ClassVar[dict[GuardedHttpProtocol, None]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,9 +67,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_deadline()
         if len(self.connections) > self.max_connections:
             self._make_room()
+        if not self.transport.is_closing():
+            self._arm_deadline()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -75,40 +90,61 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         return self._deadline is not None
 
     def _arm_deadline(self) -> None:
+        self._disarm_deadline()
         self._waiting_since = time.monotonic()
         self._deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+        self.waiting[self] = None
 
     def _disarm_deadline(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
+        self.waiting.pop(self, None)
 
     def _headers_too_slow(self) -> None:
         self._deadline = None
+        self.waiting.pop(self, None)
         if not self.transport.is_closing():
             log.warning("cut %s: request headers not complete after %.0f s", _peer(self), self.header_timeout)
             self.transport.close()
 
     def _make_room(self) -> None:
-        """Over the cap: close the connection that has waited longest for its headers (an idle or trickling client
-        holds a descriptor for nothing); when every connection is busy with a request, refuse this new one."""
-        guarded = (c for c in self.connections if isinstance(c, GuardedHttpProtocol) and c is not self)
-        others = [c for c in guarded if c.waiting_for_headers]
-        victim = min(others, key=lambda c: c._waiting_since) if others else self
-        if victim is self:
+        """Over the cap: close the connections that have waited longest for their headers (an idle or trickling
+        client holds a descriptor for nothing), a batch at once, so that a flood costs one eviction per batch rather
+        than a scan of every connection per new one; when every connection is busy with a request, refuse this one.
+
+        Taking the oldest from `waiting` is O(1), and one log line says what a batch cut."""
+        target = self.max_connections - eviction_batch(self.max_connections)
+        victims: list[GuardedHttpProtocol] = []
+        for victim in self.waiting:
+            if len(self.connections) - len(victims) <= target:
+                break
+            victims.append(victim)
+        if not victims:
             open_now = len(self.connections) - 1
             log.warning("refused %s: %d connections open (cap %d)", _peer(self), open_now, self.max_connections)
             self.transport.write(BUSY)
-        else:
-            log.warning(
-                "cut %s: idle for %.0f s with %d connections open (cap %d)",
-                _peer(victim),
-                time.monotonic() - victim._waiting_since,
-                len(self.connections),
-                self.max_connections,
-            )
-        victim._disarm_deadline()
-        victim.transport.close()
+            self.transport.close()
+            return
+        now = time.monotonic()
+        log.warning(
+            "cut %d connection(s) idle for %.0f-%.0f s, the longest from %s, with %d connections open (cap %d)",
+            len(victims),
+            now - victims[-1]._waiting_since,
+            now - victims[0]._waiting_since,
+            _peer(victims[0]),
+            len(self.connections),
+            self.max_connections,
+        )
+        for victim in victims:
+            victim._disarm_deadline()
+            victim.transport.close()
+
+
+def eviction_batch(max_connections: int) -> int:
+    """How many waiting connections one eviction closes: 1/16 of the cap (256 of 4,096), so that the next batch is
+    due only after that many new connections."""
+    return max(1, max_connections // 16)
 
 
 _BUSY_BODY = b'{"type":"https://enhance.example/problems/busy","title":"Too many connections","status":503}'
@@ -132,5 +168,5 @@ def guarded_protocol(header_timeout: float, max_connections: int) -> type[Guarde
     return type(
         "GuardedHttpProtocol",
         (GuardedHttpProtocol,),
-        {"header_timeout": header_timeout, "max_connections": max_connections},
+        {"header_timeout": header_timeout, "max_connections": max_connections, "waiting": {}},
     )

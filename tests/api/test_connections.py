@@ -3,7 +3,9 @@ cuts someone, so that trickling clients cannot hold the server's file descriptor
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -11,7 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
 
+from app.api.connections import GuardedHttpProtocol, guarded_protocol, listen_backlog
 from app.core.config import Settings
 from tests.support.server import Server
 
@@ -124,3 +129,121 @@ def test_healthz_answers_under_2000_idle_connections(server: Server) -> None:
             sock.close()
     assert server.log is not None
     assert "idle for" in server.log.read_text()  # what was cut is logged
+
+
+class _Transport(asyncio.Transport):
+    """Just enough of a socket transport for the protocol: a peer address, and a close that reports the loss."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, port: int) -> None:
+        super().__init__()
+        self.loop, self.port, self.closed, self.written = loop, port, False, b""
+        self.protocol: GuardedHttpProtocol | None = None
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return ("10.0.0.1", self.port) if name == "peername" else default
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        if not self.closed and self.protocol is not None:
+            self.closed = True
+            self.loop.call_soon(self.protocol.connection_lost, None)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+
+
+async def _never_answers(scope: object, receive: object, send: object) -> None:
+    await asyncio.Event().wait()
+
+
+def test_a_flood_over_the_cap_is_cut_in_batches_oldest_first(caplog: pytest.LogCaptureFixture) -> None:
+    """Over the cap, one new connection closes a batch of the longest-waiting ones, logged in one line, so a flood
+    costs one eviction per batch (it was one per connection, each scanning every open one: with 20,000 half-open
+    connections /healthz took 5-17 s). A connection whose request is being served is never cut."""
+    caplog.set_level(logging.WARNING, logger="app.api.connections")
+    loop = asyncio.new_event_loop()
+    config = Config(app=_never_answers, lifespan="off")
+    config.load()
+    state = ServerState()
+    protocol = guarded_protocol(header_timeout=600, max_connections=64)
+    transports: list[_Transport] = []
+
+    def connect(request: bytes = b"GET / HTTP/1.1\r\n") -> None:
+        transport = _Transport(loop, len(transports))
+        transport.protocol = protocol(config, state, {}, _loop=loop)
+        transports.append(transport)
+        transport.protocol.connection_made(transport)
+        transport.protocol.data_received(request)
+        loop.run_until_complete(asyncio.sleep(0))  # let closed connections report their loss
+
+    try:
+        connect(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")  # busy: its request is being served
+        for _ in range(63 + 200):
+            connect()
+        assert len(state.connections) <= 64
+        closed = [t.port for t in transports if t.closed]
+        still_open = [t.port for t in transports if not t.closed]
+        refused = [t.port for t in transports if t.written]
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+    assert 0 in still_open  # the busy connection
+    assert len(closed) >= 200 and max(closed) < min(p for p in still_open if p)  # the oldest waiting were cut
+    cuts = [r.getMessage() for r in caplog.records if r.getMessage().startswith("cut ")]
+    assert cuts and all("idle for" in line for line in cuts)
+    assert len(cuts) <= len(closed) // 2, f"{len(cuts)} evictions for {len(closed)} connections cut"
+    assert not refused  # nobody refused: there was always a waiting one to cut
+
+
+def test_serve_asks_for_the_deepest_accept_queue_the_kernel_allows(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """uvicorn's default accept queue is 2,048; once full the kernel drops new SYNs and a probe's connect waits 1 s,
+    then 3 s, for its retransmit. `serve` asks for `somaxconn` (the kernel caps what is asked there)."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from app import cli
+
+    asked: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: asked.update(kwargs))
+    monkeypatch.setattr(cli, "_settings", lambda: settings)
+    result = CliRunner().invoke(cli.app, ["serve", "--port", "8999"])
+    assert result.exit_code == 0, result.output
+    assert asked["backlog"] == listen_backlog() >= 2048
+
+    somaxconn = tmp_path / "somaxconn"
+    somaxconn.write_text("65535\n")
+    assert listen_backlog(somaxconn) == 65535
+    somaxconn.write_text("128\n")
+    assert listen_backlog(somaxconn) == 2048  # never below uvicorn's own default
+    assert listen_backlog(tmp_path / "absent") == 4096
+
+
+def test_healthz_answers_while_5000_half_open_connections_are_held(server: Server) -> None:
+    """A flood ten times the cap: while every connection is still held by the client, /healthz answers, and the
+    server holds no more than the cap (it closed the rest in batches, oldest first, one log line per batch)."""
+    server.env.update({"ENHANCE_HEADER_TIMEOUT_SECONDS": "600", "ENHANCE_MAX_CONNECTIONS": "500"})
+    server.start()
+    assert server.process is not None
+    held: list[socket.socket] = []
+    try:
+        for _ in range(5000):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            sock.sendall(b"GET / HTTP/1.1\r\n")
+            held.append(sock)
+        answers = [httpx.get(f"{server.url}/healthz", timeout=30).status_code for _ in range(3)]
+        server_fds = len(list(Path(f"/proc/{server.process.pid}/fd").iterdir()))
+        assert all(sock.fileno() != -1 for sock in held)  # still held when /healthz answered
+    finally:
+        for sock in held:
+            sock.close()
+    assert answers == [200, 200, 200]
+    assert server_fds < 500 + 256  # the cap plus the descriptors it keeps for everything else
+    assert server.log is not None
+    batches = [line for line in server.log.read_text().splitlines() if "idle for" in line]
+    assert 0 < len(batches) < 4500 // 10  # each line cut a batch of 500 // 16 connections
