@@ -26,6 +26,8 @@ from app.models.catalog import Catalog, WeightState, weight_state
 app = typer.Typer(help="Image and video enhancement service.", no_args_is_help=True, pretty_exceptions_enable=False)
 weights_app = typer.Typer(help="Install and check model weights.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
+db_app = typer.Typer(help="The job store's schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 if TYPE_CHECKING:
     from app.inference.device import Device
     from app.jobs.models import JobRecord
@@ -570,6 +572,42 @@ def weights_download(
         console.print(f"[red]error:[/red] {getattr(exc, 'detail', exc)}")
         raise typer.Exit(2) from exc
     console.print(f"{entry.id}: {path} sha256 {sha256_file(path)} [green]verified[/]")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="target revision (default: the newest this release knows)")] = "head",
+) -> None:
+    """Migrate the job store (ENHANCE_DATABASE_URL, or the SQLite file in the data dir) in place; rows are kept."""
+    from app.jobs import migrate
+    from app.jobs.store import make_engine
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database)
+    try:
+        before = migrate.current(engine)
+        migrate.upgrade(engine, revision)
+        console.print(f"{engine.url.render_as_string()}: {before or 'unversioned'} -> {migrate.current(engine)}")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the store's revision and the newest one this release knows; exit 1 when an upgrade is due."""
+    from app.jobs import migrate
+    from app.jobs.store import make_engine
+
+    engine = make_engine(_settings().database)
+    try:
+        revision, newest = migrate.current(engine), migrate.head()
+    finally:
+        engine.dispose()
+    typer.echo(f"{revision or 'unversioned'} (head: {newest})")
+    if revision != newest:
+        console.print("an upgrade is due: enhance db upgrade")
+        raise typer.Exit(1)
 
 
 def main() -> None:

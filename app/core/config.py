@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     )
     webhook_retry_seconds: float = Field(default=5.0, gt=0, description="first retry delay; doubles up to 1 h")
     webhook_max_age_seconds: float = Field(default=24 * 3600.0, gt=0, description="retries stop this long after")
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="one delivery attempt's whole deadline: connect, send and read the answer"
+    )
+    webhook_lanes: int = Field(
+        default=16, ge=1, description="receivers sent to at once; each receiver has at most one attempt in flight"
+    )
     public_url: str = Field(
         default="", description="base URL put in webhook events' links, e.g. https://enhance.example"
     )

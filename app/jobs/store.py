@@ -20,24 +20,23 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    case,
     create_engine,
     delete,
     event,
     func,
     insert,
-    inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import InvalidCursor
-from app.jobs.models import TRANSITIONS, FrameRecord, JobFacts, JobRecord, JobStatus, WebhookState
-from app.jobs.webhooks import new_event_id
+from app.jobs import migrate, outbox
+from app.jobs.models import TRANSITIONS, FrameRecord, JobFacts, JobRecord, JobStatus
+from app.jobs.outbox import WebhookOutbox
 
+# The tables as the newest migration leaves them (app/jobs/migrations): the schema is made by Alembic, not from here.
 metadata = MetaData()
 
 jobs = Table(
@@ -66,13 +65,7 @@ jobs = Table(
     Column("has_audio", Boolean),
     Column("request_fingerprint", String(64)),
     Column("selection", JSON),
-    Column("callback_url", String(2048)),
-    Column("webhook_status", String(16), index=True),
-    Column("webhook_event_id", String(64)),
-    Column("webhook_attempts", Integer),
-    Column("webhook_last_status_code", Integer),
-    Column("webhook_last_error", Text),
-    Column("webhook_next_at", DateTime(timezone=True), index=True),
+    Column("callback_url", String(2048)),  # its webhook deliveries are in app.jobs.outbox
 )
 
 job_frames = Table(
@@ -123,14 +116,6 @@ def _job(row: Row[Any]) -> JobRecord:
         facts=JobFacts(m["declared_frames"], m["fps"], m["has_audio"], m["request_fingerprint"]),
         selection=m["selection"],
         callback_url=m["callback_url"],
-        webhook=WebhookState(
-            status=m["webhook_status"],
-            event_id=m["webhook_event_id"],
-            attempts=m["webhook_attempts"] or 0,
-            last_status_code=m["webhook_last_status_code"],
-            last_error=m["webhook_last_error"],
-            next_attempt_at=_aware(m["webhook_next_at"]),
-        ),
     )
 
 
@@ -149,17 +134,6 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """An older store gains the columns added since (all nullable): enough for additive changes, without a
-    migration framework for a handful of columns."""
-    present = {c["name"] for c in inspect(engine).get_columns("jobs")}
-    with engine.begin() as conn:
-        for column in jobs.columns:
-            if column.name not in present:
-                kind = column.type.compile(dialect=engine.dialect)
-                conn.execute(text(f'ALTER TABLE jobs ADD COLUMN "{column.name}" {kind}'))
-
-
 class JobStore:
     """Jobs and their frames. Status changes follow `TRANSITIONS` and are guarded in the UPDATE itself (on the
     current status and, for a running job, on the worker holding its lease), so two processes sharing the database
@@ -169,8 +143,19 @@ class JobStore:
         """`clock`: the time leases and timestamps are read from (tests advance a fake one instead of sleeping)."""
         self.clock = clock
         self.engine = make_engine(url)
-        metadata.create_all(self.engine)
-        _add_missing_columns(self.engine)
+        migrate.upgrade(self.engine)  # a store made by an older release upgrades in place, rows kept
+        self.outbox = WebhookOutbox(self.engine, clock)
+
+    def _with_webhooks(self, records: list[JobRecord]) -> list[JobRecord]:
+        """Each job with a callback URL gets its delivery's state from the outbox (what the API shows)."""
+        deliveries = self.outbox.for_jobs(r.id for r in records if r.callback_url)
+        for record in records:
+            if (delivery := deliveries.get(record.id)) is not None:
+                record.webhook = delivery.state
+        return records
+
+    def _one(self, row: Row[Any] | None) -> JobRecord | None:
+        return self._with_webhooks([_job(row)])[0] if row else None
 
     def create(
         self,
@@ -218,12 +203,12 @@ class JobStore:
     def by_idempotency_key(self, key: str, owner: str | None) -> JobRecord | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(jobs).where(jobs.c.idempotency_key == f"{owner or ''}:{key}")).first()
-        return _job(row) if row else None
+        return self._one(row)
 
     def get(self, job_id: str) -> JobRecord | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
-        return _job(row) if row else None
+        return self._one(row)
 
     def list_jobs(
         self,
@@ -249,7 +234,7 @@ class JobStore:
             )
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit + 1)).all()
-        records = [_job(r) for r in rows[:limit]]
+        records = self._with_webhooks([_job(r) for r in rows[:limit]])
         return records, (records[-1].id if len(rows) > limit else None)
 
     def _update(self, job_id: str, **values: Any) -> None:
@@ -261,18 +246,15 @@ class JobStore:
         if target not in TRANSITIONS[source]:
             raise ValueError(f"no transition {source.value} -> {target.value}")
         query = update(jobs).where(jobs.c.id == job_id, jobs.c.status == source.value, *conditions)
-        if target.terminal:  # a job with a callback URL gets its webhook due, in the same UPDATE that ends it
-            now = self.clock()
-            wanted = jobs.c.callback_url.is_not(None)
-            values |= {
-                "webhook_status": case((wanted, "pending"), else_=None),
-                "webhook_event_id": case((wanted, new_event_id()), else_=None),
-                "webhook_attempts": 0,
-                "webhook_next_at": case((wanted, now), else_=None),
-            }
+        now = self.clock()
         with self.engine.begin() as conn:
-            result = conn.execute(query.values(status=target.value, updated_at=self.clock(), **values))
-        return result.rowcount == 1
+            result = conn.execute(query.values(status=target.value, updated_at=now, **values))
+            changed = result.rowcount == 1
+            if changed and target.terminal:  # a job with a callback URL gets its webhook due, in the same transaction
+                receiver = conn.execute(select(jobs.c.callback_url).where(jobs.c.id == job_id)).scalar()
+                if receiver:
+                    outbox.enqueue(conn, job_id, f"job.{target.value}", receiver, now)
+        return changed
 
     def claim(self, job_id: str, worker_id: str, lease_seconds: float) -> JobRecord | None:
         """queued → running for `worker_id`, holding a lease it must renew (`heartbeat`); None if the job was not
@@ -360,7 +342,7 @@ class JobStore:
             row = conn.execute(
                 select(jobs).where(jobs.c.status == JobStatus.QUEUED.value).order_by(jobs.c.created_at).limit(1)
             ).first()
-        return _job(row) if row else None
+        return self._one(row)
 
     def count_by_status(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -387,55 +369,6 @@ class JobStore:
                     .values(cancel_requested=True, updated_at=self.clock())
                 )
         return self.get(job_id)
-
-    def due_webhooks(self, limit: int = 32) -> list[str]:
-        """Jobs whose webhook is due now (pending, or retrying and past its backoff), oldest first."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(jobs.c.id)
-                .where(jobs.c.webhook_status.in_(["pending", "retrying"]), jobs.c.webhook_next_at <= self.clock())
-                .order_by(jobs.c.webhook_next_at)
-                .limit(limit)
-            ).all()
-        return [r[0] for r in rows]
-
-    def claim_webhook(self, job_id: str, in_flight_seconds: float) -> bool:
-        """Take a due delivery for this process: its next attempt moves past the send, so no other process (an API
-        replica) sends it meanwhile; if this one dies, the delivery is due again after `in_flight_seconds`."""
-        now = self.clock()
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(jobs)
-                .where(
-                    jobs.c.id == job_id,
-                    jobs.c.webhook_status.in_(["pending", "retrying"]),
-                    jobs.c.webhook_next_at <= now,
-                )
-                .values(webhook_next_at=now + timedelta(seconds=in_flight_seconds))
-            )
-        return result.rowcount == 1
-
-    def record_webhook(
-        self,
-        job_id: str,
-        status: str,
-        attempts: int,
-        status_code: int | None,
-        error: str | None,
-        next_at: datetime | None,
-    ) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(jobs)
-                .where(jobs.c.id == job_id)
-                .values(
-                    webhook_status=status,
-                    webhook_attempts=attempts,
-                    webhook_last_status_code=status_code,
-                    webhook_last_error=error,
-                    webhook_next_at=next_at,
-                )
-            )
 
     def record_frame(self, frame: FrameRecord) -> None:
         with self.engine.begin() as conn:
@@ -481,6 +414,7 @@ class JobStore:
     def delete(self, job_id: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(job_frames).where(job_frames.c.job_id == job_id))
+            outbox.forget(conn, [job_id])
             conn.execute(delete(jobs).where(jobs.c.id == job_id))
 
     def expired(self, before: datetime) -> list[str]:

@@ -3,8 +3,11 @@
 - Signed in the style of Standard Webhooks: `webhook-id` (the event id, the same on every retry, so a receiver can
   drop duplicates), `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`
   keyed by `ENHANCE_WEBHOOK_SECRET` (a `whsec_`-prefixed secret is base64-decoded, as the spec's libraries do).
-- Durable: the delivery state lives on the job's row (`webhook_*` columns), set in the same UPDATE that ends the
-  job, so a delivery survives a restart, and replicas of the API share the work through a guarded claim.
+- Durable: each delivery is a row of the outbox (app.jobs.outbox), written in the transaction that ends the job, so
+  a delivery survives a restart, and replicas of the API share the work through a guarded claim.
+- Bounded: an attempt has one deadline for everything (connect, TLS, send, read: `ENHANCE_WEBHOOK_TIMEOUT_SECONDS`),
+  so a receiver that trickles its answer a byte at a time is cut off; and each receiver has its own lane (at most
+  one attempt in flight per receiver), so a slow receiver delays only its own events.
 - SSRF-safe: only http(s); every resolved address must be public (not private, loopback, link-local, multicast,
   reserved or the cloud metadata address) unless `ENHANCE_WEBHOOK_ALLOW` lists it; the check is repeated at connect
   time and the connection goes to the address that was checked (no second lookup to rebind); no redirect is
@@ -17,6 +20,7 @@ the URL's name takes a few lines on a plain socket, and httpx (a dev dependency)
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -27,23 +31,24 @@ import socket
 import ssl
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from app.core.config import Settings
 from app.core.errors import WebhookRefused
 from app.jobs.models import JobRecord
+from app.jobs.outbox import Delivery
+from app.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
 
 RESPONSE_LIMIT = 4096
 TIMEOUT_SECONDS = 10.0
-IN_FLIGHT_SECONDS = 60.0  # a claimed delivery's lease: another process retries it after this if this one died
+IN_FLIGHT_SECONDS = 60.0  # a claimed delivery's lease (or twice the deadline): another process retries it after this
 
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -174,47 +179,84 @@ class Attempt:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def deliver(url: str, body: bytes, headers: dict[str, str], allow: list[str]) -> Attempt:
-    """One POST to the vetted address; never follows a redirect, reads at most 4 KiB back."""
+class _Deadline:
+    """Cuts the connection when an attempt's time is up: a socket timeout bounds each read, not their sum, and a
+    receiver sending one byte every few seconds never trips it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.sock: socket.socket | None = None
+        self.expired = threading.Event()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def _cut(self) -> None:
+        self.expired.set()
+        if self.sock is not None:
+            with contextlib.suppress(OSError):  # already closed: the attempt has ended anyway
+                self.sock.shutdown(socket.SHUT_RDWR)  # the blocked read or write returns at once
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._timer.cancel()
+
+
+def deliver(
+    url: str, body: bytes, headers: dict[str, str], allow: list[str], timeout: float = TIMEOUT_SECONDS
+) -> Attempt:
+    """One POST to the vetted address, over within `timeout` seconds whatever the receiver does; never follows a
+    redirect, reads at most 4 KiB back."""
     try:
         host, port, addresses = vet_addresses(url, allow)
     except WebhookRefused as exc:
         return Attempt(None, exc.detail)
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    sock = None
-    try:
-        sock = socket.create_connection((addresses[0], port), timeout=TIMEOUT_SECONDS)
-        if parts.scheme == "https":
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-        connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT_SECONDS)
-        connection.sock = sock  # connected to the address that was checked: no second lookup
-        connection.request("POST", path, body=body, headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]})
-        response = connection.getresponse()
-        response.read(RESPONSE_LIMIT)
-        return Attempt(response.status, None if 200 <= response.status < 300 else f"HTTP {response.status}")
-    except (OSError, http.client.HTTPException) as exc:
-        return Attempt(None, f"{type(exc).__name__}: {exc}")
-    finally:
-        if sock is not None:
-            sock.close()
+    with _Deadline(timeout) as deadline:
+        try:
+            deadline.sock = socket.create_connection((addresses[0], port), timeout=timeout)
+            if parts.scheme == "https":
+                deadline.sock = ssl.create_default_context().wrap_socket(deadline.sock, server_hostname=host)
+            connection = http.client.HTTPConnection(host, port, timeout=timeout)
+            connection.sock = deadline.sock  # connected to the address that was checked: no second lookup
+            connection.request("POST", path, body=body, headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]})
+            response = connection.getresponse()
+            response.read(RESPONSE_LIMIT)
+            if deadline.expired.is_set():  # the cut landed after the last byte it needed: still too late
+                raise TimeoutError
+            return Attempt(response.status, None if 200 <= response.status < 300 else f"HTTP {response.status}")
+        except (OSError, http.client.HTTPException) as exc:
+            if deadline.expired.is_set():
+                return Attempt(None, f"no complete answer within {timeout:g} s (ENHANCE_WEBHOOK_TIMEOUT_SECONDS)")
+            return Attempt(None, f"{type(exc).__name__}: {exc}")
+        finally:
+            if deadline.sock is not None:
+                deadline.sock.close()
 
 
 class WebhookSender:
-    """Polls the store for due deliveries and sends them from a small pool; runs in the API process (every mode,
-    Celery too, since the store is shared)."""
+    """Polls the outbox for due deliveries and sends them, one lane per receiver: a receiver with an attempt in
+    flight is skipped until it ends, so slow receivers hold at most one thread each, for at most the deadline, and
+    every other receiver's events go on. Runs in the API process (every mode, Celery too: the store is shared)."""
 
     def __init__(
         self,
         settings: Settings,
-        store: Any,
+        store: JobStore,
         artifacts: Callable[[JobRecord], list[dict[str, Any]]],
         poll_seconds: float = 0.5,
     ) -> None:
-        self.settings, self.store, self.artifacts = settings, store, artifacts
+        self.settings, self.store, self.outbox, self.artifacts = settings, store, store.outbox, artifacts
         self.poll_seconds = poll_seconds
+        self.lanes = settings.webhook_lanes
+        self.in_flight_seconds = max(IN_FLIGHT_SECONDS, 2 * settings.webhook_timeout_seconds)
+        self._busy: set[str] = set()  # receivers with an attempt in flight from this process
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook")
+        self._pool = ThreadPoolExecutor(max_workers=self.lanes, thread_name_prefix="webhook")
         self._thread = threading.Thread(target=self._loop, name="webhooks", daemon=True)
 
     def start(self) -> None:
@@ -228,41 +270,61 @@ class WebhookSender:
     def _loop(self) -> None:
         while not self._stop.wait(self.poll_seconds):
             try:
-                for job_id in self.store.due_webhooks():
-                    if self.store.claim_webhook(job_id, IN_FLIGHT_SECONDS):
-                        self._pool.submit(self._send, job_id)
+                self.dispatch()
             except Exception:  # the database is briefly unreachable: try again at the next poll
                 log.warning("webhook poll failed; retrying", exc_info=True)
 
-    def _send(self, job_id: str) -> None:
-        job = self.store.get(job_id)
-        if job is None or job.callback_url is None or job.webhook.event_id is None:
+    def dispatch(self) -> int:
+        """Start the oldest due delivery of each idle receiver, while lanes are free; returns how many started."""
+        with self._lock:
+            busy = set(self._busy)
+        started = 0
+        for delivery in self.outbox.due(limit=4 * self.lanes, skip_receivers=busy):
+            if len(busy) >= self.lanes:
+                break
+            if delivery.receiver in busy or not self.outbox.claim(delivery.event_id, self.in_flight_seconds):
+                continue
+            busy.add(delivery.receiver)
+            with self._lock:
+                self._busy.add(delivery.receiver)
+            self._pool.submit(self._lane, delivery)
+            started += 1
+        return started
+
+    def _lane(self, delivery: Delivery) -> None:
+        try:
+            self._send(delivery)
+        except Exception:  # a store error: the claim lapses and the delivery is due again
+            log.warning("webhook %s: attempt not recorded", delivery.event_id, exc_info=True)
+        finally:
+            with self._lock:
+                self._busy.discard(delivery.receiver)
+
+    def _send(self, delivery: Delivery) -> None:
+        job = self.store.get(delivery.job_id)
+        if job is None:  # deleted meanwhile: its deliveries went with it
             return
         body = event_body(job, self.artifacts(job), self.settings.public_url.rstrip("/"))
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "enhance-webhooks/1",
-            "webhook-id": job.webhook.event_id,
+            "webhook-id": delivery.event_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(self.settings.webhook_secret or "", job.webhook.event_id, timestamp, body),
+            "webhook-signature": sign(self.settings.webhook_secret or "", delivery.event_id, timestamp, body),
         }
-        attempt = deliver(job.callback_url, body, headers, self.settings.webhook_allow)
-        attempts = job.webhook.attempts + 1
+        timeout = self.settings.webhook_timeout_seconds
+        attempt = deliver(delivery.receiver, body, headers, self.settings.webhook_allow, timeout)
+        attempts = delivery.attempts + 1
         if attempt.delivered:
-            self.store.record_webhook(job_id, "delivered", attempts, attempt.status_code, None, None)
-            log.info("webhook for job %s delivered (HTTP %s)", job_id, attempt.status_code)
+            self.outbox.record(delivery.event_id, "delivered", attempt.status_code, None, None)
+            log.info("webhook %s for job %s delivered (HTTP %s)", delivery.event_id, job.id, attempt.status_code)
             return
         delay = min(3600.0, self.settings.webhook_retry_seconds * 2 ** (attempts - 1))
-        ended = job.finished_at or job.updated_at
-        next_at = datetime.now(ended.tzinfo) + timedelta(seconds=delay)
-        if (next_at - ended).total_seconds() > self.settings.webhook_max_age_seconds:
-            self.store.record_webhook(job_id, "failed", attempts, attempt.status_code, attempt.error, None)
-            log.warning("webhook for job %s failed for good after %d attempts: %s", job_id, attempts, attempt.error)
+        next_at = self.store.clock() + timedelta(seconds=delay)
+        if (next_at - delivery.created_at).total_seconds() > self.settings.webhook_max_age_seconds:
+            self.outbox.record(delivery.event_id, "failed", attempt.status_code, attempt.error, None)
+            log.warning("webhook for job %s failed for good after %d attempts: %s", job.id, attempts, attempt.error)
             return
-        self.store.record_webhook(job_id, "retrying", attempts, attempt.status_code, attempt.error, next_at)
-        log.info("webhook for job %s: %s; retry %d in %.0f s", job_id, attempt.error, attempts + 1, delay)
-
-
-def new_event_id() -> str:
-    return f"evt_{uuid.uuid4().hex}"
+        self.outbox.record(delivery.event_id, "retrying", attempt.status_code, attempt.error, next_at)
+        log.info("webhook for job %s: %s; retry %d in %.0f s", job.id, attempt.error, attempts + 1, delay)

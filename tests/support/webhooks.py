@@ -56,3 +56,47 @@ def verify(headers: dict[str, str], body: bytes, secret: str) -> bool:
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     return any(hmac.compare_digest(expected, s.removeprefix("v1,")) for s in headers["webhook-signature"].split())
+
+
+class Trickler:
+    """A slow webhook receiver on loopback: reads the request, then answers one byte every `every` seconds (a valid
+    `200` whose header runs on) until `length` bytes are out or the test stops it. Appends what happens to a log
+    shared by several receivers, so a test can assert the order of events, not their timing."""
+
+    def __init__(self, name: str, log: list[str], every: float = 0.5, length: int = 60) -> None:
+        self.name, self.log, self.every = name, log, every
+        answer = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Pad: "
+        self.answer = answer + b"a" * max(0, length - len(answer) - 4) + b"\r\n\r\n"
+        self.stopped = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slow"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        trickler = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                trickler.log.append(f"{trickler.name}: received")
+                try:
+                    for i in range(len(trickler.answer)):
+                        if trickler.stopped.wait(trickler.every):
+                            return
+                        self.wfile.write(trickler.answer[i : i + 1])
+                        self.wfile.flush()
+                except OSError:  # the sender gave up on us
+                    trickler.log.append(f"{trickler.name}: hung up on")
+                    return
+                trickler.log.append(f"{trickler.name}: finished")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.server.shutdown()
+        self.server.server_close()

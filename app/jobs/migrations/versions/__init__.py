@@ -1,0 +1,1 @@
+"""One module per schema revision, oldest first; each says what it changes and how it treats existing rows."""
