@@ -80,3 +80,61 @@ def test_docker_compose_config_validates(profile: str | None) -> None:
         command += ["--env-file", str(ROOT / "scale.env"), "--profile", profile]
     result = subprocess.run([*command, "config", "--quiet"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+NGINX = ROOT / "docker" / "nginx.conf"
+
+
+def _nginx_body_caps() -> dict[str, int]:
+    """client_max_body_size by location path ("" for the server-wide default), in bytes."""
+    caps: dict[str, int] = {}
+    location = ""
+    for line in NGINX.read_text().splitlines():
+        words = line.split()
+        if words[:1] == ["location"]:
+            location = words[-2]
+        elif words[:1] == ["client_max_body_size"]:
+            caps[location] = int(words[1].rstrip(";").removesuffix("m")) * 1024 * 1024
+        elif words == ["}"] and line.startswith("        }"):
+            location = ""
+    return caps
+
+
+def test_nginx_body_caps_are_the_services_own() -> None:
+    """A cap below the service's refuses uploads it would take; above, the proxy spools what it would refuse."""
+    from app.core.config import Settings
+    from app.main import body_limit
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    caps = _nginx_body_caps()
+    assert set(caps) == {"", "/v1/images/score", "/v1/images", "/v1/jobs"}
+    for path, cap in caps.items():
+        assert cap == body_limit(settings, path or "/v1/models"), path
+
+
+def test_nginx_exempts_the_probes_and_limits_everyone_else() -> None:
+    text = NGINX.read_text()
+    for directive in ("client_header_timeout", "client_body_timeout", "limit_conn ", "limit_req ", "keepalive"):
+        assert directive in text, directive
+    probes = text[text.index("map $uri $limited_client") :].split("}")[0]
+    assert '/healthz "";' in probes and '/readyz "";' in probes  # an empty key is not counted by nginx
+    assert "limit_conn_zone $limited_client" in text and "limit_req_zone $limited_client" in text
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in text
+    jobs = text[text.index("location = /v1/jobs {") :].split("}")[0]
+    assert "proxy_request_buffering off;" in jobs  # the service spools job uploads itself
+    proxy = _compose()["services"]["proxy"]
+    assert proxy["profiles"] == ["proxy"]
+    assert "./docker/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    assert "FORWARDED_ALLOW_IPS" in _compose()["services"]["api"]["environment"]
+
+
+def test_nginx_accepts_the_config(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        pytest.skip("nginx is not installed here (apt-get install nginx); the structure tests above still ran")
+    (tmp_path / "logs").mkdir()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(NGINX.read_text().replace("server api:8000;", "server 127.0.0.1:8000;"))  # no Compose DNS here
+    check = [nginx, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "logs" / "error.log")]
+    result = subprocess.run([*check, "-g", f"pid {tmp_path / 'nginx.pid'};"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
