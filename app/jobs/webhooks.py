@@ -187,14 +187,24 @@ class _Deadline:
         self.seconds = seconds
         self.sock: socket.socket | None = None
         self.expired = threading.Event()
+        self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._cut)
         self._timer.daemon = True
 
+    def attach(self, sock: socket.socket) -> socket.socket:
+        """The socket to cut from now on (the TLS one replaces the plain one); cut at once if time is already up."""
+        with self._lock:
+            self.sock = sock
+        if self.expired.is_set():
+            self._cut()
+        return sock
+
     def _cut(self) -> None:
-        self.expired.set()
-        if self.sock is not None:
-            with contextlib.suppress(OSError):  # already closed: the attempt has ended anyway
-                self.sock.shutdown(socket.SHUT_RDWR)  # the blocked read or write returns at once
+        with self._lock:
+            self.expired.set()
+            if self.sock is not None:
+                with contextlib.suppress(OSError):  # already closed: the attempt has ended anyway
+                    self.sock.shutdown(socket.SHUT_RDWR)  # the blocked read or write returns at once
 
     def __enter__(self) -> _Deadline:
         self._timer.start()
@@ -217,11 +227,11 @@ def deliver(
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     with _Deadline(timeout) as deadline:
         try:
-            deadline.sock = socket.create_connection((addresses[0], port), timeout=timeout)
+            sock = deadline.attach(socket.create_connection((addresses[0], port), timeout=timeout))
             if parts.scheme == "https":
-                deadline.sock = ssl.create_default_context().wrap_socket(deadline.sock, server_hostname=host)
+                sock = deadline.attach(ssl.create_default_context().wrap_socket(sock, server_hostname=host))
             connection = http.client.HTTPConnection(host, port, timeout=timeout)
-            connection.sock = deadline.sock  # connected to the address that was checked: no second lookup
+            connection.sock = sock  # connected to the address that was checked: no second lookup
             connection.request("POST", path, body=body, headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]})
             response = connection.getresponse()
             response.read(RESPONSE_LIMIT)
