@@ -99,8 +99,8 @@ def plant_job(settings: Settings, frame: bytes, stored_thumbnail: bool) -> str:
 
         pixels = np.asarray(Image.open(io.BytesIO(frame)).convert("RGB"))
         write_thumbnails(storage, job.id, 0, pixels, pixels)
-    store.record_frame(FrameRecord(job.id, 0, None, None, 1.0, utcnow(), "bench", {"size": [8000, 6000]}))
     store.claim(job.id, "bench", 60)
+    store.record_frame(FrameRecord(job.id, 0, None, None, 1.0, utcnow(), "bench", {"size": [8000, 6000]}))
     store.finish(job.id, "bench", JobStatus.SUCCEEDED)
     store.engine.dispose()
     return job.id

@@ -97,7 +97,8 @@ class Settings(BaseSettings):
     memory_budget_bytes: int = Field(
         default=0,
         ge=0,
-        description="host memory that image requests and job frames may use at once; 0: a share of RAM (below)",
+        description="host memory that image requests, job frames, scoring and thumbnails may use at once; 0: a share "
+        "of RAM (below)",
     )
     memory_budget_share: float = Field(
         default=0.6, gt=0, le=1, description="share of RAM (or the cgroup limit) for work, when the budget is 0"

@@ -65,10 +65,20 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_410
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -94,6 +104,10 @@ def sync_detailed(
     which: GetFrameThumbnailWhich | Unset = GetFrameThumbnailWhich.ENHANCED,
 ) -> Response[File | Problem]:
     """A small JPEG of a finished frame
+
+     Made from the small JPEG kept when the frame was recorded; a frame recorded before those were kept
+    is
+    decoded once, under memory admission (413, or 503 + Retry-After), and its thumbnail kept.
 
     Args:
         job_id (str):
@@ -134,6 +148,10 @@ def sync(
 ) -> File | Problem | None:
     """A small JPEG of a finished frame
 
+     Made from the small JPEG kept when the frame was recorded; a frame recorded before those were kept
+    is
+    decoded once, under memory admission (413, or 503 + Retry-After), and its thumbnail kept.
+
     Args:
         job_id (str):
         index (int):
@@ -167,6 +185,10 @@ async def asyncio_detailed(
     which: GetFrameThumbnailWhich | Unset = GetFrameThumbnailWhich.ENHANCED,
 ) -> Response[File | Problem]:
     """A small JPEG of a finished frame
+
+     Made from the small JPEG kept when the frame was recorded; a frame recorded before those were kept
+    is
+    decoded once, under memory admission (413, or 503 + Retry-After), and its thumbnail kept.
 
     Args:
         job_id (str):
@@ -204,6 +226,10 @@ async def asyncio(
     which: GetFrameThumbnailWhich | Unset = GetFrameThumbnailWhich.ENHANCED,
 ) -> File | Problem | None:
     """A small JPEG of a finished frame
+
+     Made from the small JPEG kept when the frame was recorded; a frame recorded before those were kept
+    is
+    decoded once, under memory admission (413, or 503 + Retry-After), and its thumbnail kept.
 
     Args:
         job_id (str):
