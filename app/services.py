@@ -17,7 +17,7 @@ from app.inference.batcher import DynamicBatcher, auto_max_batch
 from app.inference.deblur import CLASSICAL
 from app.inference.device import Device, InlineExecutor
 from app.inference.memory import MemoryBudget, budget_bytes
-from app.inference.tiling import budget_pixels
+from app.inference.tiling import call_budget
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
 from app.models.catalog import Catalog
@@ -93,9 +93,10 @@ def build_device(settings: Settings, mode: Literal["api", "inline"], registry: M
         settings.memory_wait_seconds,
     )
     if mode == "api":
-        return Device(
-            registry,
-            DynamicBatcher(auto_max_batch(settings, registry.device), settings.batch_wait_ms / 1000, budget_pixels),
-            memory,
+        batcher = DynamicBatcher(
+            auto_max_batch(settings, registry.device),
+            settings.batch_wait_ms / 1000,
+            lambda model: call_budget(model, settings.call_seconds),
         )
-    return Device(registry, InlineExecutor(), memory)
+        return Device(registry, batcher, memory, settings.call_seconds)
+    return Device(registry, InlineExecutor(), memory, settings.call_seconds)

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     image_concurrency: int = Field(
         default=8, ge=1, description="image requests processed at once (their model calls are batched together)"
     )
+    call_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="the longest one model call should last: work is cut into tiles that each take about this long, "
+        "so an image request waits at most about this long behind a job frame, and a cancel or a hang-up is seen "
+        "within it; 0: tiles sized by memory only",
+    )
 
     api_keys: list[str] = Field(default_factory=list, description="JSON list; empty: no authentication")
     signed_link_seconds: int = Field(

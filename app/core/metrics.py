@@ -22,3 +22,9 @@ BATCH_TILES = Histogram(
     "Tiles per model call made by the device batcher (above 1: concurrent requests shared a call)",
     buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32),
 )
+DEVICE_WAIT_SECONDS = Histogram(
+    "enhance_device_wait_seconds",
+    "Seconds a model call waited for the device, by priority class (interactive requests, job work)",
+    ["priority"],
+    buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+)

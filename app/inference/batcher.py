@@ -1,11 +1,16 @@
 """The API's device executor: `DynamicBatcher` gives the device to one thread, which runs every model load and
 call, and merges concurrent requests' calls into one batched call.
 
-The batcher groups queued requests for the same model and the same tile shape, up to `max_batch` tiles and the
-tile memory budget, in arrival order. It waits up to `max_wait` for more only while some registered client
-(an image request or a job between two model calls) has nothing queued; a lone request never waits.
-A batched call that runs out of memory is retried one request at a time, so each caller's own OOM handling
-(smaller tiles) still applies.
+Which call goes next: the waiting call of the highest priority class (interactive requests before job frames),
+then the owner (API key) served longest ago, then the client (request, job) served longest ago, then the oldest.
+So a stream of job frames never makes an image request wait for more than the call in progress, and one key's
+many requests share the device with another key's one request. Calls are short because the tiler cuts work to
+`ENHANCE_CALL_SECONDS` (see `app.models.call_rate`).
+
+The batcher groups that call with queued calls of the same class, model and tile shape, up to `max_batch` tiles
+and the tile memory budget. It waits up to `max_wait` for more only while some registered client (an image request
+or a job between two model calls) has nothing queued; a lone request never waits. A batched call that runs out of
+memory is retried one request at a time, so each caller's own OOM handling (smaller tiles) still applies.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from typing import Any, TypeVar, cast
 import torch
 
 from app.core.config import Settings
-from app.core.metrics import BATCH_TILES
-from app.inference.device import forward, is_oom
+from app.core.metrics import BATCH_TILES, DEVICE_WAIT_SECONDS
+from app.inference.device import DeviceClient, as_client, current_client, forward, is_oom
 from app.models.registry import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -33,6 +38,7 @@ R = TypeVar("R")
 
 
 GPU_MAX_BATCH = 8
+MAX_OWNERS_REMEMBERED = 4096
 
 
 def auto_max_batch(settings: Settings, device: torch.device) -> int:
@@ -54,10 +60,13 @@ class _Work:
     future: Future[Any] = field(default_factory=Future)
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a queue removes this request, never an equal one (tensors do not compare)
 class _Request:
     model: LoadedModel
     batch: torch.Tensor
+    client: DeviceClient
+    seq: int
+    queued_at: float = field(default_factory=time.perf_counter)
     future: Future[torch.Tensor] = field(default_factory=Future)
 
     @property
@@ -83,8 +92,11 @@ class DynamicBatcher:
         self.max_batch = max_batch
         self.max_wait = max_wait
         self._budget = budget_pixels or (lambda model: 1 << 62)
-        self._queue: deque[_Request] = deque()
+        self._queue: list[_Request] = []
         self._work: deque[_Work] = deque()
+        self._seq = itertools.count()
+        self._turn = 0  # counts calls made: the round-robin serves the owner and client with the oldest turn
+        self._owner_turn: dict[str, int] = {}
         self._cond = threading.Condition()
         self._clients = 0
         self._closed = False
@@ -94,19 +106,23 @@ class DynamicBatcher:
         self._thread.start()
 
     @contextmanager
-    def client(self) -> Iterator[None]:
-        """Mark a unit of work (a request, a job) that will call `infer`: the batcher waits for active clients."""
+    def client(self, client: DeviceClient | None = None) -> Iterator[DeviceClient]:
+        """Mark a unit of work (a request, a job) that will call `infer` from this thread: the batcher waits for
+        active clients, and orders their calls by the client's priority and owner."""
+        client = client or DeviceClient()
         with self._cond:
             self._clients += 1
+            client.turn = self._owner_turn.get(client.owner, 0)  # a new request does not jump its owner's turn
         try:
-            yield
+            with as_client(client):
+                yield client
         finally:
             with self._cond:
                 self._clients -= 1
                 self._cond.notify_all()
 
     def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
-        request = _Request(model, batch)
+        request = _Request(model, batch, current_client(), next(self._seq))
         with self._cond:
             if self._closed:
                 raise RuntimeError("the device batcher is shut down")
@@ -155,17 +171,34 @@ class DynamicBatcher:
         except BaseException as exc:  # handed to the caller, whatever it was
             item.future.set_exception(exc)
 
+    def _order(self, request: _Request) -> tuple[int, int, int, int]:
+        client = request.client
+        return client.priority, self._owner_turn.get(client.owner, 0), client.turn, request.seq
+
+    def _next(self) -> _Request:
+        """Called with the lock held: the call to serve next, taken off the queue, its owner and client marked
+        served (see the module docstring for the order)."""
+        first = min(self._queue, key=self._order)
+        self._queue.remove(first)
+        self._turn += 1
+        first.client.turn = self._turn
+        self._owner_turn[first.client.owner] = self._turn
+        if len(self._owner_turn) > MAX_OWNERS_REMEMBERED:  # forget the owner served longest ago
+            del self._owner_turn[min(self._owner_turn, key=self._owner_turn.__getitem__)]
+        return first
+
     def _gather(self) -> list[_Request]:
-        """Called with the lock held: the oldest request plus every compatible one, waiting briefly for more
-        while an active client has nothing queued."""
-        first = self._queue.popleft()
+        """Called with the lock held: the next request plus every compatible one of its class, waiting briefly
+        for more while an active client has nothing queued."""
+        first = self._next()
         group, tiles, pixels = [first], first.tiles, first.pixels
         budget = self._budget(first.model) if tiles < self.max_batch else 0  # read once a batch, only if needed
         deadline = time.monotonic() + self.max_wait
         while True:
             for request in list(self._queue):
                 fits = tiles + request.tiles <= self.max_batch and pixels + request.pixels <= budget
-                if request.key == first.key and fits:
+                same_class = request.client.priority == first.client.priority
+                if request.key == first.key and same_class and fits:
                     self._queue.remove(request)
                     group.append(request)
                     tiles, pixels = tiles + request.tiles, pixels + request.pixels
@@ -179,6 +212,12 @@ class DynamicBatcher:
         self.calls += 1
         self.requests += len(group)
         BATCH_TILES.observe(sum(r.tiles for r in group))
+        started = time.perf_counter()
+        for request in group:
+            waited = started - request.queued_at
+            request.client.waited += waited
+            request.client.calls += 1
+            DEVICE_WAIT_SECONDS.labels(request.client.priority.name.lower()).observe(waited)
         if len(group) == 1:
             self._run_one(group[0])
             return

@@ -18,6 +18,7 @@ from app.domain import DeblurMode, Picture
 from app.inference.classical_deblur import classical_deblur
 from app.inference.device import Device
 from app.inference.restore import TileOptions, apply_model
+from app.inference.tiling import Progress
 from app.models.catalog import WeightState, cached_weight_state
 from app.quality.blur import MotionBlur, estimate_motion_blur, is_motion_blurred
 
@@ -60,6 +61,7 @@ def deblur_picture(
     model_id: str,
     device: Device,
     tiles: TileOptions | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Picture, DeblurDecision]:
     if mode == "off":
         return picture, DeblurDecision(DeblurMode.OFF, None, False)
@@ -73,6 +75,6 @@ def deblur_picture(
         tiles = tiles or TileOptions()
         if model.descriptor.tiling != ModelTiling.SUPPORTED:  # per-image statistics: one tile, the whole picture
             tiles = replace(tiles, tile=max(picture.width, picture.height))
-        pixels = apply_model(picture.pixels, model, tiles, picture.is_gray)
+        pixels = apply_model(picture.pixels, model, tiles, picture.is_gray, progress)
     restored = Picture(np.ascontiguousarray(pixels, np.float32), picture.alpha, picture.bit_depth, picture.icc_profile)
     return restored, DeblurDecision(mode, model_id, True, blur)

@@ -16,8 +16,11 @@ Threads, by mode:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+import enum
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -25,6 +28,7 @@ import torch
 from spandrel import ImageModelDescriptor
 
 from app.inference.memory import MemoryBudget
+from app.models.call_rate import FIRST_CALL_PIXELS
 from app.models.catalog import Catalog, CatalogEntry
 from app.models.precision import Precision
 from app.models.registry import LoadedModel, ModelRegistry
@@ -36,15 +40,52 @@ def is_oom(exc: BaseException) -> bool:
     return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
 
 
+class Priority(enum.IntEnum):
+    """Who goes first when several wait for the device: interactive requests before job work."""
+
+    INTERACTIVE = 0
+    JOB = 1
+
+
+@dataclass(eq=False)
+class DeviceClient:
+    """One unit of work (a request, a job) that makes model calls: who it is for, and what the device cost it."""
+
+    priority: Priority = Priority.JOB
+    owner: str = ""  # the API key's owner id, or "" (anonymous): the round-robin is between owners, then clients
+    waited: float = 0.0  # seconds its calls spent queued for the device
+    calls: int = 0
+    turn: int = 0  # the device's turn counter when it was last served (the batcher's round-robin)
+
+
+_current_client: ContextVar[DeviceClient | None] = ContextVar("device_client", default=None)
+
+
+def current_client() -> DeviceClient:
+    """The client of the work running in this thread (a default job-class client outside any session)."""
+    return _current_client.get() or DeviceClient()
+
+
+@contextmanager
+def as_client(client: DeviceClient) -> Iterator[DeviceClient]:
+    token = _current_client.set(client)
+    try:
+        yield client
+    finally:
+        _current_client.reset(token)
+
+
 def forward(model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) float 0..1 on the CPU → the model's output, float32 0..1 on the CPU, through the descriptor.
     From a GPU the output comes back channels-last (N, C, H, W in shape, N, H, W, C in memory), so the caller's
-    H x W x C array is a view, not a copy."""
+    H x W x C array is a view, not a copy. The call's duration teaches the model's `rate` (the copy back to the host
+    waits for the GPU, so it is the real duration)."""
+    started = time.perf_counter()
     with torch.inference_mode():
         output: torch.Tensor = model.descriptor(model.precision.prepare(batch))
-        if output.device.type != "cuda":
-            return output.float()
-        return _to_host(output)
+        output = output.float() if output.device.type != "cuda" else _to_host(output)
+    model.rate.record(int(batch.shape[0] * batch.shape[2] * batch.shape[3]), time.perf_counter() - started)
+    return output
 
 
 def _to_host(output: torch.Tensor) -> torch.Tensor:
@@ -67,8 +108,8 @@ class DeviceExecutor(Protocol):
         """Run other device work (a model load and its precision probe) where the model calls run."""
         ...
 
-    def client(self) -> AbstractContextManager[None]:
-        """Held around a unit of work (a request, a job) that will make model calls."""
+    def client(self, client: DeviceClient | None = None) -> AbstractContextManager[DeviceClient]:
+        """Held around a unit of work (a request, a job) that will make model calls, in the thread that makes them."""
         ...
 
 
@@ -76,13 +117,27 @@ class InlineExecutor:
     """Runs device work in the calling thread: the CLI and the Celery worker, which run one thing at a time."""
 
     def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
+        client = current_client()
+        client.calls += 1
         return forward(model, batch)
 
     def run(self, work: Callable[[], R]) -> R:
         return work()
 
-    def client(self) -> AbstractContextManager[None]:
-        return nullcontext()
+    def client(self, client: DeviceClient | None = None) -> AbstractContextManager[DeviceClient]:
+        return as_client(client or DeviceClient())
+
+
+def call_pixels(model: LoadedModel, call_seconds: float) -> int | None:
+    """Input pixels one call of `model` may take (all its tiles together) to last about `call_seconds`; None: no
+    bound. Before the model's first call its speed is unknown: a small call on the CPU (where one whole frame can
+    take a minute), no bound on a GPU (where memory bounds a call to a fraction of a second)."""
+    if call_seconds <= 0:
+        return None
+    known = model.rate.pixels_within(call_seconds)
+    if known is None and model.device.type == "cpu":
+        return FIRST_CALL_PIXELS
+    return known
 
 
 @dataclass(frozen=True)
@@ -91,6 +146,10 @@ class ModelHandle:
 
     loaded: LoadedModel
     executor: DeviceExecutor
+    call_seconds: float = 0.0  # the longest one call should last; 0: no bound
+
+    def call_pixels(self) -> int | None:
+        return call_pixels(self.loaded, self.call_seconds)
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         return self.executor.infer(self.loaded, batch)
@@ -121,9 +180,16 @@ class ModelHandle:
 
 
 class Device:
-    def __init__(self, registry: ModelRegistry, executor: DeviceExecutor, memory: MemoryBudget | None = None) -> None:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        executor: DeviceExecutor,
+        memory: MemoryBudget | None = None,
+        call_seconds: float = 0.0,
+    ) -> None:
         self.registry = registry
         self.executor = executor
+        self.call_seconds = call_seconds  # see `ModelHandle.call_pixels`
         # Host memory admission for the work that uses this device (unbounded where nobody set a budget: tests).
         self.memory = memory or MemoryBudget(1 << 62, max_waiting=1 << 20, wait_seconds=3600)
 
@@ -139,12 +205,14 @@ class Device:
         """The model, loaded (and its precision probed) on the executor the first time. Raises the registry's
         errors: `ModelNotFound`, `WeightsMissing`, `ChecksumMismatch`, `UnsupportedWeights`."""
         loaded = self.registry.loaded(model_id) or self.executor.run(lambda: self.registry.get(model_id))
-        return ModelHandle(loaded, self.executor)
+        return ModelHandle(loaded, self.executor, self.call_seconds)
 
     def preload(self, model_ids: list[str]) -> None:
         for model_id in model_ids:
             self.model(model_id)
 
-    def session(self) -> AbstractContextManager[None]:
-        """Hold around a request or a job: the batcher waits for active sessions' next calls to batch them."""
-        return self.executor.client()
+    def session(self, priority: Priority = Priority.JOB, owner: str = "") -> AbstractContextManager[DeviceClient]:
+        """Hold around a request or a job, in the thread that makes its model calls: the device serves waiting calls
+        by `priority`, then round-robin between owners and between clients; the batcher waits for active sessions'
+        next calls to batch them. The `DeviceClient` it yields counts the calls and the time they queued."""
+        return self.executor.client(DeviceClient(priority, owner))

@@ -18,7 +18,7 @@ from app.core.errors import InvalidOption, PayloadTooLarge
 from app.core.metrics import STAGE_SECONDS
 from app.domain import DeblurMode, ImageFormat, Picture
 from app.inference.deblur import DeblurDecision, deblur_picture, resolve_deblur_model
-from app.inference.device import Device, ModelHandle
+from app.inference.device import Device, ModelHandle, current_client
 from app.inference.memory import estimate_image_bytes
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import Progress
@@ -139,7 +139,7 @@ def restore_picture(
     picture: Picture, steps: Plan, device: Device, progress: Progress | None = None
 ) -> tuple[Picture, ModelHandle | None, DeblurDecision]:
     """Deblur (as decided), then upscale, every model call through `device`."""
-    picture, decision = deblur_picture(picture, steps.deblur, steps.deblur_model or "", device, steps.tiles)
+    picture, decision = deblur_picture(picture, steps.deblur, steps.deblur_model or "", device, steps.tiles, progress)
     if steps.upscale_model is None:
         return picture, None, decision
     model = device.model(steps.upscale_model)
@@ -159,7 +159,11 @@ def enhance_bytes(
     steps = plan(options, device, settings)
     info = probe_image(data, settings.max_pixels, settings.max_side)  # the header only: no pixel decoded yet
     check_size(info.width, info.height, steps.scale, settings)
-    need = estimate_bytes(info.width, info.height, steps, device, ImageFormat(options.format))
+    cold = steps.upscale_model is not None and device.registry.loaded(steps.upscale_model) is None
+    mark = time.perf_counter()
+    need = estimate_bytes(info.width, info.height, steps, device, ImageFormat(options.format))  # loads the model
+    if cold:
+        timings["load"] = time.perf_counter() - mark
     waited = time.perf_counter()
     with device.memory.reserve(need, f"a {info.width}x{info.height} image"):
         timings["admit"] = time.perf_counter() - waited
@@ -168,8 +172,10 @@ def enhance_bytes(
         timings["decode"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
+        queued = current_client().waited
         restored, model, decision = restore_picture(picture, steps, device, progress)
         timings["restore"] = time.perf_counter() - mark
+        timings["wait"] = current_client().waited - queued  # of restore: queued behind other calls for the device
 
         mark = time.perf_counter()
         region = None

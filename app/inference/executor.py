@@ -1,5 +1,6 @@
-"""Image requests: each runs whole (decode, tiling, encode) on a bounded pool of threads, as a session of the
-device; their model calls meet on the device thread, where concurrent ones share a call."""
+"""Image requests: each runs whole (decode, tiling, encode) on a bounded pool of threads, as an interactive session
+of the device for its owner; their model calls meet on the device thread, where they go before job work and take
+turns by owner, and where concurrent ones share a call."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from app.inference.device import Device
+from app.inference.device import Device, Priority
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -21,15 +22,16 @@ class RequestExecutor:
         self.device = device
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="image")
 
-    def _in_session(self, fn: Callable[[], R]) -> R:
-        with self.device.session():
+    def _in_session(self, owner: str, fn: Callable[[], R]) -> R:
+        with self.device.session(Priority.INTERACTIVE, owner):
             return fn()
 
-    async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    async def run(self, owner: str | None, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run `fn` on the pool for `owner` (the API key's owner id; None when keys are off)."""
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()  # the request id (and any other context) follows the work to its thread
         work = functools.partial(fn, *args, **kwargs)
-        return await loop.run_in_executor(self._pool, context.run, self._in_session, work)
+        return await loop.run_in_executor(self._pool, context.run, self._in_session, owner or "", work)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

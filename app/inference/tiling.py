@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from app.core.errors import OutOfMemory
-from app.inference.device import ModelHandle, is_oom
+from app.inference.device import ModelHandle, call_pixels, is_oom
 from app.inference.memory import cpu_activation_budget
 from app.models.registry import LoadedModel
 
@@ -98,14 +98,27 @@ def auto_tile(model: LoadedModel | ModelHandle, multiple_of: int = 1) -> int:
 
 
 def budget_pixels(model: LoadedModel | ModelHandle) -> int:
-    """Input pixels that one model call may take at once (all tiles of a batch together)."""
+    """Input pixels that one model call may take at once (all tiles of a batch together), by memory."""
     side = auto_tile(model)
     return side * side
 
 
-def auto_batch(model: LoadedModel | ModelHandle, tile_side: int) -> int:
-    """How many tiles of `tile_side` input pixels fit in one call's memory budget."""
-    return max(1, budget_pixels(model) // (tile_side * tile_side))
+def call_budget(model: LoadedModel, call_seconds: float) -> int:
+    """Input pixels one call may take: the memory budget, and the time bound (`app.inference.device.call_pixels`)."""
+    by_time = call_pixels(model, call_seconds)
+    by_memory = budget_pixels(model)
+    return by_memory if by_time is None else min(by_memory, by_time)
+
+
+def auto_batch(model: ModelHandle, tile_side: int) -> int:
+    """How many tiles of `tile_side` input pixels fit in one call's budget (at least one)."""
+    return max(1, call_budget(model.loaded, model.call_seconds) // (tile_side * tile_side))
+
+
+def auto_core(model: ModelHandle, multiple: int, pad: int, min_core: int) -> int:
+    """The tile core for `tile=0`: the largest square input tile within one call's budget, less its context."""
+    side = min(auto_tile(model, multiple), math.isqrt(call_budget(model.loaded, model.call_seconds)))
+    return max(min_core, side - 2 * pad)
 
 
 def _pad_for_model(image: torch.Tensor, model: ModelHandle) -> tuple[torch.Tensor, int]:
@@ -183,8 +196,9 @@ def run_model(
     """Apply `model` to one float image (C, H, W) in 0..1 on the CPU; returns (C', H*s, W*s) float32 in 0..1, not
     necessarily contiguous.
 
-    `tile=0` chooses the tile size from free memory, `batch_size=0` how many tiles go in one call. Calls go
-    through the handle, so through the device's executor. Raises `OutOfMemory` when even `min_tile` does not fit.
+    `tile=0` chooses the tile size from free memory and the call time bound, `batch_size=0` how many tiles go in
+    one call. Calls go through the handle, so through the device's executor; `progress` is called between calls
+    (where a caller stops for a cancel or a hang-up). Raises `OutOfMemory` when even `min_tile` does not fit.
     """
     if image.ndim != 3:
         raise ValueError(f"expected a (C, H, W) tensor, got shape {tuple(image.shape)}")
@@ -192,7 +206,7 @@ def run_model(
     multiple = model.descriptor.size_requirements.multiple_of
     padded, pre = _pad_for_model(image.float(), model)
     tile_pad = math.ceil(tile_pad / multiple) * multiple  # input tiles (core + 2 pads) must stay multiples too
-    current = tile or auto_tile(model, multiple) - 2 * tile_pad
+    current = tile or auto_core(model, multiple, tile_pad, min_tile)
     current = max(multiple, current // multiple * multiple)
     while True:
         try:

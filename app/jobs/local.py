@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 
+from app.inference.device import Priority
 from app.jobs.pipeline import JobContext, run_job
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,6 @@ class LocalWorker:
                 continue
             if store.claim(job.id, self.ctx.worker_id, lease) is None:
                 continue  # another worker sharing the store was first
-            with self.ctx.device.session():
+            with self.ctx.device.session(Priority.JOB, job.owner or ""):
                 status = run_job(self.ctx, job.id)
             log.info("job %s finished: %s", job.id, status.value if status else "deleted")

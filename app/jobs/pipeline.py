@@ -150,16 +150,18 @@ def _process_frame(
     steps: Plan,
     frame: SourceFrame,
     out: FrameWriters,
+    guard: JobGuard,
 ) -> Future[Any]:
     """Restore on the device now; hand the writing to `out`, so the next frame's inference overlaps it. The
     frame's memory is reserved from before its restore until its files are written (it waits its turn: a job is
-    patient, image requests are not)."""
+    patient, image requests are not). `guard` runs between the frame's model calls: a cancel, a shutdown or a lost
+    lease stops the job within one call, not one frame."""
     memory = ctx.device.memory
     need = estimate_bytes(frame.picture.width, frame.picture.height, steps, ctx.device)
     memory.acquire(need, f"a {frame.picture.width}x{frame.picture.height} frame", patient=True)
     try:
         started = time.perf_counter()
-        restored, _, decision = restore_picture(frame.picture, steps, ctx.device)
+        restored, _, decision = restore_picture(frame.picture, steps, ctx.device, lambda done, total: guard())
         STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
         FRAMES.labels(steps.upscale_model or "none").inc()
         detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": decision.as_dict()}
@@ -306,7 +308,7 @@ def _restore_frames(
                 finished = frame.index in done and ctx.storage.enhanced_frame(job.id, frame.index).is_file()
                 if not finished:
                     guard()
-                    pending.append(_process_frame(ctx, job, steps, frame, out))
+                    pending.append(_process_frame(ctx, job, steps, frame, out, guard))
                     while len(pending) > write_ahead:
                         pending.popleft().result()  # bounded, and a failed write fails the job here
             if options.finished(frame.index, frame.seconds, taken):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import spandrel
@@ -22,6 +22,7 @@ from app.core.files import sha256_file
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.core.threads import configure_threads
 from app.models.archs.deblurgan import add_deblurgan
+from app.models.call_rate import CallRate
 from app.models.catalog import Catalog, CatalogEntry
 from app.models.precision import Precision, choose_precision, explicit_precision
 
@@ -77,6 +78,7 @@ class LoadedModel:
     entry: CatalogEntry
     descriptor: ImageModelDescriptor
     precision: Precision
+    rate: CallRate = field(default_factory=CallRate, compare=False)  # learnt from its calls; sizes the next ones
 
     @property
     def device(self) -> torch.device:

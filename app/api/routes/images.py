@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from app.api.auth import OwnerDep
 from app.api.deps import DeviceDep, ExecutorDep, SettingsDep
 from app.api.openapi import binary_content, problems
 from app.api.uploads import read_upload
@@ -30,7 +31,8 @@ RESULT_HEADERS = {
     "X-Enhance-Deblur-Model": "the deblur model, when deblur was asked for",
     "X-Enhance-Blur": "the motion-blur estimate: length, angle, score",
     "X-Processing-Time-Ms": "server time spent on the image",
-    "Server-Timing": "decode, deblur, restore and encode durations",
+    "Server-Timing": "admit (waiting for memory), load (a model load this request paid for), decode, restore, "
+    "wait (the part of restore spent queued for the device) and encode durations",
     "X-Enhance-Compare-Region": "with compare=true: the region shown, in output pixels (x, y, width, height)",
 }
 COMPARE_WIDTH = 1280  # two 640-px halves, 720 px high at most
@@ -66,6 +68,7 @@ async def enhance_image(
     settings: SettingsDep,
     device: DeviceDep,
     executor: ExecutorDep,
+    owner: OwnerDep,
     file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, TIFF, BMP or GIF (first frame)")],
     options: Annotated[EnhanceOptions, Query()],
     compare: Annotated[
@@ -89,6 +92,7 @@ async def enhance_image(
     watcher = asyncio.create_task(_watch_disconnect(request, gone))
     try:
         result = await executor.run(
+            owner,
             enhance_bytes,
             data,
             options,
@@ -100,7 +104,7 @@ async def enhance_image(
     finally:
         gone.set()  # the work is over either way: stop watching
         watcher.cancel()
-    total_ms = sum(result.timings.values()) * 1000
+    total_ms = sum(v for stage, v in result.timings.items() if stage != "wait") * 1000  # wait is within restore
     model_used = result.model
     headers = {
         "X-Enhance-Model": model_used.entry.id if model_used else "none",
