@@ -24,6 +24,7 @@ from app.api.metrics import RequestMetricsMiddleware, metrics_response
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.routes import frames, health, images, jobs, models, scores, web
+from app.api.shedding import SheddingMiddleware, route_classes
 from app.core.config import Settings, get_settings
 from app.inference.executor import RequestExecutor
 from app.jobs.local import LocalWorker
@@ -119,6 +120,11 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         lifespan=lifespan,
     )
     app.add_middleware(RequestMetricsMiddleware)
+    # Inside the request id (a 503 carries it), before any body is read: see app.api.shedding.
+    app.add_middleware(
+        SheddingMiddleware,
+        class_for=route_classes(settings.image_concurrency, settings.image_queue, settings.submit_concurrency),
+    )
     # Outermost, so every log line of the request and its problem responses carry the id.
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", validator=valid_request_id)
     app.add_middleware(

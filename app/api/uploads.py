@@ -28,6 +28,18 @@ async def _capped_chunks(upload: UploadFile, limit: int) -> AsyncIterator[bytes]
         yield chunk
 
 
+def read_spooled(upload: UploadFile, limit: int) -> bytes:
+    """The upload's bytes, read from its spooled file in the calling thread (an image worker's, so a request still
+    waiting for a worker holds its upload on disk, not in memory); `PayloadTooLarge` past `limit` bytes."""
+    if upload.size is not None and upload.size > limit:
+        raise PayloadTooLarge(f"upload is {upload.size:,} bytes; the limit is {limit:,}")
+    upload.file.seek(0)
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"upload exceeds the limit of {limit:,} bytes")
+    return data
+
+
 async def read_upload(upload: UploadFile, limit: int) -> bytes:
     """Raises `PayloadTooLarge` as soon as more than `limit` bytes have been read."""
     return b"".join([chunk async for chunk in _capped_chunks(upload, limit)])

@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     image_concurrency: int = Field(
         default=8, ge=1, description="image requests processed at once (their model calls are batched together)"
     )
+    image_queue: int = Field(
+        default=16,
+        ge=0,
+        description="image (and score) requests admitted to wait beyond those running; the next one gets 503 with "
+        "Retry-After at once, its upload unread",
+    )
+    submit_concurrency: int = Field(
+        default=8, ge=1, description="job submissions spooled at once; as many more wait, the next one gets 503"
+    )
     call_seconds: float = Field(
         default=1.0,
         ge=0,

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from app.api.auth import OwnerDep
 from app.api.deps import DeviceDep, ExecutorDep, SettingsDep
 from app.api.openapi import binary_content, problems
-from app.api.uploads import read_upload
+from app.api.uploads import read_spooled
 from app.core.errors import ClientGone
 from app.domain import ImageFormat
 from app.inference.enhance import EnhanceOptions, enhance_bytes
@@ -81,7 +81,6 @@ async def enhance_image(
     ] = False,
 ) -> Response:
     """Small images come straight back in the response; videos and long work go through `POST /v1/jobs`."""
-    data = await read_upload(file, settings.max_upload_bytes)
     gone = threading.Event()
 
     def stop_if_gone(done: int, total: int | None) -> None:  # called between model calls, on the image thread
@@ -93,13 +92,14 @@ async def enhance_image(
     try:
         result = await executor.run(
             owner,
-            enhance_bytes,
-            data,
-            options,
-            device,
-            settings,
-            progress=stop_if_gone,
-            compare_width=COMPARE_WIDTH if compare else None,
+            lambda: enhance_bytes(
+                read_spooled(file, settings.max_upload_bytes),  # in the worker: a waiting upload stays spooled
+                options,
+                device,
+                settings,
+                progress=stop_if_gone,
+                compare_width=COMPARE_WIDTH if compare else None,
+            ),
         )
     finally:
         gone.set()  # the work is over either way: stop watching
