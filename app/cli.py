@@ -119,15 +119,19 @@ def worker(
     name: Annotated[str | None, typer.Option(help="Celery node name, e.g. gpu0@%h")] = None,
 ) -> None:
     """Run a Celery worker (scale-out mode): ENHANCE_BROKER_URL, ENHANCE_DATABASE_URL and a shared data dir."""
-    from app.jobs.celery_app import celery_app
+    from app.jobs.celery_app import make_celery
     from app.models.registry import resolve_device
 
-    resolve_device(_settings().device)
+    settings = _settings()
+    resolve_device(settings.device)
+    celery_app = make_celery(settings)  # its pool processes build their services on their first task
 
     argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork", "-Q", "enhance"]
     if name:
         argv += ["-n", name]
-    celery_app.worker_main(argv)
+    code = celery_app.start(argv)  # not worker_main, which drops the worker's exit code
+    if code:
+        raise typer.Exit(code)  # e.g. 1: its pool processes could not start, so its supervisor restarts it
 
 
 @app.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 
@@ -33,6 +33,7 @@ from app.jobs.metrics import jobs_registry
 from app.jobs.pipeline import JobContext
 from app.jobs.queue import JobQueue
 from app.jobs.webhooks import WebhookSender
+from app.jobs.worker_health import WorkerBeat
 from app.models.catalog import weight_states
 from app.models.registry import ModelRegistry
 from app.services import build_services
@@ -74,16 +75,19 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         executor = RequestExecutor(services.device, settings.image_concurrency)
         worker: LocalWorker | None = None
         queue: JobQueue
+        backlog: Callable[[], int] | None = None  # Celery: messages waiting in the broker
+        heartbeats: Callable[[], list[WorkerBeat]] | None = None  # Celery: the workers' liveness
         if settings.queue == "celery":
             from app.jobs.celery_app import CeleryQueue, make_celery
 
-            queue = CeleryQueue(make_celery(settings))
+            celery_queue = CeleryQueue(make_celery(settings))
+            queue, backlog, heartbeats = celery_queue, celery_queue.backlog, celery_queue.workers.read
         else:
             ctx = JobContext(settings, services.store, services.storage, services.device, LocalWorker.default_id())
             queue = worker = LocalWorker(ctx)
             worker.start()
         app.state.api = ApiState(services, executor, queue)
-        maintenance = Maintenance(settings, services.store, services.storage, queue)  # every mode, Celery too
+        maintenance = Maintenance(settings, services.store, services.storage, queue, backlog)  # Celery too
         maintenance.start()
         base = settings.public_url.rstrip("/")
         webhooks = WebhookSender(
@@ -92,7 +96,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             lambda job: [a.model_dump() for a in jobs.to_public(job, services.storage, settings, base).artifacts],
         )
         webhooks.start()
-        app.state.jobs_metrics = jobs_registry(services.store)
+        app.state.jobs_metrics = jobs_registry(services.store, heartbeats)
         # Hash the weight files once, off the loop: /v1/models, /readyz and deblur choices then read the cache.
         hashing = asyncio.ensure_future(
             asyncio.to_thread(weight_states, services.registry.catalog, settings.weights_path)

@@ -152,6 +152,12 @@ class Settings(BaseSettings):
         description="a job whose worker dies (or stops renewing its lease) this many times fails with that reason "
         "instead of being requeued again; 0: no limit",
     )
+    worker_start_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="a Celery worker none of whose pool processes has started for this long stops with exit code 1 "
+        "(its supervisor restarts it; its messages go back to the broker for live workers)",
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
     job_retention_hours: float = Field(default=168.0, gt=0, description="finished jobs and artifacts expire after")
     keep_failed_job_files: bool = Field(

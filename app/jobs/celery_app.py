@@ -4,10 +4,18 @@ SQLAlchemy store (PostgreSQL).
     ENHANCE_QUEUE=celery ENHANCE_BROKER_URL=redis://... ENHANCE_DATABASE_URL=postgresql+psycopg://... \\
         celery -A app.jobs.celery_app worker --concurrency 1        (or: enhance worker)
 
+Nothing is built at import time: `celery -A app.jobs.celery_app` reads `app`, which is made from `Settings()` on
+first access (`make_celery` for the API and the CLI, with their own settings).
+
 Delivery: late acknowledgement, rejected (so requeued) when the worker process dies, one message prefetched at a
-time, and a broker visibility timeout longer than the longest allowed job. A redelivered job is claimed again and
-resumes after its recorded frames, so execution is at-least-once and frames/artifacts are produced exactly once.
-Models are loaded once per worker process (`worker_process_init`); each process takes one GPU.
+time, and a broker visibility timeout longer than the longest allowed job. A redelivered job is taken over once
+its old holder is gone (`takeover.acquire`) and resumes after its recorded frames, so execution is at-least-once
+and frames/artifacts are produced exactly once.
+
+A pool process builds its services (`build_services`, the one composition root) and loads models on its first
+task, never in `worker_process_init`: a replacement process answers Celery's start-up handshake at once however
+long a model takes to load. `WorkerHealth` publishes the worker's liveness and stops a worker whose processes
+cannot start, with a non-zero exit, so its supervisor restarts it instead of it reserving messages it cannot run.
 """
 
 from __future__ import annotations
@@ -15,39 +23,36 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 from typing import Any
 
-from celery import Celery
-from celery.signals import worker_process_init
+from celery import Celery, bootsteps
 
 from app.core.config import Settings
 from app.jobs.pipeline import JobContext, run_job
-from app.services import build_services
+from app.jobs.takeover import acquire
+from app.jobs.worker_health import BEAT_SECONDS, StartWatch, WorkerBeat
 
 log = logging.getLogger(__name__)
 TASK_NAME = "enhance.run_job"
+QUEUE = "enhance"
 
 
-def make_celery(settings: Settings) -> Celery:
-    app = Celery("enhance", broker=settings.broker_url)
-    app.conf.update(
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        task_acks_on_failure_or_timeout=True,
-        worker_prefetch_multiplier=1,
-        task_time_limit=settings.job_timeout_seconds,
-        broker_transport_options={"visibility_timeout": settings.job_timeout_seconds + 3600},
-        broker_connection_retry_on_startup=True,
-        task_default_queue="enhance",
-        worker_hijack_root_logger=False,
-    )
-    return app
+class WorkerRuntime:
+    """One pool process's job context, built on its first task (so process start-up costs nothing)."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._context: JobContext | None = None
+        self._lock = threading.Lock()
 
-settings = Settings()
-celery_app = make_celery(settings)
-app = celery_app  # `celery -A app.jobs.celery_app` finds `app`
-_context: JobContext | None = None
+    def context(self) -> JobContext:
+        with self._lock:
+            if self._context is None:
+                self._context = build_context(self.settings)
+                log.info("worker %s ready on %s", self._context.worker_id, self._context.device.torch_device)
+            return self._context
 
 
 def _process_device(base: Settings) -> Settings:
@@ -66,9 +71,12 @@ def _process_device(base: Settings) -> Settings:
 
 
 def build_context(base: Settings) -> JobContext:
+    # The worker's composition root is `build_services`, like the API's and the CLI's (a deliberate, declared
+    # exception to the layers: Celery finds this module by path).
+    from app.services import build_services
+
     worker_settings = _process_device(base)
     services = build_services(worker_settings, "inline")  # one job at a time per process: calls run inline
-    services.device.preload(worker_settings.preload or [worker_settings.default_model])
     return JobContext(
         worker_settings,
         services.store,
@@ -78,27 +86,119 @@ def build_context(base: Settings) -> JobContext:
     )
 
 
-@worker_process_init.connect  # type: ignore[untyped-decorator]  # Celery ships no type information
-def _load_models(**_: Any) -> None:
-    global _context
-    _context = build_context(settings)
-    log.info("worker %s ready on %s", _context.worker_id, _context.device.torch_device)
-
-
-def context() -> JobContext:
-    global _context
-    if _context is None:  # --pool=solo or threads: no worker_process_init
-        _context = build_context(settings)
-    return _context
-
-
-@celery_app.task(name=TASK_NAME)  # type: ignore[untyped-decorator]
-def run_job_task(job_id: str) -> str:
-    ctx = context()
-    if ctx.store.claim(job_id, ctx.worker_id, ctx.settings.job_lease_seconds) is None:
-        return "skipped"  # finished, cancelled or deleted meanwhile
+def run_task(runtime: WorkerRuntime, job_id: str) -> str:
+    ctx = runtime.context()
+    lease = ctx.settings.job_lease_seconds
+    if acquire(ctx.store, job_id, ctx.worker_id, lease, ctx.settings.max_attempts) is None:
+        return "skipped"  # finished, cancelled or deleted meanwhile, or a live worker holds it
     status = run_job(ctx, job_id)
     return status.value if status else "deleted"
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("enhance", broker=settings.broker_url)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=settings.job_timeout_seconds,
+        broker_transport_options={"visibility_timeout": settings.job_timeout_seconds + 3600},
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a broker restart is waited out, not fatal
+        task_default_queue=QUEUE,
+        worker_hijack_root_logger=False,
+    )
+    runtime = WorkerRuntime(settings)
+
+    @app.task(name=TASK_NAME)  # type: ignore[untyped-decorator]  # Celery ships no type information
+    def run_job_task(job_id: str) -> str:
+        return run_task(runtime, job_id)
+
+    class Health(bootsteps.StartStopStep):  # type: ignore[misc]
+        requires = ("celery.worker.components:Pool",)
+
+        def __init__(self, worker: Any, **_: Any) -> None:
+            self.health: WorkerHealth | None = None
+
+        def start(self, worker: Any) -> None:
+            self.health = WorkerHealth(worker, WorkerRegistry(settings.broker_url), settings.worker_start_seconds)
+            self.health.start()
+
+        def stop(self, worker: Any) -> None:
+            if self.health is not None:
+                self.health.stop()
+
+    app.steps["worker"].add(Health)
+    return app
+
+
+class WorkerRegistry:
+    """The workers' heartbeats, in one Redis hash on the broker (`/metrics` reads it through `CeleryQueue`)."""
+
+    KEY = "enhance:workers"
+    FORGET_AFTER_SECONDS = 3600.0  # a worker gone this long leaves the table (and the metrics)
+
+    def __init__(self, broker_url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
+
+    def publish(self, beat: WorkerBeat) -> None:
+        self.client.hset(self.KEY, beat.name, beat.to_json())
+
+    def read(self) -> list[WorkerBeat]:
+        now = time.time()
+        beats = [WorkerBeat.from_json(v) for v in self.client.hgetall(self.KEY).values()]
+        for gone in [b for b in beats if now - b.seen > self.FORGET_AFTER_SECONDS]:
+            self.client.hdel(self.KEY, gone.name)
+        return [b for b in beats if now - b.seen <= self.FORGET_AFTER_SECONDS]
+
+
+class WorkerHealth:
+    """In the worker's main process: a beat every `BEAT_SECONDS`, and a warm shutdown with exit code 1 once no pool
+    process has been ready for `start_seconds` (consuming stops; unacknowledged messages go back to the broker)."""
+
+    def __init__(self, worker: Any, registry: WorkerRegistry, start_seconds: float) -> None:
+        self.worker, self.registry = worker, registry
+        self.watch = StartWatch(start_seconds)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="worker-health", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def pool_ready(self) -> tuple[int, int]:
+        """(processes it should have, processes started and answering)."""
+        wanted = int(self.worker.concurrency or 1)
+        pool = getattr(getattr(self.worker, "pool", None), "_pool", None)
+        if pool is None or not hasattr(pool, "_waiting_to_start"):
+            return wanted, wanted  # solo or threads: the worker's own process runs the tasks
+        waiting = pool._waiting_to_start
+        return wanted, sum(1 for p in list(pool._pool) if p.is_alive() and p not in waiting)
+
+    def _loop(self) -> None:
+        from celery.worker import state
+
+        host = socket.gethostname()
+        while not self._stop.wait(BEAT_SECONDS):
+            wanted, ready = self.pool_ready()
+            beat = WorkerBeat(
+                self.worker.hostname, host, os.getpid(), wanted, ready, len(state.active_requests), time.time()
+            )
+            try:
+                self.registry.publish(beat)
+            except Exception:  # the broker is briefly away: the next beat tries again
+                log.warning("could not publish this worker's heartbeat", exc_info=True)
+            if self.watch.give_up(ready):
+                log.error(
+                    "no pool process has started for %.0f s: stopping this worker (exit code 1)", self.watch.deadline
+                )
+                state.should_stop = 1
+                return
 
 
 class CeleryQueue:
@@ -106,6 +206,25 @@ class CeleryQueue:
 
     def __init__(self, app: Celery) -> None:
         self.app = app
+        self.workers = WorkerRegistry(str(app.conf.broker_url))
 
     def enqueue(self, job_id: str) -> None:
-        self.app.send_task(TASK_NAME, args=[job_id])
+        self.app.send_task(TASK_NAME, args=[job_id], queue=QUEUE)
+
+    def backlog(self) -> int:
+        """Messages waiting in the broker for a worker (not counting the ones workers hold)."""
+        with self.app.connection_for_read() as connection:
+            return int(connection.default_channel.queue_declare(QUEUE, passive=True).message_count)
+
+
+_app: Celery | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """`app` / `celery_app`, made on first access (`celery -A app.jobs.celery_app` asks for `app`), not at import."""
+    global _app
+    if name not in {"app", "celery_app"}:
+        raise AttributeError(name)
+    if _app is None:
+        _app = make_celery(Settings())
+    return _app

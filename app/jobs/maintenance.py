@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from app.core.config import Settings
+from app.jobs.backlog import queued_since
 from app.jobs.leftovers import free_job_files
 from app.jobs.models import JobStatus
 from app.jobs.queue import JobQueue
@@ -22,8 +24,20 @@ RETENTION_SWEEP_SECONDS = 600.0
 
 
 class Maintenance:
-    def __init__(self, settings: Settings, store: JobStore, storage: JobStorage, queue: JobQueue) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: JobStore,
+        storage: JobStorage,
+        queue: JobQueue,
+        backlog: Callable[[], int] | None = None,
+    ) -> None:
+        """`backlog`: messages waiting in the broker (Celery); with it, jobs whose message was lost are re-announced."""
         self.settings, self.store, self.storage, self.queue = settings, store, storage, queue
+        self.backlog = backlog
+        # A queued job this long unclaimed while the broker holds no message is re-announced, at most this often.
+        self.reannounce_after = max(5.0, 2 * settings.job_lease_seconds)
+        self._announced: dict[str, float] = {}
         self.interval = max(0.5, min(30.0, settings.job_lease_seconds / 3))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="maintenance", daemon=True)
@@ -50,6 +64,24 @@ class Maintenance:
             free_job_files(self.settings, self.storage, job_id, JobStatus.FAILED)
         return reaped
 
+    def reannounce(self) -> list[str]:
+        """Announce again the jobs queued for longer than `reannounce_after` while the broker's queue is empty: their
+        message was lost (a broker restart without persistence) or is held by a worker that cannot run it. A
+        duplicate is harmless: the first claim wins and the others leave the job to its holder."""
+        if self.backlog is None:
+            return []
+        now, due = time.monotonic(), self.store.clock() - timedelta(seconds=self.reannounce_after)
+        waiting = [job_id for job_id, since in queued_since(self.store) if since < due]
+        self._announced = {k: v for k, v in self._announced.items() if k in waiting}
+        waiting = [j for j in waiting if now - self._announced.get(j, -1e9) >= self.reannounce_after]
+        if not waiting or self.backlog() > 0:
+            return []
+        for job_id in waiting:
+            self.queue.enqueue(job_id)
+            self._announced[job_id] = now
+        log.warning("re-announced %d job(s) queued with no message in the broker: %s", len(waiting), waiting)
+        return waiting
+
     def sweep_expired(self) -> list[str]:
         """Delete finished jobs older than the retention, with their files."""
         before = utcnow() - timedelta(hours=self.settings.job_retention_hours)
@@ -65,6 +97,7 @@ class Maintenance:
         while not self._stop.is_set():
             try:
                 self.reap()
+                self.reannounce()
                 if time.monotonic() - self._last_sweep >= RETENTION_SWEEP_SECONDS:
                     self._last_sweep = time.monotonic()
                     self.sweep_expired()

@@ -34,7 +34,7 @@ from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs
 from app.jobs.prefetch import prefetch
 from app.jobs.storage import JobStorage
-from app.jobs.store import JobStore, utcnow
+from app.jobs.store import JobStore, LeaseLost, utcnow
 from app.jobs.thumbnails import write_thumbnails
 from app.media.encode import encode_image, encode_png8, to_uint8
 
@@ -360,7 +360,7 @@ def _outcome(ctx: JobContext, job: JobRecord, guard: JobGuard) -> tuple[JobStatu
     """Run the job; what to record: a status and an error, QUEUED to hand it back, None to leave it alone."""
     try:
         _process_job(ctx, job, guard)
-    except JobLeaseLost:
+    except (JobLeaseLost, LeaseLost):  # LeaseLost: a frame's record was refused, another worker took the job over
         return None, None
     except JobCancelled:
         return JobStatus.CANCELLED, "cancelled by request"

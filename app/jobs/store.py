@@ -134,6 +134,10 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+class LeaseLost(Exception):
+    """The worker writing for a job no longer holds it: another worker took it over."""
+
+
 class JobStore:
     """Jobs and their frames. Status changes follow `TRANSITIONS` and are guarded in the UPDATE itself (on the
     current status and, for a running job, on the worker holding its lease), so two processes sharing the database
@@ -281,6 +285,29 @@ class JobStore:
             )
         return result.rowcount == 1
 
+    def take_over(
+        self, job_id: str, holder: str, worker_id: str, lease_seconds: float, holder_dead: bool = False
+    ) -> JobRecord | None:
+        """running → running for `worker_id`, from a `holder` whose lease expired (or that the caller proved dead):
+        counts as a new attempt, like a claim. None if `holder` renewed, finished or lost the job meanwhile."""
+        now = self.clock()
+        conditions = [jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value, jobs.c.worker_id == holder]
+        if not holder_dead:
+            conditions.append(jobs.c.lease_expires_at < now)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(jobs)
+                .where(*conditions)
+                .values(
+                    worker_id=worker_id,
+                    started_at=now,
+                    updated_at=now,
+                    lease_expires_at=now + timedelta(seconds=lease_seconds),
+                    attempts=jobs.c.attempts + 1,
+                )
+            )
+        return self.get(job_id) if result.rowcount == 1 else None
+
     def finish(self, job_id: str, worker_id: str, status: JobStatus, error: str | None = None) -> JobStatus | None:
         """running → `status`, only for the worker holding the job. A success while a cancel was requested is
         recorded as cancelled: a late cancel is honoured or (once finished) refused, never both. Returns the status
@@ -385,12 +412,19 @@ class JobStore:
                 )
             )
             # The insert above fails for a frame already recorded (unique per job and index), so counting up is exact
-            # and stays O(1) per frame instead of re-reading every recorded frame.
-            conn.execute(
+            # and stays O(1) per frame instead of re-reading every recorded frame. Guarded on the holder: a worker
+            # that hung past its lease and woke after another took the job over writes nothing (rolled back).
+            counted = conn.execute(
                 update(jobs)
-                .where(jobs.c.id == frame.job_id)
+                .where(
+                    jobs.c.id == frame.job_id,
+                    jobs.c.status == JobStatus.RUNNING.value,
+                    jobs.c.worker_id == frame.worker_id,
+                )
                 .values(frames_done=jobs.c.frames_done + 1, updated_at=self.clock())
             )
+            if counted.rowcount != 1:
+                raise LeaseLost(f"{frame.worker_id} no longer holds job {frame.job_id}")
 
     def frames(self, job_id: str) -> list[FrameRecord]:
         with self.engine.connect() as conn:
