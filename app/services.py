@@ -13,6 +13,7 @@ from typing import Literal
 
 from app.core.config import Settings
 from app.core.errors import Misconfigured
+from app.core.quotas import Quotas
 from app.inference.batcher import DynamicBatcher, auto_max_batch
 from app.inference.deblur import CLASSICAL
 from app.inference.device import Device, InlineExecutor
@@ -30,6 +31,7 @@ class Services:
     device: Device
     store: JobStore
     storage: JobStorage
+    quotas: Quotas
 
     @property
     def registry(self) -> ModelRegistry:
@@ -80,7 +82,7 @@ def build_services(
         store, storage = JobStore(settings.database), JobStorage(settings.jobs_dir)
     else:
         store, storage = JobStore(f"sqlite:///{jobs_root / 'jobs.db'}"), JobStorage(jobs_root / "jobs")
-    return Services(settings, device, store, storage)
+    return Services(settings, device, store, storage, Quotas(settings))
 
 
 def build_device(settings: Settings, mode: Literal["api", "inline"], registry: ModelRegistry | None = None) -> Device:

@@ -31,7 +31,10 @@ ERRORS: dict[int, str] = {
     415: "a recognised but unsupported media format",
     416: "byte range not satisfiable",
     422: "invalid option or undecodable media",
-    503: "model weights missing or failing their checksum",
+    429: "the key's rate limit, daily device-seconds or active-jobs limit is reached (RateLimit and Retry-After "
+    "headers say when to come back)",
+    503: "the server is at capacity (Retry-After says when to retry), busy with memory, or model weights are "
+    "missing or failing their checksum",
     507: "out of device memory or out of job storage",
 }
 BINARY = {"type": "string", "format": "binary"}

@@ -29,20 +29,22 @@ DtypeName = Literal["auto", "fp32", "fp16", "bf16"]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ENHANCE_", env_file=".env", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field(default="127.0.0.1", description="bind address of `enhance serve`")
+    port: int = Field(default=8000, description="port of `enhance serve`")
 
     data_dir: Path = Field(default_factory=user_data_dir, description="job store and job files")
     weights_dir: Path | None = Field(default=None, description="weight files; default: <data_dir>/weights")
     catalog_path: Path = Field(default=PACKAGED_CATALOG, description="weights catalogue; default: the packaged one")
 
-    device: DeviceName = "auto"
-    dtype: DtypeName = "auto"
-    default_model: str = "realesrgan-x4plus"
+    device: DeviceName = Field(default="auto", description="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
+    dtype: DtypeName = Field(
+        default="auto", description="auto: the fastest precision that stays within 45 dB of fp32, probed at load"
+    )
+    default_model: str = Field(default="realesrgan-x4plus", description="upscaler used when a request names none")
     default_video_model: str | None = Field(
         default=None,
         description="upscaler for video jobs that name none; default: default_model. span-x4 is the fast choice "
-        "(README: Choosing a model)",
+        "(Models: Choosing a model)",
     )
     default_deblur_model: str | None = Field(
         default=None, description="deblur model id or 'classical'; default: the first installed, else classical"
@@ -51,7 +53,7 @@ class Settings(BaseSettings):
         default=True, description="load catalogue entries that pin no sha256 (upstream published none), with a warning"
     )
     preload: list[str] = Field(default_factory=list, description="model ids loaded at start-up")
-    verify_checksums: bool = True
+    verify_checksums: bool = Field(default=True, description="refuse weights whose sha256 differs from the catalogue")
 
     tile: int = Field(default=0, ge=0, description="tile core size in input pixels; 0 picks one from free memory")
     tile_pad: int = Field(default=16, ge=0, description="context read around each tile, input pixels per side")
@@ -84,6 +86,22 @@ class Settings(BaseSettings):
     )
 
     api_keys: list[str] = Field(default_factory=list, description="JSON list; empty: no authentication")
+    rate_limit: str = Field(
+        default="",
+        description="requests a key (a client address, without keys) may make to enhance, score and submit jobs, "
+        "in the `limits` notation, e.g. `60/minute` or `1000/day`; empty: no limit; past it 429",
+    )
+    device_seconds_per_day: int = Field(
+        default=0, ge=0, description="model time a key's image requests and jobs may use in any 24 h; 0: no limit"
+    )
+    max_active_jobs: int = Field(
+        default=0, ge=0, description="jobs a key may have queued or running at once; 0: no limit; past it 429"
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="where quota counters live: `memory://` (this process) or a Redis URL, shared by every API "
+        "process and worker",
+    )
     signed_link_seconds: int = Field(
         default=3600, ge=60, le=7 * 24 * 3600, description="lifetime of the signed artifact links a job lists"
     )
@@ -109,7 +127,7 @@ class Settings(BaseSettings):
     min_free_bytes: int = Field(
         default=1024**3, ge=0, description="free space the data disk keeps; new jobs get 507 below it"
     )
-    log_json: bool = False
+    log_json: bool = Field(default=False, description="one JSON object per log line, uvicorn's access lines included")
     memory_budget_bytes: int = Field(
         default=0,
         ge=0,
@@ -134,14 +152,16 @@ class Settings(BaseSettings):
         default=4096, ge=16, description="open connections; over it the longest-idle one is closed (fd limit bounds it)"
     )
 
-    max_upload_bytes: int = 50 * 1024 * 1024
-    max_pixels: int = 50_000_000
-    max_side: int = 16384
-    max_scale: float = 8.0
-    max_output_pixels: int = 400_000_000
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="image upload cap (413 above)")
+    max_pixels: int = Field(
+        default=50_000_000, description="decoded pixels of an image, checked from its header before decoding (413)"
+    )
+    max_side: int = Field(default=16384, description="longest side of an input image, in pixels (413 above)")
+    max_scale: float = Field(default=8.0, description="largest `scale` a request may ask for")
+    max_output_pixels: int = Field(default=400_000_000, description="largest output image or frame accepted (422)")
 
     queue: Literal["local", "celery"] = Field(default="local", description="local: in-process worker; celery")
-    broker_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str = Field(default="redis://127.0.0.1:6379/0", description="Celery broker (queue=celery)")
     job_timeout_seconds: int = Field(default=6 * 3600, gt=0, description="longest a job may run (Celery time limit)")
     job_lease_seconds: float = Field(
         default=30.0, gt=0, description="a running job's lease; its worker renews it, a dead worker's job is requeued"
@@ -166,13 +186,13 @@ class Settings(BaseSettings):
         "sweep; by default they are deleted when the job ends (a job that failed part-way keeps the artifacts it "
         "published)",
     )
-    max_job_upload_bytes: int = 2 * 1024 * 1024 * 1024
+    max_job_upload_bytes: int = Field(default=2 * 1024**3, description="job upload cap, streamed to disk (413 above)")
     max_album_photos: int = Field(default=500, ge=1, description="photos in one album job (413 above)")
     max_album_bytes: int = Field(default=1024**3, ge=1, description="bytes of photos in one album job, zips unpacked")
-    max_video_seconds: float = 3600.0
-    max_video_frames: int = 200_000
-    max_video_side: int = 7680
-    gif_max_frames: int = 300
+    max_video_seconds: float = Field(default=3600.0, description="longest video accepted, checked at submit")
+    max_video_frames: int = Field(default=200_000, description="most frames in a video, checked at submit")
+    max_video_side: int = Field(default=7680, description="longest side of a video frame, checked at submit")
+    gif_max_frames: int = Field(default=300, description="most frames in a comparison GIF")
     gif_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1 << 20, description="upper bound of a comparison GIF")
     video_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(
         default="veryfast", description="x264 preset of the enhanced video (704x576: 10.5 ms a frame, medium 21.6)"

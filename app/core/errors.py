@@ -61,6 +61,20 @@ class InvalidOption(EnhanceError):
     status, type, title = 422, "invalid-option", "Invalid option"
 
 
+class QuotaExceeded(EnhanceError):
+    """A key's rate limit, daily device-seconds or active-jobs limit; carries the RateLimit and Retry-After
+    headers (`app.core.quotas`)."""
+
+    status, type, title = 429, "rate-limited", "Too many requests for this key"
+
+    def __init__(self, detail: str, headers: dict[str, str]) -> None:
+        super().__init__(detail)
+        self.limit_headers = headers
+
+    def response_headers(self) -> dict[str, str] | None:
+        return self.limit_headers
+
+
 class WebhookRefused(InvalidOption):
     """A callback URL the service will not call."""
 

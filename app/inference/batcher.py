@@ -225,6 +225,7 @@ class DynamicBatcher:
             output = forward(group[0].model, torch.cat([r.batch for r in group]))
         except Exception as exc:
             if not is_oom(exc):
+                _charge(group, started)
                 for request in group:
                     request.future.set_exception(exc)
                 return
@@ -234,13 +235,26 @@ class DynamicBatcher:
             for request in group:
                 self._run_one(request)
             return
+        _charge(group, started)
         offsets = itertools.accumulate((r.tiles for r in group), initial=0)
         for request, start in zip(group, offsets, strict=False):
             request.future.set_result(output[start : start + request.tiles])
 
     @staticmethod
     def _run_one(request: _Request) -> None:
+        started = time.perf_counter()
         try:
-            request.future.set_result(forward(request.model, request.batch))
+            output = forward(request.model, request.batch)
         except Exception as exc:  # handed to the caller, who may retry with smaller tiles
+            _charge([request], started)
             request.future.set_exception(exc)
+            return
+        _charge([request], started)
+        request.future.set_result(output)
+
+
+def _charge(group: list[_Request], started: float) -> None:
+    """Each client pays its share (by pixels) of a call's device time, before it sees the result."""
+    took, pixels = time.perf_counter() - started, sum(r.pixels for r in group)
+    for request in group:
+        request.client.busy += took * request.pixels / max(1, pixels)

@@ -54,6 +54,7 @@ class DeviceClient:
     priority: Priority = Priority.JOB
     owner: str = ""  # the API key's owner id, or "" (anonymous): the round-robin is between owners, then clients
     waited: float = 0.0  # seconds its calls spent queued for the device
+    busy: float = 0.0  # seconds of device time its calls used (its share of a batched call)
     calls: int = 0
     turn: int = 0  # the device's turn counter when it was last served (the batcher's round-robin)
 
@@ -119,7 +120,11 @@ class InlineExecutor:
     def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
         client = current_client()
         client.calls += 1
-        return forward(model, batch)
+        started = time.perf_counter()
+        try:
+            return forward(model, batch)
+        finally:
+            client.busy += time.perf_counter() - started
 
     def run(self, work: Callable[[], R]) -> R:
         return work()

@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from app.api.auth import OwnerDep
 from app.api.deps import DeviceDep, ExecutorDep, SettingsDep
 from app.api.openapi import binary_content, problems
+from app.api.quota import QuotaKey
 from app.api.uploads import read_spooled
 from app.core.errors import ClientGone
 from app.domain import ImageFormat
@@ -60,7 +60,7 @@ async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
                 name: {"description": text, "schema": {"type": "string"}} for name, text in RESULT_HEADERS.items()
             },
         },
-        **problems(401, 404, 413, 415, 422, 503, 507),
+        **problems(401, 404, 413, 415, 422, 429, 503, 507),
     },
 )
 async def enhance_image(
@@ -68,7 +68,7 @@ async def enhance_image(
     settings: SettingsDep,
     device: DeviceDep,
     executor: ExecutorDep,
-    owner: OwnerDep,
+    key: QuotaKey,
     file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, TIFF, BMP or GIF (first frame)")],
     options: Annotated[EnhanceOptions, Query()],
     compare: Annotated[
@@ -91,7 +91,7 @@ async def enhance_image(
     watcher = asyncio.create_task(_watch_disconnect(request, gone))
     try:
         result = await executor.run(
-            owner,
+            key,
             lambda: enhance_bytes(
                 read_spooled(file, settings.max_upload_bytes),  # in the worker: a waiting upload stays spooled
                 options,

@@ -12,13 +12,15 @@ from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.api.auth import API_KEY_HEADER, BEARER, OwnerDep, current_owner
-from app.api.deps import DeviceDep, QueueDep, SettingsDep, StorageDep, StoreDep
+from app.api.deps import DeviceDep, QueueDep, SettingsDep, StorageDep, StoreDep, api_state
 from app.api.openapi import binary_content, problems
+from app.api.quota import QuotaKey
 from app.api.ranges import ArtifactResponse, usable_range
 from app.api.signing import signed_query, valid_signature
 from app.api.uploads import spool_upload
 from app.core.config import Settings
 from app.core.errors import JobConflict, JobNotFound, Unauthorized
+from app.core.quotas import Quotas
 from app.jobs.album import Part, album_fingerprint, is_zip, submit_album
 from app.jobs.leftovers import files_gone, free_job_files, job_files
 from app.jobs.models import JobRecord, JobStatus
@@ -93,6 +95,17 @@ def to_public(job: JobRecord, storage: JobStorage, settings: Settings, base: str
     )
 
 
+def check_active_jobs(quotas: Quotas, store: JobStore, owner: str | None) -> None:
+    """`QuotaExceeded` when the key already has its most jobs queued or running (checked at submit only)."""
+    if not quotas.max_active_jobs or owner is None:
+        return
+    active = sum(
+        len(store.list_jobs(state, limit=quotas.max_active_jobs, owner=owner)[0])
+        for state in (JobStatus.QUEUED, JobStatus.RUNNING)
+    )
+    quotas.check_active_jobs(active)
+
+
 def _load(store: JobStore, job_id: str, owner: str | None) -> JobRecord:
     """A job the caller may see; another key's job is as absent as a job that never existed."""
     job = store.get(job_id) if valid_job_id(job_id) else None
@@ -125,7 +138,7 @@ LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "str
             "description": "an earlier job with the same Idempotency-Key and the same request (nothing new created)",
             "headers": LOCATION,
         },
-        **problems(401, 404, 413, 415, 422, 503, 507),
+        **problems(401, 404, 413, 415, 422, 429, 503, 507),
     },
 )
 async def create_job(
@@ -136,6 +149,7 @@ async def create_job(
     device: DeviceDep,
     queue: QueueDep,
     owner: OwnerDep,
+    _key: QuotaKey,
     file: Annotated[
         list[UploadFile],
         File(
@@ -157,6 +171,7 @@ async def create_job(
     ] = None,
 ) -> JSONResponse:
     """Upload a video or an image with what to do to it; the job runs in the background (follow its events)."""
+    await asyncio.to_thread(check_active_jobs, api_state(request).services.quotas, store, owner)
     await asyncio.to_thread(check_room, settings, storage)
     spooled = [await spool_upload(f, storage.root / ".uploads", settings.max_job_upload_bytes) for f in file]
     parts = [Part(path, f.filename or "upload") for (path, _), f in zip(spooled, file, strict=True)]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 
 from app.api.deps import DeviceDep, SettingsDep
 from app.api.openapi import problems
+from app.api.quota import QuotaKey
 from app.api.uploads import read_upload
 from app.core.errors import InvalidOption
 from app.domain import Verdict
@@ -27,11 +28,12 @@ MAX_FILES = 32
     operation_id="scoreImages",
     summary="Score images: keep or reject",
     response_model=ScoresPublic,
-    responses=problems(401, 413, 415, 422, 503),
+    responses=problems(401, 413, 415, 422, 429, 503),
 )
 async def score_images(
     settings: SettingsDep,
     device: DeviceDep,
+    _key: QuotaKey,
     files: Annotated[list[UploadFile], File(description="one or more images")],
     thresholds: Annotated[
         str | None,
