@@ -4,6 +4,7 @@ state moves into the outbox; the first revision is that schema exactly; `enhance
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -219,3 +220,29 @@ def test_enhance_db_upgrade_and_current(tmp_path: Path, monkeypatch: pytest.Monk
     assert upgraded.exit_code == 0 and f"unversioned -> {migrate.head()}" in upgraded.output
     now = runner.invoke(app, ["db", "current"])
     assert now.exit_code == 0 and now.output.startswith(f"{migrate.head()} (head: {migrate.head()})")
+
+
+def test_processes_that_start_together_take_turns_to_migrate(url: str) -> None:
+    """An API and its workers opening a fresh store at once: one migrates, the others find it current."""
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        engine = make_engine(url)
+        try:
+            barrier.wait()
+            migrate.upgrade(engine)
+        except BaseException as exc:  # reported below, with the others
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    engine = make_engine(url)
+    assert migrate.current(engine) == migrate.head()
+    engine.dispose()
