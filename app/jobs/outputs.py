@@ -27,7 +27,7 @@ from app.inference.device import ModelHandle
 from app.jobs.models import FrameRecord, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
-from app.media.video import VideoWriter, stream_report
+from app.media.video import VideoTiming, VideoWriter, stream_report
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,21 @@ def _rgb8(path: Path) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
 
 
-def _open_video(settings: Settings, target: Path, input_path: Path, first_frame: np.ndarray) -> VideoWriter:
+def _open_video(
+    settings: Settings, options: JobOptions, target: Path, input_path: Path, first_frame: np.ndarray
+) -> VideoWriter:
+    """The last enhanced frame is held for the `every_n` source frames it stands for (within `end`)."""
     height, width = first_frame.shape[:2]
-    return VideoWriter(target, input_path, width, height, crf=settings.video_crf, preset=settings.video_preset)
+    return VideoWriter(
+        target,
+        input_path,
+        width,
+        height,
+        crf=settings.video_crf,
+        preset=settings.video_preset,
+        hold_last=options.every_n or 1,
+        end_seconds=options.end,
+    )
 
 
 def _gif_options(settings: Settings, options: JobOptions) -> GifOptions:
@@ -56,11 +68,13 @@ class LiveOutputs:
 
     def __init__(self, settings: Settings, storage: JobStorage, job: JobRecord, options: JobOptions) -> None:
         self._settings = settings
+        self._options = options
         self._input = storage.input_path(job.id)
         self._video_part = storage.artifacts_dir(job.id) / VIDEO_PART
         self.gif = GifBuilder(_gif_options(settings, options)) if options.wants(Output.GIF) else None
         self._wants_video = options.wants(Output.VIDEO)
         self._video: VideoWriter | None = None
+        self.timing: VideoTiming | None = None
         self.count = 0
 
     def add(self, source: np.ndarray, enhanced: np.ndarray, pts: int | None) -> None:
@@ -70,19 +84,19 @@ class LiveOutputs:
         if self._wants_video:
             if self._video is None:
                 self._video_part.parent.mkdir(parents=True, exist_ok=True)
-                self._video = _open_video(self._settings, self._video_part, self._input, enhanced)
+                self._video = _open_video(self._settings, self._options, self._video_part, self._input, enhanced)
             self._video.write(enhanced, pts)
         self.count += 1
 
     def complete(self, frames: list[FrameRecord]) -> bool:
         return self.count == len(frames) > 0
 
-    def finish_video(self) -> Path | None:
+    def finish_video(self, hold_last: int | None = None) -> Path | None:
         """Flush the encoder and remux the audio; the finished (not yet published) file."""
         if self._video is None:
             return None
-        self._video.close()
-        self._video = None
+        self._video.close(hold_last)
+        self.timing, self._video = self._video.timing, None
         return self._video_part
 
     def discard(self) -> None:
@@ -109,14 +123,21 @@ def _write_frames(artifacts: Path, frames: list[FrameRecord], enhanced: list[Pat
 
 
 def _rebuild_video(
-    settings: Settings, target: Path, input_path: Path, frames: list[FrameRecord], enhanced: list[Path]
-) -> None:
-    writer = _open_video(settings, target, input_path, _rgb8(enhanced[0]))
+    settings: Settings,
+    options: JobOptions,
+    target: Path,
+    input_path: Path,
+    frames: list[FrameRecord],
+    enhanced: list[Path],
+    hold_last: int | None,
+) -> VideoTiming:
+    writer = _open_video(settings, options, target, input_path, _rgb8(enhanced[0]))
     try:
         for frame, path in zip(frames, enhanced, strict=True):
             writer.write(_rgb8(path), frame.pts)
     finally:
-        writer.close()
+        writer.close(hold_last)
+    return writer.timing
 
 
 def job_report(
@@ -204,11 +225,14 @@ def write_outputs(
     stages["gif"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
+    timing: VideoTiming | None = None
     if options.wants(Output.VIDEO):
-        part = live.finish_video() if live is not None else None
-        if part is None:
+        hold_last = 1 if incomplete else None  # the frames after the last one could not be decoded: not shown
+        part = live.finish_video(hold_last) if live is not None else None
+        timing = live.timing if live is not None else None
+        if part is None or timing is None:
             part = artifacts / VIDEO_PART
-            _rebuild_video(settings, part, storage.input_path(job.id), frames, enhanced)
+            timing = _rebuild_video(settings, options, part, storage.input_path(job.id), frames, enhanced, hold_last)
         part.replace(artifacts / "enhanced.mp4")
     stages["video"] = time.perf_counter() - mark
 
@@ -218,5 +242,6 @@ def write_outputs(
     report = job_report(job, options, model, frames, stages, live is not None, streams)
     report["incomplete"] = incomplete
     report["gif"] = gif_report
+    report["video_timing"] = timing.as_dict() if timing is not None else None
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
     storage.publish(job.id)

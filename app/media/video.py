@@ -9,6 +9,7 @@ Files are opened with `protocol_whitelist=file` and a container/codec allowlist,
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -171,12 +172,47 @@ def stream_report(source: Path) -> dict[str, list[dict[str, Any]]]:
         return {"kept": [_describe(s) for s in kept], "dropped": dropped}
 
 
+def source_timestamps(path: Path) -> list[int]:
+    """The presentation timestamps of the first video stream's frames, in order (from the packets: no decoding)."""
+    with open_container(path) as container:
+        stream = container.streams.video[0]
+        return sorted(p.pts for p in container.demux(stream) if p.pts is not None and p.size)
+
+
+@dataclass
+class VideoTiming:
+    """What the writer did with the timeline (for report.json)."""
+
+    mode: str = "as decoded"  # or "held": enhanced frames repeated until the next one's timestamp
+    enhanced_frames: int = 0
+    written_frames: int = 0
+    fps: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "enhanced_frames": self.enhanced_frames,
+            "written_frames": self.written_frames,
+            "fps": None if self.fps is None else round(self.fps, 3),
+            "rule": "each enhanced frame is shown until the next one's source timestamp, so the video keeps the "
+            "source's frame rate and duration",
+        }
+
+
 class VideoWriter:
     """H.264/MP4 writer that keeps each frame's original timestamp and copies every audio track (and the subtitle
     tracks MP4 can carry) packet for packet, with their language and title."""
 
     def __init__(
-        self, target: Path, source: Path, width: int, height: int, crf: int = 18, preset: str = "veryfast"
+        self,
+        target: Path,
+        source: Path,
+        width: int,
+        height: int,
+        crf: int = 18,
+        preset: str = "veryfast",
+        hold_last: int = 1,
+        end_seconds: float | None = None,
     ) -> None:
         self.target = target
         self._out = av.open(str(target), mode="w", format="mp4")
@@ -200,19 +236,56 @@ class VideoWriter:
             self._carried[stream.index] = copy
             self._sources.append(stream)
         self._last_pts: int | None = None
+        # Every source frame's timestamp, so an enhanced frame can be held until the next one's (every_n, frames):
+        # the video plays at the source's rate and lasts as long, instead of a slide show of the kept frames.
+        self._timeline = source_timestamps(source)
+        self._hold_last = max(1, hold_last)
+        self._end_pts = None if end_seconds is None else int(end_seconds / self.time_base)
+        self._held: tuple[Any, int] | None = None
+        self.timing = VideoTiming(fps=float(in_video.average_rate) if in_video.average_rate else None)
 
     def write(self, rgb: np.ndarray, pts: int | None) -> None:
         frame = av.VideoFrame.from_ndarray(
             np.ascontiguousarray(rgb[: self._video.height, : self._video.width]), "rgb24"
         )
+        self.timing.enhanced_frames += 1
+        if self._held is not None:
+            self._release_held(until=pts)
         if pts is None or (self._last_pts is not None and pts <= self._last_pts):
             pts = 0 if self._last_pts is None else self._last_pts + 1
+        self._held = (frame, pts)
+
+    def _release_held(self, until: int | None) -> None:
+        """Encode the held frame at its own timestamp, then again at each source timestamp before `until` (None:
+        for `hold_last` source frames in all, within `end_seconds` and the source)."""
+        frame, pts = self._held or (None, 0)
+        self._held = None
+        if frame is None:
+            return
+        first = bisect.bisect_right(self._timeline, pts)
+        if until is not None:
+            repeats = self._timeline[first : bisect.bisect_left(self._timeline, until)]
+        else:
+            repeats = self._timeline[first : first + self._hold_last - 1]
+            if self._end_pts is not None:
+                repeats = [p for p in repeats if p < self._end_pts]
+        for at in [pts, *repeats]:
+            self._encode(frame, at)
+        if repeats:
+            self.timing.mode = "held"
+
+    def _encode(self, frame: Any, pts: int) -> None:
         frame.pts, frame.time_base = pts, self.time_base
         self._last_pts = pts
+        self.timing.written_frames += 1
         for packet in self._video.encode(frame):
             self._out.mux(packet)
 
-    def close(self) -> None:
+    def close(self, hold_last: int | None = None) -> None:
+        """`hold_last`: instead of the constructor's (1 where the source stopped decoding: hold nothing unseen)."""
+        if hold_last is not None:
+            self._hold_last = max(1, hold_last)
+        self._release_held(until=None)
         for packet in self._video.encode(None):
             self._out.mux(packet)
         if self._sources:
