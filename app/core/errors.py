@@ -141,3 +141,18 @@ class OutOfMemory(EnhanceError):
 
 class StorageFull(EnhanceError):
     status, type, title = 507, "insufficient-storage", "The job data quota is used up"
+
+
+class MemoryBusy(EnhanceError):
+    status, type, title = 503, "memory-busy", "The server is busy; try again shortly"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    def response_headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class NeverFits(EnhanceError):
+    status, type, title = 413, "too-large-for-memory", "The work needs more memory than this server has"

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.core.errors import EnhanceError
+from app.core.errors import MemoryBusy, NeverFits
 from app.domain import ImageFormat
 
 log = logging.getLogger(__name__)
@@ -91,21 +91,6 @@ def budget_bytes(configured: int, share: float, device_type: str) -> int:
     if configured:
         return configured
     return max(256 << 20, int(available_memory() * share) - activation_reserve(device_type))
-
-
-class MemoryBusy(EnhanceError):
-    status, type, title = 503, "memory-busy", "The server is busy; try again shortly"
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
-
-    def response_headers(self) -> dict[str, str] | None:
-        return {"Retry-After": str(self.retry_after)}
-
-
-class NeverFits(EnhanceError):
-    status, type, title = 413, "too-large-for-memory", "The work needs more memory than this server has"
 
 
 class MemoryBudget:

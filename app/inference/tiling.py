@@ -3,9 +3,9 @@
 As in Real-ESRGAN, `tile` is the core size and each tile reads `tile_pad` pixels of context on every side. The
 outputs are crossfaded over a narrow band centred on the core edges (measured: 51 dB against untiled output at
 tile 64, pad 16, where a plain 16-px overlap ramp gives 38 dB).
-The image is padded up to the model's `multiple_of`/`minimum` (reflect). There is no extra border pre-pad by
-default: Real-ESRGAN's 8-px reflect pre-pad cost 27% more pixels on a 128-px input (6.4 s against 4.4 s end to end
-for x4plus) for no measurable consistency gain; `PRE_PAD` restores it. On CUDA out-of-memory the tile size is
+The image is padded up to the model's `multiple_of`/`minimum` (reflect). There is no extra border pre-pad:
+Real-ESRGAN's 8-px reflect pre-pad cost 27% more pixels on a 128-px input (6.4 s against 4.4 s end to end for
+x4plus) for no measurable consistency gain. On CUDA out-of-memory the tile size is
 halved and the image retried.
 """
 
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (tiles done, tiles total)
 
-PRE_PAD = 0  # reflect border added on every side before inference (Real-ESRGAN's pre_pad); see the docstring
 MAX_AUTO_TILE = 1024
 
 
@@ -121,12 +120,9 @@ def auto_core(model: ModelHandle, multiple: int, pad: int, min_core: int) -> int
     return max(min_core, side - 2 * pad)
 
 
-def _pad_for_model(image: torch.Tensor, model: ModelHandle) -> tuple[torch.Tensor, int]:
-    """Reflect pre-pad on every side, then pad bottom/right up to `multiple_of` and `minimum`."""
-    _, h, w = image.shape
-    pre = min(PRE_PAD, h - 1, w - 1)
-    if pre > 0:
-        image = F.pad(image[None], (pre, pre, pre, pre), mode="reflect")[0]
+def _pad_for_model(image: torch.Tensor, model: ModelHandle) -> torch.Tensor:
+    """Pad bottom/right up to `multiple_of` and `minimum`, before tiling: every tile span is then a valid input
+    (spandrel's own padding would pad each tile again, and tiles of unequal shapes could not share a call)."""
     req = model.descriptor.size_requirements
     _, h, w = image.shape
 
@@ -137,7 +133,7 @@ def _pad_for_model(image: torch.Tensor, model: ModelHandle) -> tuple[torch.Tenso
     if extra_h or extra_w:
         mode = "reflect" if extra_h < h and extra_w < w else "replicate"
         image = F.pad(image[None], (0, extra_w, 0, extra_h), mode=mode)[0]
-    return image, pre
+    return image
 
 
 def _run_tiles(
@@ -204,7 +200,7 @@ def run_model(
         raise ValueError(f"expected a (C, H, W) tensor, got shape {tuple(image.shape)}")
     _, height, width = image.shape
     multiple = model.descriptor.size_requirements.multiple_of
-    padded, pre = _pad_for_model(image.float(), model)
+    padded = _pad_for_model(image.float(), model)
     tile_pad = math.ceil(tile_pad / multiple) * multiple  # input tiles (core + 2 pads) must stay multiples too
     current = tile or auto_core(model, multiple, tile_pad, min_tile)
     current = max(multiple, current // multiple * multiple)
@@ -223,7 +219,6 @@ def run_model(
             log.warning("out of memory at tile %d; retrying with tile %d", current, smaller)
             current = max(min_tile, smaller)
     scale = model.net_scale
-    top = pre * scale
     # A view, in the layout the model gave: a channels_last network's output is already H x W x C in memory, so
     # the caller's one H x W x C copy is free (a CHW `.contiguous()` here cost 64 ms more per 2560x1440 frame).
-    return result[:, top : top + height * scale, top : top + width * scale]
+    return result[:, : height * scale, : width * scale]

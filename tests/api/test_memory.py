@@ -15,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
+from app.core.errors import MemoryBusy, NeverFits
 from app.domain import ImageFormat
-from app.inference.memory import MemoryBudget, MemoryBusy, NeverFits, estimate_image_bytes
+from app.inference.memory import MemoryBudget, estimate_image_bytes
 from app.main import create_app
 from app.models.registry import ModelRegistry
 from tests.support.images import FAST_MODEL, png_bytes, skimage_rgb

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -101,7 +101,7 @@ def test_a_burst_on_a_live_app_gets_answers_not_a_queue(
         with ThreadPoolExecutor(burst) as pool:
             futures = [pool.submit(client.post, ENHANCE, files={"file": (f"{i}.png", image)}) for i in range(burst)]
             deadline = time.monotonic() + 120
-            refused = []
+            refused: list[Future[httpx.Response]] = []
             while len(refused) < burst - 2 and time.monotonic() < deadline:  # answered while the device is held
                 refused = [f for f in futures if f.done()]
                 time.sleep(0.05)
@@ -120,3 +120,11 @@ def test_route_classes_cover_the_upload_routes(method: str, path: str, route: st
     found = class_for(method, path)
     assert found is not None and found.name == route
     assert class_for("GET", path) is None and class_for("POST", "/healthz") is None
+
+
+def test_server_timing_says_how_long_the_request_queued_for_the_device(client: TestClient) -> None:
+    response = client.post(ENHANCE, files={"file": ("a.png", png_bytes(skimage_rgb("astronaut", 32)))})
+    assert response.status_code == 200
+    stages = dict(part.strip().split(";dur=") for part in response.headers["Server-Timing"].split(","))
+    assert {"decode", "restore", "wait", "encode"} <= set(stages)
+    assert 0 <= float(stages["wait"]) <= float(stages["restore"])  # the wait is part of restore
