@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from app.domain import GifLayout, Output
 from app.inference.enhance import EnhanceOptions, ProcessingOptions
+from app.media import encoders
+from app.media.encoders import Codec, Container, EncoderChoice, PixFmt
 
 
 def comma_separated(value: Any) -> Any:
@@ -56,11 +59,28 @@ class JobOptions(ProcessingOptions):
     # Outputs.
     outputs: Annotated[list[Output], CommaList] = Field(
         default_factory=lambda: [Output.FRAMES, Output.GIF],
-        description="any of frames (PNGs + frames.zip), gif, video (H.264 MP4), e.g. frames,gif",
+        description="any of frames (PNGs + frames.zip), gif, video (enhanced.mp4, or as codec/container say)",
     )
     gif_layout: GifLayout = Field(default=GifLayout.SIDE_BY_SIDE, description="how the comparison GIF shows it")
     gif_fps: float = Field(default=2.0, gt=0, le=50, allow_inf_nan=False)
     gif_max_width: int = Field(default=640, ge=64, le=4096)
+    # The enhanced video's encoding, checked at submit against what the codec, its encoder in this build and the
+    # container can carry (declared in this order: each check sees the codec).
+    codec: Codec = Field(default="h264", description="video codec of the enhanced video (those this server encodes)")
+    container: Container | None = Field(
+        default=None, description="mp4, mkv, webm or mov; default: h264/hevc/av1 mp4, vp9 webm, prores mov, ffv1 mkv"
+    )
+    pix_fmt: PixFmt | None = Field(
+        default=None, description="8- or 10-bit (yuv420p10le ...); default: yuv420p (prores: yuv422p10le)"
+    )
+    crf: int | None = Field(
+        default=None, ge=0, le=63, description="quality, lower is better: h264/hevc 0-51, av1 1-63, vp9 0-63"
+    )
+    preset: str | None = Field(
+        default=None,
+        max_length=16,
+        description="h264/hevc ultrafast..veryslow, av1 0-13, vp9 realtime/good/best, prores proxy..4444xq",
+    )
 
     @field_validator("frames")
     @classmethod
@@ -80,6 +100,27 @@ class JobOptions(ProcessingOptions):
             raise ValueError("ask for at least one output: frames, gif or video")
         return list(dict.fromkeys(value))
 
+    @field_validator("codec")
+    @classmethod
+    def _encodable(cls, value: str) -> str:
+        encoders.check_codec(value)
+        return value
+
+    @field_validator("container", "pix_fmt", "crf", "preset")
+    @classmethod
+    def _codec_carries(cls, value: Any, info: ValidationInfo) -> Any:
+        codec = info.data.get("codec")
+        if value is None or codec is None:  # codec itself was refused: its error says why
+            return value
+        checks: dict[str, Callable[[str, Any], None]] = {
+            "container": encoders.check_container,
+            "pix_fmt": encoders.check_pix_fmt,
+            "crf": encoders.check_crf,
+            "preset": encoders.check_preset,
+        }
+        checks[str(info.field_name)](codec, value)
+        return value
+
     @model_validator(mode="after")
     def _range(self) -> JobOptions:
         if self.start is not None and self.end is not None and self.end <= self.start:
@@ -89,6 +130,12 @@ class JobOptions(ProcessingOptions):
     def enhance_options(self) -> EnhanceOptions:
         """The per-frame processing part, as the image path takes it."""
         return EnhanceOptions(**ProcessingOptions.model_validate(self, from_attributes=True).model_dump())
+
+    def encoder(self, x264_crf: int, x264_preset: str) -> EncoderChoice:
+        """The video encoding, defaults filled in (H.264's from the server's settings)."""
+        return EncoderChoice.resolve(
+            self.codec, self.container, self.pix_fmt, self.crf, self.preset, x264_crf, x264_preset
+        )
 
     def wants(self, output: Output) -> bool:
         return output in self.outputs

@@ -31,7 +31,7 @@ from app.media.video import VideoTiming, VideoWriter, stream_report
 
 log = logging.getLogger(__name__)
 
-VIDEO_PART = ".enhanced.mp4.part.mp4"  # PyAV picks the muxer from the suffix
+VIDEO_PART = ".enhanced.video.part"  # the muxer is named, not guessed from the suffix
 
 
 def _rgb8(path: Path) -> np.ndarray:
@@ -49,8 +49,7 @@ def _open_video(
         input_path,
         width,
         height,
-        crf=settings.video_crf,
-        preset=settings.video_preset,
+        encoder=options.encoder(settings.video_crf, settings.video_preset),
         hold_last=options.every_n or 1,
         end_seconds=options.end,
     )
@@ -181,7 +180,7 @@ def job_report(
         ],
         "output_seconds": {k: round(v, 4) for k, v in stages.items()},
         "outputs_built": "live" if live else "at the end",  # a resumed job rebuilds the GIF and video
-        "video_streams": streams,  # the source's audio and subtitle tracks kept in enhanced.mp4, and those dropped
+        "video_streams": streams,  # the source's audio and subtitle tracks kept in the video, and those dropped
     }
 
 
@@ -226,6 +225,7 @@ def write_outputs(
 
     mark = time.perf_counter()
     timing: VideoTiming | None = None
+    encoder = options.encoder(settings.video_crf, settings.video_preset)
     if options.wants(Output.VIDEO):
         hold_last = 1 if incomplete else None  # the frames after the last one could not be decoded: not shown
         part = live.finish_video(hold_last) if live is not None else None
@@ -233,15 +233,17 @@ def write_outputs(
         if part is None or timing is None:
             part = artifacts / VIDEO_PART
             timing = _rebuild_video(settings, options, part, storage.input_path(job.id), frames, enhanced, hold_last)
-        part.replace(artifacts / "enhanced.mp4")
+        part.replace(artifacts / f"enhanced{encoder.suffix}")
     stages["video"] = time.perf_counter() - mark
 
     for stage, seconds in stages.items():
         STAGE_SECONDS.labels(f"output_{stage}").observe(seconds)
-    streams = stream_report(storage.input_path(job.id)) if options.wants(Output.VIDEO) else None
+    wants_video = options.wants(Output.VIDEO)
+    streams = stream_report(storage.input_path(job.id), encoder.format_name) if wants_video else None
     report = job_report(job, options, model, frames, stages, live is not None, streams)
     report["incomplete"] = incomplete
     report["gif"] = gif_report
     report["video_timing"] = timing.as_dict() if timing is not None else None
+    report["video_encoding"] = encoder.as_dict() if wants_video else None
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
     storage.publish(job.id)

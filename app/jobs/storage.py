@@ -34,6 +34,9 @@ MEDIA_TYPES = {
     ".webp": "image/webp",
     ".gif": "image/gif",
     ".mp4": "video/mp4",
+    ".mkv": "video/x-matroska",
+    ".webm": "video/webm",
+    ".mov": "video/quicktime",
     ".zip": "application/zip",
     ".json": "application/json",
 }

@@ -1,4 +1,4 @@
-"""Video probing, streaming decode and H.264 encode with the original audio remuxed (PyAV).
+"""Video probing, streaming decode and encode (the job's codec and container) with the original audio remuxed (PyAV).
 
 Files are opened with `protocol_whitelist=file` and a container/codec allowlist, so a playlist disguised as a video
 (HLS, concat) cannot make FFmpeg read other files or the network.
@@ -22,6 +22,7 @@ import av.error
 import numpy as np
 
 from app.core.errors import CorruptMedia, DecodeStopped, PayloadTooLarge, UnsupportedMedia
+from app.media.encoders import EncoderChoice
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,14 @@ def iter_frames(path: Path, max_frames: int) -> Iterator[DecodedFrame]:
             raise DecodeStopped(f"decoding failed after frame {decoded - 1}: {exc}", decoded) from exc
 
 
-MP4_SUBTITLE_CODECS = {"mov_text"}  # the only text format the MP4 muxer carries; others would need converting
+# What each output container carries of the source's other streams, remuxed untouched (others would need
+# converting): MP4/MOV take mov_text as their only subtitle format, WebM Opus/Vorbis audio and WebVTT.
+CARRIED_CODECS: dict[str, dict[str, set[str] | None]] = {
+    "mp4": {"audio": None, "subtitle": {"mov_text"}},
+    "mov": {"audio": None, "subtitle": {"mov_text"}},
+    "matroska": {"audio": None, "subtitle": {"subrip", "ass", "ssa", "webvtt", "hdmv_pgs_subtitle", "dvd_subtitle"}},
+    "webm": {"audio": {"opus", "vorbis"}, "subtitle": {"webvtt"}},
+}
 
 
 def _describe(stream: Any) -> dict[str, Any]:
@@ -152,23 +160,25 @@ def _describe(stream: Any) -> dict[str, Any]:
     }
 
 
-def carried_streams(container: Any) -> tuple[list[Any], list[dict[str, Any]]]:
-    """The source's audio and subtitle streams the MP4 output keeps (remuxed untouched), and the ones it drops,
-    each with the reason."""
+def carried_streams(container: Any, format_name: str = "mp4") -> tuple[list[Any], list[dict[str, Any]]]:
+    """The source's audio and subtitle streams the output container (`format_name`) keeps (remuxed untouched),
+    and the ones it drops, each with the reason."""
     kept, dropped = [], []
     for stream in [*container.streams.audio, *container.streams.subtitles]:
         codec = stream.codec_context.name if stream.codec_context else None
-        if stream.type == "subtitle" and codec not in MP4_SUBTITLE_CODECS:
-            dropped.append({**_describe(stream), "reason": f"MP4 carries mov_text subtitles, not {codec}"})
+        allowed = CARRIED_CODECS[format_name][stream.type]
+        if allowed is not None and codec not in allowed:
+            reason = f"{format_name} carries {'/'.join(sorted(allowed))} {stream.type} streams, not {codec}"
+            dropped.append({**_describe(stream), "reason": reason})
         else:
             kept.append(stream)
     return kept, dropped
 
 
-def stream_report(source: Path) -> dict[str, list[dict[str, Any]]]:
+def stream_report(source: Path, format_name: str = "mp4") -> dict[str, list[dict[str, Any]]]:
     """What the enhanced video keeps of the source's other streams, and what it drops and why (for report.json)."""
     with open_container(source) as container:
-        kept, dropped = carried_streams(container)
+        kept, dropped = carried_streams(container, format_name)
         return {"kept": [_describe(s) for s in kept], "dropped": dropped}
 
 
@@ -200,8 +210,9 @@ class VideoTiming:
 
 
 class VideoWriter:
-    """H.264/MP4 writer that keeps each frame's original timestamp and copies every audio track (and the subtitle
-    tracks MP4 can carry) packet for packet, with their language and title."""
+    """Writer (H.264/MP4 unless `encoder` says otherwise) that keeps each frame's original timestamp and copies
+    every audio track (and the subtitle tracks the container can carry) packet for packet, with their language and
+    title."""
 
     def __init__(
         self,
@@ -209,25 +220,30 @@ class VideoWriter:
         source: Path,
         width: int,
         height: int,
-        crf: int = 18,
-        preset: str = "veryfast",
+        encoder: EncoderChoice | None = None,
         hold_last: int = 1,
         end_seconds: float | None = None,
     ) -> None:
         self.target = target
-        self._out = av.open(str(target), mode="w", format="mp4")
+        self.encoder = encoder or EncoderChoice()
+        self._out = av.open(str(target), mode="w", format=self.encoder.format_name)
         self._source = open_container(source)
         in_video = self._source.streams.video[0]
         self.time_base: Fraction = in_video.time_base or Fraction(1, 90000)
-        self._video = self._out.add_stream("libx264", rate=in_video.average_rate or 25)
-        self._video.width, self._video.height = width - width % 2, height - height % 2  # yuv420p needs even sizes
-        self._video.pix_fmt = "yuv420p"
+        video = self._out.add_stream(self.encoder.spec.encoder, rate=in_video.average_rate or 25)
+        assert isinstance(video, av.VideoStream)
+        self._video = video
+        self._video.width, self._video.height = width - width % 2, height - height % 2  # 4:2:0 needs even sizes
+        self._video.pix_fmt = self.encoder.pix_fmt
         self._video.time_base = self.time_base
         self._video.codec_context.time_base = self.time_base
-        self._video.options = {"crf": str(crf), "preset": preset}
+        if self.encoder.spec.tag and self.encoder.container in ("mp4", "mov"):
+            self._video.codec_context.codec_tag = self.encoder.spec.tag
+        options: dict[str, object] = dict(self.encoder.options())
+        self._video.options = options
         self._carried: dict[int, Any] = {}
         self._sources: list[Any] = []
-        for stream in carried_streams(self._source)[0]:
+        for stream in carried_streams(self._source, self.encoder.format_name)[0]:
             copy = self._out.add_stream_from_template(stream)
             described = _describe(stream)
             copy.metadata["language"] = described["language"]

@@ -422,7 +422,7 @@ async function showJob(job) {
   const gif = byName["comparison.gif"];
   $("gif").hidden = !gif;
   if (gif) $("gif").src = gif.signed_url || gif.url;
-  const video = byName["enhanced.mp4"];
+  const video = job.artifacts.find((a) => a.name.startsWith("enhanced.")); // mp4, or the job's container
   $("player").hidden = !video;
   if (video) $("player").src = video.signed_url || video.url; // streamed with range requests
   const signed = job.artifacts.some((a) => a.signed_url);

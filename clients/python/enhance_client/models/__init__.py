@@ -2,8 +2,11 @@
 
 from .artifact_public import ArtifactPublic
 from .body_create_job import BodyCreateJob
+from .body_create_job_codec import BodyCreateJobCodec
+from .body_create_job_container_type_0 import BodyCreateJobContainerType0
 from .body_create_job_duplicates import BodyCreateJobDuplicates
 from .body_create_job_keep import BodyCreateJobKeep
+from .body_create_job_pix_fmt_type_0 import BodyCreateJobPixFmtType0
 from .body_enhance_image import BodyEnhanceImage
 from .body_score_images import BodyScoreImages
 from .deblur_mode import DeblurMode
@@ -16,8 +19,11 @@ from .health_public_detail import HealthPublicDetail
 from .image_format import ImageFormat
 from .job_kind import JobKind
 from .job_options import JobOptions
+from .job_options_codec import JobOptionsCodec
+from .job_options_container_type_0 import JobOptionsContainerType0
 from .job_options_duplicates import JobOptionsDuplicates
 from .job_options_keep import JobOptionsKeep
+from .job_options_pix_fmt_type_0 import JobOptionsPixFmtType0
 from .job_public import JobPublic
 from .job_public_files import JobPublicFiles
 from .job_public_links import JobPublicLinks
@@ -41,8 +47,11 @@ from .weight_state import WeightState
 __all__ = (
     "ArtifactPublic",
     "BodyCreateJob",
+    "BodyCreateJobCodec",
+    "BodyCreateJobContainerType0",
     "BodyCreateJobDuplicates",
     "BodyCreateJobKeep",
+    "BodyCreateJobPixFmtType0",
     "BodyEnhanceImage",
     "BodyScoreImages",
     "DeblurMode",
@@ -55,8 +64,11 @@ __all__ = (
     "ImageFormat",
     "JobKind",
     "JobOptions",
+    "JobOptionsCodec",
+    "JobOptionsContainerType0",
     "JobOptionsDuplicates",
     "JobOptionsKeep",
+    "JobOptionsPixFmtType0",
     "JobPublic",
     "JobPublicFiles",
     "JobPublicLinks",

@@ -8,8 +8,11 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
+from ..models.body_create_job_codec import BodyCreateJobCodec
+from ..models.body_create_job_container_type_0 import BodyCreateJobContainerType0
 from ..models.body_create_job_duplicates import BodyCreateJobDuplicates
 from ..models.body_create_job_keep import BodyCreateJobKeep
+from ..models.body_create_job_pix_fmt_type_0 import BodyCreateJobPixFmtType0
 from ..models.deblur_mode import DeblurMode
 from ..models.gif_layout import GifLayout
 from ..models.output import Output
@@ -41,10 +44,20 @@ class BodyCreateJob:
             `select_best` (default 1) Default: BodyCreateJobKeep.GOOD.
         duplicates (BodyCreateJobDuplicates | Unset): albums: near-duplicates (bursts) keep only their best shot, or all
             of them Default: BodyCreateJobDuplicates.DROP.
-        outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (H.264 MP4), e.g. frames,gif
+        outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (enhanced.mp4, or as
+            codec/container say)
         gif_layout (GifLayout | Unset):
         gif_fps (float | Unset):  Default: 2.0.
         gif_max_width (int | Unset):  Default: 640.
+        codec (BodyCreateJobCodec | Unset): video codec of the enhanced video (those this server encodes) Default:
+            BodyCreateJobCodec.H264.
+        container (BodyCreateJobContainerType0 | None | Unset): mp4, mkv, webm or mov; default: h264/hevc/av1 mp4, vp9
+            webm, prores mov, ffv1 mkv
+        pix_fmt (BodyCreateJobPixFmtType0 | None | Unset): 8- or 10-bit (yuv420p10le ...); default: yuv420p (prores:
+            yuv422p10le)
+        crf (int | None | Unset): quality, lower is better: h264/hevc 0-51, av1 1-63, vp9 0-63
+        preset (None | str | Unset): h264/hevc ultrafast..veryslow, av1 0-13, vp9 realtime/good/best, prores
+            proxy..4444xq
         callback_url (None | str | Unset): when the job ends, a signed JSON event is POSTed here (public http(s) hosts
             only, unless the server allows others); retried with backoff, visible as the job's `webhook`
     """
@@ -68,6 +81,11 @@ class BodyCreateJob:
     gif_layout: GifLayout | Unset = UNSET
     gif_fps: float | Unset = 2.0
     gif_max_width: int | Unset = 640
+    codec: BodyCreateJobCodec | Unset = BodyCreateJobCodec.H264
+    container: BodyCreateJobContainerType0 | None | Unset = UNSET
+    pix_fmt: BodyCreateJobPixFmtType0 | None | Unset = UNSET
+    crf: int | None | Unset = UNSET
+    preset: None | str | Unset = UNSET
     callback_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -174,6 +192,38 @@ class BodyCreateJob:
 
         gif_max_width = self.gif_max_width
 
+        codec: str | Unset = UNSET
+        if not isinstance(self.codec, Unset):
+            codec = self.codec.value
+
+        container: None | str | Unset
+        if isinstance(self.container, Unset):
+            container = UNSET
+        elif isinstance(self.container, BodyCreateJobContainerType0):
+            container = self.container.value
+        else:
+            container = self.container
+
+        pix_fmt: None | str | Unset
+        if isinstance(self.pix_fmt, Unset):
+            pix_fmt = UNSET
+        elif isinstance(self.pix_fmt, BodyCreateJobPixFmtType0):
+            pix_fmt = self.pix_fmt.value
+        else:
+            pix_fmt = self.pix_fmt
+
+        crf: int | None | Unset
+        if isinstance(self.crf, Unset):
+            crf = UNSET
+        else:
+            crf = self.crf
+
+        preset: None | str | Unset
+        if isinstance(self.preset, Unset):
+            preset = UNSET
+        else:
+            preset = self.preset
+
         callback_url: None | str | Unset
         if isinstance(self.callback_url, Unset):
             callback_url = UNSET
@@ -223,6 +273,16 @@ class BodyCreateJob:
             field_dict["gif_fps"] = gif_fps
         if gif_max_width is not UNSET:
             field_dict["gif_max_width"] = gif_max_width
+        if codec is not UNSET:
+            field_dict["codec"] = codec
+        if container is not UNSET:
+            field_dict["container"] = container
+        if pix_fmt is not UNSET:
+            field_dict["pix_fmt"] = pix_fmt
+        if crf is not UNSET:
+            field_dict["crf"] = crf
+        if preset is not UNSET:
+            field_dict["preset"] = preset
         if callback_url is not UNSET:
             field_dict["callback_url"] = callback_url
 
@@ -322,6 +382,33 @@ class BodyCreateJob:
 
         if not isinstance(self.gif_max_width, Unset):
             files.append(("gif_max_width", (None, str(self.gif_max_width).encode(), "text/plain")))
+
+        if not isinstance(self.codec, Unset):
+            files.append(("codec", (None, str(self.codec.value).encode(), "text/plain")))
+
+        if not isinstance(self.container, Unset):
+            if isinstance(self.container, BodyCreateJobContainerType0):
+                files.append(("container", (None, str(self.container.value).encode(), "text/plain")))
+            else:
+                files.append(("container", (None, str(self.container).encode(), "text/plain")))
+
+        if not isinstance(self.pix_fmt, Unset):
+            if isinstance(self.pix_fmt, BodyCreateJobPixFmtType0):
+                files.append(("pix_fmt", (None, str(self.pix_fmt.value).encode(), "text/plain")))
+            else:
+                files.append(("pix_fmt", (None, str(self.pix_fmt).encode(), "text/plain")))
+
+        if not isinstance(self.crf, Unset):
+            if isinstance(self.crf, int):
+                files.append(("crf", (None, str(self.crf).encode(), "text/plain")))
+            else:
+                files.append(("crf", (None, str(self.crf).encode(), "text/plain")))
+
+        if not isinstance(self.preset, Unset):
+            if isinstance(self.preset, str):
+                files.append(("preset", (None, str(self.preset).encode(), "text/plain")))
+            else:
+                files.append(("preset", (None, str(self.preset).encode(), "text/plain")))
 
         if not isinstance(self.callback_url, Unset):
             if isinstance(self.callback_url, str):
@@ -492,6 +579,65 @@ class BodyCreateJob:
 
         gif_max_width = d.pop("gif_max_width", UNSET)
 
+        _codec = d.pop("codec", UNSET)
+        codec: BodyCreateJobCodec | Unset
+        if isinstance(_codec, Unset):
+            codec = UNSET
+        else:
+            codec = BodyCreateJobCodec(_codec)
+
+        def _parse_container(data: object) -> BodyCreateJobContainerType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                container_type_0 = BodyCreateJobContainerType0(data)
+
+                return container_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BodyCreateJobContainerType0 | None | Unset, data)
+
+        container = _parse_container(d.pop("container", UNSET))
+
+        def _parse_pix_fmt(data: object) -> BodyCreateJobPixFmtType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                pix_fmt_type_0 = BodyCreateJobPixFmtType0(data)
+
+                return pix_fmt_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BodyCreateJobPixFmtType0 | None | Unset, data)
+
+        pix_fmt = _parse_pix_fmt(d.pop("pix_fmt", UNSET))
+
+        def _parse_crf(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        crf = _parse_crf(d.pop("crf", UNSET))
+
+        def _parse_preset(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        preset = _parse_preset(d.pop("preset", UNSET))
+
         def _parse_callback_url(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -521,6 +667,11 @@ class BodyCreateJob:
             gif_layout=gif_layout,
             gif_fps=gif_fps,
             gif_max_width=gif_max_width,
+            codec=codec,
+            container=container,
+            pix_fmt=pix_fmt,
+            crf=crf,
+            preset=preset,
             callback_url=callback_url,
         )
 

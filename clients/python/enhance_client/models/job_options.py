@@ -8,8 +8,11 @@ from attrs import field as _attrs_field
 
 from ..models.deblur_mode import DeblurMode
 from ..models.gif_layout import GifLayout
+from ..models.job_options_codec import JobOptionsCodec
+from ..models.job_options_container_type_0 import JobOptionsContainerType0
 from ..models.job_options_duplicates import JobOptionsDuplicates
 from ..models.job_options_keep import JobOptionsKeep
+from ..models.job_options_pix_fmt_type_0 import JobOptionsPixFmtType0
 from ..models.output import Output
 from ..types import UNSET, Unset
 
@@ -39,10 +42,20 @@ class JobOptions:
                 (default 1) Default: JobOptionsKeep.GOOD.
             duplicates (JobOptionsDuplicates | Unset): albums: near-duplicates (bursts) keep only their best shot, or all of
                 them Default: JobOptionsDuplicates.DROP.
-            outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (H.264 MP4), e.g. frames,gif
+            outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (enhanced.mp4, or as
+                codec/container say)
             gif_layout (GifLayout | Unset):
             gif_fps (float | Unset):  Default: 2.0.
             gif_max_width (int | Unset):  Default: 640.
+            codec (JobOptionsCodec | Unset): video codec of the enhanced video (those this server encodes) Default:
+                JobOptionsCodec.H264.
+            container (JobOptionsContainerType0 | None | Unset): mp4, mkv, webm or mov; default: h264/hevc/av1 mp4, vp9
+                webm, prores mov, ffv1 mkv
+            pix_fmt (JobOptionsPixFmtType0 | None | Unset): 8- or 10-bit (yuv420p10le ...); default: yuv420p (prores:
+                yuv422p10le)
+            crf (int | None | Unset): quality, lower is better: h264/hevc 0-51, av1 1-63, vp9 0-63
+            preset (None | str | Unset): h264/hevc ultrafast..veryslow, av1 0-13, vp9 realtime/good/best, prores
+                proxy..4444xq
     """
 
     model: None | str | Unset = UNSET
@@ -63,6 +76,11 @@ class JobOptions:
     gif_layout: GifLayout | Unset = UNSET
     gif_fps: float | Unset = 2.0
     gif_max_width: int | Unset = 640
+    codec: JobOptionsCodec | Unset = JobOptionsCodec.H264
+    container: JobOptionsContainerType0 | None | Unset = UNSET
+    pix_fmt: JobOptionsPixFmtType0 | None | Unset = UNSET
+    crf: int | None | Unset = UNSET
+    preset: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,6 +180,38 @@ class JobOptions:
 
         gif_max_width = self.gif_max_width
 
+        codec: str | Unset = UNSET
+        if not isinstance(self.codec, Unset):
+            codec = self.codec.value
+
+        container: None | str | Unset
+        if isinstance(self.container, Unset):
+            container = UNSET
+        elif isinstance(self.container, JobOptionsContainerType0):
+            container = self.container.value
+        else:
+            container = self.container
+
+        pix_fmt: None | str | Unset
+        if isinstance(self.pix_fmt, Unset):
+            pix_fmt = UNSET
+        elif isinstance(self.pix_fmt, JobOptionsPixFmtType0):
+            pix_fmt = self.pix_fmt.value
+        else:
+            pix_fmt = self.pix_fmt
+
+        crf: int | None | Unset
+        if isinstance(self.crf, Unset):
+            crf = UNSET
+        else:
+            crf = self.crf
+
+        preset: None | str | Unset
+        if isinstance(self.preset, Unset):
+            preset = UNSET
+        else:
+            preset = self.preset
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -201,6 +251,16 @@ class JobOptions:
             field_dict["gif_fps"] = gif_fps
         if gif_max_width is not UNSET:
             field_dict["gif_max_width"] = gif_max_width
+        if codec is not UNSET:
+            field_dict["codec"] = codec
+        if container is not UNSET:
+            field_dict["container"] = container
+        if pix_fmt is not UNSET:
+            field_dict["pix_fmt"] = pix_fmt
+        if crf is not UNSET:
+            field_dict["crf"] = crf
+        if preset is not UNSET:
+            field_dict["preset"] = preset
 
         return field_dict
 
@@ -356,6 +416,65 @@ class JobOptions:
 
         gif_max_width = d.pop("gif_max_width", UNSET)
 
+        _codec = d.pop("codec", UNSET)
+        codec: JobOptionsCodec | Unset
+        if isinstance(_codec, Unset):
+            codec = UNSET
+        else:
+            codec = JobOptionsCodec(_codec)
+
+        def _parse_container(data: object) -> JobOptionsContainerType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                container_type_0 = JobOptionsContainerType0(data)
+
+                return container_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobOptionsContainerType0 | None | Unset, data)
+
+        container = _parse_container(d.pop("container", UNSET))
+
+        def _parse_pix_fmt(data: object) -> JobOptionsPixFmtType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                pix_fmt_type_0 = JobOptionsPixFmtType0(data)
+
+                return pix_fmt_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobOptionsPixFmtType0 | None | Unset, data)
+
+        pix_fmt = _parse_pix_fmt(d.pop("pix_fmt", UNSET))
+
+        def _parse_crf(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        crf = _parse_crf(d.pop("crf", UNSET))
+
+        def _parse_preset(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        preset = _parse_preset(d.pop("preset", UNSET))
+
         job_options = cls(
             model=model,
             scale=scale,
@@ -375,6 +494,11 @@ class JobOptions:
             gif_layout=gif_layout,
             gif_fps=gif_fps,
             gif_max_width=gif_max_width,
+            codec=codec,
+            container=container,
+            pix_fmt=pix_fmt,
+            crf=crf,
+            preset=preset,
         )
 
         job_options.additional_properties = d
