@@ -22,8 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PIL import ExifTags, Image, ImageDraw, ImageFont
+from PIL import ExifTags, Image
 
+from app.compare.contact_sheet import CELL, Cell, contact_sheet
 from app.core.config import Settings
 from app.core.errors import CorruptMedia, EnhanceError, InvalidOption, PayloadTooLarge
 from app.core.files import write_atomic
@@ -241,9 +242,6 @@ def album_pictures(
 
 # ---- Outputs ----
 
-CELL = 220  # contact sheet thumbnail cell, pixels
-LABEL = 46
-
 
 def _unique_names(rows: list[dict[str, Any]]) -> dict[int, str]:
     names: dict[int, str] = {}
@@ -261,10 +259,6 @@ def _unique_names(rows: list[dict[str, Any]]) -> dict[int, str]:
     return names
 
 
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _short_why(row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     """The sheet's one-line reason (report.json has the whole one)."""
     if row["chosen"] or row["problem"]:
@@ -275,28 +269,6 @@ def _short_why(row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         better = next(r["name"] for r in rows if r["index"] == row["duplicate_of"])
         return f"duplicate of {better}"
     return str(row["why"])
-
-
-def _contact_sheet(rows: list[dict[str, Any]], thumbnail: Callable[[dict[str, Any]], Image.Image | None]) -> bytes:
-    columns = min(6, max(1, len(rows)))
-    lines = (len(rows) + columns - 1) // columns
-    sheet = Image.new("RGB", (columns * CELL, lines * (CELL + LABEL)), (245, 246, 248))
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=13)
-    for n, row in enumerate(rows):
-        x, y = (n % columns) * CELL, (n // columns) * (CELL + LABEL)
-        image = thumbnail(row)
-        if image is not None:
-            image.thumbnail((CELL - 12, CELL - 12))
-            sheet.paste(image, (x + (CELL - image.width) // 2, y + (CELL - image.height) // 2))
-        colour = (22, 140, 60) if row["chosen"] else (190, 40, 30)
-        draw.rectangle((x + 2, y + 2, x + CELL - 3, y + CELL - 3), outline=colour, width=4 if row["chosen"] else 2)
-        mark = "KEPT" if row["chosen"] else "no"
-        draw.text((x + 6, y + CELL + 2), _fit(f"{mark}  {row['name']}", 32), fill=colour, font=font)
-        draw.text((x + 6, y + CELL + 20), _fit(_short_why(row, rows), 34), fill=(60, 60, 60), font=font)
-    out = io.BytesIO()
-    sheet.save(out, "JPEG", quality=85)
-    return out.getvalue()
 
 
 def write_album_outputs(
@@ -323,10 +295,11 @@ def write_album_outputs(
         if not entry or not entry["file"]:
             return None
         with Image.open(_photo_path(storage, job.id, entry)) as image:
-            image.draft("RGB", (CELL, CELL))
+            image.draft("RGB", (CELL, CELL))  # a JPEG decodes at a fraction of its size
             return image.convert("RGB")
 
-    write_atomic(artifacts / "contact_sheet.jpg", _contact_sheet(rows, thumbnail))
+    cells = [Cell(thumbnail(row), bool(row["chosen"]), row["name"], _short_why(row, rows)) for row in rows]
+    write_atomic(artifacts / "contact_sheet.jpg", contact_sheet(cells))
     for row in rows:
         row["artifact"] = names.get(row["index"])
     summary = {
