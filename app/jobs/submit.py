@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.core.config import Settings
@@ -20,6 +20,7 @@ from app.core.errors import (
 from app.domain import JobKind
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
+from app.jobs.album import Part, album_fingerprint, is_zip, submit_album
 from app.jobs.idempotency import same_request
 from app.jobs.kinds import KINDS
 from app.jobs.models import JobFacts, JobRecord
@@ -31,6 +32,57 @@ from app.media.decode import looks_like_image, probe_image
 from app.media.video import probe_video
 
 IMAGE_SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Where an accepted job goes, and what judges it: the same for the API and the CLI."""
+
+    settings: Settings
+    store: JobStore
+    storage: JobStorage
+    device: Device
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What the client asked for, besides its files."""
+
+    options: JobOptions
+    idempotency_key: str | None = None
+    owner: str | None = None  # the API key's owner id, which scopes the job
+    callback_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One spooled upload and the sha256 of its bytes (computed while it streamed in)."""
+
+    part: Part
+    sha256: str
+
+
+def submit(intake: Intake, uploads: list[Upload], request: JobRequest) -> tuple[JobRecord, bool]:
+    """The one way in for every kind: one image or video file is a single job (its kind from its bytes); several
+    files or a zip are an album. Returns the job and whether it was created (False: an earlier job with the same
+    Idempotency-Key and request). The spooled files are consumed either way. Raises what `submit_job` and
+    `submit_album` raise."""
+    try:
+        if len(uploads) == 1 and not is_zip(uploads[0].part):
+            only = uploads[0]
+            return submit_job(
+                intake.settings, intake.store, intake.storage, intake.device, only.part.path, only.part.name,
+                request.options, request.idempotency_key, request.owner, only.sha256, request.callback_url,
+            )  # fmt: skip
+        parts = [u.part for u in uploads]
+        fingerprint = album_fingerprint([u.sha256 for u in uploads], [p.name for p in parts], request.options)
+        return submit_album(
+            intake.settings, intake.store, intake.storage, intake.device, parts, request.options,
+            request.idempotency_key, request.owner, fingerprint, request.callback_url,
+        )  # fmt: skip
+    finally:
+        for upload in uploads:
+            upload.part.path.unlink(missing_ok=True)
 
 
 def check_room(settings: Settings, storage: JobStorage) -> None:

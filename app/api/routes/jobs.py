@@ -21,13 +21,13 @@ from app.api.uploads import spool_upload
 from app.core.config import Settings
 from app.core.errors import JobConflict, JobNotFound, Unauthorized
 from app.core.quotas import Quotas
-from app.jobs.album import Part, album_fingerprint, is_zip, submit_album
+from app.jobs.album import Part
 from app.jobs.leftovers import files_gone, free_job_files, job_files
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
 from app.jobs.store import JobStore, utcnow
-from app.jobs.submit import check_room, submit_job
+from app.jobs.submit import Intake, JobRequest, Upload, check_room, submit
 from app.schemas import ArtifactPublic, JobPublic, JobsPublic, ProgressPublic, WebhookPublic
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -174,32 +174,18 @@ async def create_job(
     await asyncio.to_thread(check_active_jobs, api_state(request).services.quotas, store, owner)
     await asyncio.to_thread(check_room, settings, storage)
     spooled = [await spool_upload(f, storage.root / ".uploads", settings.max_job_upload_bytes) for f in file]
-    parts = [Part(path, f.filename or "upload") for (path, _), f in zip(spooled, file, strict=True)]
-    hashes = [h for _, h in spooled]
+    uploads = [Upload(Part(path, f.filename or "upload"), sha) for (path, sha), f in zip(spooled, file, strict=True)]
+    asked = JobRequest(options, idempotency_key, owner, callback_url)
 
-    def submit() -> tuple[JobPublic, bool]:
+    def accept() -> tuple[JobPublic, bool]:
         """Off the event loop, all of it: the probe, the store, the spooled files' removal and, under Celery, the
         broker's round trip."""
-        try:
-            if len(parts) == 1 and not is_zip(parts[0]):
-                job, created = submit_job(
-                    settings, store, storage, device, parts[0].path, parts[0].name, options, idempotency_key,
-                    owner, hashes[0], callback_url,
-                )  # fmt: skip
-            else:
-                fingerprint = album_fingerprint(hashes, [p.name for p in parts], options)
-                job, created = submit_album(
-                    settings, store, storage, device, parts, options, idempotency_key, owner, fingerprint,
-                    callback_url,
-                )  # fmt: skip
-        finally:
-            for part in parts:
-                part.path.unlink(missing_ok=True)
+        job, created = submit(Intake(settings, store, storage, device), uploads, asked)
         if created:
             queue.enqueue(job.id)
         return to_public(job, storage, settings), created
 
-    body, created = await asyncio.to_thread(submit)
+    body, created = await asyncio.to_thread(accept)
     return JSONResponse(
         body.model_dump(mode="json"),
         status_code=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
