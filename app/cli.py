@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from app import __version__
 from app.core.config import DtypeName, Settings
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from app.inference.device import Device
     from app.jobs.models import JobRecord
     from app.jobs.options import JobOptions
-    from app.media.files import BatchInput
+    from app.media.files import BatchInput, Collected
     from app.models.weights import ImportResult
     from app.services import Services
 
@@ -68,7 +69,8 @@ def _run_settings(device: str | None = None, dtype: str | None = None) -> Settin
     settings = _settings()
     overrides = {k: v for k, v in {"device": device, "dtype": dtype}.items() if v is not None}
     settings = settings.model_copy(update=overrides) if overrides else settings
-    resolve_device(settings.device)
+    # Resolved once, here: `auto` becomes the device it picked, so the registry neither decides nor warns again.
+    settings = settings.model_copy(update={"device": str(resolve_device(settings.device))})
     check_settings(settings, Catalog.load(settings.catalog_path))
     return settings
 
@@ -163,11 +165,11 @@ def image(
     from app.services import build_device
 
     sources, target = _split_paths(paths, "output")
-    single = len(sources) == 1 and sources[0].is_file() and target.suffix.lower().lstrip(".") in FORMATS
+    single = _output_file(sources, target, IMAGE_SUFFIXES)
     if not single and target.exists() and not target.is_dir():
         raise typer.BadParameter(f"{target} exists and is not a folder", param_hint="PATHS")
     fmt = FORMATS[target.suffix.lower().lstrip(".")] if single else output_format or ImageFormat.PNG
-    inputs = collect_inputs(sources, IMAGE_SUFFIXES)
+    inputs = _listed(collect_inputs(sources, IMAGE_SUFFIXES), "an image")
     if not inputs:
         raise typer.BadParameter("no images found in the inputs", param_hint="PATHS")
     settings = _run_settings(device, dtype)
@@ -197,6 +199,32 @@ def image(
 
     failed = _run_batch(inputs, enhance_one, "images", "tiles", show_overall=not single)
     _summary(len(inputs), failed, load_seconds, time.perf_counter() - started)
+
+
+def _output_file(sources: list[Path], target: Path, image_suffixes: frozenset[str]) -> bool:
+    """Whether the output is one file: its name ends in an image extension (and it is not an existing folder).
+    Such a name is refused when the CLI cannot write that format or when more than one picture goes in, rather
+    than becoming a folder named `out.gif/`."""
+    suffix = target.suffix.lower()
+    if suffix not in image_suffixes or target.is_dir():
+        return False
+    if suffix.lstrip(".") not in FORMATS:
+        raise typer.BadParameter(
+            f"{target}: cannot write {suffix} files; an output file ends in png, jpg, jpeg or webp (or name a folder)",
+            param_hint="PATHS",
+        )
+    if len(sources) > 1 or not sources[0].is_file():
+        raise typer.BadParameter(f"{target}: several inputs need an output folder, not a file", param_hint="PATHS")
+    return True
+
+
+def _listed(collected: Collected, what: str) -> list[BatchInput]:
+    """The inputs found; each file skipped in a folder is named (hidden ones are counted), never dropped silently."""
+    for path in collected.skipped:
+        console.print(f"skipped: {path} (not {what})", highlight=False)
+    if collected.hidden:
+        console.print(f"skipped {collected.hidden} hidden file{'s' * (collected.hidden > 1)}", highlight=False)
+    return collected.inputs
 
 
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
@@ -296,7 +324,7 @@ def video(
         outputs=outputs,
         gif_layout=gif_layout,
     )
-    inputs = collect_inputs(sources, VIDEO_SUFFIXES | IMAGE_SUFFIXES)
+    inputs = _listed(collect_inputs(sources, VIDEO_SUFFIXES | IMAGE_SUFFIXES), "a video or an image")
     if not inputs:
         raise typer.BadParameter("no videos found in the inputs", param_hint="PATHS")
     single = len(inputs) == 1 and sources[0].is_file()
@@ -317,6 +345,15 @@ def video(
     _summary(len(inputs), failed, load_seconds, time.perf_counter() - started)
 
 
+class CountColumn(ProgressColumn):
+    """`3/12 tiles`, or `3 tiles` while the total is not known yet (rich's own text would say `3/None`)."""
+
+    def render(self, task: Task) -> Text:
+        unit = task.fields.get("unit", "")
+        total = f"/{task.total:g}" if task.total is not None else ""
+        return Text(f"{task.completed:g}{total} {unit}".rstrip())
+
+
 def _run_batch(
     inputs: list[BatchInput],
     work: Callable[[BatchInput, Callable[[int, int | None], None]], str],
@@ -326,12 +363,7 @@ def _run_batch(
 ) -> list[tuple[Path, str]]:
     """One overall bar plus the current file's; a file that fails is reported and skipped. `work` gets the
     current bar's (done, total) callback and returns the line to print. Returns the failures."""
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} {task.fields[unit]}"),
-        TimeRemainingColumn(),
-    )
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), CountColumn(), TimeRemainingColumn())
     failed: list[tuple[Path, str]] = []
     with Progress(*columns, console=console) as bar:
         overall = bar.add_task(what, total=len(inputs), unit="files", visible=show_overall)
@@ -436,7 +468,7 @@ def album(
         denoise=denoise,
         deblur=deblur,
     )
-    inputs = collect_inputs(sources, IMAGE_SUFFIXES | {".zip"})
+    inputs = _listed(collect_inputs(sources, IMAGE_SUFFIXES | {".zip"}), "a photo or a zip")
     if not inputs:
         raise typer.BadParameter("no photos found in the inputs", param_hint="PATHS")
     parts = [Part(item.path, item.path.name) for item in inputs]  # read where they are: nothing is copied
@@ -451,7 +483,7 @@ def album(
         job, _ = submit_album(
             settings, services.store, services.storage, services.device, parts, options, None, None, fingerprint, None
         )
-        with Progress(TextColumn("[bold]photos"), BarColumn(), TextColumn("{task.completed}/{task.total}")) as bar:
+        with Progress(TextColumn("[bold]photos"), BarColumn(), CountColumn(), console=console) as bar:
             task = bar.add_task("", total=None)
             _run_and_collect(job, outdir, services, lambda done, total: bar.update(task, completed=done, total=total))
         services.close()

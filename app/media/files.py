@@ -15,16 +15,29 @@ class BatchInput:
     relative: Path  # where its output goes under the output folder: the tree below a named folder is kept
 
 
-def collect_inputs(sources: list[Path], suffixes: frozenset[str]) -> list[BatchInput]:
+@dataclass(frozen=True)
+class Collected:
+    inputs: list[BatchInput]
+    skipped: list[Path]  # files in the named folders that are not media: the CLI lists them
+    hidden: int  # hidden files in them (a name or folder starting with "."): only counted
+
+
+def collect_inputs(sources: list[Path], suffixes: frozenset[str]) -> Collected:
     """Named files are taken as they are (a bad one is reported when it is processed); folders are searched
-    recursively for files with one of `suffixes`, anything else in them (notes, sidecars, hidden files) skipped."""
+    recursively for files with one of `suffixes`, anything else in them (notes, sidecars, hidden files) skipped
+    and returned as such, so that nothing is dropped without a word."""
     found: list[BatchInput] = []
+    skipped: list[Path] = []
+    hidden = 0
     for source in sources:
-        if source.is_dir():
-            for path in sorted(source.rglob("*")):
-                hidden = any(part.startswith(".") for part in path.relative_to(source).parts)
-                if path.is_file() and path.suffix.lower() in suffixes and not hidden:
-                    found.append(BatchInput(path, path.relative_to(source)))
-        else:
+        if not source.is_dir():
             found.append(BatchInput(source, Path(source.name)))
-    return found
+            continue
+        for path in sorted(p for p in source.rglob("*") if p.is_file()):
+            if any(part.startswith(".") for part in path.relative_to(source).parts):
+                hidden += 1
+            elif path.suffix.lower() in suffixes:
+                found.append(BatchInput(path, path.relative_to(source)))
+            else:
+                skipped.append(path)
+    return Collected(found, skipped, hidden)

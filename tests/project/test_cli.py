@@ -44,7 +44,7 @@ def test_enhance_image_batch_keeps_the_tree_skips_non_media_and_reports_bad_file
     (album / "a.png").write_bytes(png_bytes(skimage_rgb("chelsea", 24)))
     (album / "day2" / "b.jpg").write_bytes(jpeg_bytes(skimage_rgb("coffee", 20)))
     (album / "day2" / "broken.png").write_bytes(b"not a picture at all")
-    (album / "notes.txt").write_text("not media: skipped, not reported")
+    (album / "notes.txt").write_text("not media: skipped, and listed")
     (album / ".thumbs").mkdir()
     (album / ".thumbs" / "a.png").write_bytes(png_bytes(skimage_rgb("chelsea", 8)))  # hidden: skipped
     loose = tmp_path / "loose.png"
@@ -56,7 +56,8 @@ def test_enhance_image_batch_keeps_the_tree_skips_non_media_and_reports_bad_file
     assert written == ["a.webp", "day2/b.webp", "loose.webp"]
     assert Image.open(out / "day2" / "b.webp").size == (80, 80)
     assert "broken.png" in result.output and "not a recognizable image" in result.output
-    assert "notes.txt" not in result.output
+    assert f"skipped: {album / 'notes.txt'} (not an image)" in result.output  # listed, not silently dropped
+    assert "skipped 1 hidden file" in result.output
     closing = result.output.strip().splitlines()[-1]
     assert closing.startswith("3 of 4 done, 1 failed; model load ") and "processing" in closing
 
@@ -240,3 +241,57 @@ def test_enhance_album_picks_the_good_photos_without_a_server(env: None, tmp_pat
     ]  # fmt: skip
     assert Image.open(out / "3-rocket.png").size == (384, 384)
     assert "2 of 3 photos chosen" in result.output
+
+
+def test_an_image_output_path_is_that_file_or_refused(env: None, tmp_path: Path) -> None:
+    """A file name as the output writes that file; one the CLI cannot write (or several inputs into one file) is
+    refused before any work, and nothing named like it is created (was: a folder `out.gif/`, exit 0)."""
+    source = tmp_path / "in.png"
+    source.write_bytes(png_bytes(skimage_rgb("chelsea", 16)))
+    fp32 = ["--model", FAST_MODEL, "--dtype", "fp32"]
+    result = runner.invoke(app, ["image", str(source), str(tmp_path / "OUT.JPEG"), *fp32])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "OUT.JPEG").is_file() and Image.open(tmp_path / "OUT.JPEG").format == "JPEG"
+    refused = runner.invoke(app, ["image", str(source), str(tmp_path / "out.gif"), *fp32])
+    assert refused.exit_code == 2
+    assert "cannot write .gif" in refused.output and "png, jpg, jpeg or webp" in refused.output
+    assert not (tmp_path / "out.gif").exists()
+    several = runner.invoke(app, ["image", str(source), str(source), str(tmp_path / "both.png"), *fp32])
+    assert several.exit_code == 2 and "several inputs need an output folder" in several.output
+    assert not (tmp_path / "both.png").exists()
+
+
+def test_progress_bars_never_show_an_unknown_total(env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bar whose total is not known yet shows its count alone (was: "0/None tiles")."""
+    import io
+
+    from rich.console import Console
+
+    screen = io.StringIO()
+    monkeypatch.setattr("app.cli.console", Console(file=screen, force_terminal=True, width=200))
+    source = tmp_path / "in.png"
+    source.write_bytes(png_bytes(skimage_rgb("chelsea", 16)))
+    result = runner.invoke(app, ["image", str(source), str(tmp_path / "out"), "--model", FAST_MODEL, "--dtype", "fp32"])
+    assert result.exit_code == 0, result.output
+    drawn = screen.getvalue()
+    assert "0 tiles" in drawn and "1/1 tiles" in drawn  # before the total is known, then with it
+    assert "None" not in drawn
+
+
+def test_the_cuda_fallback_warning_is_printed_once(
+    env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A CUDA build of PyTorch on a host without a GPU warns once per run (was twice: the CLI's device check and
+    the registry each resolved `auto`)."""
+    monkeypatch.setenv("ENHANCE_DEVICE", "auto")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    monkeypatch.setattr("app.models.registry.cuda_fallback_reason", lambda: "PyTorch is built for CUDA but no GPU")
+    source = tmp_path / "in.png"
+    source.write_bytes(png_bytes(skimage_rgb("chelsea", 16)))
+    result = runner.invoke(
+        app, ["image", str(source), str(tmp_path / "o.png"), "--model", FAST_MODEL, "--dtype", "fp32"]
+    )
+    assert result.exit_code == 0, result.output
+    warnings = [r.getMessage() for r in caplog.records if "running on the CPU" in r.getMessage()]
+    assert warnings == ["ENHANCE_DEVICE=auto: PyTorch is built for CUDA but no GPU; running on the CPU"]
