@@ -1,9 +1,12 @@
-"""Best-frame selection: the K best frames of a clip, spread across time, with near-duplicates dropped.
+"""Best-frame selection: the K best frames of a clip, one per scene first, spread across time, with near-duplicates
+dropped.
 
-The candidates are cut into K consecutive segments of (nearly) equal length; each segment contributes its best
-frame (kept frames before rejected ones, then by overall quality) that is not a near-duplicate, by perceptual hash,
-of a frame already chosen. Segments left without a pick are filled from the best remaining frames anywhere.
-Every candidate gets a reason, so the report can say why it was or was not chosen.
+When the clip has several scenes (`Candidate.scene`, from the scene cuts), each scene contributes its best frame
+first (kept frames before rejected ones, then by overall quality), the scenes whose best frames rank highest first
+when there are more scenes than K: K picks are then K different shots. Picks still missing come from K consecutive
+time segments of (nearly) equal length, each segment without a pick contributing its best frame, then from the
+best remaining frames anywhere. No pick is a near-duplicate, by perceptual hash, of a frame already chosen. Every
+candidate gets a reason, so the report can say why it was or was not chosen.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ class Candidate:
     index: int
     time: float | None
     scores: Scores
+    scene: int = 0  # which shot of the clip, from 0 (one scene when cuts were not looked for)
     chosen: bool = False
     reason: str = ""
 
@@ -31,6 +35,7 @@ class Candidate:
         return {
             "index": self.index,
             "time": self.time,
+            "scene": self.scene,
             "chosen": self.chosen,
             "reason": self.reason,
             "scores": self.scores.as_dict(),
@@ -66,11 +71,19 @@ def select_best(candidates: list[Candidate], k: int) -> list[Candidate]:
             return True
         return False
 
-    unfilled = 0
+    scenes: dict[int, list[Candidate]] = {}
+    for candidate in candidates:
+        scenes.setdefault(candidate.scene, []).append(candidate)
+    if len(scenes) > 1:
+        by_best = sorted(scenes.items(), key=lambda item: max(c.rank() for c in item[1]), reverse=True)
+        for scene, members in by_best:
+            if len(chosen) >= k:
+                break
+            try_pick(members, f"best of scene {scene + 1}/{len(scenes)} (quality {{quality:.2f}})")
     for number, segment in enumerate(segments, 1):
-        if not try_pick(segment, f"best of time segment {number}/{len(segments)} (quality {{quality:.2f}})"):
-            unfilled += 1
-    for _ in range(unfilled):
+        if len(chosen) < k and not any(c.chosen for c in segment):
+            try_pick(segment, f"best of time segment {number}/{len(segments)} (quality {{quality:.2f}})")
+    while len(chosen) < k:
         if not try_pick(candidates, "best remaining frame (quality {quality:.2f})"):
             break
     for candidate in candidates:
@@ -81,6 +94,8 @@ def select_best(candidates: list[Candidate], k: int) -> list[Candidate]:
             candidate.reason = f"near-duplicate of frame {duplicate[0].index} (hash distance {duplicate[1]})"
         elif candidate.scores.verdict == "reject":
             candidate.reason = "rejected: " + "; ".join(candidate.scores.reasons)
+        elif len(scenes) > 1:
+            candidate.reason = f"a better frame was chosen (quality {candidate.scores.quality:.2f})"
         else:
             candidate.reason = f"a better frame was chosen in its time segment (quality {candidate.scores.quality:.2f})"
     return sorted(chosen, key=lambda c: c.index)

