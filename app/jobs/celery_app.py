@@ -37,6 +37,7 @@ from app.jobs.worker_health import BEAT_SECONDS, StartWatch, WorkerBeat
 log = logging.getLogger(__name__)
 TASK_NAME = "enhance.run_job"
 QUEUE = "enhance"
+PRIORITY_SEP, PRIORITY_STEPS = "\x06\x16", (0, 3, 6, 9)  # kombu's Redis transport: one list per priority step
 
 
 class WorkerRuntime:
@@ -212,9 +213,11 @@ class CeleryQueue:
         self.app.send_task(TASK_NAME, args=[job_id], queue=QUEUE)
 
     def backlog(self) -> int:
-        """Messages waiting in the broker for a worker (not counting the ones workers hold)."""
-        with self.app.connection_for_read() as connection:
-            return int(connection.default_channel.queue_declare(QUEUE, passive=True).message_count)
+        """Messages waiting in the broker for a worker (not counting the ones workers hold): the lengths of the
+        Redis lists behind the queue, one per priority step (a broker restart leaves none, and kombu's passive
+        declare would then raise instead of saying 0)."""
+        names = [QUEUE] + [f"{QUEUE}{PRIORITY_SEP}{step}" for step in PRIORITY_STEPS[1:]]
+        return sum(int(self.workers.client.llen(name)) for name in names)
 
 
 _app: Celery | None = None
