@@ -30,6 +30,7 @@ from typing import Any
 from celery import Celery, bootsteps
 
 from app.core.config import Settings
+from app.jobs.models import JobStatus
 from app.jobs.pipeline import JobContext, run_job
 from app.jobs.takeover import acquire
 from app.jobs.worker_health import BEAT_SECONDS, StartWatch, WorkerBeat
@@ -87,12 +88,19 @@ def build_context(base: Settings) -> JobContext:
     )
 
 
+RESUMES = 3  # a job handed back mid-run (its database connection dropped) is taken again this many times here
+
+
 def run_task(runtime: WorkerRuntime, job_id: str) -> str:
     ctx = runtime.context()
     lease = ctx.settings.job_lease_seconds
-    if acquire(ctx.store, job_id, ctx.worker_id, lease, ctx.settings.max_attempts) is None:
-        return "skipped"  # finished, cancelled or deleted meanwhile, or a live worker holds it
-    status = run_job(ctx, job_id)
+    status: JobStatus | None = JobStatus.QUEUED
+    for _ in range(RESUMES):
+        if acquire(ctx.store, job_id, ctx.worker_id, lease, ctx.settings.max_attempts) is None:
+            return "skipped"  # finished, cancelled or deleted meanwhile, or a live worker holds it
+        status = run_job(ctx, job_id)
+        if status is not JobStatus.QUEUED:
+            break
     return status.value if status else "deleted"
 
 

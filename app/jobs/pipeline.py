@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy.exc import DBAPIError
 
 from app.core.config import Settings
 from app.core.errors import DecodeStopped, EnhanceError, InvalidOption
@@ -375,6 +376,12 @@ def _outcome(ctx: JobContext, job: JobRecord, guard: JobGuard) -> tuple[JobStatu
             log.exception("job %s failed", job.id)
             return JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
         return JobStatus.FAILED, "the data disk is full (no space left)"
+    except DBAPIError as exc:
+        if exc.connection_invalidated:  # the database dropped our connection (restart, failover): hand it back
+            log.warning("job %s lost its database connection; requeued to resume after its recorded frames", job.id)
+            return JobStatus.QUEUED, None
+        log.exception("job %s failed", job.id)
+        return JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
     except Exception as exc:
         log.exception("job %s failed", job.id)
         return JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
