@@ -1,7 +1,7 @@
 """Recovery under faults on the real scale-out path: seconds from a fault to the job recording frames again, and
 to its end, with every frame checked exactly once. Needs redis-server and PostgreSQL (ENHANCE_TEST_PG).
 
-    .venv/bin/python benchmarks/bench_faults.py [--repeat 20] [--lease 3]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_faults.py [--repeat 20] [--lease 3]
 
 Uses the fault tests' cluster (tests/jobs/test_faults.py): an `enhance serve`, Celery workers, a redis-server of
 its own. Writes benchmarks/results/faults.json."""
