@@ -111,6 +111,7 @@ def serve(
         port=port or settings.port,
         # log_config=None: uvicorn's loggers propagate to ours, so its lines follow ENHANCE_LOG_JSON and carry ids.
         log_config=None,
+        access_log=False,  # the app writes its own access line, with fields (app.api.access_log)
         http=guarded_protocol(settings.header_timeout_seconds, cap),
         backlog=listen_backlog(),
     )

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
+from app.api.access_log import AccessLogMiddleware
 from app.api.auth import current_owner
 from app.api.deps import ApiState
 from app.api.limits import BodyLimitMiddleware, BodyRate
@@ -129,8 +130,6 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         SheddingMiddleware,
         class_for=route_classes(settings.image_concurrency, settings.image_queue, settings.submit_concurrency),
     )
-    # Outermost, so every log line of the request and its problem responses carry the id.
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", validator=valid_request_id)
     app.add_middleware(
         BodyLimitMiddleware,
         limit_for=partial(body_limit, settings),
@@ -157,6 +156,10 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
                 "X-Processing-Time-Ms",
             ],
         )
+    # The access line, then the request id outermost (added last), so that every answer, the body limiter's and
+    # CORS's own included, has its line and carries the id, as does every log line of the request.
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", validator=valid_request_id)
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(web.router)

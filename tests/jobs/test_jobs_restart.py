@@ -84,6 +84,6 @@ def test_json_logs_cover_uvicorn_and_carry_the_request_id(server: Server, tmp_pa
     server.process.wait(30)  # type: ignore[union-attr]
     lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.strip()]
     loggers = {line["logger"] for line in lines}
-    assert {"uvicorn.error", "uvicorn.access"} <= loggers, loggers
-    (access,) = [line for line in lines if line["logger"] == "uvicorn.access" and "/v1/jobs/missing" in line["message"]]
-    assert access["request_id"] == "client-trace-7" and "404" in access["message"]
+    assert {"uvicorn.error", "app.access"} <= loggers and "uvicorn.access" not in loggers, loggers  # one line each
+    (access,) = [line for line in lines if line["logger"] == "app.access" and line["path"] == "/v1/jobs/missing"]
+    assert access["request_id"] == "client-trace-7" and access["status"] == 404 and access["method"] == "GET"

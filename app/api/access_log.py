@@ -1,0 +1,48 @@
+"""The access log: one line per HTTP request, once its answer has been sent, with structured fields (method, path,
+status, duration_ms, client) and, like every line of the request, its request id (`app.core.logging`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("app.access")
+
+
+class AccessLogMiddleware:
+    """Pure ASGI, just inside the request id middleware and outside everything that answers on its own (the body
+    limiter's 413, CORS), so that every request gets its line. The path is logged without its query string: signed
+    artifact links carry their signature there."""
+
+    def __init__(self, app: ASGIApp, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = self.clock()
+        status = 500  # what the client gets when the app raises before answering
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            client = scope.get("client")
+            fields = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round((self.clock() - started) * 1000, 1),
+                "client": f"{client[0]}:{client[1]}" if client else "-",
+            }
+            log.info("request", extra={"fields": fields})
