@@ -17,6 +17,7 @@ import numpy as np
 from app.core.config import Settings
 from app.inference.memory import MemoryBudget
 from app.media.decode import decode_image, probe_image
+from app.quality.compression import jpeg_quality
 from app.quality.scores import Scores, Thresholds, score_image
 
 BASE_BYTES = 16 << 20  # the scorer's working copy (at most 520 k pixels) and small arrays
@@ -55,5 +56,5 @@ def score_bytes(
     need = estimate_score_bytes(info.width, info.height, info.bands)
     with memory.reserve(need, f"scoring {what} ({info.width}x{info.height})", patient):
         picture = decode_image(data, settings.max_pixels, settings.max_side)
-        scores = score_image(np.asarray(picture.pixels), thresholds)
+        scores = score_image(np.asarray(picture.pixels), thresholds, jpeg_quality(data))
         return Scored(picture.width, picture.height, scores)

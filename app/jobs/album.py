@@ -218,7 +218,8 @@ def score_album(
         if entry["file"]:
             data = _photo_bytes(storage, job.id, entry)
             try:
-                photo.scores = score_bytes(data, settings, memory, what=entry["name"], patient=True).scores
+                scored = score_bytes(data, settings, memory, what=entry["name"], patient=True)
+                photo.scores, photo.size = scored.scores, (scored.width, scored.height)
                 photo.taken_at = _taken_at(data)
             except EnhanceError as exc:
                 photo.problem = exc.detail

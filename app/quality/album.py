@@ -3,13 +3,18 @@
 Photos are grouped as near-duplicates when their difference hashes are close (the same rule as best-frame
 selection), or a little less close but taken within `BURST_SECONDS` of each other by the camera's clock (EXIF
 DateTimeOriginal): a burst re-frames slightly, which moves the hash more than a re-encode does. Each group keeps
-its best shot (kept verdicts before rejected ones, then quality; the earlier photo on a tie). Every photo ends with
-`chosen` and a `why` a person can read.
+its least degraded copy: kept verdicts before rejected ones, then quality weighed, within the group, by resolution
+(a downscaled copy has less of the shot), sharpness against the sharpest kept copy of the same size (the quality caps
+it at "sharp", so a slightly blurred copy would tie) and naturalness (NIQE: the copies show the same scene, so a
+higher NIQE is compression, blur or noise, not content); the earlier photo on a tie. Every photo ends with `chosen`
+and a `why` a person can read; a group's kept photo names the copies it was kept over ("kept: q92 original over q45
+copy").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -29,7 +34,9 @@ class AlbumPhoto:
     scores: Scores | None = None  # None: the photo could not be used (`problem` says why)
     taken_at: datetime | None = None
     problem: str | None = None
+    size: tuple[int, int] | None = None  # width, height as decoded
     group: int | None = None  # the index of the group's best shot
+    copies: list[AlbumPhoto] = field(default_factory=list)  # the group's other members, on its best shot only
     duplicate_of: int | None = None
     distance: int | None = None
     chosen: bool = False
@@ -38,6 +45,15 @@ class AlbumPhoto:
     def rank(self) -> tuple[bool, float, int]:
         assert self.scores is not None
         return (self.scores.verdict == "keep", self.scores.quality, -self.index)
+
+    def label(self, sizes_differ: bool) -> str:
+        """How this copy was stored, for a group's verdict: `q80`, `lossless`, the size when sizes differ."""
+        assert self.scores is not None
+        jpeg = self.scores.jpeg_quality
+        parts = [f"q{jpeg}" if jpeg is not None else "lossless"]
+        if sizes_differ and self.size:
+            parts.append(f"{self.size[0]}x{self.size[1]}")
+        return " ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -89,12 +105,45 @@ def group_duplicates(photos: list[AlbumPhoto]) -> None:
     for photo in usable:
         groups.setdefault(root(photo.index), []).append(photo)
     for members in groups.values():
-        best = max(members, key=AlbumPhoto.rank)
+        best = max(members, key=lambda p: _copy_rank(p, members))
+        best.copies = [p for p in members if p is not best]
         for photo in members:
             photo.group = best.index
             if photo is not best:
                 photo.duplicate_of = best.index
                 photo.distance = closest.get(photo.index)
+
+
+def _copy_rank(photo: AlbumPhoto, members: list[AlbumPhoto]) -> tuple[bool, float, int]:
+    """Rank among copies of one shot: the least degraded first (see the module's docstring)."""
+    assert photo.scores is not None
+    score = photo.scores.quality
+    pixels = [p.size[0] * p.size[1] for p in members if p.size]
+    if photo.size and pixels:
+        score *= math.sqrt(photo.size[0] * photo.size[1] / max(pixels))
+    # The re-blur ratio is capped at "sharp" in the quality; between copies of one size, a loss of it is blur. Only
+    # kept copies set the bar: strong noise inflates the ratio.
+    same_size = [p.scores for p in members if p.scores and p.size == photo.size and p.scores.verdict == "keep"]
+    if same_size:
+        score *= min(1.0, photo.scores.sharpness / max(max(s.sharpness for s in same_size), 1e-6))
+    niqes = [p.scores.niqe for p in members if p.scores and p.scores.niqe is not None]
+    if photo.scores.niqe is not None and len(niqes) == len(members):
+        score *= math.sqrt(min(niqes) / max(photo.scores.niqe, 1e-6))  # softened: NIQE varies by a few points alone
+    return (photo.scores.verdict == "keep", score, -photo.index)
+
+
+def _kept_over(best: AlbumPhoto) -> str:
+    """\"kept: q92 original over q80 copy, lossless 256x192 copy (too soft ...)\""""
+    group = [best, *best.copies]
+    sizes_differ = len({p.size for p in group}) > 1
+    copies = []
+    for copy in best.copies:
+        assert copy.scores is not None
+        text = f"{copy.label(sizes_differ)} copy"
+        if copy.scores.verdict == "reject":
+            text += f" ({'; '.join(copy.scores.reasons)})"
+        copies.append(text)
+    return f"kept: {best.label(sizes_differ)} original over {', '.join(copies)}"
 
 
 def choose(photos: list[AlbumPhoto], keep: Keep, best_k: int | None, drop_duplicates: bool) -> list[AlbumPhoto]:
@@ -121,6 +170,8 @@ def choose(photos: list[AlbumPhoto], keep: Keep, best_k: int | None, drop_duplic
             photo.chosen = place <= k
             if photo.chosen:
                 photo.why = f"#{place} of the {k} best (quality {photo.scores.quality:.2f})"
+                if drop_duplicates and photo.copies:
+                    photo.why += "; " + _kept_over(photo)
             elif photo.scores.verdict == "reject":
                 photo.why = "rejected: " + "; ".join(photo.scores.reasons)
             else:
@@ -131,6 +182,8 @@ def choose(photos: list[AlbumPhoto], keep: Keep, best_k: int | None, drop_duplic
             photo.chosen = keep == "all" or photo.scores.verdict == "keep"
             if photo.chosen:
                 photo.why = "kept" if keep == "all" else f"good (quality {photo.scores.quality:.2f})"
+                if drop_duplicates and photo.copies:
+                    photo.why += "; " + _kept_over(photo)
             else:
                 photo.why = "rejected: " + "; ".join(photo.scores.reasons)
     return [p for p in photos if p.chosen]

@@ -1,5 +1,6 @@
-"""Photo quality scores: sharpness, motion blur, exposure, noise, colourfulness, a perceptual hash, and an overall
-0..1 quality with a keep/reject verdict and human-readable reasons.
+"""Photo quality scores: sharpness, motion blur, exposure, noise, colourfulness, compression (JPEG quality,
+blockiness), naturalness (NIQE), a perceptual hash, and an overall 0..1 quality with a keep/reject verdict and
+human-readable reasons.
 
 Everything is measured on a working copy of at most `ANALYSIS_PIXELS` (area-downscaled), so scores are comparable
 across resolutions and a 1-megapixel image scores in a few milliseconds.
@@ -19,6 +20,8 @@ import numpy as np
 
 from app.domain import LUMA
 from app.quality.blur import MotionBlur, estimate_motion_blur, is_motion_blurred
+from app.quality.compression import blockiness
+from app.quality.niqe import niqe
 
 ANALYSIS_PIXELS = 520_000
 # Immerkaer (1996): this mask cancels smooth image structure and leaves noise; the factor turns the mean absolute
@@ -26,6 +29,11 @@ ANALYSIS_PIXELS = 520_000
 NOISE_MASK = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 REBLUR_SIGMA = 1.5
 SHARP_RATIO = 2.2  # re-blur ratio that counts as fully sharp (calibrated on skimage photos: 1.9-3.5 sharp)
+# Fine texture reads as noise sigma 1-4 on clean skimage photos, and JPEG smoothing lowers it: below this floor the
+# estimate says more about texture than noise, so it costs no quality (a q45 copy won on it before).
+NOISE_FLOOR = 2.5
+FULL_JPEG_QUALITY = 90  # IJG quality from which compression costs nothing; below, quality falls as q / 90
+BLOCKINESS_FREE = 0.15  # q90+ JPEGs and clean PNGs of skimage photos measure 0-0.12; q40 0.39-0.60
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class Thresholds:
     max_darkest: float = 0.55  # luminance of the darkest 1 %; above: washed out / overexposed
     max_noise: float = 8.0  # noise sigma on the 0..255 scale
     min_quality: float = 0.25  # overall quality below this is rejected even without a single named reason
+    min_jpeg_quality: float = 30.0  # JPEG quality (from the file's tables) below this: "heavily compressed"
 
     @classmethod
     def with_overrides(cls, overrides: dict[str, float] | None) -> Thresholds:
@@ -66,6 +75,10 @@ class Scores:
     brightest: float  # 99th percentile luminance
     noise_sigma: float  # 0..255 scale
     colourfulness: float  # Hasler & Suesstrunk (2003), 0..~150
+    jpeg_quality: int | None  # the IJG quality of the file's quantisation tables; None when not a JPEG
+    blockiness: float  # 8x8 grid steps over in-block steps, minus 1: 0 none, 0.1 mild, 0.5+ blocky
+    compression_quality: float  # 0..1, from the JPEG quality and the blockiness
+    niqe: float | None  # naturalness (Mittal et al. 2013): lower is better; None under 12 96-px patches
     phash: str  # 64-bit difference hash, hex
     quality: float  # overall, 0..1
     verdict: str  # "keep" or "reject"
@@ -115,7 +128,8 @@ def channel_noise_sigma(image: np.ndarray, crop: int = 512) -> float:
     """Noise sigma (0..255) per colour channel, median over channels, on a full-resolution central crop:
     downscaling or mixing channels into luminance would average the noise away."""
     array = np.asarray(image)
-    scale = 255.0 if array.dtype == np.uint8 else 65535.0 / 255.0 if array.dtype == np.uint16 else 1.0 / 255.0
+    # divide by this to reach the 0..255 scale (uint8 already is; it was divided by 255, reading ~0 noise)
+    scale = 1.0 if array.dtype == np.uint8 else 65535.0 / 255.0 if array.dtype == np.uint16 else 1.0 / 255.0
     if array.ndim == 2:
         array = array[..., None]
     h, w = array.shape[:2]
@@ -166,7 +180,17 @@ def hamming(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
-def _quality(sharp_q: float, blur: MotionBlur, blurred: bool, exposure: dict[str, float], sigma: float) -> float:
+def compression_quality(jpeg_q: int | None, blocks: float) -> float:
+    """0..1: the file's JPEG quality where its tables say it, else the blocking seen on pixels (a PNG re-saved from a
+    JPEG, a video frame). The tables are exact, and blockiness misreads very smooth photos (the moon at q92: 0.6)."""
+    if jpeg_q is not None:
+        return min(1.0, jpeg_q / FULL_JPEG_QUALITY)
+    return 1.0 / (1.0 + (max(0.0, blocks - BLOCKINESS_FREE) / 0.35) ** 2)
+
+
+def _quality(
+    sharp_q: float, blur: MotionBlur, blurred: bool, exposure: dict[str, float], sigma: float, compression_q: float
+) -> float:
     blur_q = 1.0 / (1.0 + (blur.length / 6.0) ** 2) if blurred else 1.0
     exposure_q = (
         min(1.0, exposure["brightest"] / 0.6)
@@ -174,12 +198,26 @@ def _quality(sharp_q: float, blur: MotionBlur, blurred: bool, exposure: dict[str
         * max(0.0, 1.0 - 4.0 * max(0.0, exposure["highlights"] - 0.01))
         * max(0.0, 1.0 - 2.0 * max(0.0, exposure["shadows"] - 0.15))
     )
-    noise_q = 1.0 / (1.0 + (sigma / 6.0) ** 2)
-    return float(np.clip(sharp_q * blur_q * exposure_q * noise_q, 0.0, 1.0))
+    noise_q = 1.0 / (1.0 + (max(0.0, sigma - NOISE_FLOOR) / 6.0) ** 2)
+    return float(np.clip(sharp_q * blur_q * exposure_q * noise_q * compression_q, 0.0, 1.0))
 
 
-def score_image(image: np.ndarray, thresholds: Thresholds | None = None) -> Scores:
-    """Score an RGB (or gray) image: uint8, uint16 or float in 0..1."""
+def full_gray255(image: np.ndarray, crop: int = 512) -> np.ndarray:
+    """A full-resolution central crop's luminance on the 0..255 scale, for measures a resize would spoil; it starts
+    on the 8-px grid, so a JPEG's blocks stay where blockiness looks for them."""
+    array = np.asarray(image)
+    scale = 1.0 if array.dtype == np.uint8 else 1.0 / 257.0 if array.dtype == np.uint16 else 255.0
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    h, w = array.shape[:2]
+    top, left = max(0, (h - crop) // 2) // 8 * 8, max(0, (w - crop) // 2) // 8 * 8
+    patch = array[top : top + crop, left : left + crop].astype(np.float32) * np.float32(scale)
+    return patch if patch.ndim == 2 else np.asarray(patch[..., :3] @ LUMA, np.float32)
+
+
+def score_image(image: np.ndarray, thresholds: Thresholds | None = None, jpeg_quality: int | None = None) -> Scores:
+    """Score an RGB (or gray) image: uint8, uint16 or float in 0..1. `jpeg_quality`: what the file's tables say
+    (`app.quality.compression.jpeg_quality`), when the caller has the file."""
     limits = thresholds or Thresholds()
     rgb = _working_copy(image)
     gray = rgb @ LUMA
@@ -201,7 +239,9 @@ def score_image(image: np.ndarray, thresholds: Thresholds | None = None) -> Scor
         # vivid colour, but an orange that has lost its green detail is clipped too)
         "highlights": float(((gray >= 0.98) | ((rgb >= 0.98).sum(axis=2, dtype=np.uint8) >= 2)).mean()),
     }
-    quality = _quality(sharp_q, blur, blurred, exposure, sigma)
+    blocks = blockiness(full_gray255(image))
+    compression_q = compression_quality(jpeg_quality, blocks)
+    quality = _quality(sharp_q, blur, blurred, exposure, sigma, compression_q)
 
     reasons = []
     if blurred and blur.length >= limits.max_motion_blur:
@@ -218,6 +258,8 @@ def score_image(image: np.ndarray, thresholds: Thresholds | None = None) -> Scor
         reasons.append(f"overexposed (darkest 1% at {exposure['darkest']:.0%})")
     if sigma > limits.max_noise:
         reasons.append(f"noisy (sigma {sigma:.1f})")
+    if jpeg_quality is not None and jpeg_quality < limits.min_jpeg_quality:
+        reasons.append(f"heavily compressed (JPEG q{jpeg_quality})")
     if not reasons and quality < limits.min_quality:
         reasons.append(f"low overall quality {quality:.2f}")
 
@@ -234,6 +276,10 @@ def score_image(image: np.ndarray, thresholds: Thresholds | None = None) -> Scor
         brightest=round(exposure["brightest"], 4),
         noise_sigma=round(sigma, 2),
         colourfulness=round(colourfulness(rgb), 2),
+        jpeg_quality=jpeg_quality,
+        blockiness=round(blocks, 3),
+        compression_quality=round(compression_q, 4),
+        niqe=None if (naturalness := niqe(gray255)) is None else round(naturalness, 2),
         phash=difference_hash(gray),
         quality=round(quality, 4),
         verdict="reject" if reasons else "keep",

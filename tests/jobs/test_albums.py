@@ -180,3 +180,20 @@ def test_a_broken_zip_member_is_skipped_with_its_reason(client: TestClient, dama
     assert [r["name"] for r in rows] == ["good.png", "bad.png"]
     assert [r["chosen"] for r in rows] == [True, False]
     assert "zip" in rows[1]["problem"], rows[1]["problem"]
+
+
+def test_duplicate_groups_keep_the_least_compressed_copy(client: TestClient) -> None:
+    """#28: each photo as a q92 original and q70 and q45 copies, the copies uploaded first; the q45 copy was kept
+    in every group (JPEG smoothing read as less noise)."""
+    files = []
+    for name in ORIGINALS:
+        photo = skimage_rgb(name, 256)
+        files += [(f"{name}-q{q}.jpg", jpeg_bytes(photo, q)) for q in (45, 70, 92)]
+    job = _submit(client, files, keep="good", duplicates="drop")
+    rows = json.loads(artifact(client, job, "report.json"))["photos"]
+    chosen = sorted(r["name"] for r in rows if r["chosen"])
+    assert chosen == sorted(f"{n}-q92.jpg" for n in ORIGINALS), [(r["name"], r["why"]) for r in rows]
+    for row in rows:
+        if row["chosen"]:
+            assert "kept: q92 original over q45 copy" in row["why"] and "q70 copy" in row["why"], row["why"]
+            assert row["scores"]["jpeg_quality"] == 92
