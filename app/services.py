@@ -7,11 +7,9 @@ Celery worker, so the three never wire them differently.
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 from app.core.config import Settings
 from app.core.errors import Misconfigured
@@ -87,19 +85,6 @@ def build_services(
     return Services(settings, device, store, storage, Quotas(settings))
 
 
-R = TypeVar("R")
-
-
-class CallerContextBatcher(DynamicBatcher):
-    """The batcher, with the work handed to its device thread (a model load and its precision probe) run in the
-    caller's context: the log lines of a load that a request or a job caused carry that request's id or job's id.
-    (Batched model calls serve several callers at once, so they keep the device thread's own context.)"""
-
-    def run(self, work: Callable[[], R]) -> R:
-        context = contextvars.copy_context()
-        return super().run(lambda: context.run(work))
-
-
 def build_device(settings: Settings, mode: Literal["api", "inline"], registry: ModelRegistry | None = None) -> Device:
     """The device owner alone (what `enhance image` needs): its registry, checked settings and executor."""
     registry = registry or ModelRegistry(settings)
@@ -110,7 +95,7 @@ def build_device(settings: Settings, mode: Literal["api", "inline"], registry: M
         settings.memory_wait_seconds,
     )
     if mode == "api":
-        batcher = CallerContextBatcher(
+        batcher = DynamicBatcher(
             auto_max_batch(settings, registry.device),
             settings.batch_wait_ms / 1000,
             lambda model: call_budget(model, settings.call_seconds),

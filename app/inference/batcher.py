@@ -15,6 +15,7 @@ memory is retried one request at a time, so each caller's own OOM handling (smal
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import logging
 import threading
@@ -131,10 +132,13 @@ class DynamicBatcher:
         return request.future.result()
 
     def run(self, work: Callable[[], R]) -> R:
-        """Run `work` on the device thread, between batches, and return its result (or raise its error)."""
+        """Run `work` on the device thread, between batches, and return its result (or raise its error). It runs
+        in the caller's context, so the log lines of a model load a request caused carry that request's id.
+        (Batched model calls serve several callers at once: they keep the device thread's own context.)"""
         if threading.current_thread() is self._thread:
             return work()  # already there (work that loads another model)
-        item = _Work(work)
+        context = contextvars.copy_context()
+        item = _Work(lambda: context.run(work))
         with self._cond:
             if self._closed:
                 raise RuntimeError("the device batcher is shut down")
