@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from app.compare.gif import GifBuilder, GifOptions, build_gif
+from app.compare.gif import GifBuilder, GifOptions
 from app.core.config import Settings
 from app.core.files import write_atomic
 from app.core.metrics import STAGE_SECONDS
@@ -27,6 +27,7 @@ from app.inference.device import ModelHandle
 from app.jobs.models import FrameRecord, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
+from app.media.scenes import SceneDetector
 from app.media.video import VideoTiming, VideoWriter, stream_report
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class LiveOutputs:
         self._input = storage.input_path(job.id)
         self._video_part = storage.artifacts_dir(job.id) / VIDEO_PART
         self.gif = GifBuilder(_gif_options(settings, options)) if options.wants(Output.GIF) else None
+        self._scenes = SceneDetector(min_frames=1)  # on the frames the GIF shows: its region follows each scene
         self._wants_video = options.wants(Output.VIDEO)
         self._video: VideoWriter | None = None
         self.timing: VideoTiming | None = None
@@ -79,7 +81,7 @@ class LiveOutputs:
     def add(self, source: np.ndarray, enhanced: np.ndarray, pts: int | None) -> None:
         """`source` and `enhanced` are uint8 RGB frames."""
         if self.gif is not None and not self.gif.full:
-            self.gif.add(source, enhanced)
+            self.gif.add(source, enhanced, new_scene=self._scenes.feed(source))
         if self._wants_video:
             if self._video is None:
                 self._video_part.parent.mkdir(parents=True, exist_ok=True)
@@ -215,10 +217,12 @@ def write_outputs(
         if live is not None and live.gif is not None:
             builder = live.gif
         else:
-            pairs = (
-                (_rgb8(storage.source_frame(job.id, f.index)), _rgb8(p)) for f, p in zip(frames, enhanced, strict=True)
-            )
-            builder = build_gif(pairs, _gif_options(settings, options))
+            builder, scenes = GifBuilder(_gif_options(settings, options)), SceneDetector(min_frames=1)
+            for frame, path in zip(frames, enhanced, strict=True):
+                source = _rgb8(storage.source_frame(job.id, frame.index))
+                builder.add(source, _rgb8(path), new_scene=scenes.feed(source))
+                if builder.full:
+                    break
         write_atomic(artifacts / "comparison.gif", builder.finish())
         gif_report = builder.describe()
     stages["gif"] = time.perf_counter() - mark
