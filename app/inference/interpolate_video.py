@@ -63,6 +63,7 @@ def interpolate_video(
     scenes = SceneDetector()
     writer: VideoWriter | None = None
     previous: DecodedFrame | None = None
+    step = 0  # the last gap between two source timestamps
     try:
         for frame in iter_frames(source, max_frames):
             cut = scenes.feed(frame.rgb)
@@ -76,13 +77,27 @@ def interpolate_video(
                     _write_between(model, writer, previous, frame, factor, report)
             writer.write(frame.rgb, frame.pts)
             report.source_frames += 1
+            if previous is not None and previous.pts is not None and frame.pts is not None:
+                step = frame.pts - previous.pts
             previous = frame
             if progress is not None:
                 progress(report.source_frames)
+        if writer is not None and previous is not None:
+            _hold_last(writer, previous, step, factor)
     finally:
         if writer is not None:
             writer.close()
     return report
+
+
+def _hold_last(writer: VideoWriter, last: DecodedFrame, step: int, factor: int) -> None:
+    """The last frame shown for a whole source frame, as the source shows it: the clip keeps its duration."""
+    if last.pts is None or step <= 0:
+        return
+    stamps = [last.pts + round(t * step) for t in instants(factor)]
+    if all(a < b for a, b in itertools.pairwise([last.pts, *stamps])):
+        for pts in stamps:
+            writer.write(last.rgb, pts)
 
 
 def _write_between(
