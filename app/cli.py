@@ -20,7 +20,7 @@ from app.core.config import DtypeName, Settings
 from app.core.errors import EnhanceError, JobFailed
 from app.core.files import sha256_file
 from app.core.logging import configure_logging
-from app.domain import DeblurMode, GifLayout, ImageFormat
+from app.domain import DeblurMode, DenoiseMode, GifLayout, ImageFormat
 from app.jobs.models import JobStatus
 from app.models.catalog import Catalog, WeightState, weight_state
 
@@ -57,6 +57,12 @@ DeviceOption = Annotated[str | None, typer.Option(help="override ENHANCE_DEVICE:
 DtypeOption = Annotated[DtypeName | None, typer.Option(help="override ENHANCE_DTYPE: auto, fp32, fp16, bf16")]
 DenoiseOption = Annotated[
     int | None, typer.Option(min=0, max=3, help="Real-CUGAN, waifu2x: denoise strength 0 (none) to 3")
+]
+DenoisePhotoOption = Annotated[
+    DenoiseMode, typer.Option(help="photo denoise (FFDNet) before deblur and upscaling; auto: where the image is noisy")
+]
+DenoiseSigmaOption = Annotated[
+    float | None, typer.Option(help="noise level to remove (sigma, 0..255); default: estimated per image")
 ]
 
 
@@ -150,6 +156,8 @@ def image(
     scale: Annotated[float | None, typer.Option(help="output scale (default: the model's)")] = None,
     tile: Annotated[int | None, typer.Option(help="tile core size; 0 = automatic")] = None,
     denoise: DenoiseOption = None,
+    denoise_photo: DenoisePhotoOption = DenoiseMode.OFF,
+    denoise_sigma: DenoiseSigmaOption = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
     output_format: Annotated[
@@ -180,6 +188,8 @@ def image(
         scale=scale,
         tile=tile,
         denoise=denoise,
+        denoise_photo=denoise_photo,
+        denoise_sigma=denoise_sigma,
         deblur=deblur,
         deblur_model=deblur_model,
         format=fmt,
@@ -196,6 +206,9 @@ def image(
         out.write_bytes(result.data)
         used = f"{result.model.entry.id} on {result.model.device}" if result.model else "no upscaling"
         deblurred = f", deblurred with {result.deblur.model}" if result.deblur.applied else ""
+        noise = result.deblur.denoise
+        if noise is not None and noise.applied:
+            deblurred = f", denoised at sigma {noise.sigma:g} with {noise.model}{deblurred}"
         return f"{out}: {result.width}x{result.height} with {used}{deblurred}"
 
     failed = _run_batch(inputs, enhance_one, "images", "tiles", show_overall=not single)
@@ -292,6 +305,8 @@ def video(
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option()] = None,
     denoise: DenoiseOption = None,
+    denoise_photo: DenoisePhotoOption = DenoiseMode.OFF,
+    denoise_sigma: DenoiseSigmaOption = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
     outputs: Annotated[str, typer.Option(help="comma-separated: frames, gif, video")] = "frames,gif",
@@ -320,6 +335,8 @@ def video(
         model=model,
         scale=scale,
         denoise=denoise,
+        denoise_photo=denoise_photo,
+        denoise_sigma=denoise_sigma,
         deblur=deblur,
         deblur_model=deblur_model,
         outputs=outputs,
@@ -492,6 +509,8 @@ def album(
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option()] = None,
     denoise: DenoiseOption = None,
+    denoise_photo: DenoisePhotoOption = DenoiseMode.OFF,
+    denoise_sigma: DenoiseSigmaOption = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     device: DeviceOption = None,
     dtype: DtypeOption = None,
@@ -515,6 +534,8 @@ def album(
         model=model,
         scale=scale,
         denoise=denoise,
+        denoise_photo=denoise_photo,
+        denoise_sigma=denoise_sigma,
         deblur=deblur,
     )
     inputs = _listed(collect_inputs(sources, IMAGE_SUFFIXES | {".zip"}), "a photo or a zip")
@@ -551,19 +572,23 @@ def score(
 ) -> None:
     """Score images for sharpness, motion blur, exposure, noise and colour, with a keep/reject verdict."""
     from app.media.decode import decode_image
+    from app.quality.compression import jpeg_quality
     from app.quality.scores import score_image
 
     settings = _settings()
     table = Table()
-    for column in ("image", "verdict", "quality", "sharp", "blur px", "exposure (mean/clip lo/hi)", "noise", "colour"):
+    columns = ("image", "verdict", "quality", "sharp", "blur px", "exposure (mean/clip lo/hi)", "noise", "JPEG", "NIQE")
+    for column in columns:
         table.add_column(column, no_wrap=column == "image")
     table.add_column("reasons")
     rejected = 0
     for path in images:
         try:
-            scores = score_image(decode_image(path.read_bytes(), settings.max_pixels, settings.max_side).pixels)
+            data = path.read_bytes()
+            picture = decode_image(data, settings.max_pixels, settings.max_side)
+            scores = score_image(picture.pixels, jpeg_quality=jpeg_quality(data))
         except EnhanceError as exc:
-            table.add_row(path.name, "[red]error[/]", "", "", "", "", "", "", exc.detail)
+            table.add_row(path.name, "[red]error[/]", "", "", "", "", "", "", "", exc.detail)
             rejected += 1
             continue
         rejected += scores.verdict == "reject"
@@ -576,7 +601,8 @@ def score(
             f"{scores.motion_blur_px:.0f}" if scores.motion_blur_px else "-",
             f"{scores.mean_luminance:.2f} / {scores.shadows_clipped:.0%} / {scores.highlights_clipped:.0%}",
             f"{scores.noise_sigma:.1f}",
-            f"{scores.colourfulness:.0f}",
+            f"q{scores.jpeg_quality}" if scores.jpeg_quality is not None else "-",
+            f"{scores.niqe:.1f}" if scores.niqe is not None else "-",
             "; ".join(scores.reasons),
         )
     Console().print(table)

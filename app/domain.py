@@ -45,6 +45,12 @@ class DeblurMode(StrEnum):
     ON = "on"
 
 
+class DenoiseMode(StrEnum):
+    OFF = "off"
+    AUTO = "auto"  # only pictures whose noise estimate says so
+    ON = "on"
+
+
 class ImageFormat(StrEnum):
     PNG = "png"
     JPEG = "jpeg"

@@ -1,5 +1,5 @@
-"""One image, end to end: decode → deblur (off/auto/on) → upscale → encode. Shared by the HTTP endpoint and the
-CLI; the job pipeline uses `restore_picture` for each frame.
+"""One image, end to end: decode → denoise (off/auto/on) → deblur (off/auto/on) → upscale → encode. Shared by the
+HTTP endpoint and the CLI; the job pipeline uses `restore_picture` for each frame.
 
 `ProcessingOptions` and `EnhanceOptions` are declared once here and used as they are by the image route (as its
 query parameters), the CLI (which validates its options into them) and `JobOptions` (which extends them)."""
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,8 +17,9 @@ from app.compare.gif import Region, comparison_png
 from app.core.config import Settings
 from app.core.errors import InvalidOption, PayloadTooLarge
 from app.core.metrics import STAGE_SECONDS
-from app.domain import DeblurMode, ImageFormat, Picture
+from app.domain import DeblurMode, DenoiseMode, ImageFormat, Picture
 from app.inference.deblur import DeblurDecision, deblur_picture, resolve_deblur_model
+from app.inference.denoise import DenoiseDecision, check_denoise_options, denoise_picture, resolve_denoise_model
 from app.inference.device import Device, ModelHandle, current_client
 from app.inference.memory import estimate_image_bytes
 from app.inference.restore import TileOptions, upscale_picture
@@ -34,7 +36,9 @@ class ProcessingOptions(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     model: str | None = Field(
-        default=None, description="upscaler catalogue id (GET /v1/models); `none` deblurs only; default: the service's"
+        default=None,
+        description="upscaler catalogue id (GET /v1/models); `none`: only denoise and/or deblur; "
+        "default: the service's",
     )
     scale: float | None = Field(
         default=None, gt=0, le=16, allow_inf_nan=False, description="output scale; default: the model's"
@@ -46,6 +50,18 @@ class ProcessingOptions(BaseModel):
         le=3,
         description="Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3, among the levels the model has "
         "(GET /v1/models lists them); refused for other models",
+    )
+    denoise_photo: DenoiseMode = Field(
+        default=DenoiseMode.OFF,
+        description="photo denoise (FFDNet) before deblur and upscaling, with any model or none; auto: only where "
+        "the noise estimate is above 5 (0..255)",
+    )
+    denoise_sigma: float | None = Field(
+        default=None,
+        gt=0,
+        le=75,
+        allow_inf_nan=False,
+        description="the noise level (sigma, 0..255 scale) to remove; default: estimated per picture",
     )
     deblur: DeblurMode = Field(default=DeblurMode.OFF, description="auto: only where motion blur is detected")
     deblur_model: str | None = Field(default=None, description="deblur catalogue id or `classical`")
@@ -67,13 +83,27 @@ class Plan:
     deblur: DeblurMode
     scale: float | None
     tiles: TileOptions
+    denoise_model: str | None = None
+    denoise: DenoiseMode = DenoiseMode.OFF
+    denoise_sigma: float | None = None  # None: estimated per picture
+
+
+@dataclass(frozen=True)
+class RestoreDecision(DeblurDecision):
+    """What the deblur stage decided, and the denoise stage's decision with it: the job pipeline records this one
+    object per frame (under "deblur", a name from before denoise existed)."""
+
+    denoise: DenoiseDecision | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "denoise": self.denoise.as_dict() if self.denoise else None}
 
 
 @dataclass
 class EnhanceResult:
     data: bytes
     model: ModelHandle | None
-    deblur: DeblurDecision
+    deblur: RestoreDecision
     width: int
     height: int
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
@@ -84,8 +114,9 @@ def plan(options: EnhanceOptions, device: Device, settings: Settings) -> Plan:
     """Raises `ModelNotFound` or `InvalidOption`."""
     model_id = options.model or settings.default_model
     upscale = None if model_id == NO_UPSCALE else model_id
-    if upscale is None and options.deblur == "off":
-        raise InvalidOption("model=none leaves nothing to do unless deblur is auto or on")
+    check_denoise_options(options.denoise_photo, options.denoise_sigma)
+    if upscale is None and options.deblur == "off" and options.denoise_photo == "off":
+        raise InvalidOption("model=none leaves nothing to do unless deblur or denoise_photo is auto or on")
     scale = options.scale
     if options.denoise is not None:
         if upscale is None:
@@ -106,7 +137,10 @@ def plan(options: EnhanceOptions, device: Device, settings: Settings) -> Plan:
     )
     if 0 < tiles.tile < settings.min_tile:  # 1-px tiles would be one padded model call per pixel
         raise InvalidOption(f"tile must be 0 (automatic) or at least {settings.min_tile}, got {tiles.tile}")
-    return Plan(upscale, deblur_model, options.deblur, scale, tiles)
+    denoise_model = resolve_denoise_model(device, settings) if options.denoise_photo != "off" else None
+    return Plan(
+        upscale, deblur_model, options.deblur, scale, tiles, denoise_model, options.denoise_photo, options.denoise_sigma
+    )
 
 
 def check_size(width: int, height: int, scale: float | None, settings: Settings) -> None:
@@ -132,14 +166,20 @@ def estimate_bytes(
     need = estimate_image_bytes(width, height, net_scale, scale, output)
     if steps.deblur != DeblurMode.OFF:  # the deblurred copy of the input, and the classical method's spectra
         need += 32 * width * height
+    if steps.denoise != DenoiseMode.OFF:  # FFDNet's 4-plane input, its output and the denoised copy, float32
+        need += 40 * width * height
     return need
 
 
 def restore_picture(
     picture: Picture, steps: Plan, device: Device, progress: Progress | None = None
-) -> tuple[Picture, ModelHandle | None, DeblurDecision]:
-    """Deblur (as decided), then upscale, every model call through `device`."""
-    picture, decision = deblur_picture(picture, steps.deblur, steps.deblur_model or "", device, steps.tiles, progress)
+) -> tuple[Picture, ModelHandle | None, RestoreDecision]:
+    """Denoise and deblur (as decided), then upscale, every model call through `device`."""
+    picture, denoised = denoise_picture(
+        picture, steps.denoise, steps.denoise_model or "", steps.denoise_sigma, device, steps.tiles, progress
+    )
+    picture, deblurred = deblur_picture(picture, steps.deblur, steps.deblur_model or "", device, steps.tiles, progress)
+    decision = RestoreDecision(**{f.name: getattr(deblurred, f.name) for f in fields(deblurred)}, denoise=denoised)
     if steps.upscale_model is None:
         return picture, None, decision
     model = device.model(steps.upscale_model)

@@ -12,7 +12,7 @@ from typing import Literal
 from app.core.errors import InvalidOption, ModelNotFound
 from app.core.files import sha256_file
 
-Task = Literal["upscale", "deblur", "interpolate"]
+Task = Literal["upscale", "deblur", "interpolate", "denoise"]
 
 
 class WeightState(StrEnum):

@@ -22,6 +22,7 @@ from app.core.files import sha256_file
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.core.threads import configure_threads
 from app.models.archs.deblurgan import add_deblurgan
+from app.models.archs.ffdnet import add_ffdnet
 from app.models.archs.rife import add_rife
 from app.models.call_rate import CallRate
 from app.models.catalog import Catalog, CatalogEntry
@@ -34,10 +35,11 @@ SAFE_SUFFIXES = {".safetensors", ".pth", ".ckpt"}
 
 def build_arch_registry() -> ArchRegistry:
     """spandrel's main registry, copied so that the project's own adapters never leak into the global one, plus
-    the DeblurGAN and RIFE adapters."""
+    the DeblurGAN, RIFE and FFDNet adapters."""
     registry = spandrel.MAIN_REGISTRY.copy()
     add_deblurgan(registry)
     add_rife(registry)
+    add_ffdnet(registry)
     return registry
 
 

@@ -4,6 +4,7 @@ pixels, NIQE, and the overall quality ranking a q92 photo above its q70 and q45 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,3 +79,17 @@ def test_score_endpoint_reports_compression_and_naturalness(client: TestClient) 
     assert rows["q92.jpg"]["quality"] > rows["q45.jpg"]["quality"]
     assert rows["q45.jpg"]["scores"]["blockiness"] > rows["q92.jpg"]["scores"]["blockiness"]
     assert rows["q45.jpg"]["scores"]["niqe"] > rows["q92.jpg"]["scores"]["niqe"] > 0
+
+
+def test_cli_score_shows_the_jpeg_quality(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    monkeypatch.setenv("COLUMNS", "200")
+    photo = skimage_rgb("rocket")
+    for q in (92, 45):
+        (tmp_path / f"q{q}.jpg").write_bytes(jpeg_bytes(photo, q))
+    result = CliRunner().invoke(app, ["score", str(tmp_path / "q92.jpg"), str(tmp_path / "q45.jpg")])
+    assert result.exit_code == 0, result.output
+    assert "q92" in result.output and "q45" in result.output

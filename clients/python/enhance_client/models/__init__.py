@@ -10,6 +10,7 @@ from .body_create_job_pix_fmt_type_0 import BodyCreateJobPixFmtType0
 from .body_enhance_image import BodyEnhanceImage
 from .body_score_images import BodyScoreImages
 from .deblur_mode import DeblurMode
+from .denoise_mode import DenoiseMode
 from .frame_public import FramePublic
 from .get_frame_thumbnail_which import GetFrameThumbnailWhich
 from .get_frame_which import GetFrameWhich
@@ -55,6 +56,7 @@ __all__ = (
     "BodyEnhanceImage",
     "BodyScoreImages",
     "DeblurMode",
+    "DenoiseMode",
     "FramePublic",
     "GetFrameThumbnailWhich",
     "GetFrameWhich",

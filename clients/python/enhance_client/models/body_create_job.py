@@ -14,6 +14,7 @@ from ..models.body_create_job_duplicates import BodyCreateJobDuplicates
 from ..models.body_create_job_keep import BodyCreateJobKeep
 from ..models.body_create_job_pix_fmt_type_0 import BodyCreateJobPixFmtType0
 from ..models.deblur_mode import DeblurMode
+from ..models.denoise_mode import DenoiseMode
 from ..models.gif_layout import GifLayout
 from ..models.output import Output
 from ..types import UNSET, File, Unset
@@ -27,11 +28,15 @@ class BodyCreateJob:
     Attributes:
         file (list[File]): a video (mp4, mov, mkv, webm, avi) or an image; several photos, or a zip of photos, make an
             album job (keep, select_best and duplicates choose which are enhanced)
-        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only; default: the service's
+        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise and/or deblur; default:
+            the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
         denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3, among the levels the
             model has (GET /v1/models lists them); refused for other models
+        denoise_photo (DenoiseMode | Unset):
+        denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove; default: estimated per
+            picture
         deblur (DeblurMode | Unset):
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         frames (list[int] | None | Unset): decode-order frame indices, e.g. 0,30,60
@@ -67,6 +72,8 @@ class BodyCreateJob:
     scale: float | None | Unset = UNSET
     tile: int | None | Unset = UNSET
     denoise: int | None | Unset = UNSET
+    denoise_photo: DenoiseMode | Unset = UNSET
+    denoise_sigma: float | None | Unset = UNSET
     deblur: DeblurMode | Unset = UNSET
     deblur_model: None | str | Unset = UNSET
     frames: list[int] | None | Unset = UNSET
@@ -119,6 +126,16 @@ class BodyCreateJob:
             denoise = UNSET
         else:
             denoise = self.denoise
+
+        denoise_photo: str | Unset = UNSET
+        if not isinstance(self.denoise_photo, Unset):
+            denoise_photo = self.denoise_photo.value
+
+        denoise_sigma: float | None | Unset
+        if isinstance(self.denoise_sigma, Unset):
+            denoise_sigma = UNSET
+        else:
+            denoise_sigma = self.denoise_sigma
 
         deblur: str | Unset = UNSET
         if not isinstance(self.deblur, Unset):
@@ -245,6 +262,10 @@ class BodyCreateJob:
             field_dict["tile"] = tile
         if denoise is not UNSET:
             field_dict["denoise"] = denoise
+        if denoise_photo is not UNSET:
+            field_dict["denoise_photo"] = denoise_photo
+        if denoise_sigma is not UNSET:
+            field_dict["denoise_sigma"] = denoise_sigma
         if deblur is not UNSET:
             field_dict["deblur"] = deblur
         if deblur_model is not UNSET:
@@ -317,6 +338,15 @@ class BodyCreateJob:
                 files.append(("denoise", (None, str(self.denoise).encode(), "text/plain")))
             else:
                 files.append(("denoise", (None, str(self.denoise).encode(), "text/plain")))
+
+        if not isinstance(self.denoise_photo, Unset):
+            files.append(("denoise_photo", (None, str(self.denoise_photo.value).encode(), "text/plain")))
+
+        if not isinstance(self.denoise_sigma, Unset):
+            if isinstance(self.denoise_sigma, float):
+                files.append(("denoise_sigma", (None, str(self.denoise_sigma).encode(), "text/plain")))
+            else:
+                files.append(("denoise_sigma", (None, str(self.denoise_sigma).encode(), "text/plain")))
 
         if not isinstance(self.deblur, Unset):
             files.append(("deblur", (None, str(self.deblur.value).encode(), "text/plain")))
@@ -466,6 +496,22 @@ class BodyCreateJob:
             return cast(int | None | Unset, data)
 
         denoise = _parse_denoise(d.pop("denoise", UNSET))
+
+        _denoise_photo = d.pop("denoise_photo", UNSET)
+        denoise_photo: DenoiseMode | Unset
+        if isinstance(_denoise_photo, Unset):
+            denoise_photo = UNSET
+        else:
+            denoise_photo = DenoiseMode(_denoise_photo)
+
+        def _parse_denoise_sigma(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        denoise_sigma = _parse_denoise_sigma(d.pop("denoise_sigma", UNSET))
 
         _deblur = d.pop("deblur", UNSET)
         deblur: DeblurMode | Unset
@@ -653,6 +699,8 @@ class BodyCreateJob:
             scale=scale,
             tile=tile,
             denoise=denoise,
+            denoise_photo=denoise_photo,
+            denoise_sigma=denoise_sigma,
             deblur=deblur,
             deblur_model=deblur_model,
             frames=frames,

@@ -7,6 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.deblur_mode import DeblurMode
+from ..models.denoise_mode import DenoiseMode
 from ..models.gif_layout import GifLayout
 from ..models.job_options_codec import JobOptionsCodec
 from ..models.job_options_container_type_0 import JobOptionsContainerType0
@@ -25,11 +26,15 @@ class JobOptions:
     Form()]`), the CLI validates into it, the store keeps it and `JobPublic.options` returns it.
 
         Attributes:
-            model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only; default: the service's
+            model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise and/or deblur; default:
+                the service's
             scale (float | None | Unset): output scale; default: the model's
             tile (int | None | Unset): tile core size in input pixels; 0: automatic
             denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3, among the levels the
                 model has (GET /v1/models lists them); refused for other models
+            denoise_photo (DenoiseMode | Unset):
+            denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove; default: estimated per
+                picture
             deblur (DeblurMode | Unset):
             deblur_model (None | str | Unset): deblur catalogue id or `classical`
             frames (list[int] | None | Unset): decode-order frame indices, e.g. 0,30,60
@@ -62,6 +67,8 @@ class JobOptions:
     scale: float | None | Unset = UNSET
     tile: int | None | Unset = UNSET
     denoise: int | None | Unset = UNSET
+    denoise_photo: DenoiseMode | Unset = UNSET
+    denoise_sigma: float | None | Unset = UNSET
     deblur: DeblurMode | Unset = UNSET
     deblur_model: None | str | Unset = UNSET
     frames: list[int] | None | Unset = UNSET
@@ -107,6 +114,16 @@ class JobOptions:
             denoise = UNSET
         else:
             denoise = self.denoise
+
+        denoise_photo: str | Unset = UNSET
+        if not isinstance(self.denoise_photo, Unset):
+            denoise_photo = self.denoise_photo.value
+
+        denoise_sigma: float | None | Unset
+        if isinstance(self.denoise_sigma, Unset):
+            denoise_sigma = UNSET
+        else:
+            denoise_sigma = self.denoise_sigma
 
         deblur: str | Unset = UNSET
         if not isinstance(self.deblur, Unset):
@@ -223,6 +240,10 @@ class JobOptions:
             field_dict["tile"] = tile
         if denoise is not UNSET:
             field_dict["denoise"] = denoise
+        if denoise_photo is not UNSET:
+            field_dict["denoise_photo"] = denoise_photo
+        if denoise_sigma is not UNSET:
+            field_dict["denoise_sigma"] = denoise_sigma
         if deblur is not UNSET:
             field_dict["deblur"] = deblur
         if deblur_model is not UNSET:
@@ -303,6 +324,22 @@ class JobOptions:
             return cast(int | None | Unset, data)
 
         denoise = _parse_denoise(d.pop("denoise", UNSET))
+
+        _denoise_photo = d.pop("denoise_photo", UNSET)
+        denoise_photo: DenoiseMode | Unset
+        if isinstance(_denoise_photo, Unset):
+            denoise_photo = UNSET
+        else:
+            denoise_photo = DenoiseMode(_denoise_photo)
+
+        def _parse_denoise_sigma(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        denoise_sigma = _parse_denoise_sigma(d.pop("denoise_sigma", UNSET))
 
         _deblur = d.pop("deblur", UNSET)
         deblur: DeblurMode | Unset
@@ -480,6 +517,8 @@ class JobOptions:
             scale=scale,
             tile=tile,
             denoise=denoise,
+            denoise_photo=denoise_photo,
+            denoise_sigma=denoise_sigma,
             deblur=deblur,
             deblur_model=deblur_model,
             frames=frames,

@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.body_enhance_image import BodyEnhanceImage
 from ...models.deblur_mode import DeblurMode
+from ...models.denoise_mode import DenoiseMode
 from ...models.image_format import ImageFormat
 from ...models.problem import Problem
 from ...types import UNSET, File, Response, Unset
@@ -20,6 +21,8 @@ def _get_kwargs(
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
     denoise: int | None | Unset = UNSET,
+    denoise_photo: DenoiseMode | Unset = UNSET,
+    denoise_sigma: float | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
@@ -57,6 +60,19 @@ def _get_kwargs(
     else:
         json_denoise = denoise
     params["denoise"] = json_denoise
+
+    json_denoise_photo: str | Unset = UNSET
+    if not isinstance(denoise_photo, Unset):
+        json_denoise_photo = denoise_photo.value
+
+    params["denoise_photo"] = json_denoise_photo
+
+    json_denoise_sigma: float | None | Unset
+    if isinstance(denoise_sigma, Unset):
+        json_denoise_sigma = UNSET
+    else:
+        json_denoise_sigma = denoise_sigma
+    params["denoise_sigma"] = json_denoise_sigma
 
     json_deblur: str | Unset = UNSET
     if not isinstance(deblur, Unset):
@@ -128,6 +144,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_422
 
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
 
@@ -161,6 +182,8 @@ def sync_detailed(
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
     denoise: int | None | Unset = UNSET,
+    denoise_photo: DenoiseMode | Unset = UNSET,
+    denoise_sigma: float | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
@@ -172,12 +195,15 @@ def sync_detailed(
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
 
     Args:
-        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only;
-            default: the service's
+        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
+            and/or deblur; default: the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
         denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
             among the levels the model has (GET /v1/models lists them); refused for other models
+        denoise_photo (DenoiseMode | Unset):
+        denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove;
+            default: estimated per picture
         deblur (DeblurMode | Unset):
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
@@ -201,6 +227,8 @@ def sync_detailed(
         scale=scale,
         tile=tile,
         denoise=denoise,
+        denoise_photo=denoise_photo,
+        denoise_sigma=denoise_sigma,
         deblur=deblur,
         deblur_model=deblur_model,
         format_=format_,
@@ -223,6 +251,8 @@ def sync(
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
     denoise: int | None | Unset = UNSET,
+    denoise_photo: DenoiseMode | Unset = UNSET,
+    denoise_sigma: float | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
@@ -234,12 +264,15 @@ def sync(
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
 
     Args:
-        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only;
-            default: the service's
+        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
+            and/or deblur; default: the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
         denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
             among the levels the model has (GET /v1/models lists them); refused for other models
+        denoise_photo (DenoiseMode | Unset):
+        denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove;
+            default: estimated per picture
         deblur (DeblurMode | Unset):
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
@@ -264,6 +297,8 @@ def sync(
         scale=scale,
         tile=tile,
         denoise=denoise,
+        denoise_photo=denoise_photo,
+        denoise_sigma=denoise_sigma,
         deblur=deblur,
         deblur_model=deblur_model,
         format_=format_,
@@ -280,6 +315,8 @@ async def asyncio_detailed(
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
     denoise: int | None | Unset = UNSET,
+    denoise_photo: DenoiseMode | Unset = UNSET,
+    denoise_sigma: float | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
@@ -291,12 +328,15 @@ async def asyncio_detailed(
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
 
     Args:
-        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only;
-            default: the service's
+        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
+            and/or deblur; default: the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
         denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
             among the levels the model has (GET /v1/models lists them); refused for other models
+        denoise_photo (DenoiseMode | Unset):
+        denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove;
+            default: estimated per picture
         deblur (DeblurMode | Unset):
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
@@ -320,6 +360,8 @@ async def asyncio_detailed(
         scale=scale,
         tile=tile,
         denoise=denoise,
+        denoise_photo=denoise_photo,
+        denoise_sigma=denoise_sigma,
         deblur=deblur,
         deblur_model=deblur_model,
         format_=format_,
@@ -340,6 +382,8 @@ async def asyncio(
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
     denoise: int | None | Unset = UNSET,
+    denoise_photo: DenoiseMode | Unset = UNSET,
+    denoise_sigma: float | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
     deblur_model: None | str | Unset = UNSET,
     format_: ImageFormat | Unset = UNSET,
@@ -351,12 +395,15 @@ async def asyncio(
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
 
     Args:
-        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none` deblurs only;
-            default: the service's
+        model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
+            and/or deblur; default: the service's
         scale (float | None | Unset): output scale; default: the model's
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
         denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
             among the levels the model has (GET /v1/models lists them); refused for other models
+        denoise_photo (DenoiseMode | Unset):
+        denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove;
+            default: estimated per picture
         deblur (DeblurMode | Unset):
         deblur_model (None | str | Unset): deblur catalogue id or `classical`
         format_ (ImageFormat | Unset):
@@ -382,6 +429,8 @@ async def asyncio(
             scale=scale,
             tile=tile,
             denoise=denoise,
+            denoise_photo=denoise_photo,
+            denoise_sigma=denoise_sigma,
             deblur=deblur,
             deblur_model=deblur_model,
             format_=format_,
