@@ -42,9 +42,9 @@ class Settings(BaseSettings):
     )
     default_model: str = Field(default="realesrgan-x4plus", description="upscaler used when a request names none")
     default_video_model: str | None = Field(
-        default=None,
-        description="upscaler for video jobs that name none; default: default_model. span-x4 is the fast choice "
-        "(Models: Choosing a model)",
+        default="span-x4",
+        description="upscaler for video jobs that name none: span-x4, the fast choice, 47x faster than x4plus on a "
+        "CPU (Models: Choosing a model); empty: default_model",
     )
     default_deblur_model: str | None = Field(
         default=None, description="deblur model id or 'classical'; default: the first installed, else classical"

@@ -147,7 +147,8 @@ def test_models_list_the_denoise_levels_and_what_each_is_for(client: TestClient)
     assert (cugan["denoise"], cugan["good_for"], cugan["license"]) == (0, ["anime"], "MIT")
     assert models["realcugan-x3-denoise3"]["good_for"] == ["anime", "denoise"]
     assert models["span-x4"]["denoise_levels"] == {}
-    assert models["realesrgan-x4plus"]["default_for_video"]  # ENHANCE_DEFAULT_VIDEO_MODEL unset: the default
+    assert models["span-x4"]["default_for_video"]  # ENHANCE_DEFAULT_VIDEO_MODEL unset: the fast video model (#26)
+    assert not models["realesrgan-x4plus"]["default_for_video"]
 
 
 @pytest.mark.parametrize("photo", ["astronaut", "coffee"])
