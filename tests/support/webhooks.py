@@ -1,4 +1,4 @@
-"""A real webhook receiver on loopback for tests, and the receiver's signature check (the recipe in docs/webhooks.md)."""
+"""A real webhook receiver on loopback for tests, and its signature check (the recipe in docs/webhooks.md)."""
 
 from __future__ import annotations
 
