@@ -23,6 +23,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+START_SECONDS = 300
+
+
 class Server:
     def __init__(self, settings: Settings, data_dir: Path) -> None:
         self.port = _free_port()
@@ -50,14 +53,17 @@ class Server:
             stderr=stderr,
             preexec_fn=self._limit_files if self.open_files else None,
         )
-        deadline = time.monotonic() + 60
+        # A guard against a hang, not a speed check: on a loaded machine importing torch alone can take a minute.
+        deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited while starting (exit code {self.process.returncode})")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise RuntimeError("server did not start")
+        raise RuntimeError(f"server did not start within {START_SECONDS} s")
 
     def _limit_files(self) -> None:
         assert self.open_files is not None
