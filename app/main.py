@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
@@ -24,20 +24,15 @@ from app.api.limits import BodyLimitMiddleware, BodyRate
 from app.api.metrics import RequestMetricsMiddleware, metrics_response
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
+from app.api.quota import RateLimitHeaders
 from app.api.routes import frames, health, images, jobs, models, scores, web
 from app.api.shedding import SheddingMiddleware, route_classes
 from app.core.config import Settings, get_settings
 from app.inference.executor import RequestExecutor
-from app.jobs.local import LocalWorker
-from app.jobs.maintenance import Maintenance
 from app.jobs.metrics import jobs_registry
-from app.jobs.pipeline import JobContext
-from app.jobs.queue import JobQueue
-from app.jobs.webhooks import WebhookSender
-from app.jobs.worker_health import WorkerBeat
 from app.models.catalog import weight_states
 from app.models.registry import ModelRegistry
-from app.services import build_services
+from app.services import build_job_runtime, build_services
 
 log = logging.getLogger(__name__)
 
@@ -73,31 +68,15 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         services = await asyncio.to_thread(build_services, settings, "api", registry)
-        executor = RequestExecutor(services.device, settings.image_concurrency)
-        worker: LocalWorker | None = None
-        queue: JobQueue
-        backlog: Callable[[], int] | None = None  # Celery: messages waiting in the broker
-        heartbeats: Callable[[], list[WorkerBeat]] | None = None  # Celery: the workers' liveness
-        if settings.queue == "celery":
-            from app.jobs.celery_app import CeleryQueue, make_celery
-
-            celery_queue = CeleryQueue(make_celery(settings))
-            queue, backlog, heartbeats = celery_queue, celery_queue.backlog, celery_queue.workers.read
-        else:
-            ctx = JobContext(settings, services.store, services.storage, services.device, LocalWorker.default_id())
-            queue = worker = LocalWorker(ctx)
-            worker.start()
-        app.state.api = ApiState(services, executor, queue)
-        maintenance = Maintenance(settings, services.store, services.storage, queue, backlog)  # Celery too
-        maintenance.start()
+        executor = RequestExecutor(services.device, settings.image_concurrency, services.quotas.spend_device)
         base = settings.public_url.rstrip("/")
-        webhooks = WebhookSender(
-            settings,
-            services.store,
+        runtime = build_job_runtime(
+            services,
             lambda job: [a.model_dump() for a in jobs.to_public(job, services.storage, settings, base).artifacts],
         )
-        webhooks.start()
-        app.state.jobs_metrics = jobs_registry(services.store, heartbeats)
+        runtime.start()
+        app.state.api = ApiState(services, executor, runtime.queue)
+        app.state.jobs_metrics = jobs_registry(services.store, runtime.heartbeats)
         # Hash the weight files once, off the loop: /v1/models, /readyz and deblur choices then read the cache.
         hashing = asyncio.ensure_future(
             asyncio.to_thread(weight_states, services.registry.catalog, settings.weights_path)
@@ -109,10 +88,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         finally:
             preload.cancel()
             hashing.cancel()
-            await asyncio.to_thread(maintenance.stop)
-            await asyncio.to_thread(webhooks.stop)
-            if worker is not None:
-                await asyncio.to_thread(worker.stop)
+            await asyncio.to_thread(runtime.stop)
             executor.shutdown()
             services.close()
 
@@ -125,6 +101,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         lifespan=lifespan,
     )
     app.add_middleware(RequestMetricsMiddleware)
+    app.add_middleware(RateLimitHeaders)
     # Inside the request id (a 503 carries it), before any body is read: see app.api.shedding.
     app.add_middleware(
         SheddingMiddleware,

@@ -7,9 +7,10 @@ Celery worker, so the three never wire them differently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from app.core.config import Settings
 from app.core.errors import Misconfigured
@@ -19,8 +20,15 @@ from app.inference.deblur import CLASSICAL
 from app.inference.device import Device, InlineExecutor
 from app.inference.memory import MemoryBudget, budget_bytes
 from app.inference.tiling import call_budget
+from app.jobs.local import LocalWorker
+from app.jobs.maintenance import Maintenance
+from app.jobs.models import JobRecord
+from app.jobs.pipeline import JobContext
+from app.jobs.queue import JobQueue
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
+from app.jobs.webhooks import WebhookSender
+from app.jobs.worker_health import WorkerBeat
 from app.models.catalog import Catalog
 from app.models.registry import ModelRegistry
 
@@ -102,3 +110,48 @@ def build_device(settings: Settings, mode: Literal["api", "inline"], registry: M
         )
         return Device(registry, batcher, memory, settings.call_seconds)
     return Device(registry, InlineExecutor(), memory, settings.call_seconds)
+
+
+@dataclass
+class JobRuntime:
+    """The API process's side of the jobs wing: the queue it submits to, the embedded worker (none under Celery),
+    the maintenance thread (lease reaper, retention, re-announcing queued jobs) and the webhook sender."""
+
+    queue: JobQueue
+    worker: LocalWorker | None
+    maintenance: Maintenance
+    webhooks: WebhookSender
+    heartbeats: Callable[[], list[WorkerBeat]] | None  # Celery: the workers' liveness, for /metrics
+
+    def start(self) -> None:
+        if self.worker is not None:
+            self.worker.start()
+        self.maintenance.start()
+        self.webhooks.start()
+
+    def stop(self) -> None:
+        self.maintenance.stop()
+        self.webhooks.stop()
+        if self.worker is not None:
+            self.worker.stop()
+
+
+def build_job_runtime(services: Services, artifact_links: Callable[[JobRecord], list[dict[str, Any]]]) -> JobRuntime:
+    """What the API runs beside its routes: the embedded worker on this device, or the Celery queue
+    (`ENHANCE_QUEUE=celery`). `artifact_links` gives the links a job's webhook event lists."""
+    settings = services.settings
+    worker: LocalWorker | None = None
+    queue: JobQueue
+    backlog: Callable[[], int] | None = None  # Celery: messages waiting in the broker
+    heartbeats: Callable[[], list[WorkerBeat]] | None = None
+    if settings.queue == "celery":
+        from app.jobs.celery_app import CeleryQueue, make_celery  # celery is the [scale] extra
+
+        celery_queue = CeleryQueue(make_celery(settings))
+        queue, backlog, heartbeats = celery_queue, celery_queue.backlog, celery_queue.workers.read
+    else:
+        ctx = JobContext(settings, services.store, services.storage, services.device, LocalWorker.default_id())
+        queue = worker = LocalWorker(ctx, spend=services.quotas.spend_device)
+    maintenance = Maintenance(settings, services.store, services.storage, queue, backlog)
+    webhooks = WebhookSender(settings, services.store, artifact_links)
+    return JobRuntime(queue, worker, maintenance, webhooks, heartbeats)
