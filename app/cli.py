@@ -20,7 +20,7 @@ from app.core.config import DtypeName, Settings
 from app.core.errors import EnhanceError, JobFailed
 from app.core.files import sha256_file
 from app.core.logging import configure_logging
-from app.domain import DeblurMode, DenoiseMode, GifLayout, ImageFormat
+from app.domain import DeblurMode, DenoiseMode, GifLayout, ImageFormat, LightMode
 from app.jobs.models import JobStatus
 from app.models.catalog import Catalog, WeightState, weight_state
 
@@ -60,6 +60,9 @@ DenoiseOption = Annotated[
 ]
 DenoisePhotoOption = Annotated[
     DenoiseMode, typer.Option(help="photo denoise (FFDNet) before deblur and upscaling; auto: where the image is noisy")
+]
+LightOption = Annotated[
+    LightMode, typer.Option(help="low-light enhancement (LIME) first of all; auto: only dark images")
 ]
 DenoiseSigmaOption = Annotated[
     float | None, typer.Option(help="noise level to remove (sigma, 0..255); default: estimated per image")
@@ -156,6 +159,7 @@ def image(
     scale: Annotated[float | None, typer.Option(help="output scale (default: the model's)")] = None,
     tile: Annotated[int | None, typer.Option(help="tile core size; 0 = automatic")] = None,
     denoise: DenoiseOption = None,
+    light: LightOption = LightMode.OFF,
     denoise_photo: DenoisePhotoOption = DenoiseMode.OFF,
     denoise_sigma: DenoiseSigmaOption = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
@@ -188,6 +192,7 @@ def image(
         scale=scale,
         tile=tile,
         denoise=denoise,
+        light=light,
         denoise_photo=denoise_photo,
         denoise_sigma=denoise_sigma,
         deblur=deblur,
@@ -206,6 +211,8 @@ def image(
         out.write_bytes(result.data)
         used = f"{result.model.entry.id} on {result.model.device}" if result.model else "no upscaling"
         deblurred = f", deblurred with {result.deblur.model}" if result.deblur.applied else ""
+        if result.deblur.light is not None and result.deblur.light.applied:
+            deblurred = f", brightened (low light){deblurred}"
         noise = result.deblur.denoise
         if noise is not None and noise.applied:
             deblurred = f", denoised at sigma {noise.sigma:g} with {noise.model}{deblurred}"
@@ -305,6 +312,7 @@ def video(
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option()] = None,
     denoise: DenoiseOption = None,
+    light: LightOption = LightMode.OFF,
     denoise_photo: DenoisePhotoOption = DenoiseMode.OFF,
     denoise_sigma: DenoiseSigmaOption = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
@@ -335,6 +343,7 @@ def video(
         model=model,
         scale=scale,
         denoise=denoise,
+        light=light,
         denoise_photo=denoise_photo,
         denoise_sigma=denoise_sigma,
         deblur=deblur,
@@ -509,6 +518,7 @@ def album(
     model: Annotated[str | None, typer.Option(help="catalogue id")] = None,
     scale: Annotated[float | None, typer.Option()] = None,
     denoise: DenoiseOption = None,
+    light: LightOption = LightMode.OFF,
     denoise_photo: DenoisePhotoOption = DenoiseMode.OFF,
     denoise_sigma: DenoiseSigmaOption = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
@@ -534,6 +544,7 @@ def album(
         model=model,
         scale=scale,
         denoise=denoise,
+        light=light,
         denoise_photo=denoise_photo,
         denoise_sigma=denoise_sigma,
         deblur=deblur,

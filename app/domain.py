@@ -51,6 +51,12 @@ class DenoiseMode(StrEnum):
     ON = "on"
 
 
+class LightMode(StrEnum):
+    OFF = "off"
+    AUTO = "auto"  # only pictures whose exposure says they are dark
+    ON = "on"
+
+
 class ImageFormat(StrEnum):
     PNG = "png"
     JPEG = "jpeg"

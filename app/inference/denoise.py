@@ -47,12 +47,20 @@ class DenoiseDecision:
         }
 
 
-def resolve_denoise_model(device: Device, settings: Settings) -> str:
-    """The first catalogue denoise model whose weights are installed. Raises `InvalidOption` when there is none."""
-    entries = device.catalog.by_task("denoise")
-    for entry in entries:
+def installed_denoise_model(device: Device, settings: Settings) -> str | None:
+    """The first catalogue denoise model whose weights are installed, if any."""
+    for entry in device.catalog.by_task("denoise"):
         if cached_weight_state(entry, settings.weights_path) in {WeightState.PRESENT, WeightState.UNPINNED}:
             return entry.id
+    return None
+
+
+def resolve_denoise_model(device: Device, settings: Settings) -> str:
+    """The first catalogue denoise model whose weights are installed. Raises `InvalidOption` when there is none."""
+    installed = installed_denoise_model(device, settings)
+    if installed is not None:
+        return installed
+    entries = device.catalog.by_task("denoise")
     names = ", ".join(e.id for e in entries) or "none in the catalogue"
     raise InvalidOption(f"denoise_photo needs a denoise model's weights ({names}): run `enhance weights import-torch`")
 

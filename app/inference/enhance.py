@@ -1,4 +1,4 @@
-"""One image, end to end: decode → denoise (off/auto/on) → deblur (off/auto/on) → upscale → encode. Shared by the
+"""One image, end to end: decode → low light, denoise, deblur (each off/auto/on) → upscale → encode. Shared by the
 HTTP endpoint and the CLI; the job pipeline uses `restore_picture` for each frame.
 
 `ProcessingOptions` and `EnhanceOptions` are declared once here and used as they are by the image route (as its
@@ -17,10 +17,17 @@ from app.compare.gif import Region, comparison_png
 from app.core.config import Settings
 from app.core.errors import InvalidOption, PayloadTooLarge
 from app.core.metrics import STAGE_SECONDS
-from app.domain import DeblurMode, DenoiseMode, ImageFormat, Picture
+from app.domain import DeblurMode, DenoiseMode, ImageFormat, LightMode, Picture
 from app.inference.deblur import DeblurDecision, deblur_picture, resolve_deblur_model
-from app.inference.denoise import DenoiseDecision, check_denoise_options, denoise_picture, resolve_denoise_model
+from app.inference.denoise import (
+    DenoiseDecision,
+    check_denoise_options,
+    denoise_picture,
+    installed_denoise_model,
+    resolve_denoise_model,
+)
 from app.inference.device import Device, ModelHandle, current_client
+from app.inference.light import LightDecision, brighten
 from app.inference.memory import estimate_image_bytes
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import Progress
@@ -50,6 +57,11 @@ class ProcessingOptions(BaseModel):
         le=3,
         description="Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3, among the levels the model has "
         "(GET /v1/models lists them); refused for other models",
+    )
+    light: LightMode = Field(
+        default=LightMode.OFF,
+        description="low-light enhancement (LIME, with FFDNet in the dark parts) first of all; auto: only dark "
+        "pictures (brightest 1% under 0.45 or mean luminance under 0.2)",
     )
     denoise_photo: DenoiseMode = Field(
         default=DenoiseMode.OFF,
@@ -86,17 +98,24 @@ class Plan:
     denoise_model: str | None = None
     denoise: DenoiseMode = DenoiseMode.OFF
     denoise_sigma: float | None = None  # None: estimated per picture
+    light: LightMode = LightMode.OFF
+    light_denoise_model: str | None = None  # cleans what brightening amplifies, when installed
 
 
 @dataclass(frozen=True)
 class RestoreDecision(DeblurDecision):
-    """What the deblur stage decided, and the denoise stage's decision with it: the job pipeline records this one
-    object per frame (under "deblur", a name from before denoise existed)."""
+    """What the deblur stage decided, and the low-light and denoise stages' decisions with it: the job pipeline
+    records this one object per frame (under "deblur", a name from before the other stages existed)."""
 
     denoise: DenoiseDecision | None = None
+    light: LightDecision | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "denoise": self.denoise.as_dict() if self.denoise else None}
+        return {
+            **super().as_dict(),
+            "denoise": self.denoise.as_dict() if self.denoise else None,
+            "light": self.light.as_dict() if self.light else None,
+        }
 
 
 @dataclass
@@ -115,8 +134,8 @@ def plan(options: EnhanceOptions, device: Device, settings: Settings) -> Plan:
     model_id = options.model or settings.default_model
     upscale = None if model_id == NO_UPSCALE else model_id
     check_denoise_options(options.denoise_photo, options.denoise_sigma)
-    if upscale is None and options.deblur == "off" and options.denoise_photo == "off":
-        raise InvalidOption("model=none leaves nothing to do unless deblur or denoise_photo is auto or on")
+    if upscale is None and {options.deblur.value, options.denoise_photo.value, options.light.value} == {"off"}:
+        raise InvalidOption("model=none leaves nothing to do unless light, denoise_photo or deblur is auto or on")
     scale = options.scale
     if options.denoise is not None:
         if upscale is None:
@@ -138,8 +157,18 @@ def plan(options: EnhanceOptions, device: Device, settings: Settings) -> Plan:
     if 0 < tiles.tile < settings.min_tile:  # 1-px tiles would be one padded model call per pixel
         raise InvalidOption(f"tile must be 0 (automatic) or at least {settings.min_tile}, got {tiles.tile}")
     denoise_model = resolve_denoise_model(device, settings) if options.denoise_photo != "off" else None
+    light_denoise = installed_denoise_model(device, settings) if options.light != "off" else None
     return Plan(
-        upscale, deblur_model, options.deblur, scale, tiles, denoise_model, options.denoise_photo, options.denoise_sigma
+        upscale,
+        deblur_model,
+        options.deblur,
+        scale,
+        tiles,
+        denoise_model,
+        options.denoise_photo,
+        options.denoise_sigma,
+        options.light,
+        light_denoise,
     )
 
 
@@ -166,20 +195,22 @@ def estimate_bytes(
     need = estimate_image_bytes(width, height, net_scale, scale, output)
     if steps.deblur != DeblurMode.OFF:  # the deblurred copy of the input, and the classical method's spectra
         need += 32 * width * height
-    if steps.denoise != DenoiseMode.OFF:  # FFDNet's 4-plane input, its output and the denoised copy, float32
-        need += 40 * width * height
+    if steps.denoise != DenoiseMode.OFF or steps.light != LightMode.OFF:  # FFDNet's 4-plane input, its output
+        need += 40 * width * height  # and the denoised copy, float32 (low light: the map and the brightened copy)
     return need
 
 
 def restore_picture(
     picture: Picture, steps: Plan, device: Device, progress: Progress | None = None
 ) -> tuple[Picture, ModelHandle | None, RestoreDecision]:
-    """Denoise and deblur (as decided), then upscale, every model call through `device`."""
+    """Brighten, denoise and deblur (as decided), then upscale, every model call through `device`."""
+    picture, lit = brighten(picture, steps.light, device, steps.light_denoise_model, steps.tiles, progress)
     picture, denoised = denoise_picture(
         picture, steps.denoise, steps.denoise_model or "", steps.denoise_sigma, device, steps.tiles, progress
     )
     picture, deblurred = deblur_picture(picture, steps.deblur, steps.deblur_model or "", device, steps.tiles, progress)
-    decision = RestoreDecision(**{f.name: getattr(deblurred, f.name) for f in fields(deblurred)}, denoise=denoised)
+    deblur_fields = {f.name: getattr(deblurred, f.name) for f in fields(deblurred)}
+    decision = RestoreDecision(**deblur_fields, denoise=denoised, light=lit)
     if steps.upscale_model is None:
         return picture, None, decision
     model = device.model(steps.upscale_model)

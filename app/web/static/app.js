@@ -110,7 +110,7 @@ async function loadModels() {
       option.selected = keep ? m.id === keep : m.default && chosen !== "none";
       select.add(option);
     }
-    select.add(new Option("none (denoise or deblur only)", "none", false, chosen === "none"));
+    select.add(new Option("none (light, denoise or deblur only)", "none", false, chosen === "none"));
   } catch (err) {
     select.innerHTML = "";
     select.add(new Option("default model", ""));
@@ -270,6 +270,7 @@ async function enhanceImage(file) {
   if ($("model").value) params.set("model", $("model").value);
   if ($("scale").value) params.set("scale", $("scale").value);
   if ($("denoise").value) params.set("denoise", $("denoise").value);
+  params.set("light", $("light").value);
   params.set("denoise_photo", $("denoise_photo").value);
   params.set("deblur", $("deblur").value);
   const form = new FormData();
@@ -302,11 +303,11 @@ function jobForm(files) {
   for (const file of files) form.append("file", file);
   const file = files[0];
   if (isAlbum(files)) {
-    for (const name of ["model", "scale", "denoise", "denoise_photo", "deblur", "keep", "duplicates"]) if ($(name).value) form.append(name, $(name).value);
+    for (const name of ["model", "scale", "denoise", "light", "denoise_photo", "deblur", "keep", "duplicates"]) if ($(name).value) form.append(name, $(name).value);
     if ($("album_best").value.trim()) form.append("select_best", $("album_best").value.trim());
     return form;
   }
-  for (const name of ["model", "scale", "denoise", "denoise_photo", "deblur", "frames", "start", "end", "every_n", "select_best"]) {
+  for (const name of ["model", "scale", "denoise", "light", "denoise_photo", "deblur", "frames", "start", "end", "every_n", "select_best"]) {
     const value = $(name).value.trim();
     if (value) form.append(name, value);
   }

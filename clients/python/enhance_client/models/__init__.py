@@ -30,6 +30,7 @@ from .job_public_files import JobPublicFiles
 from .job_public_links import JobPublicLinks
 from .job_status import JobStatus
 from .jobs_public import JobsPublic
+from .light_mode import LightMode
 from .model_public import ModelPublic
 from .model_public_denoise_levels import ModelPublicDenoiseLevels
 from .models_public import ModelsPublic
@@ -76,6 +77,7 @@ __all__ = (
     "JobPublicLinks",
     "JobsPublic",
     "JobStatus",
+    "LightMode",
     "ModelPublic",
     "ModelPublicDenoiseLevels",
     "ModelsPublic",

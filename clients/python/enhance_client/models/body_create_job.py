@@ -16,6 +16,7 @@ from ..models.body_create_job_pix_fmt_type_0 import BodyCreateJobPixFmtType0
 from ..models.deblur_mode import DeblurMode
 from ..models.denoise_mode import DenoiseMode
 from ..models.gif_layout import GifLayout
+from ..models.light_mode import LightMode
 from ..models.output import Output
 from ..types import UNSET, File, Unset
 
@@ -34,6 +35,7 @@ class BodyCreateJob:
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
         denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3, among the levels the
             model has (GET /v1/models lists them); refused for other models
+        light (LightMode | Unset):
         denoise_photo (DenoiseMode | Unset):
         denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove; default: estimated per
             picture
@@ -72,6 +74,7 @@ class BodyCreateJob:
     scale: float | None | Unset = UNSET
     tile: int | None | Unset = UNSET
     denoise: int | None | Unset = UNSET
+    light: LightMode | Unset = UNSET
     denoise_photo: DenoiseMode | Unset = UNSET
     denoise_sigma: float | None | Unset = UNSET
     deblur: DeblurMode | Unset = UNSET
@@ -126,6 +129,10 @@ class BodyCreateJob:
             denoise = UNSET
         else:
             denoise = self.denoise
+
+        light: str | Unset = UNSET
+        if not isinstance(self.light, Unset):
+            light = self.light.value
 
         denoise_photo: str | Unset = UNSET
         if not isinstance(self.denoise_photo, Unset):
@@ -262,6 +269,8 @@ class BodyCreateJob:
             field_dict["tile"] = tile
         if denoise is not UNSET:
             field_dict["denoise"] = denoise
+        if light is not UNSET:
+            field_dict["light"] = light
         if denoise_photo is not UNSET:
             field_dict["denoise_photo"] = denoise_photo
         if denoise_sigma is not UNSET:
@@ -338,6 +347,9 @@ class BodyCreateJob:
                 files.append(("denoise", (None, str(self.denoise).encode(), "text/plain")))
             else:
                 files.append(("denoise", (None, str(self.denoise).encode(), "text/plain")))
+
+        if not isinstance(self.light, Unset):
+            files.append(("light", (None, str(self.light.value).encode(), "text/plain")))
 
         if not isinstance(self.denoise_photo, Unset):
             files.append(("denoise_photo", (None, str(self.denoise_photo.value).encode(), "text/plain")))
@@ -496,6 +508,13 @@ class BodyCreateJob:
             return cast(int | None | Unset, data)
 
         denoise = _parse_denoise(d.pop("denoise", UNSET))
+
+        _light = d.pop("light", UNSET)
+        light: LightMode | Unset
+        if isinstance(_light, Unset):
+            light = UNSET
+        else:
+            light = LightMode(_light)
 
         _denoise_photo = d.pop("denoise_photo", UNSET)
         denoise_photo: DenoiseMode | Unset
@@ -699,6 +718,7 @@ class BodyCreateJob:
             scale=scale,
             tile=tile,
             denoise=denoise,
+            light=light,
             denoise_photo=denoise_photo,
             denoise_sigma=denoise_sigma,
             deblur=deblur,

@@ -14,6 +14,7 @@ from ..models.job_options_container_type_0 import JobOptionsContainerType0
 from ..models.job_options_duplicates import JobOptionsDuplicates
 from ..models.job_options_keep import JobOptionsKeep
 from ..models.job_options_pix_fmt_type_0 import JobOptionsPixFmtType0
+from ..models.light_mode import LightMode
 from ..models.output import Output
 from ..types import UNSET, Unset
 
@@ -32,6 +33,7 @@ class JobOptions:
             tile (int | None | Unset): tile core size in input pixels; 0: automatic
             denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3, among the levels the
                 model has (GET /v1/models lists them); refused for other models
+            light (LightMode | Unset):
             denoise_photo (DenoiseMode | Unset):
             denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove; default: estimated per
                 picture
@@ -67,6 +69,7 @@ class JobOptions:
     scale: float | None | Unset = UNSET
     tile: int | None | Unset = UNSET
     denoise: int | None | Unset = UNSET
+    light: LightMode | Unset = UNSET
     denoise_photo: DenoiseMode | Unset = UNSET
     denoise_sigma: float | None | Unset = UNSET
     deblur: DeblurMode | Unset = UNSET
@@ -114,6 +117,10 @@ class JobOptions:
             denoise = UNSET
         else:
             denoise = self.denoise
+
+        light: str | Unset = UNSET
+        if not isinstance(self.light, Unset):
+            light = self.light.value
 
         denoise_photo: str | Unset = UNSET
         if not isinstance(self.denoise_photo, Unset):
@@ -240,6 +247,8 @@ class JobOptions:
             field_dict["tile"] = tile
         if denoise is not UNSET:
             field_dict["denoise"] = denoise
+        if light is not UNSET:
+            field_dict["light"] = light
         if denoise_photo is not UNSET:
             field_dict["denoise_photo"] = denoise_photo
         if denoise_sigma is not UNSET:
@@ -324,6 +333,13 @@ class JobOptions:
             return cast(int | None | Unset, data)
 
         denoise = _parse_denoise(d.pop("denoise", UNSET))
+
+        _light = d.pop("light", UNSET)
+        light: LightMode | Unset
+        if isinstance(_light, Unset):
+            light = UNSET
+        else:
+            light = LightMode(_light)
 
         _denoise_photo = d.pop("denoise_photo", UNSET)
         denoise_photo: DenoiseMode | Unset
@@ -517,6 +533,7 @@ class JobOptions:
             scale=scale,
             tile=tile,
             denoise=denoise,
+            light=light,
             denoise_photo=denoise_photo,
             denoise_sigma=denoise_sigma,
             deblur=deblur,

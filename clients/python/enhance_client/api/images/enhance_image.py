@@ -10,6 +10,7 @@ from ...models.body_enhance_image import BodyEnhanceImage
 from ...models.deblur_mode import DeblurMode
 from ...models.denoise_mode import DenoiseMode
 from ...models.image_format import ImageFormat
+from ...models.light_mode import LightMode
 from ...models.problem import Problem
 from ...types import UNSET, File, Response, Unset
 
@@ -21,6 +22,7 @@ def _get_kwargs(
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
     denoise: int | None | Unset = UNSET,
+    light: LightMode | Unset = UNSET,
     denoise_photo: DenoiseMode | Unset = UNSET,
     denoise_sigma: float | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
@@ -60,6 +62,12 @@ def _get_kwargs(
     else:
         json_denoise = denoise
     params["denoise"] = json_denoise
+
+    json_light: str | Unset = UNSET
+    if not isinstance(light, Unset):
+        json_light = light.value
+
+    params["light"] = json_light
 
     json_denoise_photo: str | Unset = UNSET
     if not isinstance(denoise_photo, Unset):
@@ -182,6 +190,7 @@ def sync_detailed(
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
     denoise: int | None | Unset = UNSET,
+    light: LightMode | Unset = UNSET,
     denoise_photo: DenoiseMode | Unset = UNSET,
     denoise_sigma: float | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
@@ -201,6 +210,7 @@ def sync_detailed(
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
         denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
             among the levels the model has (GET /v1/models lists them); refused for other models
+        light (LightMode | Unset):
         denoise_photo (DenoiseMode | Unset):
         denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove;
             default: estimated per picture
@@ -227,6 +237,7 @@ def sync_detailed(
         scale=scale,
         tile=tile,
         denoise=denoise,
+        light=light,
         denoise_photo=denoise_photo,
         denoise_sigma=denoise_sigma,
         deblur=deblur,
@@ -251,6 +262,7 @@ def sync(
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
     denoise: int | None | Unset = UNSET,
+    light: LightMode | Unset = UNSET,
     denoise_photo: DenoiseMode | Unset = UNSET,
     denoise_sigma: float | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
@@ -270,6 +282,7 @@ def sync(
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
         denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
             among the levels the model has (GET /v1/models lists them); refused for other models
+        light (LightMode | Unset):
         denoise_photo (DenoiseMode | Unset):
         denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove;
             default: estimated per picture
@@ -297,6 +310,7 @@ def sync(
         scale=scale,
         tile=tile,
         denoise=denoise,
+        light=light,
         denoise_photo=denoise_photo,
         denoise_sigma=denoise_sigma,
         deblur=deblur,
@@ -315,6 +329,7 @@ async def asyncio_detailed(
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
     denoise: int | None | Unset = UNSET,
+    light: LightMode | Unset = UNSET,
     denoise_photo: DenoiseMode | Unset = UNSET,
     denoise_sigma: float | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
@@ -334,6 +349,7 @@ async def asyncio_detailed(
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
         denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
             among the levels the model has (GET /v1/models lists them); refused for other models
+        light (LightMode | Unset):
         denoise_photo (DenoiseMode | Unset):
         denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove;
             default: estimated per picture
@@ -360,6 +376,7 @@ async def asyncio_detailed(
         scale=scale,
         tile=tile,
         denoise=denoise,
+        light=light,
         denoise_photo=denoise_photo,
         denoise_sigma=denoise_sigma,
         deblur=deblur,
@@ -382,6 +399,7 @@ async def asyncio(
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
     denoise: int | None | Unset = UNSET,
+    light: LightMode | Unset = UNSET,
     denoise_photo: DenoiseMode | Unset = UNSET,
     denoise_sigma: float | None | Unset = UNSET,
     deblur: DeblurMode | Unset = UNSET,
@@ -401,6 +419,7 @@ async def asyncio(
         tile (int | None | Unset): tile core size in input pixels; 0: automatic
         denoise (int | None | Unset): Real-CUGAN and waifu2x: denoise strength, 0 (none) to 3,
             among the levels the model has (GET /v1/models lists them); refused for other models
+        light (LightMode | Unset):
         denoise_photo (DenoiseMode | Unset):
         denoise_sigma (float | None | Unset): the noise level (sigma, 0..255 scale) to remove;
             default: estimated per picture
@@ -429,6 +448,7 @@ async def asyncio(
             scale=scale,
             tile=tile,
             denoise=denoise,
+            light=light,
             denoise_photo=denoise_photo,
             denoise_sigma=denoise_sigma,
             deblur=deblur,
