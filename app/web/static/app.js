@@ -358,10 +358,14 @@ async function compareFrame(frame, frames) {
   await showPair(source, enhanced);
 }
 
+// What one unit of a job's work is called: a photo for an album, a frame for the other kinds.
+const UNIT_OF_KIND = { album: "photo" };
+const unitOf = (job) => UNIT_OF_KIND[job.kind] || "frame";
+
 async function showFrames(job) {
   const frames = await (await api(`/v1/jobs/${job.id}/frames`)).json();
   if (!frames.length) return;
-  unit = job.kind === "album" ? "photo" : "frame";
+  unit = unitOf(job);
   $("unit-label").textContent = unit;
   const select = $("frame-select");
   for (const frame of frames) {
@@ -416,7 +420,7 @@ async function showJob(job) {
     return;
   }
   if (job.status === "failed") showError(`The job failed part-way: ${job.error}`);
-  else $("message").textContent = `Job ${job.id.slice(0, 8)} finished: ${job.progress.done} ${job.kind === "album" ? "photo" : "frame"}(s) enhanced.`;
+  else $("message").textContent = `Job ${job.id.slice(0, 8)} finished: ${job.progress.done} ${unitOf(job)}(s) enhanced.`;
   const byName = Object.fromEntries(job.artifacts.map((a) => [a.name, a]));
   const sheet = byName["contact_sheet.jpg"];
   $("contact-sheet").hidden = !sheet;
