@@ -435,7 +435,7 @@ def main() -> None:
         "ram_gib": os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30,
         "memory_budget_gib": budget_bytes(0, Settings().memory_budget_share, "cpu") / 2**30,
         "load_start": _load(),
-        "args": vars(args),
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "servers": {},
     }
     if args.resume:
@@ -510,7 +510,7 @@ def report(result: dict[str, Any], stem: str) -> None:
     charts = [
         bar_chart(
             RESULTS / f"{stem}.png",
-            f"112x75 image p95 latency and cancel time, {result['cpu']}: seconds (0: memory-sized calls)",
+            f"{result['cpu']}: 112x75 image p95 and job cancel (calls 0 s: by memory)",
             labels,
             values,
             "s",
