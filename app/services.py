@@ -19,6 +19,7 @@ from app.inference.batcher import DynamicBatcher, auto_max_batch
 from app.inference.deblur import CLASSICAL
 from app.inference.device import Device, InlineExecutor
 from app.inference.memory import MemoryBudget, budget_bytes
+from app.inference.pacing import Pacing
 from app.inference.tiling import call_budget
 from app.jobs.local import LocalWorker
 from app.jobs.maintenance import Maintenance
@@ -102,14 +103,15 @@ def build_device(settings: Settings, mode: Literal["api", "inline"], registry: M
         settings.memory_max_waiting,
         settings.memory_wait_seconds,
     )
+    pacing = Pacing(settings.call_seconds, settings.idle_call_seconds, settings.interactive_window_seconds)
     if mode == "api":
         batcher = DynamicBatcher(
             auto_max_batch(settings, registry.device),
             settings.batch_wait_ms / 1000,
-            lambda model: call_budget(model, settings.call_seconds),
+            lambda model: call_budget(model, pacing.seconds()),
         )
-        return Device(registry, batcher, memory, settings.call_seconds)
-    return Device(registry, InlineExecutor(), memory, settings.call_seconds)
+        return Device(registry, batcher, memory, pacing)
+    return Device(registry, InlineExecutor(), memory, pacing)
 
 
 @dataclass

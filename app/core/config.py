@@ -84,6 +84,17 @@ class Settings(BaseSettings):
         "so an image request waits at most about this long behind a job frame, and a cancel or a hang-up is seen "
         "within it; 0: tiles sized by memory only",
     )
+    idle_call_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="the longest one model call may last while no image request has come for "
+        "ENHANCE_INTERACTIVE_WINDOW_SECONDS: larger tiles waste less on their borders (bounded calls cost job "
+        "throughput); still bounds how late a cancel is seen and how long the first image request waits; 0: "
+        "ENHANCE_CALL_SECONDS always",
+    )
+    interactive_window_seconds: float = Field(
+        default=60.0, gt=0, description="calls stay within ENHANCE_CALL_SECONDS for this long after an image request"
+    )
 
     api_keys: list[str] = Field(default_factory=list, description="JSON list; empty: no authentication")
     rate_limit: str = Field(

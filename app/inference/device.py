@@ -28,6 +28,7 @@ import torch
 from spandrel import ImageModelDescriptor
 
 from app.inference.memory import MemoryBudget
+from app.inference.pacing import Pacing
 from app.models.call_rate import FIRST_CALL_PIXELS
 from app.models.catalog import Catalog, CatalogEntry
 from app.models.precision import Precision
@@ -190,11 +191,11 @@ class Device:
         registry: ModelRegistry,
         executor: DeviceExecutor,
         memory: MemoryBudget | None = None,
-        call_seconds: float = 0.0,
+        pacing: Pacing | None = None,
     ) -> None:
         self.registry = registry
         self.executor = executor
-        self.call_seconds = call_seconds  # see `ModelHandle.call_pixels`
+        self.pacing = pacing or Pacing()  # how long one call may last (see `ModelHandle.call_pixels`)
         # Host memory admission for the work that uses this device (unbounded where nobody set a budget: tests).
         self.memory = memory or MemoryBudget(1 << 62, max_waiting=1 << 20, wait_seconds=3600)
 
@@ -210,7 +211,7 @@ class Device:
         """The model, loaded (and its precision probed) on the executor the first time. Raises the registry's
         errors: `ModelNotFound`, `WeightsMissing`, `ChecksumMismatch`, `UnsupportedWeights`."""
         loaded = self.registry.loaded(model_id) or self.executor.run(lambda: self.registry.get(model_id))
-        return ModelHandle(loaded, self.executor, self.call_seconds)
+        return ModelHandle(loaded, self.executor, self.pacing.seconds())
 
     def preload(self, model_ids: list[str]) -> None:
         for model_id in model_ids:
@@ -220,4 +221,6 @@ class Device:
         """Hold around a request or a job, in the thread that makes its model calls: the device serves waiting calls
         by `priority`, then round-robin between owners and between clients; the batcher waits for active sessions'
         next calls to batch them. The `DeviceClient` it yields counts the calls and the time they queued."""
+        if priority is Priority.INTERACTIVE:
+            self.pacing.saw_interactive()  # from now on calls are kept short (`app.inference.pacing`)
         return self.executor.client(DeviceClient(priority, owner))

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (tiles done, tiles total)
 
 MAX_AUTO_TILE = 1024
+BOUNDED_CORE_PADS = 8
 
 
 @dataclass(frozen=True)
@@ -50,21 +51,28 @@ class TileBox:
     cols: Span
 
 
-def tile_spans(length: int, tile: int, pad: int) -> list[Span]:
-    """Cores of `tile` pixels, each read with `pad` pixels of context per side. Input spans all have the same
-    size (clamped inside the image) so that tiles can be batched."""
+def tile_spans(length: int, tile: int, pad: int, multiple: int = 1) -> list[Span]:
+    """Cores of at most `tile` pixels (a multiple of `multiple`), each read with `pad` pixels of context per side.
+    The cores are balanced: a 640-px side at tile 468 is two 320-px cores, not 468 + 172, whose tile would mostly
+    re-read its neighbour (2 x 500 px of input for 640, against 2 x 352). Input spans all have the same size
+    (clamped inside the image) so that tiles can be batched."""
     if length <= tile + 2 * pad:
         return [Span(0, length, 0, length)]
-    size = tile + 2 * pad
+    count = math.ceil(length / tile)
+    core = min(tile, math.ceil(math.ceil(length / count) / multiple) * multiple)
+    size = core + 2 * pad
+    if size >= length:
+        return [Span(0, length, 0, length)]
     spans = []
-    for core_start in range(0, length, tile):
+    for core_start in range(0, length, core):
         start = min(max(core_start - pad, 0), length - size)
-        spans.append(Span(start, size, core_start, min(core_start + tile, length)))
+        spans.append(Span(start, size, core_start, min(core_start + core, length)))
     return spans
 
 
-def tile_boxes(height: int, width: int, tile: int, pad: int) -> list[TileBox]:
-    return [TileBox(r, c) for r in tile_spans(height, tile, pad) for c in tile_spans(width, tile, pad)]
+def tile_boxes(height: int, width: int, tile: int, pad: int, multiple: int = 1) -> list[TileBox]:
+    rows, cols = tile_spans(height, tile, pad, multiple), tile_spans(width, tile, pad, multiple)
+    return [TileBox(r, c) for r in rows for c in cols]
 
 
 def _blend_weights(span: Span, scale: int, band: int) -> torch.Tensor:
@@ -115,8 +123,12 @@ def auto_batch(model: ModelHandle, tile_side: int) -> int:
 
 
 def auto_core(model: ModelHandle, multiple: int, pad: int, min_core: int) -> int:
-    """The tile core for `tile=0`: the largest square input tile within one call's budget, less its context."""
-    side = min(auto_tile(model, multiple), math.isqrt(call_budget(model.loaded, model.call_seconds)))
+    """The tile core for `tile=0`: the largest square input tile within one call's budget, less its context; a
+    time-bounded core is never under `BOUNDED_CORE_PADS` x the context, so the context read around it stays a
+    bounded share of the work (at 8 x 16 px: 56 % more pixels) however slow the machine is."""
+    by_memory = auto_tile(model, multiple)
+    by_time = math.isqrt(call_budget(model.loaded, model.call_seconds))
+    side = by_memory if by_time >= by_memory else max(by_time, min(by_memory, 2 * pad + BOUNDED_CORE_PADS * pad))
     return max(min_core, side - 2 * pad)
 
 
@@ -146,7 +158,7 @@ def _run_tiles(
 ) -> torch.Tensor:
     scale = model.net_scale
     _, h, w = image.shape
-    boxes = tile_boxes(h, w, tile, pad)
+    boxes = tile_boxes(h, w, tile, pad, model.descriptor.size_requirements.multiple_of)
     if len(boxes) == 1:  # the whole image in one tile: nothing to blend (saves ~10 ms a 704x576 output frame)
         result = model(image[None])
         if progress is not None:

@@ -14,7 +14,8 @@ import torch
 import app.inference.batcher as batcher_module
 from app.domain import Picture
 from app.inference.batcher import DynamicBatcher
-from app.inference.device import DeviceClient, ModelHandle, Priority, call_pixels, forward
+from app.inference.device import Device, DeviceClient, ModelHandle, Priority, call_pixels, forward
+from app.inference.pacing import Pacing
 from app.inference.restore import TileOptions, upscale_picture
 from app.models.call_rate import FIRST_CALL_PIXELS, CallRate
 from app.models.registry import LoadedModel, ModelRegistry
@@ -106,22 +107,60 @@ def test_calls_are_cut_to_the_time_bound_learnt_from_the_model(registry: ModelRe
     upscale_picture(picture, unbounded, tiles=TileOptions(tile=0))
     assert sizes == [1]  # by memory alone, a 256 px picture is one call
 
+    def watched(rate: CallRate, call_seconds: float) -> tuple[ModelHandle, list[int]]:
+        pixels_seen: list[int] = []
+
+        class Watching(torch.nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                pixels_seen.append(x.shape[0] * x.shape[2] * x.shape[3])
+                return base.descriptor.model(x)
+
+        model = with_module(base, Watching())
+        object.__setattr__(model, "rate", rate)
+        return ModelHandle(model, INLINE, call_seconds=call_seconds), pixels_seen
+
+    fast = CallRate()
+    fast.record(pixels=100_000, seconds=1.0)  # as if the model ran 100,000 input pixels a second
+    handle, pixels_seen = watched(fast, call_seconds=0.5)
+    assert upscale_picture(picture, handle, tiles=TileOptions(tile=0)).width == 1024
+    assert len(pixels_seen) > 1
+    assert all(p <= 50_000 for p in pixels_seen), pixels_seen  # what half a second buys at that rate
+
+    slow = CallRate()
+    slow.record(pixels=1_000, seconds=1.0)  # so slow that half a second buys a 22 px tile
+    handle, pixels_seen = watched(slow, call_seconds=0.5)
+    upscale_picture(picture, handle, tiles=TileOptions(tile=0))
+    # The floor: a core of 8 x the 16 px context (160 px tiles), not tiles made mostly of their context.
+    assert set(pixels_seen) == {160 * 160}, pixels_seen
+
+
+def test_the_rate_learns_a_call_s_fixed_cost_so_small_calls_do_not_shrink_the_next() -> None:
     rate = CallRate()
-    rate.record(pixels=10_000, seconds=1.0)  # as if the model ran 10,000 input pixels a second
-    pixels_seen: list[int] = []
+    rate.record(pixels=1_000, seconds=0.1 + 1_000 * 1e-4)
+    rate.record(pixels=4_000, seconds=0.1 + 4_000 * 1e-4)
+    fixed, per_pixel = rate.fit()  # type: ignore[misc]
+    assert abs(fixed - 0.1) < 1e-6 and abs(per_pixel - 1e-4) < 1e-9
+    assert rate.pixels_within(1.0) == 9_000  # a per-pixel rate alone (0.5 s / 4,000 px) would allow 8,000
 
-    class Watching(torch.nn.Module):
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            pixels_seen.append(x.shape[0] * x.shape[2] * x.shape[3])
-            return base.descriptor.model(x)
 
-    slow = with_module(base, Watching())
-    object.__setattr__(slow, "rate", rate)
-    bounded = ModelHandle(slow, INLINE, call_seconds=0.5)
-    out = upscale_picture(picture, bounded, tiles=TileOptions(tile=0))
-    assert out.width == 1024
-    assert len(pixels_seen) > 4
-    assert all(p <= 5_000 for p in pixels_seen), pixels_seen  # what half a second buys at that rate
+def test_calls_are_short_only_while_interactive_requests_come() -> None:
+    now = [0.0]
+    pacing = Pacing(call_seconds=1.0, idle_call_seconds=10.0, window=60.0, clock=lambda: now[0])
+    assert pacing.seconds() == 10.0  # only job work so far: larger calls, less wasted on tile borders
+    pacing.saw_interactive()
+    now[0] = 59.0
+    assert pacing.seconds() == 1.0
+    now[0] = 61.0
+    assert pacing.seconds() == 10.0
+    assert Pacing(call_seconds=1.0).seconds() == 1.0  # no idle bound set: always the short one
+
+
+def test_an_interactive_session_shortens_the_calls_of_the_device(registry: ModelRegistry) -> None:
+    now = [0.0]
+    device = Device(registry, INLINE, pacing=Pacing(1.0, 10.0, 60.0, clock=lambda: now[0]))
+    assert device.model(FAST_MODEL).call_seconds == 10.0
+    with device.session(Priority.INTERACTIVE, "alice"):
+        assert device.model(FAST_MODEL).call_seconds == 1.0
 
 
 def test_a_model_s_first_call_on_the_cpu_is_small_then_it_follows_the_measured_rate(registry: ModelRegistry) -> None:
