@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         services = await asyncio.to_thread(build_services, settings, "api", registry)
-        executor = RequestExecutor(services.device, settings.image_concurrency, services.quotas.spend_device)
+        executor = RequestExecutor(services.device, settings.image_concurrency)
         base = settings.public_url.rstrip("/")
         runtime = build_job_runtime(
             services,

@@ -86,15 +86,21 @@ def build_services(
 ) -> Services:
     """`registry` lets tests share one loaded registry; `jobs_root` puts the store and job folders elsewhere (the
     CLI runs its jobs in a temporary folder)."""
-    device = build_device(settings, mode, registry)
+    quotas = Quotas(settings)
+    device = build_device(settings, mode, registry, quotas.spend_device)
     if jobs_root is None:
         store, storage = JobStore(settings.database), JobStorage(settings.jobs_dir)
     else:
         store, storage = JobStore(f"sqlite:///{jobs_root / 'jobs.db'}"), JobStorage(jobs_root / "jobs")
-    return Services(settings, device, store, storage, Quotas(settings))
+    return Services(settings, device, store, storage, quotas)
 
 
-def build_device(settings: Settings, mode: Literal["api", "inline"], registry: ModelRegistry | None = None) -> Device:
+def build_device(
+    settings: Settings,
+    mode: Literal["api", "inline"],
+    registry: ModelRegistry | None = None,
+    spend: Callable[[str, float], None] | None = None,
+) -> Device:
     """The device owner alone (what `enhance image` needs): its registry, checked settings and executor."""
     registry = registry or ModelRegistry(settings)
     check_settings(settings, registry.catalog)
@@ -110,8 +116,8 @@ def build_device(settings: Settings, mode: Literal["api", "inline"], registry: M
             settings.batch_wait_ms / 1000,
             lambda model: call_budget(model, pacing.seconds()),
         )
-        return Device(registry, batcher, memory, pacing)
-    return Device(registry, InlineExecutor(), memory, pacing)
+        return Device(registry, batcher, memory, pacing, spend)
+    return Device(registry, InlineExecutor(), memory, pacing, spend)
 
 
 @dataclass
@@ -153,7 +159,7 @@ def build_job_runtime(services: Services, artifact_links: Callable[[JobRecord], 
         queue, backlog, heartbeats = celery_queue, celery_queue.backlog, celery_queue.workers.read
     else:
         ctx = JobContext(settings, services.store, services.storage, services.device, LocalWorker.default_id())
-        queue = worker = LocalWorker(ctx, spend=services.quotas.spend_device)
+        queue = worker = LocalWorker(ctx)
     maintenance = Maintenance(settings, services.store, services.storage, queue, backlog)
     webhooks = WebhookSender(settings, services.store, artifact_links)
     return JobRuntime(queue, worker, maintenance, webhooks, heartbeats)

@@ -192,10 +192,12 @@ class Device:
         executor: DeviceExecutor,
         memory: MemoryBudget | None = None,
         pacing: Pacing | None = None,
+        spend: Callable[[str, float], None] | None = None,
     ) -> None:
         self.registry = registry
         self.executor = executor
         self.pacing = pacing or Pacing()  # how long one call may last (see `ModelHandle.call_pixels`)
+        self.spend = spend  # charged with each owner's device-seconds when its session ends (`Quotas.spend_device`)
         # Host memory admission for the work that uses this device (unbounded where nobody set a budget: tests).
         self.memory = memory or MemoryBudget(1 << 62, max_waiting=1 << 20, wait_seconds=3600)
 
@@ -217,10 +219,17 @@ class Device:
         for model_id in model_ids:
             self.model(model_id)
 
-    def session(self, priority: Priority = Priority.JOB, owner: str = "") -> AbstractContextManager[DeviceClient]:
+    @contextmanager
+    def session(self, priority: Priority = Priority.JOB, owner: str = "") -> Iterator[DeviceClient]:
         """Hold around a request or a job, in the thread that makes its model calls: the device serves waiting calls
         by `priority`, then round-robin between owners and between clients; the batcher waits for active sessions'
-        next calls to batch them. The `DeviceClient` it yields counts the calls and the time they queued."""
+        next calls to batch them. The `DeviceClient` it yields counts the calls and the time they queued; when the
+        session ends, a named owner is charged the device time its calls used."""
         if priority is Priority.INTERACTIVE:
             self.pacing.saw_interactive()  # from now on calls are kept short (`app.inference.pacing`)
-        return self.executor.client(DeviceClient(priority, owner))
+        with self.executor.client(DeviceClient(priority, owner)) as client:
+            try:
+                yield client
+            finally:
+                if self.spend is not None and owner:
+                    self.spend(owner, client.busy)

@@ -18,18 +18,13 @@ R = TypeVar("R")
 
 
 class RequestExecutor:
-    def __init__(self, device: Device, workers: int, spend: Callable[[str, float], None] | None = None) -> None:
+    def __init__(self, device: Device, workers: int) -> None:
         self.device = device
-        self._spend = spend  # charged with each request's device-seconds (`Quotas.spend_device`)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="image")
 
     def _in_session(self, owner: str, fn: Callable[[], R]) -> R:
-        with self.device.session(Priority.INTERACTIVE, owner) as client:
-            try:
-                return fn()
-            finally:
-                if self._spend is not None:
-                    self._spend(owner, client.busy)
+        with self.device.session(Priority.INTERACTIVE, owner):
+            return fn()
 
     async def run(self, owner: str | None, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run `fn` on the pool for `owner` (the request's quota key: its API key's owner id or its address), which

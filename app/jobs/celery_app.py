@@ -25,7 +25,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, bootsteps
@@ -49,13 +48,12 @@ class WorkerRuntime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._context: JobContext | None = None
-        self.spend: Callable[[str, float], None] | None = None  # charges a job's device-seconds to its owner
         self._lock = threading.Lock()
 
     def context(self) -> JobContext:
         with self._lock:
             if self._context is None:
-                self._context, self.spend = build_context(self.settings)
+                self._context = build_context(self.settings)
                 log.info("worker %s ready on %s", self._context.worker_id, self._context.device.torch_device)
             return self._context
 
@@ -75,21 +73,20 @@ def _process_device(base: Settings) -> Settings:
     return base.model_copy(update={"device": f"cuda:{index % count}"})
 
 
-def build_context(base: Settings) -> tuple[JobContext, Callable[[str, float], None]]:
+def build_context(base: Settings) -> JobContext:
     # The worker's composition root is `build_services`, like the API's and the CLI's (a deliberate, declared
     # exception to the layers: Celery finds this module by path).
     from app.services import build_services
 
     worker_settings = _process_device(base)
     services = build_services(worker_settings, "inline")  # one job at a time per process: calls run inline
-    context = JobContext(
+    return JobContext(
         worker_settings,
         services.store,
         services.storage,
         services.device,
         f"celery:{socket.gethostname()}:{os.getpid()}",
     )
-    return context, services.quotas.spend_device
 
 
 RESUMES = 3  # a job handed back mid-run (its database connection dropped) is taken again this many times here
@@ -103,11 +100,9 @@ def run_task(runtime: WorkerRuntime, job_id: str) -> str:
         if acquire(ctx.store, job_id, ctx.worker_id, lease, ctx.settings.max_attempts) is None:
             return "skipped"  # finished, cancelled or deleted meanwhile, or a live worker holds it
         job = ctx.store.get(job_id)
-        owner = job.owner if job is not None else None
-        with ctx.device.session(Priority.JOB, owner or "") as client:
+        # The session charges the owner's device time (shared with the API through ENHANCE_RATE_LIMIT_STORAGE).
+        with ctx.device.session(Priority.JOB, (job.owner if job is not None else None) or ""):
             status = run_job(ctx, job_id)
-        if owner and runtime.spend is not None:  # quotas shared through ENHANCE_RATE_LIMIT_STORAGE (Redis)
-            runtime.spend(owner, client.busy)
         if status is not JobStatus.QUEUED:
             break
     return status.value if status else "deleted"

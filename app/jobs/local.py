@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
 
 from app.inference.device import Priority
 from app.jobs.pipeline import JobContext, run_job
@@ -17,12 +16,9 @@ log = logging.getLogger(__name__)
 
 
 class LocalWorker:
-    def __init__(
-        self, ctx: JobContext, poll_seconds: float = 1.0, spend: Callable[[str, float], None] | None = None
-    ) -> None:
+    def __init__(self, ctx: JobContext, poll_seconds: float = 1.0) -> None:
         self.ctx = ctx
         self.poll_seconds = poll_seconds
-        self._spend = spend  # charged with each job's device-seconds, to its owner (`Quotas.spend_device`)
         self._wake = threading.Event()
         self._stop = threading.Event()
         ctx.stop_requested = self._stop.is_set  # a shutdown ends the running job after its current frame
@@ -58,8 +54,6 @@ class LocalWorker:
                 continue
             if store.claim(job.id, self.ctx.worker_id, lease) is None:
                 continue  # another worker sharing the store was first
-            with self.ctx.device.session(Priority.JOB, job.owner or "") as client:
+            with self.ctx.device.session(Priority.JOB, job.owner or ""):  # charges the owner's device time
                 status = run_job(self.ctx, job.id)
-            if self._spend is not None and job.owner:
-                self._spend(job.owner, client.busy)
             log.info("job %s finished: %s", job.id, status.value if status else "deleted")

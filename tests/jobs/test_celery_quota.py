@@ -31,7 +31,7 @@ def test_a_celery_task_charges_its_job_s_device_time_to_the_owner(settings: Sett
 
     runtime = WorkerRuntime(configured)
     assert run_task(runtime, job.id) == JobStatus.SUCCEEDED.value
-    quotas = runtime.spend.__self__  # type: ignore[union-attr]  # the worker's own Quotas
+    quotas = runtime.context().device.spend.__self__  # type: ignore[union-attr]  # the worker's own Quotas
     remaining = quotas.headers("alice")["RateLimit"]  # '"device";r=<left>;t=<reset>'
     assert remaining.startswith('"device";r=') and int(remaining.split("r=")[1].split(";")[0]) < 3600
     assert quotas.headers("bob")["RateLimit"].startswith('"device";r=3600;')
