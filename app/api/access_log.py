@@ -7,7 +7,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.api.metrics import call_with_status
 
 log = logging.getLogger("app.access")
 
@@ -26,17 +28,8 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = self.clock()
-        status = 500  # what the client gets when the app raises before answering
 
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
+        def record(status: int) -> None:
             client = scope.get("client")
             fields = {
                 "method": scope["method"],
@@ -46,3 +39,5 @@ class AccessLogMiddleware:
                 "client": f"{client[0]}:{client[1]}" if client else "-",
             }
             log.info("request", extra={"fields": fields})
+
+        await call_with_status(self.app, scope, receive, send, record)

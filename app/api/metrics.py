@@ -4,6 +4,7 @@ response. The instruments and collectors of the service itself live in `app.core
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from fastapi import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -18,6 +19,24 @@ LATENCY = Histogram(
 )
 
 
+async def call_with_status(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, done: Callable[[int], None]
+) -> None:
+    """Run `app`, then call `done` with the status it answered (500 when it raised before answering)."""
+    status = 500
+
+    async def capture(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, receive, capture)
+    finally:
+        done(status)
+
+
 class RequestMetricsMiddleware:
     """Pure ASGI (BaseHTTPMiddleware would re-wrap the request stream and hide the body limiter's 413)."""
 
@@ -29,21 +48,14 @@ class RequestMetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
 
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
+        def record(status: int) -> None:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")  # templates, not raw paths: bounded label cardinality
             REQUESTS.labels(scope["method"], template, str(status)).inc()
             LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
+
+        await call_with_status(self.app, scope, receive, send, record)
 
 
 def metrics_response(*extra: CollectorRegistry) -> Response:
