@@ -1,0 +1,147 @@
+"""Flicker: how much an enhanced video changes from frame to frame beyond what the motion explains, against the
+same for its source, so models can be compared on temporal stability.
+
+The measure is the warping error of video temporal-consistency work (Lai et al., "Learning Blind Video Temporal
+Consistency", ECCV 2018): the previous frame is warped onto the next one along the optical flow, and the mean
+absolute difference over the pixels the flow can see (occlusions masked by a forward-backward check) is what
+changed that motion does not explain. The flow is computed once per pair, on the source frames (OpenCV's DIS, on
+frames at most `FLOW_WIDTH` wide for speed), and the same flow warps the source and the enhanced frames, both seen at
+one analysis size (the enhanced frame's, at most `ANALYSIS_WIDTH` wide): a ratio near 1 is as stable as the source,
+above 1 is flicker the model added (texture that shimmers, details that come and go).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+FLOW_WIDTH = 320  # DIS on a 320-px-wide frame: a few milliseconds
+ANALYSIS_WIDTH = 640  # where the warped frames are compared: fine enough to see an upscaler's shimmering texture
+# Forward-backward consistency (Sundaram et al., ECCV 2010, as Lai et al. and Ruder et al. use it): a pixel whose
+# flow does not come back to itself is occluded or unreliable, and is left out.
+CONSISTENCY_RATIO = 0.01
+CONSISTENCY_PIXELS = 0.5
+
+
+def _fit(width: int, height: int, cap: int) -> tuple[int, int]:
+    if width <= cap:
+        return width, height
+    return cap, max(8, round(height * cap / width))
+
+
+def _resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    if (width, height) == size:
+        return np.ascontiguousarray(rgb[..., :3])
+    interpolation = cv2.INTER_CUBIC if size[0] > width else cv2.INTER_AREA
+    return cv2.resize(np.ascontiguousarray(rgb[..., :3]), size, interpolation=interpolation)
+
+
+def _follow(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The remap coordinates that pull each pixel from where `flow` says it came from."""
+    height, width = flow.shape[:2]
+    map_x = flow[..., 0] + np.arange(width, dtype=np.float32)[None, :]
+    map_y = flow[..., 1] + np.arange(height, dtype=np.float32)[:, None]
+    return np.ascontiguousarray(map_x), np.ascontiguousarray(map_y)
+
+
+def _inside(map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    height, width = map_x.shape
+    return (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+
+
+@dataclass
+class PairError:
+    source: float  # mean absolute warping error, 0..255
+    enhanced: float
+    visible: float  # the share of pixels the flow could follow (not occluded, inside the frame)
+
+
+@dataclass
+class FlickerMeter:
+    """Fed the frames of a video in order (source and enhanced, uint8 RGB), says how much each flickers. A pair
+    across a scene cut (`new_scene`) is not measured: no flow explains a cut."""
+
+    pairs: list[PairError] = field(default_factory=list)
+    cuts: int = 0
+    _dis: Any = None
+    _previous: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # flow gray, source, enhanced (analysis)
+    _sizes: tuple[tuple[int, int], tuple[int, int]] | None = None  # (flow size, analysis size)
+
+    def add(self, source: np.ndarray, enhanced: np.ndarray, new_scene: bool = False) -> None:
+        if self._sizes is None:
+            height, width = source.shape[:2]
+            enhanced_height, enhanced_width = enhanced.shape[:2]
+            # The enhanced frame's aspect (an odd source side may have been cropped even) for both.
+            self._sizes = (_fit(width, height, FLOW_WIDTH), _fit(enhanced_width, enhanced_height, ANALYSIS_WIDTH))
+            self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        flow_size, analysis = self._sizes
+        gray = cv2.cvtColor(_resize(source, flow_size), cv2.COLOR_RGB2GRAY)
+        current = (gray, _resize(source, analysis), _resize(enhanced, analysis))
+        if self._previous is not None:
+            if new_scene:
+                self.cuts += 1
+            else:
+                self.pairs.append(self._measure(self._previous, current))
+        self._previous = current
+
+    def _measure(
+        self, previous: tuple[np.ndarray, np.ndarray, np.ndarray], current: tuple[np.ndarray, np.ndarray, np.ndarray]
+    ) -> PairError:
+        """Warp the previous frames onto the current ones along the flow from current to previous; the occlusion
+        check runs at the flow's size, the comparison at the analysis size."""
+        backward = self._dis.calc(current[0], previous[0], None)  # for each current pixel: where it was before
+        forward = self._dis.calc(previous[0], current[0], None)
+        map_x, map_y = _follow(backward)
+        back_again = cv2.remap(forward, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        round_trip = np.square(backward + back_again).sum(axis=-1)
+        lengths = np.square(backward).sum(axis=-1) + np.square(back_again).sum(axis=-1)
+        visible = _inside(map_x, map_y) & (round_trip <= CONSISTENCY_RATIO * lengths + CONSISTENCY_PIXELS)
+        height, width = current[1].shape[:2]
+        flow_height, flow_width = current[0].shape
+        scale = np.array([width / flow_width, height / flow_height], dtype=np.float32)
+        map_x, map_y = _follow(cv2.resize(backward, (width, height), interpolation=cv2.INTER_LINEAR) * scale)
+        mask = cv2.resize(visible.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
+        mask &= _inside(map_x, map_y).astype(np.uint8)
+        if not mask.any():
+            mask = _inside(map_x, map_y).astype(np.uint8)
+        errors = []
+        for before, now in zip(previous[1:], current[1:], strict=True):
+            warped = cv2.remap(before, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            errors.append(float(np.mean(cv2.mean(cv2.absdiff(now, warped), mask=mask)[:3])))
+        return PairError(errors[0], errors[1], float(visible.mean()))
+
+    def result(self) -> dict[str, Any] | None:
+        """For report.json: the mean warping error of the enhanced frames and of the source (0..255), their ratio,
+        and what was measured; None with fewer than two frames in one scene."""
+        if not self.pairs:
+            return None
+        source = float(np.mean([p.source for p in self.pairs]))
+        enhanced = float(np.mean([p.enhanced for p in self.pairs]))
+        assert self._sizes is not None
+        return {
+            "enhanced": round(enhanced, 3),
+            "source": round(source, 3),
+            "ratio": round(enhanced / source, 3) if source > 0 else None,
+            "pairs": len(self.pairs),
+            "cuts_skipped": self.cuts,
+            "visible": round(float(np.mean([p.visible for p in self.pairs])), 3),
+            "analysis_size": list(self._sizes[1]),
+            "method": "mean absolute warping error (0-255) between consecutive frames after DIS optical-flow "
+            "alignment (flow from the source frames, occlusions masked); ratio > 1: the enhanced video flickers more "
+            "than its source",
+        }
+
+
+def flicker(sources: list[np.ndarray], enhanced: list[np.ndarray], cuts: set[int] | None = None) -> dict[str, Any]:
+    """The measure on whole lists of frames (`cuts`: positions that start a new scene). For tests and benchmarks."""
+    meter = FlickerMeter()
+    for position, (source, made) in enumerate(zip(sources, enhanced, strict=True)):
+        meter.add(source, made, position in (cuts or set()))
+    result = meter.result()
+    if result is None:
+        raise ValueError("flicker needs at least two frames of one scene")
+    return result
