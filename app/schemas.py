@@ -138,6 +138,21 @@ class WebhookPublic(BaseModel):
     next_attempt_at: datetime | None = Field(description="when retrying: the next attempt")
 
 
+class EstimatePublic(BaseModel):
+    """What the job should cost before it runs: frames x one frame's time through the upscaler on this device."""
+
+    frames: int | None = Field(description="frames (or the photo) to restore; null: not known before decoding")
+    width: int = Field(description="input frame width, in pixels")
+    height: int = Field(description="input frame height, in pixels")
+    model: str | None = Field(description="the upscaler counted; null: model=none (no upscaler to count)")
+    seconds_per_frame: float | None = Field(description="device seconds one frame takes; null: unknown")
+    seconds: float | None = Field(description="frames x seconds_per_frame; null: unknown")
+    source: Literal["measured", "catalogue", "unknown"] = Field(
+        description="`measured`: the model's own calls in this server process; `catalogue`: before it has run here, "
+        "the catalogue's per-megapixel prior measured on the project's CPU (used on a CPU only); `unknown`: neither"
+    )
+
+
 class JobPublic(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -163,6 +178,15 @@ class JobPublic(BaseModel):
                     "worker_id": "local:host:1234",
                     "artifacts": [],
                     "files": "kept",
+                    "estimate": {
+                        "frames": 3,
+                        "width": 640,
+                        "height": 360,
+                        "model": "realesr-animevideov3-x4",
+                        "seconds_per_frame": 0.37,
+                        "seconds": 1.11,
+                        "source": "catalogue",
+                    },
                     "links": {
                         "self": "/v1/jobs/3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11",
                         "events": "/v1/jobs/3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11/events",
@@ -195,6 +219,11 @@ class JobPublic(BaseModel):
         "kept only the artifacts it published",
     )
     webhook: WebhookPublic | None = Field(default=None, description="the webhook's delivery, when the job has one")
+    estimate: EstimatePublic | None = Field(
+        default=None,
+        description="the cost before work, made at submit (deblur, denoise and light stages not counted; "
+        "ENHANCE_MAX_JOB_ESTIMATE_SECONDS refuses jobs over a limit); null for albums",
+    )
     links: dict[str, str]
 
 

@@ -203,6 +203,12 @@ class Settings(BaseSettings):
     max_video_seconds: float = Field(default=3600.0, description="longest video accepted, checked at submit")
     max_video_frames: int = Field(default=200_000, description="most frames in a video, checked at submit")
     max_video_side: int = Field(default=7680, description="longest side of a video frame, checked at submit")
+    max_job_estimate_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="refuse (422, nothing queued) a job whose estimate (frames x the upscaler's measured time per "
+        "frame on this device, or the catalogue's CPU prior before it has run) is over this many seconds; 0: no limit",
+    )
     gif_max_frames: int = Field(default=300, description="most frames in a comparison GIF")
     gif_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1 << 20, description="upper bound of a comparison GIF")
     video_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(

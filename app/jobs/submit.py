@@ -21,12 +21,13 @@ from app.domain import JobKind
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
 from app.jobs.album import Part, album_fingerprint, is_zip, submit_album
+from app.jobs.estimate import STORED_AS, check_estimate, estimate_job
 from app.jobs.idempotency import same_request
 from app.jobs.kinds import KINDS
-from app.jobs.models import JobFacts, JobRecord
+from app.jobs.models import JobFacts, JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
-from app.jobs.store import JobStore
+from app.jobs.store import JobStore, utcnow
 from app.jobs.webhooks import check_callback
 from app.media.decode import looks_like_image, probe_image
 from app.media.video import probe_video
@@ -139,9 +140,9 @@ def submit_job(
     upload_sha256: str = "",
     callback_url: str | None = None,
 ) -> tuple[JobRecord, bool]:
-    """Raises `UnsupportedMedia`, `CorruptMedia`, `PayloadTooLarge`, `ModelNotFound`, `InvalidOption` or
-    `IdempotencyMismatch` (the key names an earlier job made from another upload or other options); the spooled
-    file is consumed either way."""
+    """Raises `UnsupportedMedia`, `CorruptMedia`, `PayloadTooLarge`, `ModelNotFound`, `InvalidOption`,
+    `EstimateOverLimit` (ENHANCE_MAX_JOB_ESTIMATE_SECONDS) or `IdempotencyMismatch` (the key names an earlier job
+    made from another upload or other options); the spooled file is consumed either way."""
     request = hashlib.sha256(f"{upload_sha256}\n{filename}\n{options.model_dump_json()}".encode()).hexdigest()
     try:
         if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
@@ -160,14 +161,18 @@ def submit_job(
                 f"(indices 0-{facts.declared_frames - 1})"
             )
         job_id = str(uuid.uuid4())
+        name = Path(filename).name[:255] or "upload"
+        now = utcnow()
+        planned = JobRecord(job_id, JobStatus.QUEUED, kind, name, options.model_dump(), now, now, facts=facts)
+        frames = KINDS[kind].estimate_total(options, planned)
+        estimate = estimate_job(device, steps.upscale_model, frames, width, height, options.select_best)
+        check_estimate(estimate, settings.max_job_estimate_seconds)  # refused before anything is stored
         folder = storage.job_dir(job_id)
         folder.mkdir(parents=True)
         shutil.move(spooled, folder / f"input{suffix}")
         facts = replace(facts, request_fingerprint=request)
-        name = Path(filename).name[:255] or "upload"
-        job, created = store.create(
-            kind, name, options.model_dump(), idempotency_key, owner, job_id, facts, callback_url
-        )
+        stored = {**options.model_dump(), STORED_AS: estimate.as_dict()}
+        job, created = store.create(kind, name, stored, idempotency_key, owner, job_id, facts, callback_url)
         if not created:
             storage.remove(job_id)
             same_request(job, request, idempotency_key or "")

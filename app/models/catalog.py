@@ -40,6 +40,7 @@ class CatalogEntry:
     description: str = ""
     good_for: tuple[str, ...] = ()  # photos, anime, video, denoise
     speed: str = ""  # fast, medium or slow: measured per frame (benchmarks/bench_upscalers.py)
+    cpu_seconds_per_mp: float | None = None  # the job estimate's prior on a CPU (benchmarks/bench_upscalers.py)
     denoise: int | None = None  # this entry's denoise level (0 = none), when the model comes in several
     denoise_of: str = ""  # the level-0 entry whose `denoise` option picks this one
     input_mean: tuple[float, ...] = ()  # SPAN trained with another input mean than spandrel assumes

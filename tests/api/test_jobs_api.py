@@ -368,6 +368,28 @@ def test_frames_and_outputs_take_commas_or_repeated_fields(client: TestClient) -
         wait(client, job["id"])
 
 
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"codec": "theora"}, "codec"),
+        ({"pix_fmt": "yuv999p"}, "pix_fmt"),
+        ({"container": "flv"}, "container"),
+        ({"crf": -1}, "crf"),
+        ({"crf": 64}, "crf"),
+        ({"crf": "best"}, "crf"),
+    ],
+)
+def test_unknown_encodings_and_crf_out_of_range_are_422_naming_the_field(
+    client: TestClient, form: dict[str, Any], field: str
+) -> None:
+    """#26's bad-input list at the job route (combinations: tests/media/test_encoders.py): nothing is queued."""
+    before = {j["id"] for j in client.get(JOBS, params={"limit": 200}).json()["data"]}
+    response = submit(client, carphone_path().read_bytes(), "c.mp4", outputs="video", frames="0", **form)
+    assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"].startswith(f"{field}:"), response.json()
+    assert {j["id"] for j in client.get(JOBS, params={"limit": 200}).json()["data"]} == before
+
+
 def test_one_pixel_tiles_are_refused_on_both_routes(client: TestClient) -> None:
     """tile=1 made every pixel a padded model call (62 s for a 96x64 image): refused below ENHANCE_MIN_TILE."""
     data = png_bytes(skimage_rgb("coffee", 16))

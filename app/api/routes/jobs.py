@@ -22,13 +22,14 @@ from app.core.config import Settings
 from app.core.errors import JobConflict, JobNotFound, Unauthorized
 from app.core.quotas import Quotas
 from app.jobs.album import Part
+from app.jobs.estimate import STORED_AS, JobEstimate
 from app.jobs.leftovers import files_gone, free_job_files, job_files
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
 from app.jobs.storage import MEDIA_TYPES, JobStorage, valid_job_id
 from app.jobs.store import JobStore, utcnow
 from app.jobs.submit import Intake, JobRequest, Upload, check_room, submit
-from app.schemas import ArtifactPublic, JobPublic, JobsPublic, ProgressPublic, WebhookPublic
+from app.schemas import ArtifactPublic, EstimatePublic, JobPublic, JobsPublic, ProgressPublic, WebhookPublic
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -91,8 +92,17 @@ def to_public(job: JobRecord, storage: JobStorage, settings: Settings, base: str
         )
         if job.callback_url
         else None,
+        estimate=_estimate(job),
         links={"self": path, "events": f"{path}/events", "artifacts": f"{path}/artifacts", "cancel": f"{path}/cancel"},
     )
+
+
+def _estimate(job: JobRecord) -> EstimatePublic | None:
+    stored = job.options.get(STORED_AS)
+    if not stored:
+        return None  # an album, or a job from before estimates
+    estimate = JobEstimate.from_dict(stored)
+    return EstimatePublic(**estimate.as_dict(), seconds=estimate.seconds)
 
 
 def check_active_jobs(quotas: Quotas, store: JobStore, owner: str | None) -> None:

@@ -11,6 +11,8 @@ from .body_enhance_image import BodyEnhanceImage
 from .body_score_images import BodyScoreImages
 from .deblur_mode import DeblurMode
 from .denoise_mode import DenoiseMode
+from .estimate_public import EstimatePublic
+from .estimate_public_source import EstimatePublicSource
 from .frame_public import FramePublic
 from .get_frame_thumbnail_which import GetFrameThumbnailWhich
 from .get_frame_which import GetFrameWhich
@@ -58,6 +60,8 @@ __all__ = (
     "BodyScoreImages",
     "DeblurMode",
     "DenoiseMode",
+    "EstimatePublic",
+    "EstimatePublicSource",
     "FramePublic",
     "GetFrameThumbnailWhich",
     "GetFrameWhich",

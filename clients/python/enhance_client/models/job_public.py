@@ -14,6 +14,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.artifact_public import ArtifactPublic
+    from ..models.estimate_public import EstimatePublic
     from ..models.job_options import JobOptions
     from ..models.job_public_links import JobPublicLinks
     from ..models.progress_public import ProgressPublic
@@ -49,6 +50,8 @@ class JobPublic:
             kept only the artifacts it published
         links (JobPublicLinks):
         webhook (None | Unset | WebhookPublic): the webhook's delivery, when the job has one
+        estimate (EstimatePublic | None | Unset): the cost before work, made at submit (deblur, denoise and light stages
+            not counted; ENHANCE_MAX_JOB_ESTIMATE_SECONDS refuses jobs over a limit); null for albums
     """
 
     id: str
@@ -69,9 +72,11 @@ class JobPublic:
     files: JobPublicFiles
     links: JobPublicLinks
     webhook: None | Unset | WebhookPublic = UNSET
+    estimate: EstimatePublic | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.estimate_public import EstimatePublic  # noqa: PLC0415
         from ..models.webhook_public import WebhookPublic  # noqa: PLC0415
 
         id = self.id
@@ -129,6 +134,14 @@ class JobPublic:
         else:
             webhook = self.webhook
 
+        estimate: dict[str, Any] | None | Unset
+        if isinstance(self.estimate, Unset):
+            estimate = UNSET
+        elif isinstance(self.estimate, EstimatePublic):
+            estimate = self.estimate.to_dict()
+        else:
+            estimate = self.estimate
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -154,12 +167,15 @@ class JobPublic:
         )
         if webhook is not UNSET:
             field_dict["webhook"] = webhook
+        if estimate is not UNSET:
+            field_dict["estimate"] = estimate
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.artifact_public import ArtifactPublic  # noqa: PLC0415
+        from ..models.estimate_public import EstimatePublic  # noqa: PLC0415
         from ..models.job_options import JobOptions  # noqa: PLC0415
         from ..models.job_public_links import JobPublicLinks  # noqa: PLC0415
         from ..models.progress_public import ProgressPublic  # noqa: PLC0415
@@ -258,6 +274,23 @@ class JobPublic:
 
         webhook = _parse_webhook(d.pop("webhook", UNSET))
 
+        def _parse_estimate(data: object) -> EstimatePublic | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                estimate_type_0 = EstimatePublic.from_dict(data)
+
+                return estimate_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(EstimatePublic | None | Unset, data)
+
+        estimate = _parse_estimate(d.pop("estimate", UNSET))
+
         job_public = cls(
             id=id,
             status=status,
@@ -277,6 +310,7 @@ class JobPublic:
             files=files,
             links=links,
             webhook=webhook,
+            estimate=estimate,
         )
 
         job_public.additional_properties = d
