@@ -78,6 +78,11 @@ class ProcessingOptions(BaseModel):
     deblur: DeblurMode = Field(default=DeblurMode.OFF, description="auto: only where motion blur is detected")
     deblur_model: str | None = Field(default=None, description="deblur catalogue id or `classical`")
 
+    def check_after(self, device: Device, settings: Settings) -> bool:
+        """Whether a stage follows the per-picture restore (a video job's `interpolate`), checked here: raises
+        `InvalidOption` when it cannot run. With one, `model=none` and nothing else is still work to do."""
+        return False
+
 
 class EnhanceOptions(ProcessingOptions):
     """One image request."""
@@ -134,8 +139,16 @@ def plan(options: EnhanceOptions, device: Device, settings: Settings) -> Plan:
     model_id = options.model or settings.default_model
     upscale = None if model_id == NO_UPSCALE else model_id
     check_denoise_options(options.denoise_photo, options.denoise_sigma)
-    if upscale is None and {options.deblur.value, options.denoise_photo.value, options.light.value} == {"off"}:
-        raise InvalidOption("model=none leaves nothing to do unless light, denoise_photo or deblur is auto or on")
+    after = options.check_after(device, settings)
+    if (
+        upscale is None
+        and not after
+        and {options.deblur.value, options.denoise_photo.value, options.light.value} == {"off"}
+    ):
+        raise InvalidOption(
+            "model=none leaves nothing to do unless light, denoise_photo or deblur is auto or on "
+            "(or, on a video job, interpolate is set)"
+        )
     scale = options.scale
     if options.denoise is not None:
         if upscale is None:

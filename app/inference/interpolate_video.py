@@ -4,34 +4,58 @@ interpolation model (RIFE), never across a scene cut.
 Every source frame keeps its timestamp and the new ones sit between (the source's time base), so the audio, copied
 packet for packet, stays in sync and the clip lasts as long. Where a scene cuts, nothing is made: the last frame of
 the scene is held until the next scene starts, as in the source (a blend of two scenes would be a ghost). A frame
-identical to the one before (a duplicated source frame) needs no model call: the frames between are copies.
+that repeats the one before (a duplicated source frame, even re-encoded) needs no model call: the frames between
+are copies. A job's enhanced video is built the same way (`InterpolatingWriter`), from its recorded frames.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
+import cv2
 import numpy as np
 
-from app.inference.device import ModelHandle
+from app.core.config import Settings
+from app.core.errors import InvalidOption
+from app.inference.device import Device, ModelHandle
 from app.inference.interpolate import instants, interpolate, require_interpolator
 from app.media.encoders import EncoderChoice
 from app.media.scenes import SceneDetector
 from app.media.video import DecodedFrame, VideoWriter, iter_frames
+from app.models.catalog import WeightState, cached_weight_state
 
 Progress = Callable[[int], None]  # source frames done so far
+DUPLICATE_BLOCK = 8
+DUPLICATE_LEVELS = 1  # of 255: a re-encoded repeat differs by less, the smallest real motion by more
 
 
 @dataclass
 class InterpolationReport:
     source_frames: int = 0
-    made: int = 0  # frames made between two source frames
+    made: int = 0  # frames the model made between two source frames
     cuts: list[int] = field(default_factory=list)  # source frames that start a new scene: nothing made before them
-    duplicates: int = 0  # pairs of identical frames: copies instead of model calls
+    duplicates: int = 0  # pairs of repeated frames: the frames between are copies, no model call
     no_room: int = 0  # pairs whose timestamps are too close to fit a frame between (the time base is too coarse)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def interpolation_model(device: Device, settings: Settings) -> str:
+    """The first catalogue interpolation model whose weights are installed (a video job's `interpolate`). Raises
+    `InvalidOption`, naming the option, when there is none."""
+    entries = device.catalog.by_task("interpolate")
+    for entry in entries:
+        if cached_weight_state(entry, settings.weights_path) in {WeightState.PRESENT, WeightState.UNPINNED}:
+            return entry.id
+    names = ", ".join(e.id for e in entries) or "none in the catalogue"
+    raise InvalidOption(
+        f"interpolate needs a frame interpolation model's weights ({names}): run `enhance weights import-torch`"
+    )
 
 
 def _to8(pixels: np.ndarray) -> np.ndarray:
@@ -47,6 +71,34 @@ def _between(previous: DecodedFrame, current: DecodedFrame, factor: int) -> list
     return stamps if all(a < b for a, b in itertools.pairwise(ordered)) else None
 
 
+class InterpolatingWriter:
+    """Feeds a `VideoWriter` frames in order and writes `factor - 1` frames made by `model` between each two of one
+    scene, evenly spaced in time. Where a scene cuts, or the time base has no room, nothing is made (the writer
+    holds the frame before); where two frames are the same, the frames between are copies. Cuts and duplicates are
+    judged on `look` (the source frame of an enhanced one: small, and what the scene really does)."""
+
+    def __init__(
+        self, writer: VideoWriter, model: ModelHandle, factor: int, report: InterpolationReport | None = None
+    ) -> None:
+        require_interpolator(model)
+        self.writer, self.model, self.factor = writer, model, factor
+        self.report = report or InterpolationReport()
+        self._scenes = SceneDetector(min_frames=1)  # every cut, even one right after another: never blend scenes
+        self._previous: tuple[DecodedFrame, np.ndarray] | None = None
+
+    def write(self, frame: DecodedFrame, look: np.ndarray | None = None) -> None:
+        look = frame.rgb if look is None else look
+        cut = self._scenes.feed(look)
+        if self._previous is not None:
+            if cut:
+                self.report.cuts.append(frame.index)
+            else:
+                _write_between(self.model, self.writer, self._previous, (frame, look), self.factor, self.report)
+        self.writer.write(frame.rgb, frame.pts)
+        self.report.source_frames += 1
+        self._previous = (frame, look)
+
+
 def interpolate_video(
     model: ModelHandle,
     source: Path,
@@ -60,23 +112,18 @@ def interpolate_video(
     for a model that does not interpolate) and the reader's (`CorruptMedia`, `PayloadTooLarge`)."""
     require_interpolator(model)
     report = InterpolationReport()
-    scenes = SceneDetector()
     writer: VideoWriter | None = None
+    interpolating: InterpolatingWriter | None = None
     previous: DecodedFrame | None = None
     step = 0  # the last gap between two source timestamps
     try:
         for frame in iter_frames(source, max_frames):
-            cut = scenes.feed(frame.rgb)
             if writer is None:
                 height, width = frame.rgb.shape[:2]
                 writer = VideoWriter(target, source, width, height, encoder=encoder)
-            if previous is not None:
-                if cut:
-                    report.cuts.append(frame.index)
-                else:
-                    _write_between(model, writer, previous, frame, factor, report)
-            writer.write(frame.rgb, frame.pts)
-            report.source_frames += 1
+                interpolating = InterpolatingWriter(writer, model, factor, report)
+            assert interpolating is not None
+            interpolating.write(frame)
             if previous is not None and previous.pts is not None and frame.pts is not None:
                 step = frame.pts - previous.pts
             previous = frame
@@ -100,24 +147,38 @@ def _hold_last(writer: VideoWriter, last: DecodedFrame, step: int, factor: int) 
             writer.write(last.rgb, pts)
 
 
+def is_duplicate(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two frames show the same picture: equal, or equal but for the codec's noise (no 8x8 block's mean
+    differs by more than `DUPLICATE_LEVELS`), as a repeated frame of an animation or a frame-rate conversion is."""
+    if a.shape != b.shape:
+        return False
+    if np.array_equal(a, b):
+        return True
+    height, width = a.shape[:2]
+    size = (max(1, width // DUPLICATE_BLOCK), max(1, height // DUPLICATE_BLOCK))
+    blocks = [cv2.resize(np.ascontiguousarray(f), size, interpolation=cv2.INTER_AREA).astype(np.int16) for f in (a, b)]
+    return int(np.abs(blocks[0] - blocks[1]).max()) <= DUPLICATE_LEVELS
+
+
 def _write_between(
     model: ModelHandle,
     writer: VideoWriter,
-    previous: DecodedFrame,
-    current: DecodedFrame,
+    previous: tuple[DecodedFrame, np.ndarray],
+    current: tuple[DecodedFrame, np.ndarray],
     factor: int,
     report: InterpolationReport,
 ) -> None:
-    stamps = _between(previous, current, factor)
+    (before, before_look), (after, after_look) = previous, current
+    stamps = _between(before, after, factor)
     if stamps is None:
         report.no_room += 1
         return
-    if np.array_equal(previous.rgb, current.rgb):
+    if is_duplicate(before_look, after_look):
         report.duplicates += 1
-        frames = [previous.rgb] * len(stamps)
+        frames = [before.rgb] * len(stamps)
     else:
-        pair = [f.rgb.astype(np.float32) / 255.0 for f in (previous, current)]
+        pair = [f.rgb.astype(np.float32) / 255.0 for f in (before, after)]
         frames = [_to8(made) for made in interpolate(model, pair[0], pair[1], instants(factor))]
+        report.made += len(frames)
     for rgb, pts in zip(frames, stamps, strict=True):
         writer.write(rgb, pts)
-    report.made += len(frames)

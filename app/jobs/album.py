@@ -134,6 +134,8 @@ def submit_album(
     caps and `InvalidOption` when no photo is usable."""
     if idempotency_key and (existing := store.by_idempotency_key(idempotency_key, owner)):
         return same_request(existing, fingerprint, idempotency_key), False  # nothing probed or stored twice
+    if options.interpolate is not None:
+        raise InvalidOption("interpolate needs a video input: an album is photos")
     steps = plan(options.enhance_options(), device, settings)
     callback_url = check_callback(callback_url, settings)  # as submit_job does: refused before anything is stored
     job_id = str(uuid.uuid4())

@@ -7,8 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
+from app.core.config import Settings
 from app.domain import GifLayout, Output
+from app.inference.device import Device
 from app.inference.enhance import EnhanceOptions, ProcessingOptions
+from app.inference.interpolate_video import interpolation_model
 from app.media import encoders
 from app.media.encoders import Codec, Container, EncoderChoice, PixFmt
 
@@ -23,6 +26,20 @@ def comma_separated(value: Any) -> Any:
 
 
 CommaList = BeforeValidator(comma_separated)
+
+
+def whole_number(value: Any) -> Any:
+    """A form field arrives as text: "2" is the number 2 (a Literal of ints takes no text)."""
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+class InterpolatedFrames(EnhanceOptions):
+    """The per-frame part of a job whose video is interpolated: the interpolation model is checked with the rest,
+    and `model=none` with no other stage is an interpolation-only job (its frames are the source's)."""
+
+    def check_after(self, device: Device, settings: Settings) -> bool:
+        interpolation_model(device, settings)
+        return True
 
 
 MAX_SECONDS = 7 * 24 * 3600.0
@@ -55,6 +72,13 @@ class JobOptions(ProcessingOptions):
     )
     duplicates: Literal["drop", "keep"] = Field(
         default="drop", description="albums: near-duplicates (bursts) keep only their best shot, or all of them"
+    )
+    # The enhanced video's frame rate.
+    interpolate: Annotated[Literal[2, 4] | None, BeforeValidator(whole_number)] = Field(
+        default=None,
+        description="video jobs: the enhanced video with 2 or 4 times as many frames (RIFE makes those between each "
+        "two enhanced frames; never across a scene cut, where the frame is held; repeated frames are copied); with "
+        "every_n=2 (or 4), interpolate=2 (or 4) plays at the source's frame rate; with model=none, interpolation only",
     )
     # Outputs.
     outputs: Annotated[list[Output], CommaList] = Field(
@@ -125,11 +149,14 @@ class JobOptions(ProcessingOptions):
     def _range(self) -> JobOptions:
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError("end must be after start")
+        if self.interpolate is not None and Output.VIDEO not in self.outputs:
+            raise ValueError("interpolate makes the enhanced video's frames: ask for the video output (outputs=video)")
         return self
 
     def enhance_options(self) -> EnhanceOptions:
-        """The per-frame processing part, as the image path takes it."""
-        return EnhanceOptions(**ProcessingOptions.model_validate(self, from_attributes=True).model_dump())
+        """The per-frame processing part, as the image path takes it (with the interpolation check when asked)."""
+        kind = EnhanceOptions if self.interpolate is None else InterpolatedFrames
+        return kind(**ProcessingOptions.model_validate(self, from_attributes=True).model_dump())
 
     def encoder(self, x264_crf: int, x264_preset: str) -> EncoderChoice:
         """The video encoding, defaults filled in (H.264's from the server's settings)."""

@@ -2,7 +2,9 @@
 
 A video job that starts from its first frame builds the GIF and the video live (`LiveOutputs`), frame by frame
 on the writer thread, so their cost overlaps inference instead of following it. A resumed job (some frames were
-recorded by an earlier attempt) rebuilds them from the frame PNGs at the end instead.
+recorded by an earlier attempt) rebuilds them from the frame PNGs at the end instead, and so does a job whose video
+is interpolated (`interpolate`: RIFE between each two recorded frames, at publish, with the device's model). Every
+video job's report says how much its enhanced frames flicker against the source's (`app.quality.flicker`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import os
 import time
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +26,19 @@ from app.core.config import Settings
 from app.core.files import write_atomic
 from app.core.metrics import STAGE_SECONDS
 from app.domain import Output
-from app.inference.device import ModelHandle
+from app.inference.device import Device, ModelHandle
+from app.inference.interpolate_video import InterpolatingWriter, InterpolationReport, interpolation_model
 from app.jobs.models import FrameRecord, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
 from app.media.scenes import SceneDetector
-from app.media.video import VideoTiming, VideoWriter, stream_report
+from app.media.video import DecodedFrame, VideoTiming, VideoWriter, stream_report
+from app.quality.flicker import FlickerMeter
 
 log = logging.getLogger(__name__)
 
 VIDEO_PART = ".enhanced.video.part"  # the muxer is named, not guessed from the suffix
+FLICKER_SAMPLE_PAIRS = 60  # a job whose video is not rebuilt re-reads this many frame pairs at most for flicker
 
 
 def _rgb8(path: Path) -> np.ndarray:
@@ -73,7 +79,9 @@ class LiveOutputs:
         self._video_part = storage.artifacts_dir(job.id) / VIDEO_PART
         self.gif = GifBuilder(_gif_options(settings, options)) if options.wants(Output.GIF) else None
         self._scenes = SceneDetector(min_frames=1)  # on the frames the GIF shows: its region follows each scene
-        self._wants_video = options.wants(Output.VIDEO)
+        # An interpolated video is built at publish, from the recorded frames (the frames between need both ends).
+        self._wants_video = options.wants(Output.VIDEO) and options.interpolate is None
+        self.flicker, self._flicker_scenes = FlickerMeter(), SceneDetector(min_frames=1)
         self._video: VideoWriter | None = None
         self.timing: VideoTiming | None = None
         self.count = 0
@@ -82,6 +90,7 @@ class LiveOutputs:
         """`source` and `enhanced` are uint8 RGB frames."""
         if self.gif is not None and not self.gif.full:
             self.gif.add(source, enhanced, new_scene=self._scenes.feed(source))
+        self.flicker.add(source, enhanced, new_scene=self._flicker_scenes.feed(source))
         if self._wants_video:
             if self._video is None:
                 self._video_part.parent.mkdir(parents=True, exist_ok=True)
@@ -131,14 +140,43 @@ def _rebuild_video(
     frames: list[FrameRecord],
     enhanced: list[Path],
     hold_last: int | None,
-) -> VideoTiming:
+    sources: list[Path],
+    meter: FlickerMeter | None,
+    interpolator: ModelHandle | None = None,
+) -> tuple[VideoTiming, InterpolationReport | None]:
+    """The video from the recorded frames; with `interpolator`, `options.interpolate` times as many (the made
+    frames between each two of one scene). Feeds `meter` (when flicker was not measured live) on the way."""
     writer = _open_video(settings, options, target, input_path, _rgb8(enhanced[0]))
+    interpolating = InterpolatingWriter(writer, interpolator, options.interpolate or 2) if interpolator else None
+    scenes = SceneDetector(min_frames=1)
     try:
-        for frame, path in zip(frames, enhanced, strict=True):
-            writer.write(_rgb8(path), frame.pts)
+        for frame, path, source_path in zip(frames, enhanced, sources, strict=True):
+            rgb, source = _rgb8(path), _rgb8(source_path)
+            if meter is not None:
+                meter.add(source, rgb, new_scene=scenes.feed(source))
+            if interpolating is None:
+                writer.write(rgb, frame.pts)
+            else:
+                time_base = Fraction(frame.time_base) if frame.time_base else Fraction(1, 1)
+                interpolating.write(DecodedFrame(frame.index, frame.pts, time_base, rgb), look=source)
     finally:
         writer.close(hold_last)
-    return writer.timing
+    return writer.timing, interpolating.report if interpolating else None
+
+
+def _sampled_flicker(frames: list[FrameRecord], enhanced: list[Path], sources: list[Path]) -> FlickerMeter:
+    """Flicker from up to `FLICKER_SAMPLE_PAIRS` pairs of consecutive recorded frames, spread over the job (when
+    nothing else reads the frames again: a resumed job without a video)."""
+    meter, last = FlickerMeter(), len(frames) - 2  # the last pair's first frame
+    spread = range(FLICKER_SAMPLE_PAIRS) if last >= 0 else range(0)
+    firsts = {round(i * last / (FLICKER_SAMPLE_PAIRS - 1)) for i in spread}
+    for first in sorted(firsts):
+        scenes = SceneDetector(min_frames=1)
+        meter.start()
+        for at in (first, first + 1):
+            source = _rgb8(sources[at])
+            meter.add(source, _rgb8(enhanced[at]), new_scene=scenes.feed(source))
+    return meter
 
 
 def job_report(
@@ -186,6 +224,15 @@ def job_report(
     }
 
 
+def _interpolator(settings: Settings, options: JobOptions, device: Device | None) -> ModelHandle | None:
+    """The interpolation model an `interpolate` job's video is built with; None when it asks for none."""
+    if options.interpolate is None:
+        return None
+    if device is None:
+        raise RuntimeError("an interpolated video is built on the device: publish was given none")
+    return device.model(interpolation_model(device, settings))
+
+
 def write_outputs(
     settings: Settings,
     storage: JobStorage,
@@ -195,12 +242,15 @@ def write_outputs(
     model: ModelHandle | None,
     live: LiveOutputs | None,
     incomplete: str | None = None,
+    device: Device | None = None,
 ) -> None:
     """Write every artifact the job asked for, then the report, then publish them together. `incomplete` says why
-    the frames stop short of the selection (a video that stopped decoding), for the report."""
+    the frames stop short of the selection (a video that stopped decoding), for the report. `device`: where an
+    interpolated video's model runs (`options.interpolate`)."""
     artifacts = storage.artifacts_dir(job.id)
     artifacts.mkdir(parents=True, exist_ok=True)
     enhanced = [storage.enhanced_frame(job.id, f.index) for f in frames]
+    sources = [storage.source_frame(job.id, f.index) for f in frames]
     if live is not None and not live.complete(frames):
         live.discard()
         live = None
@@ -229,16 +279,26 @@ def write_outputs(
 
     mark = time.perf_counter()
     timing: VideoTiming | None = None
+    interpolated: InterpolationReport | None = None
+    meter = live.flicker if live is not None else None
     encoder = options.encoder(settings.video_crf, settings.video_preset)
     if options.wants(Output.VIDEO):
         hold_last = 1 if incomplete else None  # the frames after the last one could not be decoded: not shown
         part = live.finish_video(hold_last) if live is not None else None
         timing = live.timing if live is not None else None
         if part is None or timing is None:
-            part = artifacts / VIDEO_PART
-            timing = _rebuild_video(settings, options, part, storage.input_path(job.id), frames, enhanced, hold_last)
+            part, rebuilt = artifacts / VIDEO_PART, None if meter is not None else FlickerMeter()
+            timing, interpolated = _rebuild_video(
+                settings, options, part, storage.input_path(job.id), frames, enhanced, hold_last, sources,
+                rebuilt, _interpolator(settings, options, device),
+            )  # fmt: skip
+            meter = meter or rebuilt
         part.replace(artifacts / f"enhanced{encoder.suffix}")
     stages["video"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    if meter is None:  # no video rebuilt, nothing measured live (a resumed job): a sample of the frames
+        meter = _sampled_flicker(frames, enhanced, sources)
+    stages["flicker"] = time.perf_counter() - mark
 
     for stage, seconds in stages.items():
         STAGE_SECONDS.labels(f"output_{stage}").observe(seconds)
@@ -249,5 +309,9 @@ def write_outputs(
     report["gif"] = gif_report
     report["video_timing"] = timing.as_dict() if timing is not None else None
     report["video_encoding"] = encoder.as_dict() if wants_video else None
+    report["interpolation"] = (
+        {"factor": options.interpolate, **interpolated.as_dict()} if interpolated is not None else None
+    )
+    report["flicker"] = meter.result() if meter is not None else None
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
     storage.publish(job.id)

@@ -272,7 +272,7 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
         guard(force=True)
         incomplete = stopped.detail if stopped else None
         frames = ctx.store.frames(job.id)
-        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, incomplete)
+        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, incomplete, ctx.device)
     finally:
         if live is not None:
             live.discard()  # after a failure, a cancel or a shutdown: close the encoder, drop the partial video

@@ -50,7 +50,8 @@ def _follow(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _inside(map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
     height, width = map_x.shape
-    return (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+    inside: np.ndarray = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+    return inside
 
 
 @dataclass
@@ -71,13 +72,17 @@ class FlickerMeter:
     _previous: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # flow gray, source, enhanced (analysis)
     _sizes: tuple[tuple[int, int], tuple[int, int]] | None = None  # (flow size, analysis size)
 
+    def start(self) -> None:
+        """Forget the previous frame: the next one starts a new run of consecutive frames (sampled pairs)."""
+        self._previous = None
+
     def add(self, source: np.ndarray, enhanced: np.ndarray, new_scene: bool = False) -> None:
         if self._sizes is None:
             height, width = source.shape[:2]
             enhanced_height, enhanced_width = enhanced.shape[:2]
             # The enhanced frame's aspect (an odd source side may have been cropped even) for both.
             self._sizes = (_fit(width, height, FLOW_WIDTH), _fit(enhanced_width, enhanced_height, ANALYSIS_WIDTH))
-            self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+            self._dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         flow_size, analysis = self._sizes
         gray = cv2.cvtColor(_resize(source, flow_size), cv2.COLOR_RGB2GRAY)
         current = (gray, _resize(source, analysis), _resize(enhanced, analysis))

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.core.config import Settings
 from app.domain import JobKind
-from app.inference.device import ModelHandle
+from app.inference.device import Device, ModelHandle
 from app.inference.memory import MemoryBudget
 from app.jobs.album import album_pictures, score_album, write_album_outputs
 from app.jobs.kinds.base import Guard, JobKindSpec, SourceFrame
@@ -49,5 +49,6 @@ class AlbumJob(JobKindSpec):
         model: ModelHandle | None,
         live: LiveOutputs | None,
         incomplete: str | None,
+        device: Device | None = None,
     ) -> None:
         write_album_outputs(storage, job, frames, job_report(job, options, model, frames, {}, False, None))

@@ -18,7 +18,7 @@ import numpy as np
 from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.domain import JobKind, Picture
-from app.inference.device import ModelHandle
+from app.inference.device import Device, ModelHandle
 from app.inference.memory import MemoryBudget
 from app.jobs.models import FrameRecord, JobFacts, JobRecord
 from app.jobs.options import JobOptions
@@ -111,6 +111,8 @@ class JobKindSpec:
         model: ModelHandle | None,
         live: LiveOutputs | None,
         incomplete: str | None,
+        device: Device | None = None,
     ) -> None:
-        """Write every artifact the job asked for and publish them together."""
-        write_outputs(settings, storage, job, frames, options, model, live, incomplete)
+        """Write every artifact the job asked for and publish them together (`device`: where a step of the
+        publishing runs a model, e.g. an interpolated video's RIFE)."""
+        write_outputs(settings, storage, job, frames, options, model, live, incomplete, device)

@@ -18,6 +18,8 @@ class ImageJob(JobKindSpec):
     kind = JobKind.IMAGE
 
     def accept(self, settings: Settings, options: JobOptions, facts: JobFacts) -> JobOptions:
+        if options.interpolate is not None:
+            raise InvalidOption("interpolate needs a video input: an image has one frame")
         if options.wants(Output.VIDEO):
             raise InvalidOption("the video output needs a video input")
         return options
