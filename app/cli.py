@@ -137,7 +137,7 @@ def worker(
 
     settings = _settings()
     resolve_device(settings.device)
-    celery_app = make_celery(settings)  # its pool processes build their services on their first task
+    celery_app = make_celery(settings)  # its pool processes warm up in the background as they start
 
     argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork", "-Q", "enhance"]
     if name:

@@ -1,10 +1,18 @@
 """Recovery under faults on the real scale-out path: seconds from a fault to the job recording frames again, and
-to its end, with every frame checked exactly once. Needs redis-server and PostgreSQL (ENHANCE_TEST_PG).
+to its end, with every frame checked exactly once, over repeated runs. Needs redis-server and PostgreSQL
+(ENHANCE_TEST_PG).
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_faults.py [--repeat 20] [--lease 3]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_faults.py [--repeats 20] [--faults kill-task,stop] [--lease 3]
 
-Uses the fault tests' cluster (tests/jobs/test_faults.py): an `enhance serve`, Celery workers, a redis-server of
-its own. Writes benchmarks/results/faults.json."""
+Uses the fault tests' cluster (tests/jobs/test_faults.py): an `enhance serve`, two Celery workers (fresh for each
+run, preloading the job's model as an operator would with ENHANCE_PRELOAD), a redis-server of its own. The
+results are written after every run (a run cut short keeps what it measured) to benchmarks/results/faults.json,
+or `--out`; `--merge` keeps the faults of that file that this run does not measure.
+
+- running again: the fault's start to the first frame recorded after it (the database's frame times), so a
+  holder that takes the job over is only counted once it records a frame;
+- claimed again: the fault's start to the job's last claim or takeover (none when its holder kept it);
+- frames each once: the job succeeded with frames 0..N-1, each recorded once (none twice, none missing)."""
 
 from __future__ import annotations
 
@@ -12,16 +20,20 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
 from app.core.config import Settings
 from tests.jobs.test_faults import FRAMES, Cluster, RedisServer, _pid
-from tests.support.images import CATALOG
+from tests.support.images import CATALOG, FAST_MODEL
 from tests.support.server import Server
 from tests.support.services import PG_ADMIN, fresh_postgres
 
@@ -60,40 +72,94 @@ def _drop_connections(cluster: Cluster, holder: str) -> None:
         )
 
 
-FAULTS: dict[str, Callable[[Cluster, str], None]] = {
-    "SIGKILL the task's process": _kill_task,
-    "SIGKILL a worker's main process": _kill_main,
-    "SIGSTOP a worker past its lease, then SIGCONT": _stop_past_lease,
-    "restart Redis (no persistence)": _restart_redis,
-    "pg_terminate_backend every connection": _drop_connections,
+# short name: (the table's name, the fault)
+FAULTS: dict[str, tuple[str, Callable[[Cluster, str], None]]] = {
+    "kill-task": ("SIGKILL the task's process", _kill_task),
+    "kill-main": ("SIGKILL a worker's main process", _kill_main),
+    "stop": ("SIGSTOP a worker past its lease, then SIGCONT", _stop_past_lease),
+    "redis": ("restart Redis (no persistence)", _restart_redis),
+    "pg": ("pg_terminate_backend every connection", _drop_connections),
 }
 
 
-def run_once(cluster: Cluster, fault: Callable[[Cluster, str], None]) -> dict[str, float]:
+def run_once(cluster: Cluster, fault: Callable[[Cluster, str], None]) -> dict[str, Any]:
     job_id = cluster.submit()
     holder = cluster.wait_for(job_id, done=5)["worker_id"]
-    faulted = time.monotonic()
+    faulted, faulted_at = time.monotonic(), datetime.now(UTC)
     fault(cluster, holder)
-    done_at_fault = cluster.job(job_id)["progress"]["done"]
-    while (job := cluster.job(job_id))["progress"]["done"] <= done_at_fault and job["status"] != "succeeded":
-        time.sleep(0.1)
-    running_again = time.monotonic() - faulted
-    holders = cluster.assert_every_frame_once(job_id)
-    return {"running_again_s": running_again, "finished_s": time.monotonic() - faulted, "holders": len(set(holders))}
+    run: dict[str, Any] = {}
+    try:
+        holders = cluster.assert_every_frame_once(job_id)
+        run |= {"frames_each_once": True, "holders": len(set(holders))}
+    except AssertionError as exc:
+        run |= {"frames_each_once": False, "error": str(exc)[:500]}
+    run["finished_s"] = time.monotonic() - faulted
+    after = [f.finished_at for f in cluster.store.frames(job_id) if f.finished_at > faulted_at]
+    run["running_again_s"] = (min(after) - faulted_at).total_seconds() if after else None
+    job = cluster.store.get(job_id)
+    claimed = job.started_at if job is not None else None  # the last claim or takeover
+    run["claimed_again_s"] = (claimed - faulted_at).total_seconds() if claimed and claimed > faulted_at else None
+    return run
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    again = [r["running_again_s"] for r in runs if r.get("running_again_s") is not None]
+    taken = [r["claimed_again_s"] for r in runs if r.get("claimed_again_s") is not None]
+    table: dict[str, Any] = {
+        "runs": len(runs),
+        "frames_each_once": f"{sum(1 for r in runs if r.get('frames_each_once'))}/{len(runs)} x {FRAMES}",
+        "running_again_s_max": round(max(again), 1) if again else None,
+        "running_again_s_median": round(statistics.median(again), 1) if again else None,
+        "finished_s_max": round(max(r["finished_s"] for r in runs), 1),
+    }
+    if taken:
+        table |= {
+            "claimed_again_s_max": round(max(taken), 1),
+            "claimed_again_s_median": round(statistics.median(taken), 1),
+        }
+    return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeats", "--repeat", type=int, default=1)
+    parser.add_argument("--faults", default=",".join(FAULTS), help=f"comma-separated, of: {', '.join(FAULTS)}")
     parser.add_argument("--lease", type=float, default=3.0)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--merge", action="store_true", help="keep the other faults already in --out")
+    parser.add_argument("--logs", type=Path, help="keep the workers' and the API's logs in this folder")
     args = parser.parse_args()
+    chosen = [name.strip() for name in args.faults.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in FAULTS]
+    if unknown:
+        parser.error(f"--faults: unknown {unknown}; known: {list(FAULTS)}")
+    previous = json.loads(args.out.read_text()) if args.merge and args.out.exists() else {}
     settings = Settings(catalog_path=CATALOG, device="cpu", _env_file=None)  # type: ignore[call-arg]
-    results: dict[str, list[dict[str, float]]] = {}
+    results: dict[str, list[dict[str, Any]]] = {}
+
+    def write() -> None:
+        faults = {k: v for k, v in previous.get("faults", {}).items() if k not in {FAULTS[c][0] for c in chosen}}
+        runs = {k: v for k, v in previous.get("runs", {}).items() if k in faults}
+        faults |= {name: summary(r) for name, r in results.items()}
+        runs |= results
+        report = {
+            "lease_s": args.lease,
+            "frames": FRAMES,
+            "model": FAST_MODEL,
+            "cpu": _cpu(),
+            "postgres": PG_ADMIN,
+            "faults": faults,
+            "runs": runs,
+        }
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+
     with tempfile.TemporaryDirectory() as folder, fresh_postgres() as database:
-        data_dir = Path(folder)
+        data_dir = Path(args.logs) if args.logs else Path(folder)
+        data_dir.mkdir(parents=True, exist_ok=True)
         redis = RedisServer(data_dir)
         redis.start()
         api = Server(settings, data_dir)
+        api.log = data_dir / "api.log"
         api.env |= {
             "ENHANCE_QUEUE": "celery",
             "ENHANCE_BROKER_URL": redis.url,
@@ -101,30 +167,35 @@ def main() -> None:
             "ENHANCE_JOB_LEASE_SECONDS": str(args.lease),
         }
         api.start()
-        cluster = Cluster(api.env, api, redis, data_dir, database)
+        cluster = Cluster(api.env | {"ENHANCE_PRELOAD": json.dumps([FAST_MODEL])}, api, redis, data_dir, database)
         try:
-            for name, fault in FAULTS.items():
-                for _ in range(args.repeat):
-                    cluster.start_worker("a")
-                    cluster.start_worker("b")
-                    results.setdefault(name, []).append(run_once(cluster, fault))
-                    cluster.stop_workers()
-                    print(name, results[name][-1], flush=True)
+            for repeat in range(args.repeats):
+                for short in chosen:
+                    name, fault = FAULTS[short]
+                    try:
+                        cluster.start_worker("a")
+                        cluster.start_worker("b")
+                        run = run_once(cluster, fault)
+                    except Exception as exc:  # a run that broke the harness is counted, not fatal to the rest
+                        run = {"frames_each_once": False, "error": repr(exc)[:500], "finished_s": float("nan")}
+                        traceback.print_exc()
+                    finally:
+                        cluster.stop_workers()
+                    results.setdefault(name, []).append(run)
+                    write()
+                    print(repeat + 1, short, json.dumps(run), flush=True)
         finally:
             cluster.stop_workers()
             api.kill()
             redis.stop()
-    table = {
-        name: {
-            "runs": len(runs),
-            "frames_each_once": f"{len(runs)}/{len(runs)} x {FRAMES}",
-            "running_again_s_max": round(max(r["running_again_s"] for r in runs), 1),
-            "finished_s_max": round(max(r["finished_s"] for r in runs), 1),
-        }
-        for name, runs in results.items()
-    }
-    RESULTS.write_text(json.dumps({"lease_s": args.lease, "postgres": PG_ADMIN, "faults": table}, indent=2) + "\n")
-    print(json.dumps(table, indent=2))
+    print(json.dumps({name: summary(runs) for name, runs in results.items()}, indent=2))
+
+
+def _cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return f"{line.split(':', 1)[1].strip()} x {os.cpu_count()}"
+    return f"{os.cpu_count()} cores"
 
 
 if __name__ == "__main__":

@@ -12,10 +12,12 @@ time, and a broker visibility timeout longer than the longest allowed job. A red
 its old holder is gone (`takeover.acquire`) and resumes after its recorded frames, so execution is at-least-once
 and frames/artifacts are produced exactly once.
 
-A pool process builds its services (`build_services`, the one composition root) and loads models on its first
-task, never in `worker_process_init`: a replacement process answers Celery's start-up handshake at once however
-long a model takes to load. `WorkerHealth` publishes the worker's liveness and stops a worker whose processes
-cannot start, with a non-zero exit, so its supervisor restarts it instead of it reserving messages it cannot run.
+A pool process builds its services (`build_services`, the one composition root) and loads ENHANCE_PRELOAD's models
+in a background thread started by `worker_process_init` (or on its first task, whichever comes first), never in
+the handler itself: a replacement process answers Celery's start-up handshake at once however long a model takes
+to load, and an idle process is warm when a job is handed over to it. `WorkerHealth` publishes the worker's
+liveness and stops a worker whose processes cannot start, with a non-zero exit, so its supervisor restarts it
+instead of it reserving messages it cannot run.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, bootsteps
+from celery.signals import worker_process_init
 
 from app.core.config import Settings
 from app.inference.device import Priority
@@ -43,19 +47,37 @@ PRIORITY_SEP, PRIORITY_STEPS = "\x06\x16", (0, 3, 6, 9)  # kombu's Redis transpo
 
 
 class WorkerRuntime:
-    """One pool process's job context, built on its first task (so process start-up costs nothing)."""
+    """One pool process's job context, built in the background as the process starts (`warm`, which Celery's
+    start-up handshake does not wait for), or on its first task, whichever comes first: process start-up costs
+    nothing, and a job handed over to a process that has been idle does not pay the model load before its first
+    frame."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, build: Callable[[Settings], JobContext] | None = None) -> None:
         self.settings = settings
+        self._build = build or build_context
         self._context: JobContext | None = None
         self._lock = threading.Lock()
 
     def context(self) -> JobContext:
         with self._lock:
             if self._context is None:
-                self._context = build_context(self.settings)
+                self._context = self._build(self.settings)
                 log.info("worker %s ready on %s", self._context.worker_id, self._context.device.torch_device)
             return self._context
+
+    def warm(self) -> threading.Thread:
+        """Build the context and load ENHANCE_PRELOAD's models in a background thread, returning at once (called in
+        `worker_process_init`, which must not outlast the handshake). A task that arrives meanwhile waits for the
+        same build (the lock) and the same model loads (the registry's per-model locks) instead of repeating them."""
+        thread = threading.Thread(target=self._warm, name="warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm(self) -> None:
+        try:
+            self.context().device.preload(self.settings.preload)
+        except Exception:  # the first task builds (and reports) it again
+            log.exception("warming up this worker process failed; its first task will try again")
 
 
 def _process_device(base: Settings) -> Settings:
@@ -133,6 +155,9 @@ def make_celery(settings: Settings) -> Celery:
 
         def __init__(self, worker: Any, **_: Any) -> None:
             self.health: WorkerHealth | None = None
+            # Made before the pool forks, in worker processes only (not where the app just sends tasks): each pool
+            # process warms up once it has started. A strong reference: Celery's signals hold weak ones by default.
+            worker_process_init.connect(lambda **_: runtime.warm(), weak=False)
 
         def start(self, worker: Any) -> None:
             self.health = WorkerHealth(worker, WorkerRegistry(settings.broker_url), settings.worker_start_seconds)

@@ -8,7 +8,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
 
 from app.core.config import Settings
 from app.jobs.backlog import queued_since
@@ -16,11 +18,13 @@ from app.jobs.leftovers import free_job_files
 from app.jobs.models import JobStatus
 from app.jobs.queue import JobQueue
 from app.jobs.storage import JobStorage
-from app.jobs.store import JobStore, utcnow
+from app.jobs.store import JobStore, jobs, utcnow
 
 log = logging.getLogger(__name__)
 
 RETENTION_SWEEP_SECONDS = 600.0
+LEASE_SLACK_SECONDS = 0.05  # a pass this long after a lease ends finds it ended (the store compares strictly)
+MIN_WAIT_SECONDS = 0.1  # never closer together, whatever the leases say
 
 
 class Maintenance:
@@ -64,6 +68,16 @@ class Maintenance:
             free_job_files(self.settings, self.storage, job_id, JobStatus.FAILED)
         return reaped
 
+    def next_wait(self) -> float:
+        """Seconds to the next pass: the regular interval, or just after the earliest lease among the running jobs
+        ends, if sooner. A hung or dead worker's job is requeued as soon as its lease allows, not up to an interval
+        (a third of the lease) later."""
+        ends = lease_ends_first(self.store)
+        if ends is None:
+            return self.interval
+        until = (ends - self.store.clock()).total_seconds() + LEASE_SLACK_SECONDS
+        return min(self.interval, max(MIN_WAIT_SECONDS, until))
+
     def reannounce(self) -> list[str]:
         """Announce again the jobs queued for longer than `reannounce_after` while the broker's queue is empty: their
         message was lost (a broker restart without persistence) or is held by a worker that cannot run it. A
@@ -103,4 +117,16 @@ class Maintenance:
                     self.sweep_expired()
             except Exception:  # a database hiccup must not end housekeeping for good
                 log.exception("maintenance pass failed; retrying")
-            self._stop.wait(self.interval)
+            try:
+                wait = self.next_wait()
+            except Exception:  # the database is away: the regular interval
+                wait = self.interval
+            self._stop.wait(wait)
+
+
+def lease_ends_first(store: JobStore) -> datetime | None:
+    """When the earliest lease among the running jobs ends; None with none running."""
+    query = select(func.min(jobs.c.lease_expires_at)).where(jobs.c.status == JobStatus.RUNNING.value)
+    with store.engine.connect() as conn:
+        ends = conn.execute(query).scalar()
+    return None if ends is None else ends.replace(tzinfo=UTC) if ends.tzinfo is None else ends  # SQLite: naive UTC

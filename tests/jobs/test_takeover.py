@@ -8,16 +8,22 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from app.core.config import Settings
+from app.jobs.maintenance import Maintenance
 from app.jobs.models import FrameRecord, JobStatus
+from app.jobs.pipeline import JobContext
+from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore, LeaseLost, utcnow
 from app.jobs.takeover import acquire, holder_is_dead
 from app.jobs.worker_health import StartWatch
 from tests.jobs.test_job_store import FakeClock
+from tests.support.images import FAST_MODEL
 
 LEASE = 30.0
 ELSEWHERE = "celery:another-host:4242"  # a holder on another machine: only its lease can say it is gone
@@ -137,3 +143,55 @@ def test_a_worker_without_a_ready_process_gives_up_after_the_deadline() -> None:
     assert not watch.give_up(ready=0)
     now[0] = 161.0
     assert watch.give_up(ready=0)
+
+
+def test_a_pool_process_loads_its_models_in_the_background_before_any_task(settings: Settings, tmp_path: Path) -> None:
+    """Warm-up starts with the process (Celery's `worker_process_init`) and returns at once, so the start-up
+    handshake never waits for a model; by the time a job is handed over, the process has loaded ENHANCE_PRELOAD's
+    models and its first frame does not pay for them (#31: a takeover's first frame came 4 s after the claim)."""
+    pytest.importorskip("celery", reason="celery is not installed (pip install -e '.[scale]')")
+    from app.jobs.celery_app import WorkerRuntime, build_context
+
+    configured = settings.model_copy(update={"data_dir": tmp_path, "preload": [FAST_MODEL]})
+    go, built = threading.Event(), []
+
+    def build(worker_settings: Settings) -> JobContext:
+        assert go.wait(60)
+        built.append(worker_settings)
+        return build_context(worker_settings)
+
+    runtime = WorkerRuntime(configured, build)
+    warming = runtime.warm()
+    assert warming.is_alive() and not built  # handed back while the build is still to come
+    go.set()
+    warming.join(300)
+    assert not warming.is_alive() and len(built) == 1
+    context = runtime.context()  # a task now: the same context, built once
+    assert len(built) == 1
+    assert context.device.registry.loaded(FAST_MODEL) is not None  # loaded with no task having asked for it
+
+
+class Announced(list[str]):
+    """The queue the reaper announces requeued jobs to."""
+
+    def enqueue(self, job_id: str) -> None:
+        self.append(job_id)
+
+
+def test_the_reaper_requeues_a_hung_holder_s_job_as_its_lease_ends(
+    store: JobStore, clock: FakeClock, settings: Settings, tmp_path: Path
+) -> None:
+    """Not up to a pass interval later (a third of the lease: 10 s at the default 30 s lease): the next pass is
+    scheduled just after the earliest running lease ends, so the job is handed on as soon as it may be."""
+    configured = settings.model_copy(update={"data_dir": tmp_path, "job_lease_seconds": LEASE})
+    announced = Announced()
+    maintenance = Maintenance(configured, store, JobStorage(configured.jobs_dir), announced)
+    assert maintenance.next_wait() == maintenance.interval == LEASE / 3  # nothing running
+    job_id = _held_by(store, ELSEWHERE)
+    clock.advance(LEASE - 2)  # its holder renewed nothing since the claim (hung, stopped)
+    wait = maintenance.next_wait()
+    assert wait < 2.5  # not the 10 s interval
+    assert maintenance.reap() == []  # a pass now is too early: the lease still runs
+    clock.advance(wait)
+    assert maintenance.reap() == [job_id] and announced == [job_id]  # the pass it scheduled hands it on
+    assert maintenance.next_wait() == maintenance.interval  # nothing running any more
