@@ -164,6 +164,17 @@ class Settings(BaseSettings):
     )
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="image upload cap (413 above)")
+    url_input_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="a `url` input (instead of an uploaded file) must be downloaded within this many seconds, "
+        "redirects included (422 after); its size has the upload caps",
+    )
+    url_input_allow: list[str] = Field(
+        default_factory=list,
+        description="JSON list of hosts or CIDRs a `url` input may reach although not public (an internal bucket; "
+        "the tests' loopback server); everything else must resolve to public addresses, as for webhooks",
+    )
     max_pixels: int = Field(
         default=50_000_000, description="decoded pixels of an image, checked from its header before decoding (413)"
     )
@@ -182,6 +193,12 @@ class Settings(BaseSettings):
         ge=0,
         description="a job whose worker dies (or stops renewing its lease) this many times fails with that reason "
         "instead of being requeued again; 0: no limit",
+    )
+    segment_frames: int = Field(
+        default=240,
+        ge=0,
+        description="a video job that restores more frames than this is split into segments of about this many "
+        "(at scene cuts where one is near) that any worker claims, leases and redoes alone; 0: never split",
     )
     worker_start_seconds: float = Field(
         default=120.0,

@@ -1,6 +1,7 @@
 """The embedded worker: one thread in the API process runs jobs one at a time. Its model calls go through the
 API's device thread, so image requests interleave with a job's tiles instead of waiting for the job. Jobs left
-running by a crash come back through the lease reaper (`maintenance`), not by guesswork at start-up."""
+running by a crash come back through the lease reaper (`maintenance`), not by guesswork at start-up. With no job
+queued, a worker takes a share of a segmented video that another worker sharing the store holds."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import socket
 import threading
 
 from app.inference.device import Priority
-from app.jobs.pipeline import JobContext, run_job
+from app.jobs.pipeline import JobContext, run_job, run_segments
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class LocalWorker:
         while not self._stop.is_set():
             job = store.next_queued()
             if job is None:
+                if self._help_with_segments():
+                    continue
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
                 continue
@@ -57,3 +60,15 @@ class LocalWorker:
             with self.ctx.device.session(Priority.JOB, job.owner or ""):  # charges the owner's device time
                 status = run_job(self.ctx, job.id)
             log.info("job %s finished: %s", job.id, status.value if status else "deleted")
+
+    def _help_with_segments(self) -> bool:
+        """Restore segments of a running job held by another worker; True when this worker finished one."""
+        store = self.ctx.store
+        job_id = store.job_with_free_segment()
+        if job_id is None:
+            return False
+        job = store.get(job_id)
+        with self.ctx.device.session(Priority.JOB, (job.owner if job is not None else None) or ""):
+            finished = run_segments(self.ctx, job_id)
+        log.info("restored %d segments of job %s", finished, job_id)
+        return finished > 0

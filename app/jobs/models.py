@@ -93,3 +93,25 @@ class FrameRecord:
     finished_at: datetime
     worker_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+class SegmentStatus(StrEnum):
+    PENDING = "pending"  # no worker holds it (not started, or handed back)
+    RUNNING = "running"  # a worker holds it under a lease it renews
+    DONE = "done"  # every frame of it is recorded
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    """A part of a video job that any worker can claim, lease and redo alone: the decode-order `frames` it
+    restores (the job's selection within `first_frame`..`last_frame`)."""
+
+    job_id: str
+    index: int
+    first_frame: int
+    last_frame: int
+    frames: list[int]
+    status: SegmentStatus
+    worker_id: str | None = None
+    lease_expires_at: datetime | None = None
+    attempts: int = 0

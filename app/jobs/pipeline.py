@@ -2,6 +2,10 @@
 
 decode (PyAV, streamed) → select → upscale (on the device) → write frame atomically → record it → outputs.
 A recorded frame is never redone: a job resumed after a crash, a restart or a redelivery skips straight past it.
+
+A long video runs in segments (`app.jobs.segments`): the job's holder plans them, announces them to the other
+workers (`JobContext.announce_segments`), restores segments itself too, waits for the rest and publishes from the
+recorded frames. `run_segments` is the other workers' way in.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ from app.inference.device import Device
 from app.inference.enhance import Plan, estimate_bytes, plan, restore_picture
 from app.jobs.kinds import JobKindSpec, SourceFrame, kind_of
 from app.jobs.leftovers import free_job_files
-from app.jobs.models import FrameRecord, JobRecord, JobStatus
+from app.jobs.models import FrameRecord, JobRecord, JobStatus, SegmentRecord, SegmentStatus
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs
 from app.jobs.prefetch import prefetch
+from app.jobs.segments import SegmentLease
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore, LeaseLost, utcnow
 from app.jobs.thumbnails import write_thumbnails
@@ -53,6 +58,9 @@ class JobContext:
     # Jobs this process was told were cancelled (the embedded worker): the guard reads the store at once instead
     # of at its next poll. Celery workers have no such hint and see the cancel within CANCEL_POLL_SECONDS.
     cancel_hints: set[str] = field(default_factory=set)
+    # Tells `count` other workers that the job has segments for them (Celery: one task each); the embedded worker
+    # has no one to tell: idle local workers sharing the store find them (`JobStore.job_with_free_segment`).
+    announce_segments: Callable[[str, int], None] = lambda job_id, count: None
 
 
 class JobCancelled(Exception):
@@ -69,6 +77,13 @@ class JobInterrupted(Exception):
 
 class JobTimedOut(Exception):
     pass
+
+
+class SegmentLost(Exception):
+    """This worker no longer holds the segment it was restoring (its lease expired and another worker took it)."""
+
+
+SEGMENT_POLL_SECONDS = 0.5  # how often the job's holder looks at the segments other workers hold
 
 
 class JobPartial(Exception):
@@ -94,6 +109,7 @@ def _persist_frame(
     restored: Picture,
     detail: dict[str, Any],
     started: float,
+    segment: int | None = None,
 ) -> np.ndarray | None:
     """Write both PNGs atomically, then record the frame: a crash between the two only costs redoing this frame.
     Returns a video frame's enhanced uint8 pixels, for the live GIF and video."""
@@ -122,7 +138,8 @@ def _persist_frame(
             finished_at=utcnow(),
             worker_id=ctx.worker_id,
             detail=detail,
-        )
+        ),
+        segment,
     )
     return enhanced8
 
@@ -143,6 +160,7 @@ class FrameWriters:
     writers: ThreadPoolExecutor
     live_thread: ThreadPoolExecutor
     live: LiveOutputs | None
+    segment: int | None = None  # the segment the frames are recorded under (None: the job's own lease)
 
 
 def _process_frame(
@@ -166,7 +184,9 @@ def _process_frame(
         STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
         FRAMES.labels(steps.upscale_model or "none").inc()
         detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": decision.as_dict()}
-        written: Future[Any] = out.writers.submit(_persist_frame, ctx, job, frame, restored, detail, started)
+        written: Future[Any] = out.writers.submit(
+            _persist_frame, ctx, job, frame, restored, detail, started, out.segment
+        )
         if out.live is not None:
             written = out.live_thread.submit(_feed_live, out.live, frame, written)
     except BaseException:
@@ -184,13 +204,16 @@ class JobGuard:
     store is read at most every `CANCEL_POLL_SECONDS` (a read costs ~3.5 ms, 4 % of a 93 ms animevideov3 frame on
     the thread that runs inference); a shutdown and a lost lease are seen at once."""
 
-    def __init__(self, ctx: JobContext, job_id: str, lease: Lease) -> None:
-        self.ctx, self.job_id, self.lease = ctx, job_id, lease
+    def __init__(self, ctx: JobContext, job_id: str, lease: Lease | None) -> None:
+        self.ctx, self.job_id, self.lease = ctx, job_id, lease  # lease None: a segment helper, not the holder
+        self.segment: SegmentLease | None = None  # the segment being restored, while there is one
         self._next_read = 0.0
 
     def __call__(self, force: bool = False) -> None:
-        if self.lease.lost.is_set():
+        if self.lease is not None and self.lease.lost.is_set():
             raise JobLeaseLost
+        if self.segment is not None and self.segment.lost.is_set():
+            raise SegmentLost
         now = time.monotonic()
         if force or now >= self._next_read or self.job_id in self.ctx.cancel_hints:
             self._next_read = now + CANCEL_POLL_SECONDS
@@ -247,11 +270,14 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
         job.selection = spec.select(ctx.settings, ctx.storage, job, options, guard, ctx.device.memory)
         if job.selection is not None:
             ctx.store.set_selection(job.id, job.selection)
-    if job.selection is not None:
-        chosen = [c["index"] for c in job.selection if c["chosen"]]
-        options = options.model_copy(
-            update={"frames": chosen, "every_n": None, "start": None, "end": None, "max_frames": None}
-        )
+    options = _selected(options, job)
+    segments = ctx.store.segments(job.id)
+    if not segments and not ctx.store.frames(job.id):  # planned once, before any frame: a resume keeps its way
+        parts = spec.plan_segments(ctx.settings, ctx.storage, job, options, guard)
+        segments = ctx.store.create_segments(job.id, parts) if parts and len(parts) > 1 else []
+    if segments:
+        _process_segmented(ctx, spec, job, options, steps, model, segments, guard)
+        return
     estimate = spec.estimate_total(options, job)
     if estimate is not None:
         ctx.store.set_total(job.id, estimate)
@@ -280,6 +306,99 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
         raise JobPartial(f"{stopped.detail}; the {taken} frames before it were enhanced and their artifacts are kept")
 
 
+def _selected(options: JobOptions, job: JobRecord) -> JobOptions:
+    """The options with a scoring pass's choice (select_best) in place of the rules it chose by."""
+    if job.selection is None:
+        return options
+    return _only(options, [c["index"] for c in job.selection if c["chosen"]])
+
+
+def _only(options: JobOptions, frames: list[int]) -> JobOptions:
+    """The options restoring exactly `frames` (the rules that picked them no longer apply)."""
+    rules: dict[str, Any] = {"every_n": None, "start": None, "end": None, "max_frames": None}
+    return options.model_copy(update={"frames": frames, **rules})
+
+
+def _process_segmented(
+    ctx: JobContext,
+    spec: JobKindSpec,
+    job: JobRecord,
+    options: JobOptions,
+    steps: Plan,
+    model: Any,
+    segments: list[SegmentRecord],
+    guard: JobGuard,
+) -> None:
+    """The job's holder: tell the other workers, restore segments alongside them, take over any whose worker
+    died, then publish from the recorded frames (the outputs are built at the end, in frame order)."""
+    ctx.store.set_total(job.id, sum(len(s.frames) for s in segments))
+    free = [s for s in segments if s.status is not SegmentStatus.DONE]
+    if len(free) > 1:
+        ctx.announce_segments(job.id, len(free) - 1)
+    while True:
+        _restore_segments(ctx, spec, job, options, steps, guard)
+        if all(s.status is SegmentStatus.DONE for s in ctx.store.segments(job.id)):
+            break
+        guard(force=True)  # a cancel, the time limit or a lost job lease, while others hold the last segments
+        time.sleep(SEGMENT_POLL_SECONDS)
+    frames = ctx.store.frames(job.id)
+    ctx.store.set_total(job.id, len(frames))
+    guard(force=True)
+    spec.publish(ctx.settings, ctx.storage, job, frames, options, model, None, None, ctx.device)
+
+
+def _restore_segments(
+    ctx: JobContext, spec: JobKindSpec, job: JobRecord, options: JobOptions, steps: Plan, guard: JobGuard
+) -> int:
+    """Claim segments nobody holds and restore them, one at a time, until none is left to claim; returns how many
+    this worker finished. A segment given up (an error, a shutdown, a cancel) goes back for the next claim."""
+    finished, lease = 0, ctx.settings.job_lease_seconds
+    while (segment := ctx.store.claim_segment(job.id, ctx.worker_id, lease)) is not None:
+        name = f"segment {segment.index} of job {job.id}"
+        renew = lambda n=segment.index: ctx.store.renew_segment(job.id, n, ctx.worker_id, lease)  # noqa: E731
+        log.info("restoring %s (%d frames, attempt %d)", name, len(segment.frames), segment.attempts)
+        with SegmentLease(renew, lease, name) as held:
+            guard.segment = held
+            try:
+                done = {f.index for f in ctx.store.frames(job.id)}
+                _restore_frames(ctx, spec, job, _only(options, segment.frames), steps, done, None, guard, segment)
+            except (SegmentLost, LeaseLost):
+                log.warning("%s was taken over by another worker; leaving it", name)
+                continue
+            except BaseException:
+                ctx.store.release_segment(job.id, segment.index, ctx.worker_id)
+                raise
+            finally:
+                guard.segment = None
+        if ctx.store.finish_segment(job.id, segment.index, ctx.worker_id):
+            finished += 1
+    return finished
+
+
+def run_segments(ctx: JobContext, job_id: str) -> int:
+    """Another worker's share of a segmented job held elsewhere: restore the segments nobody holds, then return
+    (the job's holder publishes). Never raises for the job's own failure; returns the segments finished here."""
+    job = ctx.store.get(job_id)
+    if job is None or job.status is not JobStatus.RUNNING or not ctx.store.segments(job_id):
+        return 0
+    token = current_job.set(job_id)
+    try:
+        spec = kind_of(job)
+        options = _selected(JobOptions.model_validate(job.options), job)
+        steps = plan(options.enhance_options(), ctx.device, ctx.settings)
+        return _restore_segments(ctx, spec, job, options, steps, JobGuard(ctx, job_id, None))
+    except (JobCancelled, JobInterrupted, JobTimedOut, LeaseLost):
+        return 0  # the job's holder records the outcome
+    except Exception:
+        # The segment went back to the queue; its next worker (the holder at the latest) meets the same error and
+        # fails the job with it.
+        log.exception("a segment of job %s failed here", job_id)
+        return 0
+    finally:
+        current_job.reset(token)
+        ctx.cancel_hints.discard(job_id)
+
+
 def _restore_frames(
     ctx: JobContext,
     spec: JobKindSpec,
@@ -289,8 +408,10 @@ def _restore_frames(
     done: set[int],
     live: LiveOutputs | None,
     guard: JobGuard,
+    segment: SegmentRecord | None = None,
 ) -> int:
-    """Restore every selected frame not recorded yet; returns how many frames the selection takes."""
+    """Restore every selected frame not recorded yet; returns how many frames the selection takes. With
+    `segment`: only its frames, decoded from the keyframe before its first, recorded under its lease."""
     taken = 0
     pending: deque[Future[Any]] = deque()
     # Decoding runs ahead in one thread and frame writing trails in `frame_writers()` more, then the live GIF and
@@ -301,8 +422,11 @@ def _restore_frames(
         ThreadPoolExecutor(writers, thread_name_prefix="frame-writer") as pool,
         ThreadPoolExecutor(1, thread_name_prefix="live-outputs") as live_thread,
     ):
-        out = FrameWriters(pool, live_thread, live)
-        units = spec.units(ctx.settings, ctx.storage, job, options.frames)
+        out = FrameWriters(pool, live_thread, live, None if segment is None else segment.index)
+        if segment is None:
+            units = spec.units(ctx.settings, ctx.storage, job, options.frames)
+        else:
+            units = spec.segment_units(ctx.settings, ctx.storage, job, segment.frames[0])
         for frame in prefetch(units, depth=DECODE_AHEAD):
             if options.selects(frame.index, frame.seconds, taken):
                 taken += 1

@@ -33,7 +33,15 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import InvalidCursor
 from app.jobs import migrate, outbox
-from app.jobs.models import TRANSITIONS, FrameRecord, JobFacts, JobRecord, JobStatus
+from app.jobs.models import (
+    TRANSITIONS,
+    FrameRecord,
+    JobFacts,
+    JobRecord,
+    JobStatus,
+    SegmentRecord,
+    SegmentStatus,
+)
 from app.jobs.outbox import WebhookOutbox
 
 # The tables as the newest migration leaves them (app/jobs/migrations): the schema is made by Alembic, not from here.
@@ -82,6 +90,20 @@ job_frames = Table(
     UniqueConstraint("job_id", "frame_index", name="uq_job_frame"),
 )
 
+job_segments = Table(  # a long video's parts, each claimed, leased and redone alone (app.jobs.segments)
+    "job_segments",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("segment", Integer, primary_key=True),
+    Column("first_frame", Integer, nullable=False),
+    Column("last_frame", Integer, nullable=False),
+    Column("frames", JSON, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("worker_id", String(128)),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False),
+)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -116,6 +138,21 @@ def _job(row: Row[Any]) -> JobRecord:
         facts=JobFacts(m["declared_frames"], m["fps"], m["has_audio"], m["request_fingerprint"]),
         selection=m["selection"],
         callback_url=m["callback_url"],
+    )
+
+
+def _segment(row: Row[Any]) -> SegmentRecord:
+    m = row._mapping
+    return SegmentRecord(
+        job_id=m["job_id"],
+        index=m["segment"],
+        first_frame=m["first_frame"],
+        last_frame=m["last_frame"],
+        frames=list(m["frames"]),
+        status=SegmentStatus(m["status"]),
+        worker_id=m["worker_id"],
+        lease_expires_at=_aware(m["lease_expires_at"]),
+        attempts=m["attempts"],
     )
 
 
@@ -397,7 +434,9 @@ class JobStore:
                 )
         return self.get(job_id)
 
-    def record_frame(self, frame: FrameRecord) -> None:
+    def record_frame(self, frame: FrameRecord, segment: int | None = None) -> None:
+        """Record a finished frame for the worker holding the job or, with `segment`, that segment of it; a
+        stale holder (its lease taken over) records nothing and gets `LeaseLost`."""
         with self.engine.begin() as conn:
             conn.execute(
                 insert(job_frames).values(
@@ -414,17 +453,27 @@ class JobStore:
             # The insert above fails for a frame already recorded (unique per job and index), so counting up is exact
             # and stays O(1) per frame instead of re-reading every recorded frame. Guarded on the holder: a worker
             # that hung past its lease and woke after another took the job over writes nothing (rolled back).
+            if segment is None:
+                holder = jobs.c.worker_id == frame.worker_id
+            else:  # the segment's holder writes its frames, whichever worker holds the job
+                holder = (
+                    select(job_segments.c.segment)
+                    .where(
+                        job_segments.c.job_id == frame.job_id,
+                        job_segments.c.segment == segment,
+                        job_segments.c.status == SegmentStatus.RUNNING.value,
+                        job_segments.c.worker_id == frame.worker_id,
+                    )
+                    .exists()
+                )
             counted = conn.execute(
                 update(jobs)
-                .where(
-                    jobs.c.id == frame.job_id,
-                    jobs.c.status == JobStatus.RUNNING.value,
-                    jobs.c.worker_id == frame.worker_id,
-                )
+                .where(jobs.c.id == frame.job_id, jobs.c.status == JobStatus.RUNNING.value, holder)
                 .values(frames_done=jobs.c.frames_done + 1, updated_at=self.clock())
             )
             if counted.rowcount != 1:
-                raise LeaseLost(f"{frame.worker_id} no longer holds job {frame.job_id}")
+                what = f"job {frame.job_id}" if segment is None else f"segment {segment} of job {frame.job_id}"
+                raise LeaseLost(f"{frame.worker_id} no longer holds {what}")
 
     def frames(self, job_id: str) -> list[FrameRecord]:
         with self.engine.connect() as conn:
@@ -448,6 +497,7 @@ class JobStore:
     def delete(self, job_id: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(job_frames).where(job_frames.c.job_id == job_id))
+            conn.execute(delete(job_segments).where(job_segments.c.job_id == job_id))
             outbox.forget(conn, [job_id])
             conn.execute(delete(jobs).where(jobs.c.id == job_id))
 
@@ -456,3 +506,114 @@ class JobStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(jobs.c.id).where(jobs.c.status.in_(terminal), jobs.c.updated_at < before)).all()
         return [r[0] for r in rows]
+
+    # Segments: a long video's parts (app.jobs.segments). The job's holder plans them once; then any worker claims
+    # one at a time under its own lease, and the job's holder publishes once every one is done.
+
+    def create_segments(self, job_id: str, parts: list[list[int]]) -> list[SegmentRecord]:
+        """Store the job's segments (each a list of decode-order frame indices), all pending; once only."""
+        rows = [
+            {
+                "job_id": job_id,
+                "segment": n,
+                "first_frame": frames[0],
+                "last_frame": frames[-1],
+                "frames": frames,
+                "status": SegmentStatus.PENDING.value,
+                "attempts": 0,
+            }
+            for n, frames in enumerate(parts)
+        ]
+        with self.engine.begin() as conn:
+            if not conn.execute(select(job_segments.c.segment).where(job_segments.c.job_id == job_id)).first():
+                conn.execute(insert(job_segments), rows)
+        return self.segments(job_id)
+
+    def segments(self, job_id: str) -> list[SegmentRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(job_segments).where(job_segments.c.job_id == job_id).order_by(job_segments.c.segment)
+            ).all()
+        return [_segment(r) for r in rows]
+
+    def _claimable(self, now: datetime) -> Any:
+        """A segment nobody holds: pending, or running under a lease that expired (its worker died or hung)."""
+        return (job_segments.c.status == SegmentStatus.PENDING.value) | (
+            (job_segments.c.status == SegmentStatus.RUNNING.value) & (job_segments.c.lease_expires_at < now)
+        )
+
+    def claim_segment(self, job_id: str, worker_id: str, lease_seconds: float) -> SegmentRecord | None:
+        """The first segment of a running, not cancelled job that nobody holds, now held by `worker_id`; None when
+        there is none (all done or held, or the job is not running)."""
+        job_running = (
+            select(jobs.c.id)
+            .where(jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value, jobs.c.cancel_requested.is_(False))
+            .exists()
+        )
+        while True:
+            now = self.clock()
+            with self.engine.connect() as conn:
+                free = conn.execute(
+                    select(job_segments.c.segment)
+                    .where(job_segments.c.job_id == job_id, self._claimable(now), job_running)
+                    .order_by(job_segments.c.segment)
+                ).first()
+            if free is None:
+                return None
+            with self.engine.begin() as conn:
+                taken = conn.execute(
+                    update(job_segments)
+                    .where(job_segments.c.job_id == job_id, job_segments.c.segment == free[0], self._claimable(now))
+                    .values(
+                        status=SegmentStatus.RUNNING.value,
+                        worker_id=worker_id,
+                        lease_expires_at=now + timedelta(seconds=lease_seconds),
+                        attempts=job_segments.c.attempts + 1,
+                    )
+                )
+            if taken.rowcount == 1:
+                return next(s for s in self.segments(job_id) if s.index == free[0])
+            # another worker claimed it first: look for the next one
+
+    def _segment_update(self, job_id: str, segment: int, holder: str, **values: Any) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(job_segments)
+                .where(
+                    job_segments.c.job_id == job_id,
+                    job_segments.c.segment == segment,
+                    job_segments.c.status == SegmentStatus.RUNNING.value,
+                    job_segments.c.worker_id == holder,
+                )
+                .values(**values)
+            )
+        return result.rowcount == 1
+
+    def renew_segment(self, job_id: str, segment: int, worker_id: str, lease_seconds: float) -> bool:
+        """False when `worker_id` no longer holds the segment (its lease expired and another worker took it)."""
+        expires = self.clock() + timedelta(seconds=lease_seconds)
+        return self._segment_update(job_id, segment, worker_id, lease_expires_at=expires)
+
+    def finish_segment(self, job_id: str, segment: int, worker_id: str) -> bool:
+        return self._segment_update(job_id, segment, worker_id, status=SegmentStatus.DONE.value, lease_expires_at=None)
+
+    def release_segment(self, job_id: str, segment: int, worker_id: str) -> bool:
+        """Hand a segment back unfinished (a shutdown, an error): the next claim takes it at once."""
+        pending = SegmentStatus.PENDING.value
+        return self._segment_update(job_id, segment, worker_id, status=pending, worker_id=None, lease_expires_at=None)
+
+    def job_with_free_segment(self) -> str | None:
+        """A running, not cancelled job with a segment nobody holds (for a worker with no queued job to run)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(jobs.c.id)
+                .join(job_segments, job_segments.c.job_id == jobs.c.id)
+                .where(
+                    jobs.c.status == JobStatus.RUNNING.value,
+                    jobs.c.cancel_requested.is_(False),
+                    self._claimable(self.clock()),
+                )
+                .order_by(jobs.c.created_at)
+                .limit(1)
+            ).first()
+        return None if row is None else str(row[0])

@@ -119,14 +119,32 @@ def probe_video(path: Path, max_seconds: float, max_frames: int, max_side: int) 
         )
 
 
-def iter_frames(path: Path, max_frames: int) -> Iterator[DecodedFrame]:
-    """Decode frames in order, one at a time (memory is bounded by a frame, never by the video's length)."""
+def _seek_near(container: Any, stream: Any, path: Path, first: int) -> dict[int, int] | None:
+    """Seek to the keyframe at or before frame `first`; the decode-order index of each timestamp from there on
+    (None: the file's timestamps cannot place frames, so decode from the start instead)."""
+    timeline = source_timestamps(path)
+    if first >= len(timeline) or len(set(timeline)) != len(timeline):
+        return None
+    container.seek(timeline[first], stream=stream, backward=True, any_frame=False)
+    return {pts: index for index, pts in enumerate(timeline)}
+
+
+def iter_frames(path: Path, max_frames: int, first: int = 0) -> Iterator[DecodedFrame]:
+    """Decode frames in order, one at a time (memory is bounded by a frame, never by the video's length).
+    `first`: start at that frame, decoding from the keyframe before it (a video segment) instead of frame 0."""
     with open_container(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        placed = _seek_near(container, stream, path, first) if first > 0 else None
+        if placed is not None:
+            yield from _frames_after_seek(container, stream, placed, first, max_frames)
+            return
         decoded = 0
         try:
             for index, frame in enumerate(container.decode(stream)):
+                if index < first:
+                    decoded += 1
+                    continue
                 if index >= max_frames:
                     raise PayloadTooLarge(f"the video has more than {max_frames} frames")
                 time_base = frame.time_base or stream.time_base or Fraction(1, 90000)
@@ -137,6 +155,30 @@ def iter_frames(path: Path, max_frames: int) -> Iterator[DecodedFrame]:
             if not decoded:
                 raise CorruptMedia(f"decoding failed: {exc}") from exc
             raise DecodeStopped(f"decoding failed after frame {decoded - 1}: {exc}", decoded) from exc
+
+
+def _frames_after_seek(
+    container: Any, stream: Any, placed: dict[int, int], first: int, max_frames: int
+) -> Iterator[DecodedFrame]:
+    """The frames from `first` on after a seek, each placed by its timestamp; the frames before `first` (from the
+    keyframe on) are decoded only as references. A frame the timeline cannot place ends the run with DecodeStopped,
+    as a damaged stream does, rather than guessing its index."""
+    index = first - 1
+    try:
+        for frame in container.decode(stream):
+            at = placed.get(frame.pts) if frame.pts is not None else None
+            if at is None:
+                raise DecodeStopped(f"frame after {index} has no known timestamp ({frame.pts})", index + 1)
+            if at < first:
+                continue
+            if at >= max_frames:
+                raise PayloadTooLarge(f"the video has more than {max_frames} frames")
+            index = at
+            time_base = frame.time_base or stream.time_base or Fraction(1, 90000)
+            rgb = upright(frame.to_ndarray(format="rgb24"), quarter_turns(frame))
+            yield DecodedFrame(index, frame.pts, time_base, rgb)
+    except av.error.FFmpegError as exc:
+        raise DecodeStopped(f"decoding failed after frame {index}: {exc}", index + 1) from exc
 
 
 # What each output container carries of the source's other streams, remuxed untouched (others would need
@@ -187,6 +229,14 @@ def source_timestamps(path: Path) -> list[int]:
     with open_container(path) as container:
         stream = container.streams.video[0]
         return sorted(p.pts for p in container.demux(stream) if p.pts is not None and p.size)
+
+
+def keyframe_indices(path: Path) -> list[int]:
+    """The decode-order indices of the first video stream's keyframes (from the packets: no decoding), where a
+    segment can start without decoding frames it does not keep."""
+    with open_container(path) as container:
+        packets = [(p.pts, p.is_keyframe) for p in container.demux(container.streams.video[0]) if p.pts is not None]
+    return [index for index, (_, key) in enumerate(sorted(packets)) if key]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from app.cli import app
 from app.jobs import migrate
 from app.jobs.models import JobStatus
 from app.jobs.outbox import webhook_outbox
-from app.jobs.store import JobStore, job_frames, jobs, make_engine
+from app.jobs.store import JobStore, job_frames, job_segments, jobs, make_engine
 from tests.support.legacy_schema import create_legacy_schema
 from tests.support.services import fresh_postgres
 
@@ -180,7 +180,7 @@ def test_the_first_revision_is_the_schema_before_migrations(url: str) -> None:
 
 def test_the_newest_revision_is_the_schema_the_code_uses(url: str) -> None:
     store = JobStore(url)
-    for table in (jobs, job_frames, webhook_outbox):
+    for table in (jobs, job_frames, webhook_outbox, job_segments):
         shape = _shape(store.engine, table.name)
         assert set(shape["columns"]) == {c.name for c in table.columns}, table.name
         assert {name: nullable for name, (_, nullable) in shape["columns"].items()} == {
@@ -246,3 +246,25 @@ def test_processes_that_start_together_take_turns_to_migrate(url: str) -> None:
     engine = make_engine(url)
     assert migrate.current(engine) == migrate.head()
     engine.dispose()
+
+
+def test_the_segments_revision_adds_and_removes_its_table(url: str) -> None:
+    """r0003 (#26): a store from r0002 gains `job_segments`, its jobs kept; a downgrade drops only that table."""
+    _legacy_store(url)
+    engine = make_engine(url)
+    migrate.upgrade(engine, "r0002")
+    assert "job_segments" not in inspect(engine).get_table_names()
+    migrate.upgrade(engine)
+    store = JobStore(url)
+    store.create_segments(LEGACY_JOBS[0]["id"], [[0, 1], [2, 3]])
+    assert [s.frames for s in store.segments(LEGACY_JOBS[0]["id"])] == [[0, 1], [2, 3]]
+    store.engine.dispose()
+    migrate.downgrade(engine, "r0002")
+    assert "job_segments" not in inspect(engine).get_table_names()
+    assert _count_jobs(engine) == len(LEGACY_JOBS)
+    engine.dispose()
+
+
+def _count_jobs(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM jobs")).scalar_one())

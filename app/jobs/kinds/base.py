@@ -3,7 +3,8 @@
 A kind says what it accepts at submit (`accept`), the units of work it yields (`units`: a frame of a video, the
 image of an image job, a chosen photo of an album), how many it expects (`estimate_total`), whether it needs a
 scoring pass before them (`select`), what it builds while they run (`live_outputs`) and what it publishes
-(`publish`). A unit is one picture today; a video segment can become one without the pipeline changing.
+(`publish`). A long video also says how its units split into segments that several workers share
+(`plan_segments`, `segment_units`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,18 @@ class JobKindSpec:
         self, settings: Settings, storage: JobStorage, job: JobRecord, wanted: list[int] | None
     ) -> Iterator[SourceFrame]:
         """The units of work in source order (`wanted`: the indices a selection pass chose, when it ran)."""
+        raise NotImplementedError
+
+    def plan_segments(
+        self, settings: Settings, storage: JobStorage, job: JobRecord, options: JobOptions, guard: Guard
+    ) -> list[list[int]] | None:
+        """The job's units in segments that workers claim alone (`app.jobs.segments`); None: one run, as today."""
+        return None
+
+    def segment_units(
+        self, settings: Settings, storage: JobStorage, job: JobRecord, first: int
+    ) -> Iterator[SourceFrame]:
+        """The units from index `first` on, without producing the ones before it (a segment's start)."""
         raise NotImplementedError
 
     def estimate_total(self, options: JobOptions, job: JobRecord) -> int | None:

@@ -1,4 +1,5 @@
-"""A video job: decoded frames streamed in order, the GIF and the video built live while they are restored."""
+"""A video job: decoded frames streamed in order, the GIF and the video built live while they are restored; a long
+one in segments that several workers share (scene cuts found once, on the frames decoded to plan them)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from collections.abc import Iterator
 import numpy as np
 
 from app.core.config import Settings
-from app.core.errors import InvalidOption
+from app.core.errors import DecodeStopped, InvalidOption
 from app.domain import JobKind, Picture
-from app.jobs.kinds.base import JobKindSpec, SourceFrame
+from app.jobs.kinds.base import Guard, JobKindSpec, SourceFrame
 from app.jobs.models import JobFacts, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs
+from app.jobs.segments import split
 from app.jobs.storage import JobStorage
-from app.media.video import iter_frames
+from app.media.scenes import SceneDetector
+from app.media.video import iter_frames, keyframe_indices
 
 
 class VideoJob(JobKindSpec):
@@ -35,6 +38,42 @@ class VideoJob(JobKindSpec):
         for frame in iter_frames(storage.input_path(job.id), settings.max_video_frames):
             picture = Picture(frame.rgb.astype(np.float32) / 255.0, None, 8)
             yield SourceFrame(frame.index, frame.pts, frame.time_base, frame.seconds, picture, frame.rgb)
+
+    def segment_units(
+        self, settings: Settings, storage: JobStorage, job: JobRecord, first: int
+    ) -> Iterator[SourceFrame]:
+        for frame in iter_frames(storage.input_path(job.id), settings.max_video_frames, first):
+            picture = Picture(frame.rgb.astype(np.float32) / 255.0, None, 8)
+            yield SourceFrame(frame.index, frame.pts, frame.time_base, frame.seconds, picture, frame.rgb)
+
+    def plan_segments(
+        self, settings: Settings, storage: JobStorage, job: JobRecord, options: JobOptions, guard: Guard
+    ) -> list[list[int]] | None:
+        """Segments when the job restores more than `segment_frames` frames: one decode pass finds the frames the
+        options select and the scene cuts, so boundaries fall on cuts. None (one run) for a shorter job, or a
+        video that stops decoding part-way (the one-run path keeps what decoded)."""
+        size = settings.segment_frames
+        estimate = self.estimate_total(options, job)
+        if not size or (estimate is not None and estimate <= size):
+            return None
+        chosen: list[int] = []
+        cuts: list[int] = []
+        scenes = SceneDetector()
+        path = storage.input_path(job.id)
+        try:
+            for frame in iter_frames(path, settings.max_video_frames):
+                if scenes.feed(frame.rgb):
+                    cuts.append(frame.index)
+                if options.selects(frame.index, frame.seconds, len(chosen)):
+                    chosen.append(frame.index)
+                if options.finished(frame.index, frame.seconds, len(chosen)):
+                    break
+                guard()
+        except DecodeStopped:
+            return None
+        if len(chosen) <= size:
+            return None
+        return split(chosen, size, cuts, keyframe_indices(path))
 
     def estimate_total(self, options: JobOptions, job: JobRecord) -> int | None:
         declared, fps = job.facts.declared_frames, job.facts.fps
