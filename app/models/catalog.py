@@ -45,6 +45,7 @@ class CatalogEntry:
     denoise_of: str = ""  # the level-0 entry whose `denoise` option picks this one
     input_mean: tuple[float, ...] = ()  # SPAN trained with another input mean than spandrel assumes
     input_range: float = 255.0  # ... and another multiplier after it (the registry sets both after loading)
+    temporal: bool = False  # a video model that sees neighbouring frames: runs in windows (app.inference.temporal)
 
     def __post_init__(self) -> None:
         for name in ("good_for", "input_mean"):  # TOML gives lists; the entry stays hashable
