@@ -1,17 +1,21 @@
 """Reading uploads with a byte cap, so an oversized file is refused without being held in memory or on disk: one
-capped reader, read into memory (images) or spooled to a file (jobs)."""
+capped reader, read into memory (images) or spooled to a file (jobs); a `url` input is downloaded the same two
+ways, under the same caps (`app.api.url_input`)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import UploadFile
 
-from app.core.errors import CorruptMedia, PayloadTooLarge
+from app.api.url_input import Fetched, fetch
+from app.core.config import Settings
+from app.core.errors import CorruptMedia, InvalidOption, PayloadTooLarge
 
 CHUNK = 1 << 20
 
@@ -65,3 +69,33 @@ async def spool_upload(upload: UploadFile, folder: Path, limit: int) -> tuple[Pa
         path.unlink(missing_ok=True)
         raise
     return path, digest.hexdigest()
+
+
+def one_input(has_file: bool, url: str | None) -> None:
+    """`InvalidOption` unless exactly one of an uploaded file and a URL came."""
+    if has_file and url:
+        raise InvalidOption("url: send either a file or a url, not both")
+    if not has_file and not url:
+        raise InvalidOption("file: send the file as `file` (multipart) or give its `url`")
+
+
+def read_url(url: str, limit: int, settings: Settings) -> bytes:
+    """A `url` input's bytes (blocking: run it in a thread); what `url_input.fetch` raises."""
+    sink = io.BytesIO()
+    fetch(url, sink, limit, settings)
+    return sink.getvalue()
+
+
+def spool_url(url: str, folder: Path, limit: int, settings: Settings) -> tuple[Path, Fetched]:
+    """Download a `url` input to a temp file in `folder` (blocking: run it in a thread), as `spool_upload` copies
+    an upload; no file is left when it fails."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", delete=False)  # noqa: SIM115
+    path = Path(handle.name)
+    try:
+        with handle:
+            fetched = fetch(url, handle, limit, settings)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, fetched

@@ -164,6 +164,17 @@ class Settings(BaseSettings):
     )
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="image upload cap (413 above)")
+    url_input_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="a `url` input (instead of an uploaded file) must be downloaded within this many seconds, "
+        "redirects included (422 after); its size has the upload caps",
+    )
+    url_input_allow: list[str] = Field(
+        default_factory=list,
+        description="JSON list of hosts or CIDRs a `url` input may reach although not public (an internal bucket; "
+        "the tests' loopback server); everything else must resolve to public addresses, as for webhooks",
+    )
     max_pixels: int = Field(
         default=50_000_000, description="decoded pixels of an image, checked from its header before decoding (413)"
     )

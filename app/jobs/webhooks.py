@@ -90,37 +90,40 @@ def _public(address: Address) -> bool:
     return inner is None or _public(inner)
 
 
-def _parse(url: str) -> tuple[str, str, int]:
+def _parse(url: str, field: str = "callback_url") -> tuple[str, str, int]:
     """(scheme, host, port) of a well-formed http(s) URL, or `WebhookRefused` saying what is wrong."""
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):  # urlsplit silently drops \t, \r and \n
-        raise WebhookRefused("callback_url must not contain control characters (tab, CR, LF, ...)")
+        raise WebhookRefused(f"{field} must not contain control characters (tab, CR, LF, ...)")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:  # "Port out of range", "Invalid IPv6 URL"
-        raise WebhookRefused(f"callback_url is not a valid URL: {exc} (check the port and the [IPv6] host)") from exc
+        raise WebhookRefused(f"{field} is not a valid URL: {exc} (check the port and the [IPv6] host)") from exc
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise WebhookRefused("callback_url must be an http or https URL with a host")
+        raise WebhookRefused(f"{field} must be an http or https URL with a host")
     if parts.username or parts.password:
-        raise WebhookRefused("callback_url must not carry credentials")
+        raise WebhookRefused(f"{field} must not carry credentials")
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-def vet_addresses(url: str, allow: list[str]) -> tuple[str, int, list[str]]:
-    """(host, port, addresses to connect to) for a callback URL, or `WebhookRefused` with the reason."""
-    _, host, port = _parse(url)
+def vet_addresses(
+    url: str, allow: list[str], field: str = "callback_url", allow_setting: str = "ENHANCE_WEBHOOK_ALLOW"
+) -> tuple[str, int, list[str]]:
+    """(host, port, addresses to connect to) for a callback URL (or another URL the server is asked to reach:
+    `field` and `allow_setting` name it in the refusal), or `WebhookRefused` with the reason."""
+    _, host, port = _parse(url, field)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise WebhookRefused(f"callback_url's host {host!r} does not resolve: {exc}") from exc
+        raise WebhookRefused(f"{field}'s host {host!r} does not resolve: {exc}") from exc
     addresses = sorted({str(info[4][0]) for info in infos})
     for text in addresses:
         address = ipaddress.ip_address(text.split("%")[0])
         if not _public(address) and not _allowed_by_list(host, address, allow):
             raise WebhookRefused(
-                f"callback_url's host {host!r} resolves to {address}, a private, loopback, link-local, multicast "
+                f"{field}'s host {host!r} resolves to {address}, a private, loopback, link-local, multicast "
                 "or reserved address (or one that embeds such an IPv4 address); the server only calls those listed "
-                "in ENHANCE_WEBHOOK_ALLOW"
+                f"in {allow_setting}"
             )
     return host, port, addresses
 

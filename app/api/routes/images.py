@@ -7,13 +7,13 @@ import logging
 import threading
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from app.api.deps import DeviceDep, ExecutorDep, SettingsDep
 from app.api.openapi import binary_content, problems
 from app.api.quota import QuotaKey
-from app.api.uploads import read_spooled
+from app.api.uploads import one_input, read_spooled, read_url
 from app.core.errors import ClientGone
 from app.domain import ImageFormat
 from app.inference.enhance import EnhanceOptions, enhance_bytes
@@ -35,6 +35,10 @@ RESULT_HEADERS = {
     "wait (the part of restore spent queued for the device) and encode durations",
     "X-Enhance-Compare-Region": "with compare=true: the region shown, in output pixels (x, y, width, height)",
 }
+URL_DESCRIPTION = (
+    "instead of `file`: an http(s) URL the server downloads (public hosts only, unless ENHANCE_URL_INPUT_ALLOW lists "
+    "them; redirects re-checked; the upload's size cap; ENHANCE_URL_INPUT_TIMEOUT_SECONDS)"
+)
 COMPARE_WIDTH = 1280  # two 640-px halves, 720 px high at most
 
 
@@ -69,8 +73,11 @@ async def enhance_image(
     device: DeviceDep,
     executor: ExecutorDep,
     key: QuotaKey,
-    file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, TIFF, BMP or GIF (first frame)")],
     options: Annotated[EnhanceOptions, Query()],
+    file: Annotated[
+        UploadFile | None, File(description="PNG, JPEG, WebP, TIFF, BMP or GIF (first frame); or send `url`")
+    ] = None,
+    url: Annotated[str | None, Form(max_length=2048, description=URL_DESCRIPTION)] = None,
     compare: Annotated[
         bool,
         Query(
@@ -80,7 +87,10 @@ async def enhance_image(
         ),
     ] = False,
 ) -> Response:
-    """Small images come straight back in the response; videos and long work go through `POST /v1/jobs`."""
+    """Small images come straight back in the response; videos and long work go through `POST /v1/jobs`. The image
+    is an uploaded `file` or a `url` the server downloads."""
+    one_input(file is not None, url)
+    fetched = await asyncio.to_thread(read_url, url, settings.max_upload_bytes, settings) if url else None
     gone = threading.Event()
 
     def stop_if_gone(done: int, total: int | None) -> None:  # called between model calls, on the image thread
@@ -93,7 +103,8 @@ async def enhance_image(
         result = await executor.run(
             key,
             lambda: enhance_bytes(
-                read_spooled(file, settings.max_upload_bytes),  # in the worker: a waiting upload stays spooled
+                # In the worker: a waiting upload stays spooled (a downloaded one is in memory already).
+                fetched if fetched is not None else read_spooled(file, settings.max_upload_bytes),  # type: ignore[arg-type]
                 options,
                 device,
                 settings,

@@ -17,7 +17,7 @@ from app.api.openapi import binary_content, problems
 from app.api.quota import QuotaKey
 from app.api.ranges import ArtifactResponse, usable_range
 from app.api.signing import signed_query, valid_signature
-from app.api.uploads import spool_upload
+from app.api.uploads import one_input, spool_upload, spool_url
 from app.core.config import Settings
 from app.core.errors import JobConflict, JobNotFound, Unauthorized
 from app.core.quotas import Quotas
@@ -160,14 +160,23 @@ async def create_job(
     queue: QueueDep,
     owner: OwnerDep,
     _key: QuotaKey,
+    options: Annotated[JobOptions, Form()],
     file: Annotated[
-        list[UploadFile],
+        list[UploadFile] | None,
         File(
             description="a video (mp4, mov, mkv, webm, avi) or an image; several photos, or a zip of photos, make "
-            "an album job (keep, select_best and duplicates choose which are enhanced)"
+            "an album job (keep, select_best and duplicates choose which are enhanced); or send `url`"
         ),
-    ],
-    options: Annotated[JobOptions, Form()],
+    ] = None,
+    url: Annotated[
+        str | None,
+        Form(
+            max_length=2048,
+            description="instead of `file`: an http(s) URL of the video, image or zip, which the server downloads "
+            "(public hosts only, unless ENHANCE_URL_INPUT_ALLOW lists them; redirects re-checked; the job upload's "
+            "size cap; ENHANCE_URL_INPUT_TIMEOUT_SECONDS)",
+        ),
+    ] = None,
     idempotency_key: Annotated[
         str | None, Header(max_length=255, description="resubmitting the same request with it returns the same job")
     ] = None,
@@ -180,11 +189,25 @@ async def create_job(
         ),
     ] = None,
 ) -> JSONResponse:
-    """Upload a video or an image with what to do to it; the job runs in the background (follow its events)."""
+    """Upload a video or an image (or give its `url`) with what to do to it; the job runs in the background (follow
+    its events)."""
     await asyncio.to_thread(check_active_jobs, api_state(request).services.quotas, store, owner)
     await asyncio.to_thread(check_room, settings, storage)
-    spooled = [await spool_upload(f, storage.root / ".uploads", settings.max_job_upload_bytes) for f in file]
-    uploads = [Upload(Part(path, f.filename or "upload"), sha) for (path, sha), f in zip(spooled, file, strict=True)]
+    one_input(bool(file), url)
+    uploads: list[Upload] = []
+    try:
+        if url:
+            path, fetched = await asyncio.to_thread(
+                spool_url, url, storage.root / ".uploads", settings.max_job_upload_bytes, settings
+            )
+            uploads.append(Upload(Part(path, fetched.name), fetched.sha256))
+        for f in file or []:
+            path, sha = await spool_upload(f, storage.root / ".uploads", settings.max_job_upload_bytes)
+            uploads.append(Upload(Part(path, f.filename or "upload"), sha))
+    except BaseException:
+        for upload in uploads:  # a later part failed: the earlier ones were spooled for nothing
+            upload.part.path.unlink(missing_ok=True)
+        raise
     asked = JobRequest(options, idempotency_key, owner, callback_url)
 
     def accept() -> tuple[JobPublic, bool]:

@@ -5,6 +5,7 @@ from .body_create_job import BodyCreateJob
 from .body_create_job_codec import BodyCreateJobCodec
 from .body_create_job_container_type_0 import BodyCreateJobContainerType0
 from .body_create_job_duplicates import BodyCreateJobDuplicates
+from .body_create_job_interpolate_type_0 import BodyCreateJobInterpolateType0
 from .body_create_job_keep import BodyCreateJobKeep
 from .body_create_job_pix_fmt_type_0 import BodyCreateJobPixFmtType0
 from .body_enhance_image import BodyEnhanceImage
@@ -25,6 +26,7 @@ from .job_options import JobOptions
 from .job_options_codec import JobOptionsCodec
 from .job_options_container_type_0 import JobOptionsContainerType0
 from .job_options_duplicates import JobOptionsDuplicates
+from .job_options_interpolate_type_0 import JobOptionsInterpolateType0
 from .job_options_keep import JobOptionsKeep
 from .job_options_pix_fmt_type_0 import JobOptionsPixFmtType0
 from .job_public import JobPublic
@@ -54,6 +56,7 @@ __all__ = (
     "BodyCreateJobCodec",
     "BodyCreateJobContainerType0",
     "BodyCreateJobDuplicates",
+    "BodyCreateJobInterpolateType0",
     "BodyCreateJobKeep",
     "BodyCreateJobPixFmtType0",
     "BodyEnhanceImage",
@@ -74,6 +77,7 @@ __all__ = (
     "JobOptionsCodec",
     "JobOptionsContainerType0",
     "JobOptionsDuplicates",
+    "JobOptionsInterpolateType0",
     "JobOptionsKeep",
     "JobOptionsPixFmtType0",
     "JobPublic",

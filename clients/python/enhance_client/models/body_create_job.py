@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from io import BytesIO
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
@@ -11,6 +10,7 @@ from .. import types
 from ..models.body_create_job_codec import BodyCreateJobCodec
 from ..models.body_create_job_container_type_0 import BodyCreateJobContainerType0
 from ..models.body_create_job_duplicates import BodyCreateJobDuplicates
+from ..models.body_create_job_interpolate_type_0 import BodyCreateJobInterpolateType0
 from ..models.body_create_job_keep import BodyCreateJobKeep
 from ..models.body_create_job_pix_fmt_type_0 import BodyCreateJobPixFmtType0
 from ..models.deblur_mode import DeblurMode
@@ -18,7 +18,7 @@ from ..models.denoise_mode import DenoiseMode
 from ..models.gif_layout import GifLayout
 from ..models.light_mode import LightMode
 from ..models.output import Output
-from ..types import UNSET, File, Unset
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="BodyCreateJob")
 
@@ -27,8 +27,6 @@ T = TypeVar("T", bound="BodyCreateJob")
 class BodyCreateJob:
     """
     Attributes:
-        file (list[File]): a video (mp4, mov, mkv, webm, avi) or an image; several photos, or a zip of photos, make an
-            album job (keep, select_best and duplicates choose which are enhanced)
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise and/or deblur; default:
             the service's
         scale (float | None | Unset): output scale; default: the model's
@@ -51,6 +49,10 @@ class BodyCreateJob:
             `select_best` (default 1) Default: BodyCreateJobKeep.GOOD.
         duplicates (BodyCreateJobDuplicates | Unset): albums: near-duplicates (bursts) keep only their best shot, or all
             of them Default: BodyCreateJobDuplicates.DROP.
+        interpolate (BodyCreateJobInterpolateType0 | None | Unset): video jobs: the enhanced video with 2 or 4 times as
+            many frames (RIFE makes those between each two enhanced frames; never across a scene cut, where the frame is
+            held; repeated frames are copied); with every_n=2 (or 4), interpolate=2 (or 4) plays at the source's frame rate;
+            with model=none, interpolation only
         outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (enhanced.mp4, or as
             codec/container say)
         gif_layout (GifLayout | Unset):
@@ -65,11 +67,15 @@ class BodyCreateJob:
         crf (int | None | Unset): quality, lower is better: h264/hevc 0-51, av1 1-63, vp9 0-63
         preset (None | str | Unset): h264/hevc ultrafast..veryslow, av1 0-13, vp9 realtime/good/best, prores
             proxy..4444xq
+        file (list[str] | None | Unset): a video (mp4, mov, mkv, webm, avi) or an image; several photos, or a zip of
+            photos, make an album job (keep, select_best and duplicates choose which are enhanced); or send `url`
+        url (None | str | Unset): instead of `file`: an http(s) URL of the video, image or zip, which the server
+            downloads (public hosts only, unless ENHANCE_URL_INPUT_ALLOW lists them; redirects re-checked; the job upload's
+            size cap; ENHANCE_URL_INPUT_TIMEOUT_SECONDS)
         callback_url (None | str | Unset): when the job ends, a signed JSON event is POSTed here (public http(s) hosts
             only, unless the server allows others); retried with backoff, visible as the job's `webhook`
     """
 
-    file: list[File]
     model: None | str | Unset = UNSET
     scale: float | None | Unset = UNSET
     tile: int | None | Unset = UNSET
@@ -87,6 +93,7 @@ class BodyCreateJob:
     select_best: int | None | Unset = UNSET
     keep: BodyCreateJobKeep | Unset = BodyCreateJobKeep.GOOD
     duplicates: BodyCreateJobDuplicates | Unset = BodyCreateJobDuplicates.DROP
+    interpolate: BodyCreateJobInterpolateType0 | None | Unset = UNSET
     outputs: list[Output] | Unset = UNSET
     gif_layout: GifLayout | Unset = UNSET
     gif_fps: float | Unset = 2.0
@@ -96,16 +103,12 @@ class BodyCreateJob:
     pix_fmt: BodyCreateJobPixFmtType0 | None | Unset = UNSET
     crf: int | None | Unset = UNSET
     preset: None | str | Unset = UNSET
+    file: list[str] | None | Unset = UNSET
+    url: None | str | Unset = UNSET
     callback_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        file = []
-        for file_item_data in self.file:
-            file_item = file_item_data.to_tuple()
-
-            file.append(file_item)
-
         model: None | str | Unset
         if isinstance(self.model, Unset):
             model = UNSET
@@ -201,6 +204,14 @@ class BodyCreateJob:
         if not isinstance(self.duplicates, Unset):
             duplicates = self.duplicates.value
 
+        interpolate: int | None | Unset
+        if isinstance(self.interpolate, Unset):
+            interpolate = UNSET
+        elif isinstance(self.interpolate, BodyCreateJobInterpolateType0):
+            interpolate = self.interpolate.value
+        else:
+            interpolate = self.interpolate
+
         outputs: list[str] | Unset = UNSET
         if not isinstance(self.outputs, Unset):
             outputs = []
@@ -248,6 +259,21 @@ class BodyCreateJob:
         else:
             preset = self.preset
 
+        file: list[str] | None | Unset
+        if isinstance(self.file, Unset):
+            file = UNSET
+        elif isinstance(self.file, list):
+            file = self.file
+
+        else:
+            file = self.file
+
+        url: None | str | Unset
+        if isinstance(self.url, Unset):
+            url = UNSET
+        else:
+            url = self.url
+
         callback_url: None | str | Unset
         if isinstance(self.callback_url, Unset):
             callback_url = UNSET
@@ -256,11 +282,7 @@ class BodyCreateJob:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "file": file,
-            }
-        )
+        field_dict.update({})
         if model is not UNSET:
             field_dict["model"] = model
         if scale is not UNSET:
@@ -295,6 +317,8 @@ class BodyCreateJob:
             field_dict["keep"] = keep
         if duplicates is not UNSET:
             field_dict["duplicates"] = duplicates
+        if interpolate is not UNSET:
+            field_dict["interpolate"] = interpolate
         if outputs is not UNSET:
             field_dict["outputs"] = outputs
         if gif_layout is not UNSET:
@@ -313,6 +337,10 @@ class BodyCreateJob:
             field_dict["crf"] = crf
         if preset is not UNSET:
             field_dict["preset"] = preset
+        if file is not UNSET:
+            field_dict["file"] = file
+        if url is not UNSET:
+            field_dict["url"] = url
         if callback_url is not UNSET:
             field_dict["callback_url"] = callback_url
 
@@ -320,9 +348,6 @@ class BodyCreateJob:
 
     def to_multipart(self) -> types.RequestFiles:
         files: types.RequestFiles = []
-
-        for file_item_element in self.file:
-            files.append(("file", file_item_element.to_tuple()))
 
         if not isinstance(self.model, Unset):
             if isinstance(self.model, str):
@@ -412,6 +437,12 @@ class BodyCreateJob:
         if not isinstance(self.duplicates, Unset):
             files.append(("duplicates", (None, str(self.duplicates.value).encode(), "text/plain")))
 
+        if not isinstance(self.interpolate, Unset):
+            if isinstance(self.interpolate, BodyCreateJobInterpolateType0):
+                files.append(("interpolate", (None, str(self.interpolate.value).encode(), "text/plain")))
+            else:
+                files.append(("interpolate", (None, str(self.interpolate).encode(), "text/plain")))
+
         if not isinstance(self.outputs, Unset):
             for outputs_item_element in self.outputs:
                 files.append(("outputs", (None, str(outputs_item_element.value).encode(), "text/plain")))
@@ -452,6 +483,19 @@ class BodyCreateJob:
             else:
                 files.append(("preset", (None, str(self.preset).encode(), "text/plain")))
 
+        if not isinstance(self.file, Unset):
+            if isinstance(self.file, list):
+                for file_type_0_item_element in self.file:
+                    files.append(("file", (None, str(file_type_0_item_element).encode(), "text/plain")))
+            else:
+                files.append(("file", (None, str(self.file).encode(), "text/plain")))
+
+        if not isinstance(self.url, Unset):
+            if isinstance(self.url, str):
+                files.append(("url", (None, str(self.url).encode(), "text/plain")))
+            else:
+                files.append(("url", (None, str(self.url).encode(), "text/plain")))
+
         if not isinstance(self.callback_url, Unset):
             if isinstance(self.callback_url, str):
                 files.append(("callback_url", (None, str(self.callback_url).encode(), "text/plain")))
@@ -466,12 +510,6 @@ class BodyCreateJob:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        file = []
-        _file = d.pop("file")
-        for file_item_data in _file:
-            file_item = File(payload=BytesIO(file_item_data))
-
-            file.append(file_item)
 
         def _parse_model(data: object) -> None | str | Unset:
             if data is None:
@@ -624,6 +662,23 @@ class BodyCreateJob:
         else:
             duplicates = BodyCreateJobDuplicates(_duplicates)
 
+        def _parse_interpolate(data: object) -> BodyCreateJobInterpolateType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, int):
+                    raise TypeError()
+                interpolate_type_0 = BodyCreateJobInterpolateType0(data)
+
+                return interpolate_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BodyCreateJobInterpolateType0 | None | Unset, data)
+
+        interpolate = _parse_interpolate(d.pop("interpolate", UNSET))
+
         _outputs = d.pop("outputs", UNSET)
         outputs: list[Output] | Unset = UNSET
         if _outputs is not UNSET:
@@ -703,6 +758,32 @@ class BodyCreateJob:
 
         preset = _parse_preset(d.pop("preset", UNSET))
 
+        def _parse_file(data: object) -> list[str] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                file_type_0 = cast(list[str], data)
+
+                return file_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        file = _parse_file(d.pop("file", UNSET))
+
+        def _parse_url(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        url = _parse_url(d.pop("url", UNSET))
+
         def _parse_callback_url(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -713,7 +794,6 @@ class BodyCreateJob:
         callback_url = _parse_callback_url(d.pop("callback_url", UNSET))
 
         body_create_job = cls(
-            file=file,
             model=model,
             scale=scale,
             tile=tile,
@@ -731,6 +811,7 @@ class BodyCreateJob:
             select_best=select_best,
             keep=keep,
             duplicates=duplicates,
+            interpolate=interpolate,
             outputs=outputs,
             gif_layout=gif_layout,
             gif_fps=gif_fps,
@@ -740,6 +821,8 @@ class BodyCreateJob:
             pix_fmt=pix_fmt,
             crf=crf,
             preset=preset,
+            file=file,
+            url=url,
             callback_url=callback_url,
         )
 

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from io import BytesIO
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
-from ..types import File
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="BodyEnhanceImage")
 
@@ -17,29 +16,53 @@ T = TypeVar("T", bound="BodyEnhanceImage")
 class BodyEnhanceImage:
     """
     Attributes:
-        file (File): PNG, JPEG, WebP, TIFF, BMP or GIF (first frame)
+        file (None | str | Unset): PNG, JPEG, WebP, TIFF, BMP or GIF (first frame); or send `url`
+        url (None | str | Unset): instead of `file`: an http(s) URL the server downloads (public hosts only, unless
+            ENHANCE_URL_INPUT_ALLOW lists them; redirects re-checked; the upload's size cap;
+            ENHANCE_URL_INPUT_TIMEOUT_SECONDS)
     """
 
-    file: File
+    file: None | str | Unset = UNSET
+    url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        file = self.file.to_tuple()
+        file: None | str | Unset
+        if isinstance(self.file, Unset):
+            file = UNSET
+        else:
+            file = self.file
+
+        url: None | str | Unset
+        if isinstance(self.url, Unset):
+            url = UNSET
+        else:
+            url = self.url
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "file": file,
-            }
-        )
+        field_dict.update({})
+        if file is not UNSET:
+            field_dict["file"] = file
+        if url is not UNSET:
+            field_dict["url"] = url
 
         return field_dict
 
     def to_multipart(self) -> types.RequestFiles:
         files: types.RequestFiles = []
 
-        files.append(("file", self.file.to_tuple()))
+        if not isinstance(self.file, Unset):
+            if isinstance(self.file, str):
+                files.append(("file", (None, str(self.file).encode(), "text/plain")))
+            else:
+                files.append(("file", (None, str(self.file).encode(), "text/plain")))
+
+        if not isinstance(self.url, Unset):
+            if isinstance(self.url, str):
+                files.append(("url", (None, str(self.url).encode(), "text/plain")))
+            else:
+                files.append(("url", (None, str(self.url).encode(), "text/plain")))
 
         for prop_name, prop in self.additional_properties.items():
             files.append((prop_name, (None, str(prop).encode(), "text/plain")))
@@ -49,10 +72,28 @@ class BodyEnhanceImage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        file = File(payload=BytesIO(d.pop("file")))
+
+        def _parse_file(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        file = _parse_file(d.pop("file", UNSET))
+
+        def _parse_url(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        url = _parse_url(d.pop("url", UNSET))
 
         body_enhance_image = cls(
             file=file,
+            url=url,
         )
 
         body_enhance_image.additional_properties = d

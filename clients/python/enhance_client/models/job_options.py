@@ -12,6 +12,7 @@ from ..models.gif_layout import GifLayout
 from ..models.job_options_codec import JobOptionsCodec
 from ..models.job_options_container_type_0 import JobOptionsContainerType0
 from ..models.job_options_duplicates import JobOptionsDuplicates
+from ..models.job_options_interpolate_type_0 import JobOptionsInterpolateType0
 from ..models.job_options_keep import JobOptionsKeep
 from ..models.job_options_pix_fmt_type_0 import JobOptionsPixFmtType0
 from ..models.light_mode import LightMode
@@ -49,6 +50,10 @@ class JobOptions:
                 (default 1) Default: JobOptionsKeep.GOOD.
             duplicates (JobOptionsDuplicates | Unset): albums: near-duplicates (bursts) keep only their best shot, or all of
                 them Default: JobOptionsDuplicates.DROP.
+            interpolate (JobOptionsInterpolateType0 | None | Unset): video jobs: the enhanced video with 2 or 4 times as
+                many frames (RIFE makes those between each two enhanced frames; never across a scene cut, where the frame is
+                held; repeated frames are copied); with every_n=2 (or 4), interpolate=2 (or 4) plays at the source's frame rate;
+                with model=none, interpolation only
             outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (enhanced.mp4, or as
                 codec/container say)
             gif_layout (GifLayout | Unset):
@@ -82,6 +87,7 @@ class JobOptions:
     select_best: int | None | Unset = UNSET
     keep: JobOptionsKeep | Unset = JobOptionsKeep.GOOD
     duplicates: JobOptionsDuplicates | Unset = JobOptionsDuplicates.DROP
+    interpolate: JobOptionsInterpolateType0 | None | Unset = UNSET
     outputs: list[Output] | Unset = UNSET
     gif_layout: GifLayout | Unset = UNSET
     gif_fps: float | Unset = 2.0
@@ -189,6 +195,14 @@ class JobOptions:
         if not isinstance(self.duplicates, Unset):
             duplicates = self.duplicates.value
 
+        interpolate: int | None | Unset
+        if isinstance(self.interpolate, Unset):
+            interpolate = UNSET
+        elif isinstance(self.interpolate, JobOptionsInterpolateType0):
+            interpolate = self.interpolate.value
+        else:
+            interpolate = self.interpolate
+
         outputs: list[str] | Unset = UNSET
         if not isinstance(self.outputs, Unset):
             outputs = []
@@ -273,6 +287,8 @@ class JobOptions:
             field_dict["keep"] = keep
         if duplicates is not UNSET:
             field_dict["duplicates"] = duplicates
+        if interpolate is not UNSET:
+            field_dict["interpolate"] = interpolate
         if outputs is not UNSET:
             field_dict["outputs"] = outputs
         if gif_layout is not UNSET:
@@ -449,6 +465,23 @@ class JobOptions:
         else:
             duplicates = JobOptionsDuplicates(_duplicates)
 
+        def _parse_interpolate(data: object) -> JobOptionsInterpolateType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, int):
+                    raise TypeError()
+                interpolate_type_0 = JobOptionsInterpolateType0(data)
+
+                return interpolate_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobOptionsInterpolateType0 | None | Unset, data)
+
+        interpolate = _parse_interpolate(d.pop("interpolate", UNSET))
+
         _outputs = d.pop("outputs", UNSET)
         outputs: list[Output] | Unset = UNSET
         if _outputs is not UNSET:
@@ -546,6 +579,7 @@ class JobOptions:
             select_best=select_best,
             keep=keep,
             duplicates=duplicates,
+            interpolate=interpolate,
             outputs=outputs,
             gif_layout=gif_layout,
             gif_fps=gif_fps,

@@ -17,7 +17,7 @@ from ...types import UNSET, File, Response, Unset
 
 def _get_kwargs(
     *,
-    body: BodyEnhanceImage,
+    body: BodyEnhanceImage | Unset = UNSET,
     model: None | str | Unset = UNSET,
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
@@ -113,7 +113,8 @@ def _get_kwargs(
         "params": params,
     }
 
-    _kwargs["files"] = body.to_multipart()
+    if not isinstance(body, Unset):
+        _kwargs["files"] = body.to_multipart()
 
     headers["Content-Type"] = "multipart/form-data; boundary=+++"
 
@@ -185,7 +186,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: BodyEnhanceImage,
+    body: BodyEnhanceImage | Unset = UNSET,
     model: None | str | Unset = UNSET,
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
@@ -202,6 +203,8 @@ def sync_detailed(
     """Enhance an image
 
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
+    The image
+    is an uploaded `file` or a `url` the server downloads.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -221,7 +224,7 @@ def sync_detailed(
         compare (bool | Unset): return the before/after comparison instead of the image: a PNG
             with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
             region that gains most (X-Enhance-Compare-Region says which) Default: False.
-        body (BodyEnhanceImage):
+        body (BodyEnhanceImage | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -257,7 +260,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: BodyEnhanceImage,
+    body: BodyEnhanceImage | Unset = UNSET,
     model: None | str | Unset = UNSET,
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
@@ -274,6 +277,8 @@ def sync(
     """Enhance an image
 
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
+    The image
+    is an uploaded `file` or a `url` the server downloads.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -293,7 +298,7 @@ def sync(
         compare (bool | Unset): return the before/after comparison instead of the image: a PNG
             with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
             region that gains most (X-Enhance-Compare-Region says which) Default: False.
-        body (BodyEnhanceImage):
+        body (BodyEnhanceImage | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -324,7 +329,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: BodyEnhanceImage,
+    body: BodyEnhanceImage | Unset = UNSET,
     model: None | str | Unset = UNSET,
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
@@ -341,6 +346,8 @@ async def asyncio_detailed(
     """Enhance an image
 
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
+    The image
+    is an uploaded `file` or a `url` the server downloads.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -360,7 +367,7 @@ async def asyncio_detailed(
         compare (bool | Unset): return the before/after comparison instead of the image: a PNG
             with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
             region that gains most (X-Enhance-Compare-Region says which) Default: False.
-        body (BodyEnhanceImage):
+        body (BodyEnhanceImage | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -394,7 +401,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: BodyEnhanceImage,
+    body: BodyEnhanceImage | Unset = UNSET,
     model: None | str | Unset = UNSET,
     scale: float | None | Unset = UNSET,
     tile: int | None | Unset = UNSET,
@@ -411,6 +418,8 @@ async def asyncio(
     """Enhance an image
 
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
+    The image
+    is an uploaded `file` or a `url` the server downloads.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -430,7 +439,7 @@ async def asyncio(
         compare (bool | Unset): return the before/after comparison instead of the image: a PNG
             with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
             region that gains most (X-Enhance-Compare-Region says which) Default: False.
-        body (BodyEnhanceImage):
+        body (BodyEnhanceImage | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -107,8 +107,9 @@ def sync_detailed(
 ) -> Response[JobPublic | Problem]:
     """Submit a job
 
-     Upload a video or an image with what to do to it; the job runs in the background (follow its
-    events).
+     Upload a video or an image (or give its `url`) with what to do to it; the job runs in the background
+    (follow
+    its events).
 
     Args:
         idempotency_key (None | str | Unset): resubmitting the same request with it returns the
@@ -143,8 +144,9 @@ def sync(
 ) -> JobPublic | Problem | None:
     """Submit a job
 
-     Upload a video or an image with what to do to it; the job runs in the background (follow its
-    events).
+     Upload a video or an image (or give its `url`) with what to do to it; the job runs in the background
+    (follow
+    its events).
 
     Args:
         idempotency_key (None | str | Unset): resubmitting the same request with it returns the
@@ -174,8 +176,9 @@ async def asyncio_detailed(
 ) -> Response[JobPublic | Problem]:
     """Submit a job
 
-     Upload a video or an image with what to do to it; the job runs in the background (follow its
-    events).
+     Upload a video or an image (or give its `url`) with what to do to it; the job runs in the background
+    (follow
+    its events).
 
     Args:
         idempotency_key (None | str | Unset): resubmitting the same request with it returns the
@@ -208,8 +211,9 @@ async def asyncio(
 ) -> JobPublic | Problem | None:
     """Submit a job
 
-     Upload a video or an image with what to do to it; the job runs in the background (follow its
-    events).
+     Upload a video or an image (or give its `url`) with what to do to it; the job runs in the background
+    (follow
+    its events).
 
     Args:
         idempotency_key (None | str | Unset): resubmitting the same request with it returns the
