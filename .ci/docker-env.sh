@@ -15,6 +15,7 @@ import app.main, app.jobs.celery_app
 app.main.create_app
 print('imports: app.main and app.jobs.celery_app from', app.main.__file__)" || fail "the app or the Celery worker does not import"
 export ENHANCE_DATA_DIR="$work/data" ENHANCE_WEIGHTS_DIR="$work/weights"
+"$work/venv/bin/pip" check || fail "pip check: the image's venv has broken requirements"
 "$work/venv/bin/enhance" weights import-ncnn >/dev/null || fail "enhance weights import-ncnn failed"
 "$work/venv/bin/enhance" weights verify >/dev/null || fail "enhance weights verify failed"
 echo "docker environment: installed, imported, weights converted and verified"

@@ -12,6 +12,10 @@ fail() { echo "FIRST RUN FAILED: $*" >&2; echo "--- make run log (tail) ---" >&2
 [ ! -e .venv ] || fail ".venv already exists: this check needs a fresh environment"
 make install >"$log" 2>&1 || fail "make install (runtime dependencies only) failed"
 if .venv/bin/pip show pytest >/dev/null 2>&1; then fail "the runtime install pulled in a dev dependency (pytest)"; fi
+.venv/bin/pip check >>"$log" 2>&1 || fail "pip check: the runtime venv has broken requirements"
+locked=$(grep -E '^torch==' requirements.lock)
+installed=torch==$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("torch"))')
+[ "$locked" = "$installed" ] || fail "make install put $installed in the venv; requirements.lock pins $locked"
 
 ENHANCE_PORT=$port setsid make run >>"$log" 2>&1 &
 server=$!

