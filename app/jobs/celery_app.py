@@ -36,12 +36,13 @@ from celery.signals import worker_process_init
 from app.core.config import Settings
 from app.inference.device import Priority
 from app.jobs.models import JobStatus
-from app.jobs.pipeline import JobContext, run_job
+from app.jobs.pipeline import JobContext, run_job, run_segments
 from app.jobs.takeover import acquire
 from app.jobs.worker_health import BEAT_SECONDS, StartWatch, WorkerBeat
 
 log = logging.getLogger(__name__)
 TASK_NAME = "enhance.run_job"
+SEGMENT_TASK = "enhance.run_segments"  # a share of a segmented video job held by another worker
 QUEUE = "enhance"
 PRIORITY_SEP, PRIORITY_STEPS = "\x06\x16", (0, 3, 6, 9)  # kombu's Redis transport: one list per priority step
 
@@ -130,6 +131,17 @@ def run_task(runtime: WorkerRuntime, job_id: str) -> str:
     return status.value if status else "deleted"
 
 
+def run_segment_task(runtime: WorkerRuntime, job_id: str) -> str:
+    """Restore the segments of `job_id` nobody holds (its holder announced them); the holder publishes."""
+    ctx = runtime.context()
+    job = ctx.store.get(job_id)
+    if job is None or job.status is not JobStatus.RUNNING:
+        return "skipped"
+    with ctx.device.session(Priority.JOB, job.owner or ""):
+        finished = run_segments(ctx, job_id)
+    return f"{finished} segments"
+
+
 def make_celery(settings: Settings) -> Celery:
     app = Celery("enhance", broker=settings.broker_url)
     app.conf.update(
@@ -148,7 +160,18 @@ def make_celery(settings: Settings) -> Celery:
 
     @app.task(name=TASK_NAME)  # type: ignore[untyped-decorator]  # Celery ships no type information
     def run_job_task(job_id: str) -> str:
+        runtime.context().announce_segments = announce_segments
         return run_task(runtime, job_id)
+
+    @app.task(name=SEGMENT_TASK)  # type: ignore[untyped-decorator]
+    def run_segments_task(job_id: str) -> str:
+        return run_segment_task(runtime, job_id)
+
+    def announce_segments(job_id: str, count: int) -> None:
+        """One task per segment the job's holder leaves to others: each idle worker takes one and restores
+        segments until none is free."""
+        for _ in range(count):
+            app.send_task(SEGMENT_TASK, args=[job_id], queue=QUEUE)
 
     class Health(bootsteps.StartStopStep):  # type: ignore[misc]
         requires = ("celery.worker.components:Pool",)

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -26,8 +29,11 @@ from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
 from app.jobs.submit import submit_job
 from app.media.video import iter_frames
+from tests.jobs.test_scale import Cluster
 from tests.support.images import FAST_MODEL, psnr
 from tests.support.media import bikes_path, carphone_path, clip_from_frames
+from tests.support.server import Server
+from tests.support.services import fresh_postgres, redis_url
 
 CUT = 24  # the joined clip: carphone's first 24 frames, then 40 of a bikes shot (64 frames)
 
@@ -212,3 +218,71 @@ def test_two_embedded_workers_share_a_segmented_job_and_a_cancel_stops_both(
     finally:
         for worker in workers:
             worker.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """The API and two Celery workers (one process each) on Redis and PostgreSQL, segments of 8 frames, leases of
+    2 s; skipped, with the reason, where Redis or PostgreSQL is not reachable."""
+    broker = redis_url(db=12)
+    with fresh_postgres() as database:
+        data_dir = tmp_path_factory.mktemp("segments-cluster")
+        api = Server(settings, data_dir)
+        api.env = {
+            **api.env,
+            "ENHANCE_QUEUE": "celery",
+            "ENHANCE_BROKER_URL": broker,
+            "ENHANCE_DATABASE_URL": database,
+            "ENHANCE_PRELOAD": f'["{FAST_MODEL}"]',
+            "ENHANCE_SEGMENT_FRAMES": "8",
+            "ENHANCE_THREADS": "1",
+        }
+        api.start()
+        group = Cluster(api.env, api, data_dir, database)
+        group.start_worker("s1")
+        group.start_worker("s2")
+        group.wait_ready(["s1", "s2"])
+        try:
+            yield group
+        finally:
+            group.stop()
+
+
+@pytest.mark.slow
+def test_celery_workers_share_a_segmented_job(cluster: Cluster, two_scenes: Path) -> None:
+    job_id = cluster.submit(two_scenes.read_bytes(), "two_scenes.mp4", every_n=2, outputs="frames,video")
+    job = cluster.wait(job_id, timeout=600)
+    assert job["status"] == "succeeded", job["error"]
+    frames = cluster.store.frames(job_id)
+    assert [f.index for f in frames] == list(range(0, 64, 2))
+    segments = cluster.store.segments(job_id)
+    assert len(segments) == 4 and all(s.status is SegmentStatus.DONE for s in segments)
+    assert len({f.worker_id for f in frames}) == 2  # both worker processes restored segments of the one job
+    assert job["progress"]["done"] == job["progress"]["total"] == 32
+    with av.open(str(cluster.data_dir / "jobs" / job_id / "artifacts" / "enhanced.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 64
+
+
+@pytest.mark.slow
+def test_a_celery_worker_killed_mid_segment_costs_only_that_segment(cluster: Cluster, two_scenes: Path) -> None:
+    job_id = cluster.submit(two_scenes.read_bytes(), "two_scenes.mp4", every_n=2, outputs="frames")
+    deadline = time.monotonic() + 300
+    while True:  # a segment held by the worker that does not hold the job, with a frame of it recorded
+        job, done = cluster.store.get(job_id), {f.index: f for f in cluster.store.frames(job_id)}
+        assert job is not None and not job.status.terminal and time.monotonic() < deadline, job
+        helper = [s for s in cluster.store.segments(job_id) if s.worker_id not in (None, job.worker_id)]
+        if helper and helper[0].status is SegmentStatus.RUNNING and set(helper[0].frames) & set(done):
+            break
+        time.sleep(0.02)
+    victim = helper[0]
+    os.kill(int(str(victim.worker_id).rsplit(":", 1)[1]), signal.SIGKILL)
+    kept = {i: f.finished_at for i, f in done.items() if i in victim.frames}
+    finished = cluster.wait(job_id, timeout=600)
+    assert finished["status"] == "succeeded", finished["error"]
+    frames = cluster.store.frames(job_id)
+    assert [f.index for f in frames] == list(range(0, 64, 2))  # none missing, none twice
+    assert {f.index: f.finished_at for f in frames if f.index in kept} == kept  # the dead worker's frames stay
+    redone = next(s for s in cluster.store.segments(job_id) if s.index == victim.index)
+    assert redone.attempts >= 2 and redone.worker_id != victim.worker_id
+    others = [s for s in cluster.store.segments(job_id) if s.index != victim.index]
+    assert all(s.attempts == 1 for s in others)  # only the killed worker's segment was done again
