@@ -317,13 +317,24 @@ def video(
     denoise_sigma: DenoiseSigmaOption = None,
     deblur: Annotated[DeblurMode, typer.Option(help="deblur before upscaling")] = DeblurMode.OFF,
     deblur_model: Annotated[str | None, typer.Option(help="deblur catalogue id or 'classical'")] = None,
-    outputs: Annotated[str, typer.Option(help="comma-separated: frames, gif, video")] = "frames,gif",
+    outputs: Annotated[
+        str | None,
+        typer.Option(help="comma-separated: frames, gif, video [default: frames,gif; with --interpolate +video]"),
+    ] = None,
     gif_layout: Annotated[GifLayout, typer.Option()] = GifLayout.SIDE_BY_SIDE,
+    interpolate: Annotated[
+        int | None,
+        typer.Option(
+            help="2 or 4: the enhanced video with that many times the frames, RIFE making those between (never "
+            "across a scene cut); with --every-n 2, --interpolate 2 plays at the source's frame rate"
+        ),
+    ] = None,
     device: DeviceOption = None,
     dtype: DtypeOption = None,
 ) -> None:
     """Run the job pipeline locally, without a server: `enhance video clip.mp4 out/`, or several videos (files or
-    folders, searched recursively) into out/<name>/ each, with the model loaded once."""
+    folders, searched recursively) into out/<name>/ each, with the model loaded once. `--model none --interpolate 2`
+    only raises the frame rate."""
     import tempfile
 
     from app.jobs.options import JobOptions
@@ -348,8 +359,9 @@ def video(
         denoise_sigma=denoise_sigma,
         deblur=deblur,
         deblur_model=deblur_model,
-        outputs=outputs,
+        outputs=outputs or ("frames,gif,video" if interpolate else "frames,gif"),
         gif_layout=gif_layout,
+        interpolate=interpolate,
     )
     inputs = _listed(collect_inputs(sources, VIDEO_SUFFIXES | IMAGE_SUFFIXES), "a video or an image")
     if not inputs:

@@ -13,9 +13,13 @@ from typing import Any
 import av
 import cv2
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
-from tests.support.images import FAST_MODEL, png_bytes, psnr, skimage_rgb
+from app.cli import app
+from app.core.config import Settings
+from tests.support.images import CATALOG, FAST_MODEL, png_bytes, psnr, skimage_rgb
 from tests.support.interpolation import bikes_frames, carphone_frames
 from tests.support.jobs import JOBS, artifact, submit, wait
 from tests.support.media import audio_packets, clip_from_frames, duration_seconds
@@ -138,3 +142,20 @@ def test_interpolate_is_refused_where_it_cannot_apply(client: TestClient, tmp_pa
         body = response.json()
         assert expected in json.dumps(body), body
         assert "interpolate" in json.dumps(body) or expected == "rife is a", body
+
+
+def test_the_cli_interpolates_a_video_job(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`enhance video --model none --interpolate 2`: the video output comes with it; --interpolate 3 is refused."""
+    for name, value in {"WEIGHTS_DIR": settings.weights_path, "CATALOG_PATH": CATALOG, "DEVICE": "cpu"}.items():
+        monkeypatch.setenv(f"ENHANCE_{name}", str(value))
+    monkeypatch.setenv("COLUMNS", "200")
+    clip = clip_from_frames(tmp_path / "pan.mp4", bikes_frames(4, SIZE), fps=FPS)
+    out = tmp_path / "out"
+
+    result = CliRunner().invoke(app, ["video", str(clip), str(out), "--model", "none", "--interpolate", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert len(_decoded(out / "enhanced.mp4")) == 4 + 3
+    assert json.loads((out / "report.json").read_text())["interpolation"]["made"] == 3
+    refused = CliRunner().invoke(app, ["video", str(clip), str(tmp_path / "no"), "--interpolate", "3"])
+    assert refused.exit_code == 2 and "interpolate" in refused.output

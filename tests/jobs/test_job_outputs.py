@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import types
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import av
+import cv2
 import pytest
 from PIL import Image
 
 from app.core.config import Settings
+from app.inference.device import Device
+from app.jobs.models import FrameRecord, JobRecord, JobStatus
 from app.jobs.options import JobOptions
-from app.jobs.outputs import VIDEO_PART, LiveOutputs
+from app.jobs.outputs import VIDEO_PART, LiveOutputs, write_outputs
 from app.jobs.storage import JobStorage
+from app.media.encode import encode_png8
 from app.media.video import VideoWriter, iter_frames
 from tests.support.images import area_resize, frame_count
 from tests.support.media import carphone_path
@@ -68,3 +74,59 @@ def test_discard_removes_the_partial_video_even_when_closing_fails(
     monkeypatch.setattr(VideoWriter, "close", broken_close)
     outputs.discard()  # must not raise over the error that stopped the job
     assert not part.exists()
+
+
+def test_the_live_outputs_measure_flicker_on_the_way(live: tuple[LiveOutputs, JobStorage, str]) -> None:
+    outputs, _, _ = live
+    _feed(outputs, 6)
+    flicker = outputs.flicker.result()
+    assert flicker is not None and flicker["pairs"] == 5
+    assert flicker["ratio"] == pytest.approx(1.0, abs=0.25)  # an area upscale: about as stable as its source
+
+
+def _recorded(storage: JobStorage, count: int, options: JobOptions) -> tuple[JobRecord, list[FrameRecord]]:
+    """A video job whose first `count` carphone frames were recorded (x2 upscales), as an earlier attempt leaves
+    them: the outputs are then built from the PNGs, not live."""
+    job_id, now = str(uuid.uuid4()), datetime.now(UTC)
+    storage.job_dir(job_id).mkdir(parents=True)
+    shutil.copy(carphone_path(), storage.job_dir(job_id) / "input.video")
+    frames = []
+    for frame in iter_frames(carphone_path(), 1000):
+        if frame.index >= count:
+            break
+        for path, rgb in (
+            (storage.source_frame(job_id, frame.index), frame.rgb),
+            (storage.enhanced_frame(job_id, frame.index), cv2.resize(frame.rgb, (352, 288))),
+        ):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(encode_png8(rgb))
+        frames.append(
+            FrameRecord(job_id, frame.index, frame.pts, str(frame.time_base), 0.1, now, "test", {"time": frame.seconds})
+        )
+    job = JobRecord(job_id, JobStatus.RUNNING, "video", "carphone.mp4", options.model_dump(), now, now)
+    return job, frames
+
+
+def test_a_resumed_job_reports_flicker_from_its_recorded_frames(settings: Settings, tmp_path: Path) -> None:
+    storage, options = JobStorage(tmp_path / "jobs"), JobOptions(outputs=["frames"])  # type: ignore[list-item]
+    job, frames = _recorded(storage, 5, options)
+    write_outputs(settings, storage, job, frames, options, None, None)
+    report = json.loads((storage.artifacts_dir(job.id) / "report.json").read_text())
+    assert report["flicker"]["pairs"] == 4 and report["flicker"]["ratio"] == pytest.approx(1.0, abs=0.15)
+    assert report["interpolation"] is None
+
+
+def test_a_resumed_interpolated_job_builds_its_video_from_the_recorded_frames(
+    settings: Settings, device: Device, tmp_path: Path
+) -> None:
+    storage = JobStorage(tmp_path / "jobs")
+    options = JobOptions(outputs=["video"], interpolate=2)  # type: ignore[list-item]
+    job, frames = _recorded(storage, 4, options)
+    write_outputs(settings, storage, job, frames, options, None, None, device=device)
+    report = json.loads((storage.artifacts_dir(job.id) / "report.json").read_text())
+    assert report["interpolation"] == {
+        "factor": 2, "source_frames": 4, "made": 3, "cuts": [], "duplicates": 0, "no_room": 0
+    }  # fmt: skip
+    with av.open(str(storage.artifacts_dir(job.id) / "enhanced.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 4 + 3
+    assert report["flicker"]["pairs"] == 3

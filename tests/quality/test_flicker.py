@@ -44,7 +44,7 @@ def test_a_temporally_consistent_upscale_flickers_like_its_source() -> None:
     assert report["analysis_size"] == [640, 524] and report["pairs"] == 11
     assert report["ratio"] == pytest.approx(1.0, abs=0.1)  # measured 0.97
     shimmering = flicker(frames, _noisy(upscaled, 5.0))
-    assert shimmering["ratio"] > report["ratio"] + 0.5  # measured 1.9
+    assert shimmering["ratio"] > 2.2  # measured 2.7 on the flat half (1.7 over every pixel, edges drown it)
 
 
 def test_a_scene_cut_is_not_measured() -> None:
@@ -58,6 +58,6 @@ def test_a_scene_cut_is_not_measured() -> None:
 
 
 def test_one_frame_has_no_flicker_to_measure() -> None:
-    meter = FlickerMeter()
-    meter.add(*([_carphone(1)[0]] * 2))
+    meter, frame = FlickerMeter(), _carphone(1)[0]
+    meter.add(frame, frame)
     assert meter.result() is None

@@ -313,6 +313,11 @@ function jobForm(files) {
   }
   const outputs = ["out-frames", "out-gif", "out-video"].filter((id) => $(id).checked).map((id) => $(id).value);
   if (!isVideo(file)) outputs.splice(outputs.indexOf("video") >>> 0, outputs.includes("video") ? 1 : 0);
+  // Interpolation makes the enhanced video's frames: asked for, it brings the video output with it.
+  if (isVideo(file) && $("interpolate").value) {
+    form.append("interpolate", $("interpolate").value);
+    if (!outputs.includes("video")) outputs.push("video");
+  }
   form.append("outputs", outputs.join(",") || "frames");
   return form;
 }
