@@ -37,7 +37,7 @@ from app.core.config import Settings
 from app.inference.device import Priority
 from app.jobs.models import JobStatus
 from app.jobs.pipeline import JobContext, run_job, run_segments
-from app.jobs.takeover import acquire
+from app.jobs.takeover import acquire, holder_is_dead
 from app.jobs.worker_health import BEAT_SECONDS, StartWatch, WorkerBeat
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class WorkerRuntime:
         self._build = build or build_context
         self._context: JobContext | None = None
         self._lock = threading.Lock()
+        self.registry: WorkerRegistry | None = None  # made when first needed (not in a process that sends tasks)
 
     def context(self) -> JobContext:
         with self._lock:
@@ -65,6 +66,22 @@ class WorkerRuntime:
                 self._context = self._build(self.settings)
                 log.info("worker %s ready on %s", self._context.worker_id, self._context.device.torch_device)
             return self._context
+
+    def holder_is_dead(self, holder: str) -> bool:
+        """The holder's process is gone: on this host by its pid, on another by its worker's word (the main process
+        records a pool process that died with a job, before Celery redelivers the job: `WorkerHealth`)."""
+        if holder_is_dead(holder):
+            return True
+        try:
+            return self._registry().is_dead(holder)
+        except Exception:  # the broker is away: the holder's lease decides
+            log.warning("could not read the dead processes' table", exc_info=True)
+            return False
+
+    def _registry(self) -> WorkerRegistry:
+        if self.registry is None:
+            self.registry = WorkerRegistry(self.settings.broker_url)
+        return self.registry
 
     def warm(self) -> threading.Thread:
         """Build the context and load ENHANCE_PRELOAD's models in a background thread, returning at once (called in
@@ -75,6 +92,10 @@ class WorkerRuntime:
         return thread
 
     def _warm(self) -> None:
+        try:  # a new process may reuse a dead one's pid: it is alive again
+            self._registry().forget_dead(socket.gethostname(), os.getpid())
+        except Exception:
+            log.warning("could not clear this process from the dead processes' table", exc_info=True)
         try:
             self.context().device.preload(self.settings.preload)
         except Exception:  # the first task builds (and reports) it again
@@ -120,7 +141,10 @@ def run_task(runtime: WorkerRuntime, job_id: str) -> str:
     lease = ctx.settings.job_lease_seconds
     status: JobStatus | None = JobStatus.QUEUED
     for _ in range(RESUMES):
-        if acquire(ctx.store, job_id, ctx.worker_id, lease, ctx.settings.max_attempts) is None:
+        held = acquire(
+            ctx.store, job_id, ctx.worker_id, lease, ctx.settings.max_attempts, is_dead=runtime.holder_is_dead
+        )
+        if held is None:
             return "skipped"  # finished, cancelled or deleted meanwhile, or a live worker holds it
         job = ctx.store.get(job_id)
         # The session charges the owner's device time (shared with the API through ENHANCE_RATE_LIMIT_STORAGE).
@@ -198,6 +222,7 @@ class WorkerRegistry:
     """The workers' heartbeats, in one Redis hash on the broker (`/metrics` reads it through `CeleryQueue`)."""
 
     KEY = "enhance:workers"
+    DEAD_KEY = "enhance:dead-processes"  # "<host>:<pid>" -> when its worker saw it die holding a task
     FORGET_AFTER_SECONDS = 3600.0  # a worker gone this long leaves the table (and the metrics)
 
     def __init__(self, broker_url: str) -> None:
@@ -208,11 +233,25 @@ class WorkerRegistry:
     def publish(self, beat: WorkerBeat) -> None:
         self.client.hset(self.KEY, beat.name, beat.to_json())
 
+    def mark_dead(self, host: str, pid: int) -> None:
+        self.client.hset(self.DEAD_KEY, f"{host}:{pid}", time.time())
+
+    def forget_dead(self, host: str, pid: int) -> None:
+        self.client.hdel(self.DEAD_KEY, f"{host}:{pid}")
+
+    def is_dead(self, worker_id: str) -> bool:
+        """True when `worker_id` (`celery:<host>:<pid>`) names a pool process its worker saw die."""
+        kind, _, place = worker_id.partition(":")
+        return kind == "celery" and bool(self.client.hexists(self.DEAD_KEY, place))
+
     def read(self) -> list[WorkerBeat]:
         now = time.time()
         beats = [WorkerBeat.from_json(v) for v in self.client.hgetall(self.KEY).values()]
         for gone in [b for b in beats if now - b.seen > self.FORGET_AFTER_SECONDS]:
             self.client.hdel(self.KEY, gone.name)
+        for place, when in self.client.hgetall(self.DEAD_KEY).items():
+            if now - float(when) > self.FORGET_AFTER_SECONDS:
+                self.client.hdel(self.DEAD_KEY, place)
         return [b for b in beats if now - b.seen <= self.FORGET_AFTER_SECONDS]
 
 
@@ -227,10 +266,30 @@ class WorkerHealth:
         self._thread = threading.Thread(target=self._loop, name="worker-health", daemon=True)
 
     def start(self) -> None:
+        self.record_lost_processes()
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+
+    def record_lost_processes(self) -> None:
+        """Have the pool record a process that died running a task as dead before it hands the task back to the
+        broker: the redelivered task, on any host, then takes its job over at once instead of waiting out the dead
+        holder's lease (the pid alone proves it only on this host)."""
+        pool: Any = getattr(getattr(self.worker, "pool", None), "_pool", None)
+        lost = getattr(pool, "on_job_process_lost", None)
+        if lost is None:
+            return  # solo or threads: the worker's own process runs the tasks
+        host = socket.gethostname()
+
+        def on_job_process_lost(job: Any, pid: int, exitcode: int) -> None:
+            try:
+                self.registry.mark_dead(host, pid)
+            except Exception:  # the broker is away: the holder's lease decides
+                log.warning("could not record pool process %s as dead", pid, exc_info=True)
+            lost(job, pid, exitcode)
+
+        pool.on_job_process_lost = on_job_process_lost
 
     def pool_ready(self) -> tuple[int, int]:
         """(processes it should have, processes started and answering)."""

@@ -179,12 +179,16 @@ def workers(cluster: Cluster) -> Iterator[Cluster]:
 def test_a_killed_task_process_is_replaced_and_resumes_its_job(workers: Cluster) -> None:
     """The issue's reproduction: kill -9 the process running the task (as the OOM killer would). Its worker starts
     a replacement process, which takes the redelivered job over from the dead holder instead of dropping it."""
+    from app.jobs.celery_app import WorkerRegistry
+
     workers.start_worker("solo")
     job_id = workers.submit()
     victim = workers.wait_for(job_id, done=5)["worker_id"]
     os.kill(_pid(victim), signal.SIGKILL)
     holders = workers.assert_every_frame_once(job_id)
     assert holders[0] == victim and holders[-1] != victim  # resumed by the replacement, after the dead one's frames
+    # Its worker recorded the process it lost on the broker, where a worker on another host can read it.
+    assert WorkerRegistry(workers.redis.url).is_dead(victim)
 
 
 def test_a_killed_worker_main_process_loses_no_frame(workers: Cluster) -> None:

@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -24,6 +25,7 @@ from app.jobs.takeover import acquire, holder_is_dead
 from app.jobs.worker_health import StartWatch
 from tests.jobs.test_job_store import FakeClock
 from tests.support.images import FAST_MODEL
+from tests.support.services import redis_url
 
 LEASE = 30.0
 ELSEWHERE = "celery:another-host:4242"  # a holder on another machine: only its lease can say it is gone
@@ -195,3 +197,43 @@ def test_the_reaper_requeues_a_hung_holder_s_job_as_its_lease_ends(
     clock.advance(wait)
     assert maintenance.reap() == [job_id] and announced == [job_id]  # the pass it scheduled hands it on
     assert maintenance.next_wait() == maintenance.interval  # nothing running any more
+
+
+def test_a_holder_on_another_host_that_its_worker_saw_die_is_taken_over_at_once(
+    store: JobStore, settings: Settings
+) -> None:
+    """The pid proves a holder dead only on its own host. Its worker's main process records the process it lost
+    (before Celery redelivers the task) on the broker, so a worker on any host takes the job over at once instead
+    of waiting out the dead holder's lease (30 s by default)."""
+    pytest.importorskip("celery", reason="celery is not installed (pip install -e '.[scale]')")
+    from app.jobs.celery_app import WorkerHealth, WorkerRegistry, WorkerRuntime
+
+    broker = redis_url(db=13)
+    registry = WorkerRegistry(broker)
+    lost: list[tuple[int, int]] = []
+
+    class Pool:  # the prefork pool's hook for a process that died running a task (billiard calls it)
+        def on_job_process_lost(self, job: object, pid: int, exitcode: int) -> None:
+            lost.append((pid, exitcode))
+
+    pool = Pool()
+    worker = SimpleNamespace(concurrency=1, pool=SimpleNamespace(_pool=pool), hostname="other@another-host")
+    health = WorkerHealth(worker, registry, 60.0)
+    with pytest.MonkeyPatch.context() as patch:  # that worker runs on another host
+        patch.setattr("app.jobs.celery_app.socket.gethostname", lambda: "another-host")
+        health.record_lost_processes()
+    dead = int(ELSEWHERE.rsplit(":", 1)[1])
+    pool.on_job_process_lost(object(), dead, -9)  # its process 4242 died running the job's task
+    assert lost == [(dead, -9)]  # Celery's own handling goes on (the task is rejected, so redelivered)
+
+    job_id = _held_by(store, ELSEWHERE)
+    runtime = WorkerRuntime(settings.model_copy(update={"broker_url": broker}))
+
+    def sleep(seconds: float) -> None:
+        raise AssertionError("waited for the lease of a holder its worker saw die")
+
+    job = acquire(store, job_id, "celery:here:1", LEASE, sleep=sleep, is_dead=runtime.holder_is_dead)
+    assert job is not None and job.worker_id == "celery:here:1"
+
+    registry.forget_dead("another-host", dead)  # a new process took the pid: alive again, its lease decides
+    assert not runtime.holder_is_dead(ELSEWHERE)
