@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import ExifTags, Image
 
 from app.compare.contact_sheet import CELL, Cell, contact_sheet
@@ -29,7 +30,7 @@ from app.core.config import Settings
 from app.core.errors import CorruptMedia, EnhanceError, InvalidOption, PayloadTooLarge
 from app.core.files import write_atomic
 from app.domain import Picture
-from app.inference.admission import score_bytes
+from app.inference.admission import estimate_score_bytes, score_bytes
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
 from app.inference.memory import MemoryBudget
@@ -41,6 +42,7 @@ from app.jobs.store import JobStore
 from app.jobs.webhooks import check_callback
 from app.media.decode import decode_image, looks_like_image, probe_image
 from app.quality.album import AlbumPhoto, choose
+from app.quality.copies import detail_crop
 
 MANIFEST = "album.json"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -204,6 +206,25 @@ def _taken_at(data: bytes) -> datetime | None:
         return None
 
 
+def _crop_loader(
+    settings: Settings, storage: JobStorage, job_id: str, entry: dict[str, Any], memory: MemoryBudget
+) -> Callable[[], np.ndarray | None]:
+    """Decodes the photo again, only when the judge compares it with a same-size copy (photos in no group never
+    are); None when it cannot be read any more."""
+
+    def load() -> np.ndarray | None:
+        data = _photo_bytes(storage, job_id, entry)
+        try:
+            info = probe_image(data, settings.max_pixels, settings.max_side)
+            need = estimate_score_bytes(info.width, info.height, info.bands)
+            with memory.reserve(need, f"comparing {entry['name']} with its copies", True):
+                return detail_crop(np.asarray(decode_image(data, settings.max_pixels, settings.max_side).pixels))
+        except EnhanceError:
+            return None
+
+    return load
+
+
 def score_album(
     settings: Settings,
     storage: JobStorage,
@@ -223,6 +244,7 @@ def score_album(
                 scored = score_bytes(data, settings, memory, what=entry["name"], patient=True)
                 photo.scores, photo.size = scored.scores, (scored.width, scored.height)
                 photo.taken_at = _taken_at(data)
+                photo.load_crop = _crop_loader(settings, storage, job.id, entry, memory)
             except EnhanceError as exc:
                 photo.problem = exc.detail
         photos.append(photo)

@@ -3,21 +3,23 @@
 Photos are grouped as near-duplicates when their difference hashes are close (the same rule as best-frame
 selection), or a little less close but taken within `BURST_SECONDS` of each other by the camera's clock (EXIF
 DateTimeOriginal): a burst re-frames slightly, which moves the hash more than a re-encode does. Each group keeps
-its least degraded copy: kept verdicts before rejected ones, then quality weighed, within the group, by resolution
-(a downscaled copy has less of the shot), sharpness against the sharpest kept copy of the same size (the quality caps
-it at "sharp", so a slightly blurred copy would tie) and naturalness (NIQE: the copies show the same scene, so a
-higher NIQE is compression, blur or noise, not content); the earlier photo on a tie. Every photo ends with `chosen`
-and a `why` a person can read; a group's kept photo names the copies it was kept over ("kept: q92 original over q45
-copy").
-"""
+its least degraded copy, judged relatively (`app.quality.copies`): every pair of copies is compared side by side
+(resolution, JPEG quality, exposure, then the fine detail of the same crop: lost detail is blur, extra detail
+unrelated to the picture is noise), and the copy that wins the most comparisons is kept; on a tie, kept verdicts
+before rejected ones, then the overall quality, then the earlier photo. Every photo ends with `chosen` and a `why`
+a person can read; a group's kept photo names the copies it was kept over and what each is ("kept: q92 original
+over q80 copy (more compressed: q80 against q92)")."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import numpy as np
+
+from app.quality.copies import Copy, Verdict, compare
 from app.quality.scores import Scores, hamming
 from app.quality.select import NEAR_DUPLICATE_BITS
 
@@ -37,10 +39,22 @@ class AlbumPhoto:
     size: tuple[int, int] | None = None  # width, height as decoded
     group: int | None = None  # the index of the group's best shot
     copies: list[AlbumPhoto] = field(default_factory=list)  # the group's other members, on its best shot only
+    lost_to: Verdict | None = None  # the comparison with the group's kept copy, on the others
     duplicate_of: int | None = None
     distance: int | None = None
     chosen: bool = False
     why: str = ""
+    # the `detail_crop` of the decoded photo, loaded only when it is compared with a copy of the same size
+    load_crop: Callable[[], np.ndarray | None] | None = field(default=None, repr=False)
+    _crop: np.ndarray | None = field(default=None, repr=False)
+    _copy: Copy | None = field(default=None, repr=False)
+
+    def as_copy(self) -> Copy:
+        assert self.scores is not None
+        if self._copy is None:
+            crop = self.load_crop() if self.load_crop is not None else None
+            self._copy = Copy(self.scores, self.size, crop)
+        return self._copy
 
     def rank(self) -> tuple[bool, float, int]:
         assert self.scores is not None
@@ -105,44 +119,46 @@ def group_duplicates(photos: list[AlbumPhoto]) -> None:
     for photo in usable:
         groups.setdefault(root(photo.index), []).append(photo)
     for members in groups.values():
-        best = max(members, key=lambda p: _copy_rank(p, members))
+        best = _least_degraded(members)
         best.copies = [p for p in members if p is not best]
         for photo in members:
             photo.group = best.index
             if photo is not best:
                 photo.duplicate_of = best.index
                 photo.distance = closest.get(photo.index)
+                photo.lost_to = compare(best.as_copy(), photo.as_copy())
+        for photo in members:
+            photo._copy = None  # the crops are only needed within the group
 
 
-def _copy_rank(photo: AlbumPhoto, members: list[AlbumPhoto]) -> tuple[bool, float, int]:
-    """Rank among copies of one shot: the least degraded first (see the module's docstring)."""
-    assert photo.scores is not None
-    score = photo.scores.quality
-    pixels = [p.size[0] * p.size[1] for p in members if p.size]
-    if photo.size and pixels:
-        score *= math.sqrt(photo.size[0] * photo.size[1] / max(pixels))
-    # The re-blur ratio is capped at "sharp" in the quality; between copies of one size, a loss of it is blur. Only
-    # kept copies set the bar: strong noise inflates the ratio.
-    same_size = [p.scores for p in members if p.scores and p.size == photo.size and p.scores.verdict == "keep"]
-    if same_size:
-        score *= min(1.0, photo.scores.sharpness / max(max(s.sharpness for s in same_size), 1e-6))
-    niqes = [p.scores.niqe for p in members if p.scores and p.scores.niqe is not None]
-    if photo.scores.niqe is not None and len(niqes) == len(members):
-        score *= math.sqrt(min(niqes) / max(photo.scores.niqe, 1e-6))  # softened: NIQE varies by a few points alone
-    return (photo.scores.verdict == "keep", score, -photo.index)
+def _least_degraded(members: list[AlbumPhoto]) -> AlbumPhoto:
+    """The copy that wins the most side-by-side comparisons; ties by verdict, quality, then upload order."""
+    if len(members) == 1:
+        return members[0]
+    wins = {p.index: 0 for p in members}
+    for n, a in enumerate(members):
+        for b in members[n + 1 :]:
+            better = compare(a.as_copy(), b.as_copy()).better
+            if better:
+                wins[(a if better > 0 else b).index] += 1
+    return max(members, key=lambda p: (wins[p.index], *p.rank()))
 
 
 def _kept_over(best: AlbumPhoto) -> str:
-    """\"kept: q92 original over q80 copy, lossless 256x192 copy (too soft ...)\""""
+    """\"kept: q92 original over q80 copy (more compressed: q80 against q92), q92 copy (noisier: ...)\""""
     group = [best, *best.copies]
     sizes_differ = len({p.size for p in group}) > 1
     copies = []
     for copy in best.copies:
         assert copy.scores is not None
-        text = f"{copy.label(sizes_differ)} copy"
+        why = []
+        if copy.lost_to is not None and copy.lost_to.better > 0:
+            why.append(copy.lost_to.why)
+        elif copy.scores.quality < (best.scores.quality if best.scores else 0):
+            why.append(f"lower quality {copy.scores.quality:.2f}")
         if copy.scores.verdict == "reject":
-            text += f" ({'; '.join(copy.scores.reasons)})"
-        copies.append(text)
+            why.extend(copy.scores.reasons)
+        copies.append(f"{copy.label(sizes_differ)} copy" + (f" ({'; '.join(why)})" if why else ""))
     return f"kept: {best.label(sizes_differ)} original over {', '.join(copies)}"
 
 
@@ -158,6 +174,8 @@ def choose(photos: list[AlbumPhoto], keep: Keep, best_k: int | None, drop_duplic
             photo.why = (
                 f"near-duplicate of {names[photo.duplicate_of]} (hash distance {photo.distance}), which is better"
             )
+            if photo.lost_to is not None and photo.lost_to.better > 0:
+                photo.why += f": this copy is {photo.lost_to.why}"
             if photo.scores.verdict == "reject":
                 photo.why += "; also " + "; ".join(photo.scores.reasons)
         else:
