@@ -39,6 +39,7 @@ class ModelPublic(BaseModel):
                     "denoise": None,
                     "denoise_levels": {},
                     "origin": "https://github.com/xinntao/Real-ESRGAN/releases/tag/v0.2.5.0",
+                    "temporal": False,
                 }
             ]
         }
@@ -69,6 +70,11 @@ class ModelPublic(BaseModel):
         description="the `denoise` option's levels for this model, each with the entry it runs; empty: no option",
     )
     origin: str = Field(default="", description="the official release the weights come from")
+    temporal: bool = Field(
+        default=False,
+        description="a video model that restores each frame from its neighbours (BasicVSR): it runs on a video in "
+        "overlapping windows of frames, not one frame at a time",
+    )
 
 
 class ModelsPublic(BaseModel):

@@ -44,6 +44,7 @@ def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPublic:
                     str(level): model for level, model in registry.catalog.denoise_levels(entry.id).items()
                 },
                 origin=entry.origin,
+                temporal=entry.temporal,
             )
         )
     return ModelsPublic(data=data, count=len(data))

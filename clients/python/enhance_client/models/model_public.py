@@ -41,6 +41,8 @@ class ModelPublic:
         denoise_levels (ModelPublicDenoiseLevels | Unset): the `denoise` option's levels for this model, each with the
             entry it runs; empty: no option
         origin (str | Unset): the official release the weights come from Default: ''.
+        temporal (bool | Unset): a video model that restores each frame from its neighbours (BasicVSR): it runs on a
+            video in overlapping windows of frames, not one frame at a time Default: False.
     """
 
     id: str
@@ -63,6 +65,7 @@ class ModelPublic:
     denoise: int | None | Unset = UNSET
     denoise_levels: ModelPublicDenoiseLevels | Unset = UNSET
     origin: str | Unset = ""
+    temporal: bool | Unset = False
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,6 +133,8 @@ class ModelPublic:
 
         origin = self.origin
 
+        temporal = self.temporal
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -166,6 +171,8 @@ class ModelPublic:
             field_dict["denoise_levels"] = denoise_levels
         if origin is not UNSET:
             field_dict["origin"] = origin
+        if temporal is not UNSET:
+            field_dict["temporal"] = temporal
 
         return field_dict
 
@@ -254,6 +261,8 @@ class ModelPublic:
 
         origin = d.pop("origin", UNSET)
 
+        temporal = d.pop("temporal", UNSET)
+
         model_public = cls(
             id=id,
             task=task,
@@ -275,6 +284,7 @@ class ModelPublic:
             denoise=denoise,
             denoise_levels=denoise_levels,
             origin=origin,
+            temporal=temporal,
         )
 
         model_public.additional_properties = d
