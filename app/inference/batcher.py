@@ -4,13 +4,15 @@ call, and merges concurrent requests' calls into one batched call.
 Which call goes next: the waiting call of the highest priority class (interactive requests before job frames),
 then the owner (API key) served longest ago, then the client (request, job) served longest ago, then the oldest.
 So a stream of job frames never makes an image request wait for more than the call in progress, and one key's
-many requests share the device with another key's one request. Calls are short because the tiler cuts work to
-`ENHANCE_CALL_SECONDS` (see `app.models.call_rate`).
+many requests share the device with another key's one request. Calls are short because work is cut to
+`ENHANCE_CALL_SECONDS` (see `app.models.call_rate`): a staged forward runs a few of a network's stages per call
+(`infer_stages`; its next call queues behind whatever arrived meanwhile), else the tiler makes tiles smaller.
 
-The batcher groups that call with queued calls of the same class, model and tile shape, up to `max_batch` tiles
-and the tile memory budget. It waits up to `max_wait` for more only while some registered client (an image request
-or a job between two model calls) has nothing queued; a lone request never waits. A batched call that runs out of
-memory is retried one request at a time, so each caller's own OOM handling (smaller tiles) still applies.
+The batcher groups a whole-network call with queued calls of the same class, model and tile shape, up to
+`max_batch` tiles and the tile memory budget. It waits up to `max_wait` for more only while some registered client
+(an image request or a job between two model calls) has nothing queued; a lone request never waits. A batched call
+that runs out of memory is retried one request at a time, so each caller's own OOM handling (smaller tiles) still
+applies.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ import torch
 
 from app.core.config import Settings
 from app.core.metrics import BATCH_TILES, DEVICE_WAIT_SECONDS
-from app.inference.device import DeviceClient, as_client, current_client, forward, is_oom
+from app.inference.device import DeviceClient, as_client, current_client, forward, forward_stages, is_oom
 from app.models.registry import LoadedModel
+from app.models.stages import Carry, StagedForward
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -61,26 +64,44 @@ class _Work:
     future: Future[Any] = field(default_factory=Future)
 
 
+@dataclass(frozen=True)
+class _Stages:
+    """A call of a staged forward: the stages of `work` up to `stop`."""
+
+    staged: StagedForward
+    work: torch.Tensor | Carry
+    stop: int
+
+
 @dataclass(eq=False)  # identity: a queue removes this request, never an equal one (tensors do not compare)
 class _Request:
     model: LoadedModel
-    batch: torch.Tensor
+    batch: torch.Tensor | _Stages
     client: DeviceClient
     seq: int
     queued_at: float = field(default_factory=time.perf_counter)
-    future: Future[torch.Tensor] = field(default_factory=Future)
+    future: Future[Any] = field(default_factory=Future)
 
     @property
     def key(self) -> tuple[int, tuple[int, ...]]:
+        if isinstance(self.batch, _Stages):  # part of a forward: never merged with another call
+            return id(self.model.descriptor), (-1, self.seq)
         return id(self.model.descriptor), tuple(self.batch.shape[1:])
 
     @property
     def tiles(self) -> int:
-        return int(self.batch.shape[0])
+        work = self.batch.work if isinstance(self.batch, _Stages) else self.batch
+        return work.tiles if isinstance(work, Carry) else int(work.shape[0])
 
     @property
     def pixels(self) -> int:
-        return int(self.batch.shape[0] * self.batch.shape[2] * self.batch.shape[3])
+        work = self.batch.work if isinstance(self.batch, _Stages) else self.batch
+        return work.pixels if isinstance(work, Carry) else int(work.shape[0] * work.shape[2] * work.shape[3])
+
+    def call(self) -> Any:
+        if isinstance(self.batch, _Stages):
+            return forward_stages(self.model, self.batch.staged, self.batch.work, self.batch.stop)
+        return forward(self.model, self.batch)
 
 
 class DynamicBatcher:
@@ -123,6 +144,14 @@ class DynamicBatcher:
                 self._cond.notify_all()
 
     def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
+        return cast(torch.Tensor, self._submit(model, batch))
+
+    def infer_stages(self, model: LoadedModel, staged: StagedForward, work: torch.Tensor | Carry, stop: int) -> Carry:
+        """One call of a staged forward, queued as any call of its client (so an image request that arrived during
+        the previous stages goes first)."""
+        return cast(Carry, self._submit(model, _Stages(staged, work, stop)))
+
+    def _submit(self, model: LoadedModel, batch: torch.Tensor | _Stages) -> Any:
         request = _Request(model, batch, current_client(), next(self._seq))
         with self._cond:
             if self._closed:
@@ -226,7 +255,7 @@ class DynamicBatcher:
             self._run_one(group[0])
             return
         try:
-            output = forward(group[0].model, torch.cat([r.batch for r in group]))
+            output = forward(group[0].model, torch.cat([cast(torch.Tensor, r.batch) for r in group]))
         except Exception as exc:
             if not is_oom(exc):
                 _charge(group, started)
@@ -248,7 +277,7 @@ class DynamicBatcher:
     def _run_one(request: _Request) -> None:
         started = time.perf_counter()
         try:
-            output = forward(request.model, request.batch)
+            output = request.call()
         except Exception as exc:  # handed to the caller, who may retry with smaller tiles
             _charge([request], started)
             request.future.set_exception(exc)

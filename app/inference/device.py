@@ -2,7 +2,10 @@
 
 Callers ask `Device.model(id)` for a `ModelHandle` and call the handle; there is no other way to run a model, so no
 caller can bypass the device thread by forgetting an argument. Calls go through the spandrel descriptor's own call
-(`descriptor(image)`: its size padding, `call_fn` and clamping), never `descriptor.model(...)`.
+(`descriptor(image)`: its size padding, `call_fn` and clamping), never `descriptor.model(...)`, or, where one call of
+the whole network would last longer than the call bound, through its staged forward (`app.models.stages`: the same
+padding, layers and clamping, cut between blocks): a call then runs a few stages, and the features wait in memory
+for the next call while other work takes the device.
 
 Threads, by mode:
 - API (`enhance serve`): the event loop (HTTP only; blocking work is handed off), the `image` pool
@@ -22,17 +25,19 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 import torch
 from spandrel import ImageModelDescriptor
 
 from app.inference.memory import MemoryBudget
 from app.inference.pacing import Pacing
+from app.models import stages
 from app.models.call_rate import FIRST_CALL_PIXELS
 from app.models.catalog import Catalog, CatalogEntry
 from app.models.precision import Precision
 from app.models.registry import LoadedModel, ModelRegistry
+from app.models.stages import Carry, StagedForward
 
 R = TypeVar("R")
 
@@ -90,6 +95,22 @@ def forward(model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
     return output
 
 
+def forward_stages(model: LoadedModel, staged: StagedForward, work: torch.Tensor | Carry, stop: int) -> Carry:
+    """Run the stages of `work` (a batch as `forward` takes it, or a `Carry` from the previous call) up to `stop`;
+    past the last stage the carry's `output` is what `forward` returns. The call teaches the model's `rate` with
+    its share of the work (a call of a tenth of the stages counts a tenth of the pixels)."""
+    started = time.perf_counter()
+    with torch.inference_mode():
+        carry = staged.begin(model.precision.prepare(work)) if isinstance(work, torch.Tensor) else work
+        first = carry.next
+        carry = staged.advance(carry, stop)
+        if stop >= len(staged.stages):
+            output = carry.output
+            carry.tensors = (output.float() if output.device.type != "cuda" else _to_host(output),)
+    model.rate.record(round(carry.pixels * staged.share(first, stop)), time.perf_counter() - started)
+    return carry
+
+
 def _to_host(output: torch.Tensor) -> torch.Tensor:
     """Converted and laid out channels-last on the GPU, then one copy into page-locked memory (PyTorch's caching
     host allocator reuses the buffers). On an H200 (gVisor), for one 2560x1440 output of animevideov3: 0.8 ms
@@ -105,6 +126,10 @@ class DeviceExecutor(Protocol):
     """Where device work runs: the batcher's device thread in the API, the calling thread elsewhere."""
 
     def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor: ...
+
+    def infer_stages(self, model: LoadedModel, staged: StagedForward, work: torch.Tensor | Carry, stop: int) -> Carry:
+        """One call of a staged forward (`forward_stages`): the stages of `work` up to `stop`."""
+        ...
 
     def run(self, work: Callable[[], R]) -> R:
         """Run other device work (a model load and its precision probe) where the model calls run."""
@@ -124,6 +149,15 @@ class InlineExecutor:
         started = time.perf_counter()
         try:
             return forward(model, batch)
+        finally:
+            client.busy += time.perf_counter() - started
+
+    def infer_stages(self, model: LoadedModel, staged: StagedForward, work: torch.Tensor | Carry, stop: int) -> Carry:
+        client = current_client()
+        client.calls += 1
+        started = time.perf_counter()
+        try:
+            return forward_stages(model, staged, work, stop)
         finally:
             client.busy += time.perf_counter() - started
 
@@ -157,8 +191,26 @@ class ModelHandle:
     def call_pixels(self) -> int | None:
         return call_pixels(self.loaded, self.call_seconds)
 
-    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
-        return self.executor.infer(self.loaded, batch)
+    def staged(self) -> StagedForward | None:
+        """The model's forward as stages (`app.models.stages`), or None where it is one stage."""
+        return stages.plan(self.loaded.descriptor)
+
+    def __call__(self, batch: torch.Tensor, between: Callable[[], None] | None = None) -> torch.Tensor:
+        """The model's output for `batch`: one device call, or, where that call would last longer than
+        `call_seconds` and the network has stages, several calls of a few stages each, with `between` run between
+        them (where a caller stops for a cancel or a hang-up) while other callers' calls may take the device."""
+        budget = self.call_pixels()
+        pixels = int(batch.shape[0] * batch.shape[2] * batch.shape[3])
+        staged = self.staged() if budget is not None and pixels > budget else None
+        stops = staged.calls(pixels, budget) if staged is not None and budget is not None else []
+        if staged is None or len(stops) < 2:
+            return self.executor.infer(self.loaded, batch)
+        work: torch.Tensor | Carry = batch
+        for index, stop in enumerate(stops):
+            if index and between is not None:
+                between()
+            work = self.executor.infer_stages(self.loaded, staged, work, stop)
+        return cast(Carry, work).output
 
     @property
     def entry(self) -> CatalogEntry:

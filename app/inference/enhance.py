@@ -30,7 +30,7 @@ from app.inference.device import Device, ModelHandle, current_client
 from app.inference.light import LightDecision, brighten
 from app.inference.memory import estimate_image_bytes
 from app.inference.restore import TileOptions, upscale_picture
-from app.inference.tiling import Progress
+from app.inference.tiling import Progress, carry_bytes
 from app.media.decode import decode_image, probe_image
 from app.media.encode import OutputFormat, encode_image, to_uint8
 
@@ -199,13 +199,15 @@ def estimate_bytes(
 ) -> int:
     """Peak host memory of restoring one width x height picture as `steps` says (see `app.inference.memory`).
     `load=False` (at job submit) uses the loaded model's network scale if it is loaded, else the catalogue's."""
-    net_scale, scale = 1, 1.0
+    net_scale, scale, carried = 1, 1.0, 0
     if steps.upscale_model is not None:
         loaded = device.model(steps.upscale_model).loaded if load else device.registry.loaded(steps.upscale_model)
         entry = device.catalog.get(steps.upscale_model)
         net_scale = loaded.net_scale if loaded is not None else math.ceil(entry.scale)
         scale = steps.scale if steps.scale is not None else entry.scale
-    need = estimate_image_bytes(width, height, net_scale, scale, output)
+        if load:  # the features its staged forward keeps between calls (at submit: not known yet, a small share)
+            carried = carry_bytes(device.model(steps.upscale_model), width, height, steps.tiles.tile_pad)
+    need = estimate_image_bytes(width, height, net_scale, scale, output) + carried
     if steps.deblur != DeblurMode.OFF:  # the deblurred copy of the input, and the classical method's spectra
         need += 32 * width * height
     if steps.denoise != DenoiseMode.OFF or steps.light != LightMode.OFF:  # FFDNet's 4-plane input, its output

@@ -53,6 +53,14 @@ def estimate_image_bytes(
     )
 
 
+def estimate_carry_bytes(width: int, height: int, per_input_pixel: float, batch_pixels: int, pad: int) -> int:
+    """The features a staged forward keeps in memory between two of its calls (`app.models.stages`), while other
+    requests' calls run: one batch of tiles at a time, so at most `batch_pixels` input pixels (the largest call by
+    memory), each tile with `pad` pixels of context a side, times the largest carry per input pixel (in fp32: 512 bytes
+    for x4plus, 768 for span-x4, 268 for animevideov3)."""
+    return int(per_input_pixel * min((width + 2 * pad) * (height + 2 * pad), batch_pixels))
+
+
 def available_memory() -> int:
     """The memory this process may use: physical RAM, or the container's cgroup limit when lower."""
     total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

@@ -21,8 +21,9 @@ import torch.nn.functional as F
 
 from app.core.errors import OutOfMemory
 from app.inference.device import ModelHandle, call_pixels, is_oom
-from app.inference.memory import cpu_activation_budget
+from app.inference.memory import cpu_activation_budget, estimate_carry_bytes
 from app.models.registry import LoadedModel
+from app.models.stages import StagedForward
 
 log = logging.getLogger(__name__)
 
@@ -110,16 +111,35 @@ def budget_pixels(model: LoadedModel | ModelHandle) -> int:
     return side * side
 
 
-def call_budget(model: LoadedModel, call_seconds: float) -> int:
-    """Input pixels one call may take: the memory budget, and the time bound (`app.inference.device.call_pixels`)."""
+def call_budget(model: LoadedModel, call_seconds: float, staged: StagedForward | None = None) -> int:
+    """Input pixels one call may take: the memory budget, and the time bound (`app.inference.device.call_pixels`);
+    for a `staged` forward, the time bound applies to its largest stage, the rest runs in further calls."""
     by_time = call_pixels(model, call_seconds)
     by_memory = budget_pixels(model)
-    return by_memory if by_time is None else min(by_memory, by_time)
+    if by_time is None:
+        return by_memory
+    if staged is not None:
+        by_time = int(by_time / staged.max_share)
+    return min(by_memory, by_time)
+
+
+def _budget(model: ModelHandle) -> int:
+    staged = model.staged() if model.call_seconds > 0 else None
+    return call_budget(model.loaded, model.call_seconds, staged)
+
+
+def carry_bytes(model: ModelHandle, width: int, height: int, pad: int) -> int:
+    """Host memory a width x height picture's staged forward keeps between calls (0 on a GPU, where it stays, or
+    for a network of one stage)."""
+    staged = model.staged()
+    if staged is None or model.device.type == "cuda":
+        return 0
+    return estimate_carry_bytes(width, height, staged.carry_bytes, budget_pixels(model), pad)
 
 
 def auto_batch(model: ModelHandle, tile_side: int) -> int:
     """How many tiles of `tile_side` input pixels fit in one call's budget (at least one)."""
-    return max(1, call_budget(model.loaded, model.call_seconds) // (tile_side * tile_side))
+    return max(1, _budget(model) // (tile_side * tile_side))
 
 
 def auto_core(model: ModelHandle, multiple: int, pad: int, min_core: int) -> int:
@@ -127,7 +147,7 @@ def auto_core(model: ModelHandle, multiple: int, pad: int, min_core: int) -> int
     time-bounded core is never under `BOUNDED_CORE_PADS` x the context, so the context read around it stays a
     bounded share of the work (at 8 x 16 px: 56 % more pixels) however slow the machine is."""
     by_memory = auto_tile(model, multiple)
-    by_time = math.isqrt(call_budget(model.loaded, model.call_seconds))
+    by_time = math.isqrt(_budget(model))
     side = by_memory if by_time >= by_memory else max(by_time, min(by_memory, 2 * pad + BOUNDED_CORE_PADS * pad))
     return max(min_core, side - 2 * pad)
 
@@ -148,6 +168,13 @@ def _pad_for_model(image: torch.Tensor, model: ModelHandle) -> torch.Tensor:
     return image
 
 
+def _between(progress: Progress | None, done: int, total: int) -> Callable[[], None] | None:
+    """What runs between the calls of one staged batch: the progress callback (where callers stop), unchanged."""
+    if progress is None:
+        return None
+    return lambda: progress(done, total)
+
+
 def _run_tiles(
     image: torch.Tensor,
     model: ModelHandle,
@@ -160,7 +187,7 @@ def _run_tiles(
     _, h, w = image.shape
     boxes = tile_boxes(h, w, tile, pad, model.descriptor.size_requirements.multiple_of)
     if len(boxes) == 1:  # the whole image in one tile: nothing to blend (saves ~10 ms a 704x576 output frame)
-        result = model(image[None])
+        result = model(image[None], _between(progress, 0, 1))
         if progress is not None:
             progress(1, 1)
         return result[0]
@@ -177,7 +204,7 @@ def _run_tiles(
                 for b in group
             ]
         )
-        result = model(batch)
+        result = model(batch, _between(progress, first, len(boxes)))
         for box, tile_out in zip(group, result, strict=True):
             mask = (_blend_weights(box.rows, scale, band)[:, None] * _blend_weights(box.cols, scale, band)[None, :])[
                 None

@@ -17,6 +17,7 @@ from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore
 from app.jobs.submit import submit_job
 from app.models.registry import LoadedModel, ModelRegistry
+from app.models.stages import Carry, StagedForward
 from tests.support.images import FAST_MODEL, png_bytes, skimage_rgb
 
 CANCEL_AT_CALL = 3
@@ -30,13 +31,20 @@ class CancellingExecutor(InlineExecutor):
         self.on_call: dict[int, list[object]] = {}
         self.cancel: tuple[JobStore, str, set[str]] | None = None
 
-    def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
+    def _count(self) -> None:
         self.calls += 1
         if self.calls == CANCEL_AT_CALL and self.cancel is not None:
             store, job_id, hints = self.cancel
             store.request_cancel(job_id)
             hints.add(job_id)  # what the embedded worker's cancel route adds
+
+    def infer(self, model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
+        self._count()
         return super().infer(model, batch)
+
+    def infer_stages(self, model: LoadedModel, staged: StagedForward, work: torch.Tensor | Carry, stop: int) -> Carry:
+        self._count()  # a call of a few of the network's stages (a tile's whole forward would outlast the bound)
+        return super().infer_stages(model, staged, work, stop)
 
 
 def test_a_cancel_lands_between_the_model_calls_of_one_frame(
