@@ -215,6 +215,8 @@ def job_report(
                 "worker_id": f.worker_id,
                 "size": f.detail.get("size"),
                 "deblur": f.detail.get("deblur"),
+                # frames recorded before these had their own keys kept them under "deblur"
+                **{k: f.detail.get(k, (f.detail.get("deblur") or {}).get(k)) for k in ("light", "denoise")},
             }
             for f in frames
         ],

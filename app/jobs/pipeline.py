@@ -183,7 +183,9 @@ def _process_frame(
         restored, _, decision = restore_picture(frame.picture, steps, ctx.device, lambda done, total: guard())
         STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
         FRAMES.labels(steps.upscale_model or "none").inc()
-        detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": decision.as_dict()}
+        stages = decision.as_dict()  # light and denoise get their own keys; "deblur" keeps them too, for a release
+        detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": stages}
+        detail.update(light=stages["light"], denoise=stages["denoise"])
         written: Future[Any] = out.writers.submit(
             _persist_frame, ctx, job, frame, restored, detail, started, out.segment
         )

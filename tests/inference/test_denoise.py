@@ -69,7 +69,8 @@ def test_denoise_runs_before_an_upscaler_in_a_job_and_the_report_says_so(client:
         client, png_bytes(noisy(small, 25)), "n.png", model=FAST_MODEL, denoise_photo="auto", outputs="frames"
     )
     [frame] = report["frames"]
-    decision = frame["deblur"]["denoise"]
+    decision = frame["denoise"]  # its own key (#28), and still under "deblur" where the first release put it
+    assert frame["deblur"]["denoise"] == decision and frame["light"]["applied"] is False
     assert decision["applied"] and decision["model"] == "ffdnet-color" and 20 < decision["sigma"] < 30
 
 

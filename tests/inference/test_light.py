@@ -73,7 +73,8 @@ def test_light_alone_through_the_image_route_and_in_a_job(client: TestClient) ->
     assert psnr(out, photo, 255) > psnr(dark, photo, 255) + 2
     report = succeeded_report(client, png_bytes(dark[:64, :64]), "d.png", model=FAST_MODEL, light="auto")
     [frame] = report["frames"]
-    assert frame["deblur"]["light"]["applied"] is True
+    assert frame["light"]["applied"] is True and frame["light"]["mode"] == "auto"  # its own key (#28)
+    assert frame["deblur"]["light"] == frame["light"]  # still where the first release put it, for its readers
     bad = client.post("/v1/images/enhance", params={"light": "dim"}, files={"file": ("d.png", png_bytes(dark))})
     assert bad.status_code == 422 and "light" in bad.text
-    assert not math.isnan(frame["deblur"]["light"]["mean_luminance"])
+    assert not math.isnan(frame["light"]["mean_luminance"])
