@@ -40,6 +40,7 @@ def settings(weights_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Set
         weights_dir=weights_dir,
         catalog_path=CATALOG,
         device="cpu",
+        result_cache_bytes=0,  # a test that repeats a request means the device to run again (test_result_cache: on)
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import UploadFile
+from fastapi.exceptions import RequestValidationError
 
 from app.api.url_input import Fetched, fetch
 from app.core.config import Settings
-from app.core.errors import CorruptMedia, InvalidOption, PayloadTooLarge
+from app.core.errors import CorruptMedia, PayloadTooLarge
 
 CHUNK = 1 << 20
 
@@ -42,6 +43,21 @@ def read_spooled(upload: UploadFile, limit: int) -> bytes:
     if len(data) > limit:
         raise PayloadTooLarge(f"upload exceeds the limit of {limit:,} bytes")
     return data
+
+
+def upload_sha256(upload: UploadFile, limit: int) -> str:
+    """The sha256 of a spooled upload, read in chunks (blocking: run it in a thread); `PayloadTooLarge` past
+    `limit` bytes, before reading when the size is known."""
+    if upload.size is not None and upload.size > limit:
+        raise PayloadTooLarge(f"upload is {upload.size:,} bytes; the limit is {limit:,}")
+    upload.file.seek(0)
+    digest, size = hashlib.sha256(), 0
+    while chunk := upload.file.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"upload exceeds the limit of {limit:,} bytes")
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 async def read_upload(upload: UploadFile, limit: int) -> bytes:
@@ -72,11 +88,11 @@ async def spool_upload(upload: UploadFile, folder: Path, limit: int) -> tuple[Pa
 
 
 def one_input(has_file: bool, url: str | None) -> None:
-    """`InvalidOption` unless exactly one of an uploaded file and a URL came."""
+    """A validation error (422, as for any missing or extra field) unless exactly one of a file and a URL came."""
     if has_file and url:
-        raise InvalidOption("url: send either a file or a url, not both")
+        raise RequestValidationError([{"loc": ("body", "url"), "msg": "send either a file or a url, not both"}])
     if not has_file and not url:
-        raise InvalidOption("file: send the file as `file` (multipart) or give its `url`")
+        raise RequestValidationError([{"loc": ("body", "file"), "msg": "send the file (multipart) or give its url"}])
 
 
 def read_url(url: str, limit: int, settings: Settings) -> bytes:

@@ -175,6 +175,13 @@ class Settings(BaseSettings):
         description="JSON list of hosts or CIDRs a `url` input may reach although not public (an internal bucket; "
         "the tests' loopback server); everything else must resolve to public addresses, as for webhooks",
     )
+    result_cache_bytes: int = Field(
+        default=256 * 1024**2,
+        ge=0,
+        description="memory for the image route's result cache: the same input bytes with the same options (and "
+        "weights) are answered without the device, least recently used out first; 0: no cache (ETag and "
+        "If-None-Match still work)",
+    )
     max_pixels: int = Field(
         default=50_000_000, description="decoded pixels of an image, checked from its header before decoding (413)"
     )

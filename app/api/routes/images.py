@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from app.api.auth import OwnerDep
 from app.api.deps import DeviceDep, ExecutorDep, SettingsDep
 from app.api.openapi import binary_content, problems
 from app.api.quota import QuotaKey
-from app.api.uploads import one_input, read_spooled, read_url
+from app.api.result_cache import CachedResult, ResultCacheDep, etag, matches, result_key
+from app.api.uploads import one_input, read_spooled, read_url, upload_sha256
 from app.core.errors import ClientGone
 from app.domain import ImageFormat
-from app.inference.enhance import EnhanceOptions, enhance_bytes
+from app.inference.device import Device
+from app.inference.enhance import EnhanceOptions, EnhanceResult, enhance_bytes, plan
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/images", tags=["images"])
@@ -34,11 +38,14 @@ RESULT_HEADERS = {
     "Server-Timing": "admit (waiting for memory), load (a model load this request paid for), decode, restore, "
     "wait (the part of restore spent queued for the device) and encode durations",
     "X-Enhance-Compare-Region": "with compare=true: the region shown, in output pixels (x, y, width, height)",
+    "ETag": "names this answer (input bytes, options, weights); send it as If-None-Match to get a 304",
+    "X-Enhance-Cache": "hit (answered from the result cache, without the device) or miss",
 }
 URL_DESCRIPTION = (
     "instead of `file`: an http(s) URL the server downloads (public hosts only, unless ENHANCE_URL_INPUT_ALLOW lists "
     "them; redirects re-checked; the upload's size cap; ENHANCE_URL_INPUT_TIMEOUT_SECONDS)"
 )
+HIT = {"X-Enhance-Cache": "hit"}
 COMPARE_WIDTH = 1280  # two 640-px halves, 720 px high at most
 
 
@@ -64,6 +71,10 @@ async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
                 name: {"description": text, "schema": {"type": "string"}} for name, text in RESULT_HEADERS.items()
             },
         },
+        304: {
+            "description": "If-None-Match named this request's ETag: the answer the client holds still holds",
+            "headers": {"ETag": {"description": RESULT_HEADERS["ETag"], "schema": {"type": "string"}}},
+        },
         **problems(401, 404, 413, 415, 422, 429, 503, 507),
     },
 )
@@ -72,7 +83,9 @@ async def enhance_image(
     settings: SettingsDep,
     device: DeviceDep,
     executor: ExecutorDep,
-    key: QuotaKey,
+    quota: QuotaKey,
+    owner: OwnerDep,
+    cache: ResultCacheDep,
     options: Annotated[EnhanceOptions, Query()],
     file: Annotated[
         UploadFile | None, File(description="PNG, JPEG, WebP, TIFF, BMP or GIF (first frame); or send `url`")
@@ -86,11 +99,42 @@ async def enhance_image(
             "(X-Enhance-Compare-Region says which)"
         ),
     ] = False,
+    if_none_match: Annotated[
+        str | None, Header(description="the ETag of an earlier answer to the same request: 304 if it still holds")
+    ] = None,
+    cache_control: Annotated[
+        str | None,
+        Header(
+            description="`no-cache`: compute again rather than answer from the result cache; `no-store`: and "
+            "do not keep this answer"
+        ),
+    ] = None,
 ) -> Response:
     """Small images come straight back in the response; videos and long work go through `POST /v1/jobs`. The image
-    is an uploaded `file` or a `url` the server downloads."""
+    is an uploaded `file` or a `url` the server downloads. The same input with the same options is answered from the
+    result cache, without the device; its `ETag` in `If-None-Match` is a 304."""
     one_input(file is not None, url)
-    fetched = await asyncio.to_thread(read_url, url, settings.max_upload_bytes, settings) if url else None
+    limit = settings.max_upload_bytes
+    fetched = await asyncio.to_thread(read_url, url, limit, settings) if url else None
+
+    def identify() -> str:  # off the event loop: hashing reads the spooled upload, planning stats weight files
+        if fetched is not None:
+            digest = hashlib.sha256(fetched).hexdigest()
+        else:
+            assert file is not None  # one_input
+            digest = upload_sha256(file, limit)
+        steps = plan(options, device, settings)  # the resolved options are part of the key (bad ones end here)
+        variant = f"compare={COMPARE_WIDTH}" if compare else "image"
+        return result_key(owner or "", digest, options, steps, variant, device.catalog, settings)
+
+    key = await asyncio.to_thread(identify)
+    tag = etag(key)
+    if matches(if_none_match, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    directives = {d.strip().lower() for d in (cache_control or "").split(",")}
+    if not directives & {"no-cache", "no-store"} and (cached := cache.get(key)) is not None:  # no device time:
+        # no device-seconds charged (the request itself counted against the key's rate at the door)
+        return Response(cached.data, media_type=cached.media_type, headers={**cached.headers, "ETag": tag, **HIT})
     gone = threading.Event()
 
     def stop_if_gone(done: int, total: int | None) -> None:  # called between model calls, on the image thread
@@ -98,13 +142,18 @@ async def enhance_image(
             log.info("client closed the connection; stopped after %d of %s model calls", done, total)
             raise ClientGone(f"stopped after {done} of {total} tiles")
 
+    def source() -> bytes:  # in the worker: a waiting upload stays spooled (a downloaded one is in memory already)
+        if fetched is not None:
+            return fetched
+        assert file is not None
+        return read_spooled(file, limit)
+
     watcher = asyncio.create_task(_watch_disconnect(request, gone))
     try:
         result = await executor.run(
-            key,
+            quota,
             lambda: enhance_bytes(
-                # In the worker: a waiting upload stays spooled (a downloaded one is in memory already).
-                fetched if fetched is not None else read_spooled(file, settings.max_upload_bytes),  # type: ignore[arg-type]
+                source(),
                 options,
                 device,
                 settings,
@@ -115,6 +164,15 @@ async def enhance_image(
     finally:
         gone.set()  # the work is over either way: stop watching
         watcher.cancel()
+    headers = _result_headers(result, device)
+    compared = result.compare_region is not None
+    media_type = ImageFormat.PNG.media_type if compared else ImageFormat(options.format).media_type
+    if "no-store" not in directives:
+        cache.put(key, CachedResult(result.data, media_type, {**headers, **HIT}))
+    return Response(result.data, media_type=media_type, headers={**headers, "ETag": tag, "X-Enhance-Cache": "miss"})
+
+
+def _result_headers(result: EnhanceResult, device: Device) -> dict[str, str]:
     total_ms = sum(v for stage, v in result.timings.items() if stage != "wait") * 1000  # wait is within restore
     model_used = result.model
     headers = {
@@ -134,5 +192,4 @@ async def enhance_image(
     if result.compare_region is not None:
         r = result.compare_region
         headers["X-Enhance-Compare-Region"] = f"x={r.x}; y={r.y}; width={r.width}; height={r.height}"
-        return Response(result.data, media_type=ImageFormat.PNG.media_type, headers=headers)
-    return Response(result.data, media_type=ImageFormat(options.format).media_type, headers=headers)
+    return headers

@@ -1,6 +1,6 @@
 from http import HTTPStatus
 from io import BytesIO
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -30,8 +30,15 @@ def _get_kwargs(
     format_: ImageFormat | Unset = UNSET,
     quality: int | Unset = 95,
     compare: bool | Unset = False,
+    if_none_match: None | str | Unset = UNSET,
+    cache_control: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(if_none_match, Unset):
+        headers["if-none-match"] = if_none_match
+
+    if not isinstance(cache_control, Unset):
+        headers["cache-control"] = cache_control
 
     params: dict[str, Any] = {}
 
@@ -122,11 +129,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> File | Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | File | Problem | None:
     if response.status_code == 200:
         response_200 = File(payload=BytesIO(response.content))
 
         return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
@@ -174,7 +185,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[File | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | File | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -199,12 +212,16 @@ def sync_detailed(
     format_: ImageFormat | Unset = UNSET,
     quality: int | Unset = 95,
     compare: bool | Unset = False,
-) -> Response[File | Problem]:
+    if_none_match: None | str | Unset = UNSET,
+    cache_control: None | str | Unset = UNSET,
+) -> Response[Any | File | Problem]:
     """Enhance an image
 
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
     The image
-    is an uploaded `file` or a `url` the server downloads.
+    is an uploaded `file` or a `url` the server downloads. The same input with the same options is
+    answered from the
+    result cache, without the device; its `ETag` in `If-None-Match` is a 304.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -224,6 +241,10 @@ def sync_detailed(
         compare (bool | Unset): return the before/after comparison instead of the image: a PNG
             with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
             region that gains most (X-Enhance-Compare-Region says which) Default: False.
+        if_none_match (None | str | Unset): the ETag of an earlier answer to the same request: 304
+            if it still holds
+        cache_control (None | str | Unset): `no-cache`: compute again rather than answer from the
+            result cache; `no-store`: and do not keep this answer
         body (BodyEnhanceImage | Unset):
 
     Raises:
@@ -231,7 +252,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[File | Problem]
+        Response[Any | File | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -248,6 +269,8 @@ def sync_detailed(
         format_=format_,
         quality=quality,
         compare=compare,
+        if_none_match=if_none_match,
+        cache_control=cache_control,
     )
 
     response = client.get_httpx_client().request(
@@ -273,12 +296,16 @@ def sync(
     format_: ImageFormat | Unset = UNSET,
     quality: int | Unset = 95,
     compare: bool | Unset = False,
-) -> File | Problem | None:
+    if_none_match: None | str | Unset = UNSET,
+    cache_control: None | str | Unset = UNSET,
+) -> Any | File | Problem | None:
     """Enhance an image
 
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
     The image
-    is an uploaded `file` or a `url` the server downloads.
+    is an uploaded `file` or a `url` the server downloads. The same input with the same options is
+    answered from the
+    result cache, without the device; its `ETag` in `If-None-Match` is a 304.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -298,6 +325,10 @@ def sync(
         compare (bool | Unset): return the before/after comparison instead of the image: a PNG
             with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
             region that gains most (X-Enhance-Compare-Region says which) Default: False.
+        if_none_match (None | str | Unset): the ETag of an earlier answer to the same request: 304
+            if it still holds
+        cache_control (None | str | Unset): `no-cache`: compute again rather than answer from the
+            result cache; `no-store`: and do not keep this answer
         body (BodyEnhanceImage | Unset):
 
     Raises:
@@ -305,7 +336,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        File | Problem
+        Any | File | Problem
     """
 
     return sync_detailed(
@@ -323,6 +354,8 @@ def sync(
         format_=format_,
         quality=quality,
         compare=compare,
+        if_none_match=if_none_match,
+        cache_control=cache_control,
     ).parsed
 
 
@@ -342,12 +375,16 @@ async def asyncio_detailed(
     format_: ImageFormat | Unset = UNSET,
     quality: int | Unset = 95,
     compare: bool | Unset = False,
-) -> Response[File | Problem]:
+    if_none_match: None | str | Unset = UNSET,
+    cache_control: None | str | Unset = UNSET,
+) -> Response[Any | File | Problem]:
     """Enhance an image
 
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
     The image
-    is an uploaded `file` or a `url` the server downloads.
+    is an uploaded `file` or a `url` the server downloads. The same input with the same options is
+    answered from the
+    result cache, without the device; its `ETag` in `If-None-Match` is a 304.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -367,6 +404,10 @@ async def asyncio_detailed(
         compare (bool | Unset): return the before/after comparison instead of the image: a PNG
             with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
             region that gains most (X-Enhance-Compare-Region says which) Default: False.
+        if_none_match (None | str | Unset): the ETag of an earlier answer to the same request: 304
+            if it still holds
+        cache_control (None | str | Unset): `no-cache`: compute again rather than answer from the
+            result cache; `no-store`: and do not keep this answer
         body (BodyEnhanceImage | Unset):
 
     Raises:
@@ -374,7 +415,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[File | Problem]
+        Response[Any | File | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -391,6 +432,8 @@ async def asyncio_detailed(
         format_=format_,
         quality=quality,
         compare=compare,
+        if_none_match=if_none_match,
+        cache_control=cache_control,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -414,12 +457,16 @@ async def asyncio(
     format_: ImageFormat | Unset = UNSET,
     quality: int | Unset = 95,
     compare: bool | Unset = False,
-) -> File | Problem | None:
+    if_none_match: None | str | Unset = UNSET,
+    cache_control: None | str | Unset = UNSET,
+) -> Any | File | Problem | None:
     """Enhance an image
 
      Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
     The image
-    is an uploaded `file` or a `url` the server downloads.
+    is an uploaded `file` or a `url` the server downloads. The same input with the same options is
+    answered from the
+    result cache, without the device; its `ETag` in `If-None-Match` is a 304.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -439,6 +486,10 @@ async def asyncio(
         compare (bool | Unset): return the before/after comparison instead of the image: a PNG
             with the bicubic upscale and the enhanced result side by side at 1:1 output pixels, in the
             region that gains most (X-Enhance-Compare-Region says which) Default: False.
+        if_none_match (None | str | Unset): the ETag of an earlier answer to the same request: 304
+            if it still holds
+        cache_control (None | str | Unset): `no-cache`: compute again rather than answer from the
+            result cache; `no-store`: and do not keep this answer
         body (BodyEnhanceImage | Unset):
 
     Raises:
@@ -446,7 +497,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        File | Problem
+        Any | File | Problem
     """
 
     return (
@@ -465,5 +516,7 @@ async def asyncio(
             format_=format_,
             quality=quality,
             compare=compare,
+            if_none_match=if_none_match,
+            cache_control=cache_control,
         )
     ).parsed
