@@ -151,6 +151,11 @@ class JobOptions(ProcessingOptions):
             raise ValueError("end must be after start")
         if self.interpolate is not None and Output.VIDEO not in self.outputs:
             raise ValueError("interpolate makes the enhanced video's frames: ask for the video output (outputs=video)")
+        if self.interpolate is not None and self.select_best is not None:
+            raise ValueError(
+                "interpolate makes frames between consecutive frames; select_best keeps frames spread "
+                "over the clip: ask for one or the other"
+            )
         return self
 
     def enhance_options(self) -> EnhanceOptions:

@@ -19,10 +19,16 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.core.config import Settings
+from app.core.errors import InvalidOption
+from app.inference.device import Device
+from app.inference.enhance import plan
+from app.jobs.options import JobOptions
+from app.models.registry import ModelRegistry
 from tests.support.images import CATALOG, FAST_MODEL, png_bytes, psnr, skimage_rgb
 from tests.support.interpolation import bikes_frames, carphone_frames
 from tests.support.jobs import JOBS, artifact, submit, wait
 from tests.support.media import audio_packets, clip_from_frames, duration_seconds
+from tests.support.models import INLINE
 
 SIZE = (96, 80)  # small: each pair is one quick RIFE call on the CPU
 FPS = 10
@@ -128,6 +134,7 @@ def test_interpolate_is_refused_where_it_cannot_apply(client: TestClient, tmp_pa
     cases = {
         "interpolate": submit(client, clip, "c.mp4", interpolate=3, outputs="video"),
         "video output": submit(client, clip, "c.mp4", interpolate=2),  # frames and gif only: no video to make
+        "select_best": submit(client, clip, "c.mp4", interpolate=2, outputs="video", select_best=2),
         "an image has one frame": submit(client, photo, "p.png", interpolate=2, outputs="video"),
         "rife is a": submit(client, clip, "c.mp4", model="rife", outputs="video"),
     }
@@ -159,3 +166,12 @@ def test_the_cli_interpolates_a_video_job(settings: Settings, tmp_path: Path, mo
     assert json.loads((out / "report.json").read_text())["interpolation"]["made"] == 3
     refused = CliRunner().invoke(app, ["video", str(clip), str(tmp_path / "no"), "--interpolate", "3"])
     assert refused.exit_code == 2 and "interpolate" in refused.output
+
+
+def test_a_server_without_the_interpolation_weights_refuses_interpolate(settings: Settings, tmp_path: Path) -> None:
+    bare = settings.model_copy(update={"weights_dir": tmp_path / "no-weights"})
+    device = Device(ModelRegistry(bare), INLINE)
+    with pytest.raises(InvalidOption, match=r"^interpolate needs a frame interpolation model's weights \(rife\)"):
+        plan(JobOptions(model="none", interpolate=2, outputs=["video"]).enhance_options(), device, bare)  # type: ignore[list-item]
+    with pytest.raises(InvalidOption, match="model=none leaves nothing to do"):
+        plan(JobOptions(model="none", outputs=["video"]).enhance_options(), device, bare)  # type: ignore[list-item]
