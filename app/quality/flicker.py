@@ -21,6 +21,8 @@ import numpy as np
 
 FLOW_WIDTH = 320  # DIS on a 320-px-wide frame: a few milliseconds
 ANALYSIS_WIDTH = 640  # where the warped frames are compared: fine enough to see an upscaler's shimmering texture
+DENSE_PAIRS = 120  # every pair of the first 120 frames is measured, then one in SPARSE_EVERY
+SPARSE_EVERY = 4
 # Forward-backward consistency (Sundaram et al., ECCV 2010, as Lai et al. and Ruder et al. use it): a pixel whose
 # flow does not come back to itself is occluded or unreliable, and is left out.
 CONSISTENCY_RATIO = 0.01
@@ -89,12 +91,30 @@ class FlickerMeter:
     _dis: Any = None
     _previous: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # flow gray, source, enhanced (analysis)
     _sizes: tuple[tuple[int, int], tuple[int, int]] | None = None  # (flow size, analysis size)
+    _fed: int = 0
 
     def start(self) -> None:
         """Forget the previous frame: the next one starts a new run of consecutive frames (sampled pairs)."""
-        self._previous = None
+        self._previous, self._fed = None, 0
+
+    @staticmethod
+    def measures(position: int) -> bool:
+        """Whether the pair that ends at the frame fed at `position` is measured: every one of the first
+        `DENSE_PAIRS`, then one in `SPARSE_EVERY`, so a long video's cost per frame stays a fraction of a pair's."""
+        return 0 < position <= DENSE_PAIRS or (position > DENSE_PAIRS and position % SPARSE_EVERY == 0)
 
     def add(self, source: np.ndarray, enhanced: np.ndarray, new_scene: bool = False) -> None:
+        position, self._fed = self._fed, self._fed + 1
+        if new_scene and position > 0:
+            self.cuts += 1
+        ends, starts = self.measures(position) and not new_scene, self.measures(position + 1)
+        current = self._prepare(source, enhanced) if ends or starts else None
+        if ends and self._previous is not None and current is not None:
+            self.pairs.append(self._measure(self._previous, current))
+        self._previous = current if starts else None
+
+    def _prepare(self, source: np.ndarray, enhanced: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The frame as the flow and the comparison see it (sizes fixed by the first frame)."""
         if self._sizes is None:
             height, width = source.shape[:2]
             enhanced_height, enhanced_width = enhanced.shape[:2]
@@ -103,13 +123,7 @@ class FlickerMeter:
             self._dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         flow_size, analysis = self._sizes
         gray = cv2.cvtColor(_resize(source, flow_size), cv2.COLOR_RGB2GRAY)
-        current = (gray, _resize(source, analysis), _resize(enhanced, analysis))
-        if self._previous is not None:
-            if new_scene:
-                self.cuts += 1
-            else:
-                self.pairs.append(self._measure(self._previous, current))
-        self._previous = current
+        return gray, _resize(source, analysis), _resize(enhanced, analysis)
 
     def _measure(
         self, previous: tuple[np.ndarray, np.ndarray, np.ndarray], current: tuple[np.ndarray, np.ndarray, np.ndarray]

@@ -61,3 +61,13 @@ def test_one_frame_has_no_flicker_to_measure() -> None:
     meter, frame = FlickerMeter(), _carphone(1)[0]
     meter.add(frame, frame)
     assert meter.result() is None
+
+
+def test_a_long_video_measures_every_pair_at_first_then_one_in_four() -> None:
+    """Bounded cost on the live-outputs thread: 125 pairs of bikes' frames, 120 measured densely, then pair 124."""
+    frames = bikes_frames(126, (160, 68))
+    meter = FlickerMeter()
+    for frame in frames:
+        meter.add(frame, frame)
+    result = meter.result()
+    assert result is not None and result["pairs"] == 121 and result["ratio"] == 1.0
