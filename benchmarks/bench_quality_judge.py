@@ -26,7 +26,7 @@ from skimage import data
 
 from app.quality.album import AlbumPhoto, choose
 from app.quality.compression import jpeg_quality
-from app.quality.copies import Copy, compare, detail_crop
+from app.quality.copies import Copy, Views, compare, views
 from app.quality.scores import Scores, score_image
 
 RESULTS = Path(__file__).parent / "results"
@@ -75,10 +75,10 @@ DEGRADATIONS: dict[str, tuple[list[float], Degrade]] = {
 }
 
 
-def _score(encoded: bytes) -> tuple[Scores, tuple[int, int], np.ndarray]:
+def _score(encoded: bytes) -> tuple[Scores, tuple[int, int], Views]:
     pixels = np.asarray(Image.open(io.BytesIO(encoded)).convert("RGB"))
     scores = score_image(pixels, jpeg_quality=jpeg_quality(encoded))
-    return scores, (pixels.shape[1], pixels.shape[0]), detail_crop(pixels)
+    return scores, (pixels.shape[1], pixels.shape[0]), views(pixels)
 
 
 def _relative_ranks(copies: list[Copy]) -> list[float]:
@@ -124,15 +124,15 @@ def main() -> None:
             rows, copies = [], []
             for n, level in enumerate(levels):
                 started = time.perf_counter()
-                scores, size, crop = _score(_encoded(photo, kind, level, rng))
+                scores, size, seen = _score(_encoded(photo, kind, level, rng))
                 seconds.append(time.perf_counter() - started)
                 rows.append(scores)
-                copies.append(Copy(scores, size, crop))
+                copies.append(Copy(scores, size, seen))
                 if n == 0 and kind == "jpeg":
                     originals.add(len(photos))
                 if n > 0 or kind == "jpeg":  # the album: the original once, then every degraded copy
                     album_photo = AlbumPhoto(len(photos), f"{name}-{kind}-{level:g}", scores=scores, size=size)
-                    album_photo.load_crop = lambda crop=crop: crop
+                    album_photo.load_views = lambda seen=seen: seen
                     photos.append(album_photo)
             severity = [float(n) for n in range(len(levels))]
             per_kind[kind]["quality"].append(-_spearman(severity, [s.quality for s in rows]))

@@ -42,7 +42,7 @@ from app.jobs.store import JobStore
 from app.jobs.webhooks import check_callback
 from app.media.decode import decode_image, looks_like_image, probe_image
 from app.quality.album import AlbumPhoto, choose
-from app.quality.copies import detail_crop
+from app.quality.copies import Views, views
 
 MANIFEST = "album.json"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -206,19 +206,19 @@ def _taken_at(data: bytes) -> datetime | None:
         return None
 
 
-def _crop_loader(
+def _views_loader(
     settings: Settings, storage: JobStorage, job_id: str, entry: dict[str, Any], memory: MemoryBudget
-) -> Callable[[], np.ndarray | None]:
-    """Decodes the photo again, only when the judge compares it with a same-size copy (photos in no group never
-    are); None when it cannot be read any more."""
+) -> Callable[[], Views | None]:
+    """Decodes the photo again, only when the judge compares it with another copy (photos in no group never are);
+    None when it cannot be read any more."""
 
-    def load() -> np.ndarray | None:
+    def load() -> Views | None:
         data = _photo_bytes(storage, job_id, entry)
         try:
             info = probe_image(data, settings.max_pixels, settings.max_side)
             need = estimate_score_bytes(info.width, info.height, info.bands)
             with memory.reserve(need, f"comparing {entry['name']} with its copies", True):
-                return detail_crop(np.asarray(decode_image(data, settings.max_pixels, settings.max_side).pixels))
+                return views(np.asarray(decode_image(data, settings.max_pixels, settings.max_side).pixels))
         except EnhanceError:
             return None
 
@@ -244,7 +244,7 @@ def score_album(
                 scored = score_bytes(data, settings, memory, what=entry["name"], patient=True)
                 photo.scores, photo.size = scored.scores, (scored.width, scored.height)
                 photo.taken_at = _taken_at(data)
-                photo.load_crop = _crop_loader(settings, storage, job.id, entry, memory)
+                photo.load_views = _views_loader(settings, storage, job.id, entry, memory)
             except EnhanceError as exc:
                 photo.problem = exc.detail
         photos.append(photo)

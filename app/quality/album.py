@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-import numpy as np
-
-from app.quality.copies import Copy, Verdict, compare
+from app.quality.copies import Copy, Verdict, Views, compare
 from app.quality.scores import Scores, hamming
 from app.quality.select import NEAR_DUPLICATE_BITS
 
@@ -44,16 +42,14 @@ class AlbumPhoto:
     distance: int | None = None
     chosen: bool = False
     why: str = ""
-    # the `detail_crop` of the decoded photo, loaded only when it is compared with a copy of the same size
-    load_crop: Callable[[], np.ndarray | None] | None = field(default=None, repr=False)
-    _crop: np.ndarray | None = field(default=None, repr=False)
+    # the decoded photo's `Views`, loaded only when it is compared with another copy (a photo in no group never is)
+    load_views: Callable[[], Views | None] | None = field(default=None, repr=False)
     _copy: Copy | None = field(default=None, repr=False)
 
     def as_copy(self) -> Copy:
         assert self.scores is not None
         if self._copy is None:
-            crop = self.load_crop() if self.load_crop is not None else None
-            self._copy = Copy(self.scores, self.size, crop)
+            self._copy = Copy(self.scores, self.size, self.load_views() if self.load_views is not None else None)
         return self._copy
 
     def rank(self) -> tuple[bool, float, int]:
@@ -128,7 +124,7 @@ def group_duplicates(photos: list[AlbumPhoto]) -> None:
                 photo.distance = closest.get(photo.index)
                 photo.lost_to = compare(best.as_copy(), photo.as_copy())
         for photo in members:
-            photo._copy = None  # the crops are only needed within the group
+            photo._copy = None  # the views are only needed within the group
 
 
 def _least_degraded(members: list[AlbumPhoto]) -> AlbumPhoto:

@@ -7,7 +7,8 @@ The measures are tried from the most exact to the least, and the first that tell
 
 1. resolution: a copy with fewer pixels is downscaled;
 2. compression: a lower JPEG quality (from the file's tables; blockiness on pixels for a lossless copy);
-3. exposure: a copy with more clipped highlights is overexposed, else a darker copy is darkened;
+3. exposure: a copy with more highlights blown to white is overexposed when the other still has detail there (not
+   when the other is it darkened, its white turned flat grey); else a darker copy is darkened;
 4. detail, on the same full-resolution crop of both: the copy with more fine detail (a high-pass's energy) either
    has detail the other lost (blur, smoothing) or has noise added. The difference of the two crops tells which:
    lost detail is the picture's structure (neighbouring pixels of the difference correlate), added noise is white
@@ -21,9 +22,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from app.domain import LUMA
 from app.quality.scores import Scores, full_gray255
 
 CROP = 320  # px a side of the full-resolution central luminance crop compared between copies
+OVERVIEW = 256  # px on the longer side of the whole picture's luminance, for brightness and blown highlights
+BLOWN = 250.0  # grey level (0..255) of the overview counted as blown to white
+HIGHLIGHT_DETAIL = 2.0  # grey levels of spread the other copy has where one is blown: it kept those highlights
 SIZE_RATIO = 0.9  # fewer pixels than this fraction of the other copy's: downscaled
 JPEG_STEP = 3  # IJG quality points that count as a different compression
 COMPRESSION_STEP = 0.05  # on the 0..1 compression quality, when a copy is not a JPEG
@@ -36,21 +41,38 @@ ENERGY_STEP = 1.1  # one copy's high-pass energy over the other's below this: th
 # one copy lost is the picture's own structure, band-limited, so neighbours correlate (a Gaussian blur of sigma 1:
 # 0.2-0.6): the line is drawn between.
 DETAIL_CORRELATION = 0.15
-TONE_SIGMA = 2.0  # px: the crops are compared for brightness after a blur, so noise does not move the gain
 SOFTER = 0.85  # without crops: noise-compensated sharpness below this fraction of the other's
 NOISIER = 1.5  # without crops: noise sigma (0..255) added in quadrature
 
 
-def detail_crop(image: np.ndarray) -> np.ndarray:
-    """The crop `compare` looks at: full-resolution luminance on 0..255, centred, on the JPEG block grid."""
-    return np.ascontiguousarray(full_gray255(image, CROP))
+@dataclass(frozen=True)
+class Views:
+    """What `compare` looks at besides the scores, luminance on 0..255: `crop`, full resolution, centred, on the
+    JPEG block grid (fine detail); `overview`, the whole picture area-downscaled (brightness, blown highlights:
+    averaging also keeps noise out of both)."""
+
+    crop: np.ndarray
+    overview: np.ndarray
+
+
+def views(image: np.ndarray) -> Views:
+    """The `Views` of a decoded picture (uint8, uint16 or float in 0..1, gray or RGB)."""
+    array = np.asarray(image)
+    scale = 255.0 if array.dtype.kind == "f" else 255.0 / float(np.iinfo(array.dtype).max)
+    h, w = array.shape[:2]
+    factor = min(1.0, OVERVIEW / max(h, w))
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    small = cv2.resize(array.astype(np.float32), size, interpolation=cv2.INTER_AREA) * np.float32(scale)
+    if small.ndim == 3:
+        small = small[..., 0] if small.shape[2] == 1 else small[..., :3] @ LUMA
+    return Views(np.ascontiguousarray(full_gray255(image, CROP)), np.ascontiguousarray(small, np.float32))
 
 
 @dataclass(frozen=True)
 class Copy:
     scores: Scores
     size: tuple[int, int] | None  # width, height
-    crop: np.ndarray | None = None  # `detail_crop` of the decoded picture
+    views: Views | None = None  # of the decoded picture; without them only the scores are compared
 
 
 @dataclass(frozen=True)
@@ -84,10 +106,15 @@ def _detail(a: np.ndarray, b: np.ndarray) -> Verdict:
 
 
 def _gain(a: np.ndarray, b: np.ndarray) -> float:
-    """b's brightness as a multiple of a's, fitted on blurred crops (noise clipped at black would lift a mean)."""
-    smooth_a = cv2.GaussianBlur(a, (0, 0), TONE_SIGMA).ravel()
-    smooth_b = cv2.GaussianBlur(b, (0, 0), TONE_SIGMA).ravel()
-    return float(smooth_a @ smooth_b) / max(float(smooth_a @ smooth_a), 1e-6)
+    """b's brightness as a multiple of a's, fitted on the overviews."""
+    return float(a.ravel() @ b.ravel()) / max(float(a.ravel() @ a.ravel()), 1e-6)
+
+
+def _kept_highlights(other: np.ndarray, blown: np.ndarray) -> bool:
+    """Whether `other` still has detail where `blown` is white: then `blown` lost it (overexposed); a flat patch
+    there instead means `other` is `blown` darkened, white turned grey, and the brightness decides."""
+    where = blown >= BLOWN
+    return bool(where.sum() < 4 or float(other[where].std()) > HIGHLIGHT_DETAIL)
 
 
 def compare(a: Copy, b: Copy) -> Verdict:
@@ -109,18 +136,23 @@ def compare(a: Copy, b: Copy) -> Verdict:
     elif abs(sa.compression_quality - sb.compression_quality) >= COMPRESSION_STEP:
         blocks = max(sa.blockiness, sb.blockiness)
         return _pick(sa.compression_quality > sb.compression_quality, f"more compressed: blockiness {blocks:.2f}")
+    same = a.views is not None and b.views is not None and a.size == b.size
+    va, vb = (a.views, b.views) if same else (None, None)
     if abs(sa.highlights_clipped - sb.highlights_clipped) > HIGHLIGHTS_STEP:
-        clipped = max(sa.highlights_clipped, sb.highlights_clipped)
-        return _pick(sa.highlights_clipped < sb.highlights_clipped, f"overexposed: {clipped:.0%} clipped")
-    crops = None
-    if a.crop is not None and b.crop is not None and a.size == b.size and a.crop.shape == b.crop.shape:
-        crops = a.crop, b.crop
-    # b's brightness relative to a's: of the same crop when there is one, else of the whole picture
-    gain = _gain(*crops) if crops else sb.mean_luminance / max(sa.mean_luminance, 1e-6)
+        a_blown = sa.highlights_clipped > sb.highlights_clipped
+        blown, other = (va, vb) if a_blown else (vb, va)
+        if blown is None or other is None or _kept_highlights(other.overview, blown.overview):
+            clipped = max(sa.highlights_clipped, sb.highlights_clipped)
+            return _pick(not a_blown, f"overexposed: {clipped:.0%} clipped")
+    # b's brightness relative to a's: on the overviews when there are any, else the whole picture's mean
+    if va is not None and vb is not None:
+        gain = _gain(va.overview, vb.overview)
+    else:
+        gain = sb.mean_luminance / max(sa.mean_luminance, 1e-6)
     if min(gain, 1 / max(gain, 1e-6)) < DARKER:
         return _pick(gain < 1, f"darker: {min(gain, 1 / max(gain, 1e-6)):.0%} of the other's brightness")
-    if crops:
-        detail = _detail(*crops)
+    if va is not None and vb is not None and va.crop.shape == vb.crop.shape:
+        detail = _detail(va.crop, vb.crop)
         if detail.better:
             return detail
     if min(sa.sharpness, sb.sharpness) < SOFTER * max(sa.sharpness, sb.sharpness):

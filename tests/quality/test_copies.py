@@ -14,7 +14,7 @@ from PIL import Image
 
 from app.quality.album import AlbumPhoto, choose
 from app.quality.compression import jpeg_quality
-from app.quality.copies import Copy, compare, detail_crop
+from app.quality.copies import Copy, compare, views
 from app.quality.scores import score_image
 from tests.support.images import jpeg_bytes, skimage_rgb
 
@@ -34,7 +34,7 @@ COPIES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], int, str]] = {
 def _copy(data: bytes) -> Copy:
     pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     scores = score_image(pixels, jpeg_quality=jpeg_quality(data))
-    return Copy(scores, (pixels.shape[1], pixels.shape[0]), detail_crop(pixels))
+    return Copy(scores, (pixels.shape[1], pixels.shape[0]), views(pixels))
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,22 @@ def test_the_original_beats_each_copy_and_the_reason_names_what_was_done(
         assert compare(copies[name][kind], original).better == -1, (name, kind)  # either order
 
 
+def test_blown_highlights_lose_to_detail_but_not_to_the_same_picture_darkened() -> None:
+    """A brightened copy that blew the highlights loses to the original; an original with blown highlights still
+    beats a copy of itself darkened (white turned flat grey holds no more detail: the old rule kept that copy)."""
+    photo = skimage_rgb("coffee")
+    original = _copy(jpeg_bytes(photo, 92))
+    bright = _copy(jpeg_bytes(np.clip(photo * 1.6, 0, 255).astype(np.uint8), 92))
+    verdict = compare(original, bright)
+    assert verdict.better == 1 and verdict.why.startswith("overexposed"), verdict
+    blown = np.clip(skimage_rgb("astronaut") * 1.5, 0, 255).astype(np.uint8)
+    clipped = _copy(jpeg_bytes(blown, 92))
+    darker = _copy(jpeg_bytes((blown * 0.5).astype(np.uint8), 92))
+    assert clipped.scores.highlights_clipped > darker.scores.highlights_clipped + 0.05
+    verdict = compare(clipped, darker)
+    assert verdict.better == 1 and verdict.why.startswith("darker"), verdict
+
+
 def test_an_exact_copy_is_a_tie(copies: dict[str, dict[str, Copy]]) -> None:
     original = copies["coffee"]["original"]
     assert compare(original, original).better == 0
@@ -71,7 +87,7 @@ def test_an_album_group_keeps_the_original_and_says_over_what(copies: dict[str, 
         for kind in [*COPIES, "original"]:
             copy = copies[name][kind]
             photo = AlbumPhoto(len(photos), f"{name}-{kind}", scores=copy.scores, size=copy.size)
-            photo.load_crop = lambda crop=copy.crop: crop
+            photo.load_views = lambda seen=copy.views: seen
             photos.append(photo)
     chosen = choose(photos, "all", None, True)
     assert sorted(p.name for p in chosen) == sorted(f"{n}-original" for n in PHOTOS), [(p.name, p.why) for p in chosen]
