@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from io import BytesIO
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
@@ -18,7 +19,7 @@ from ..models.denoise_mode import DenoiseMode
 from ..models.gif_layout import GifLayout
 from ..models.light_mode import LightMode
 from ..models.output import Output
-from ..types import UNSET, Unset
+from ..types import UNSET, File, FileTypes, Unset
 
 T = TypeVar("T", bound="BodyCreateJob")
 
@@ -67,8 +68,8 @@ class BodyCreateJob:
         crf (int | None | Unset): quality, lower is better: h264/hevc 0-51, av1 1-63, vp9 0-63
         preset (None | str | Unset): h264/hevc ultrafast..veryslow, av1 0-13, vp9 realtime/good/best, prores
             proxy..4444xq
-        file (list[str] | None | Unset): a video (mp4, mov, mkv, webm, avi) or an image; several photos, or a zip of
-            photos, make an album job (keep, select_best and duplicates choose which are enhanced); or send `url`
+        file (list[File] | Unset): a video (mp4, mov, mkv, webm, avi) or an image; several photos, or a zip of photos,
+            make an album job (keep, select_best and duplicates choose which are enhanced); or send `url`
         url (None | str | Unset): instead of `file`: an http(s) URL of the video, image or zip, which the server
             downloads (public hosts only, unless ENHANCE_URL_INPUT_ALLOW lists them; redirects re-checked; the job upload's
             size cap; ENHANCE_URL_INPUT_TIMEOUT_SECONDS)
@@ -103,7 +104,7 @@ class BodyCreateJob:
     pix_fmt: BodyCreateJobPixFmtType0 | None | Unset = UNSET
     crf: int | None | Unset = UNSET
     preset: None | str | Unset = UNSET
-    file: list[str] | None | Unset = UNSET
+    file: list[File] | Unset = UNSET
     url: None | str | Unset = UNSET
     callback_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -259,14 +260,13 @@ class BodyCreateJob:
         else:
             preset = self.preset
 
-        file: list[str] | None | Unset
-        if isinstance(self.file, Unset):
-            file = UNSET
-        elif isinstance(self.file, list):
-            file = self.file
+        file: list[FileTypes] | Unset = UNSET
+        if not isinstance(self.file, Unset):
+            file = []
+            for file_item_data in self.file:
+                file_item = file_item_data.to_tuple()
 
-        else:
-            file = self.file
+                file.append(file_item)
 
         url: None | str | Unset
         if isinstance(self.url, Unset):
@@ -484,11 +484,8 @@ class BodyCreateJob:
                 files.append(("preset", (None, str(self.preset).encode(), "text/plain")))
 
         if not isinstance(self.file, Unset):
-            if isinstance(self.file, list):
-                for file_type_0_item_element in self.file:
-                    files.append(("file", (None, str(file_type_0_item_element).encode(), "text/plain")))
-            else:
-                files.append(("file", (None, str(self.file).encode(), "text/plain")))
+            for file_item_element in self.file:
+                files.append(("file", file_item_element.to_tuple()))
 
         if not isinstance(self.url, Unset):
             if isinstance(self.url, str):
@@ -758,22 +755,14 @@ class BodyCreateJob:
 
         preset = _parse_preset(d.pop("preset", UNSET))
 
-        def _parse_file(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                file_type_0 = cast(list[str], data)
+        _file = d.pop("file", UNSET)
+        file: list[File] | Unset = UNSET
+        if _file is not UNSET:
+            file = []
+            for file_item_data in _file:
+                file_item = File(payload=BytesIO(file_item_data))
 
-                return file_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        file = _parse_file(d.pop("file", UNSET))
+                file.append(file_item)
 
         def _parse_url(data: object) -> None | str | Unset:
             if data is None:

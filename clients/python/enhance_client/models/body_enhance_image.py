@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from io import BytesIO
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
-from ..types import UNSET, Unset
+from ..types import UNSET, File, FileTypes, Unset
 
 T = TypeVar("T", bound="BodyEnhanceImage")
 
@@ -16,22 +17,20 @@ T = TypeVar("T", bound="BodyEnhanceImage")
 class BodyEnhanceImage:
     """
     Attributes:
-        file (None | str | Unset): PNG, JPEG, WebP, TIFF, BMP or GIF (first frame); or send `url`
+        file (File | Unset): PNG, JPEG, WebP, TIFF, BMP or GIF (first frame); or send `url`
         url (None | str | Unset): instead of `file`: an http(s) URL the server downloads (public hosts only, unless
             ENHANCE_URL_INPUT_ALLOW lists them; redirects re-checked; the upload's size cap;
             ENHANCE_URL_INPUT_TIMEOUT_SECONDS)
     """
 
-    file: None | str | Unset = UNSET
+    file: File | Unset = UNSET
     url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        file: None | str | Unset
-        if isinstance(self.file, Unset):
-            file = UNSET
-        else:
-            file = self.file
+        file: FileTypes | Unset = UNSET
+        if not isinstance(self.file, Unset):
+            file = self.file.to_tuple()
 
         url: None | str | Unset
         if isinstance(self.url, Unset):
@@ -53,10 +52,7 @@ class BodyEnhanceImage:
         files: types.RequestFiles = []
 
         if not isinstance(self.file, Unset):
-            if isinstance(self.file, str):
-                files.append(("file", (None, str(self.file).encode(), "text/plain")))
-            else:
-                files.append(("file", (None, str(self.file).encode(), "text/plain")))
+            files.append(("file", self.file.to_tuple()))
 
         if not isinstance(self.url, Unset):
             if isinstance(self.url, str):
@@ -72,15 +68,12 @@ class BodyEnhanceImage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-
-        def _parse_file(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        file = _parse_file(d.pop("file", UNSET))
+        _file = d.pop("file", UNSET)
+        file: File | Unset
+        if isinstance(_file, Unset):
+            file = UNSET
+        else:
+            file = File(payload=BytesIO(_file))
 
         def _parse_url(data: object) -> None | str | Unset:
             if data is None:
