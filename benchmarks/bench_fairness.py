@@ -8,10 +8,14 @@ against calls cut to about a second (`=1`, after, the default), side by side in 
 2. a running x4plus job's cancel: seconds from `POST .../cancel` to status `cancelled`;
 3. a client that hangs up on a 512x512 x4plus request (tile=32): model calls started and seconds of device work
    after the hang-up, from /metrics and the server's "stopped after N of M" log line;
-4. (no server) the throughput cost of bounded calls: one 640x360 frame (x4plus: `--x4plus-frame`) through
-   `restore_picture` with an `InlineExecutor`, x4plus and span-x4, call seconds 0, 1 and 2 (interleaved over
-   rounds, the rate learnt each time);
-5. a burst of concurrent 1000x750 span-x4 requests: status counts, /healthz latency during it, peak server RSS.
+4. a burst of concurrent 1000x750 span-x4 requests (`--burst`, 200 by default; each a different picture, so none is
+   answered from the result cache), every answer waited for: counts by status, /healthz p50 and max during it,
+   the server's idle and peak RSS against the memory budget;
+5. (no server) the throughput cost of bounded calls, model only: a 640x360 span-x4 frame and a 320x180 x4plus one
+   (`--x4plus-frame`) through `restore_picture` with an `InlineExecutor`, calls sized by memory against calls
+   bounded to `--call-seconds` (1 s) while image requests are coming (the pacing's interactive window), bounded
+   by tiling (the fallback, and how every network was cut before the staged forward) and by stages (the network
+   cut between blocks, `app.models.stages`), interleaved over rounds, the model's rate learnt each time.
 
 Prints a table, writes `results/fairness_cpu.json` and two charts. On 2 idle cores this takes about 20 minutes, on
 2 overloaded ones (load 15) well over an hour: `--resume` reuses the servers' part of a crashed or stopped run
@@ -19,6 +23,7 @@ Prints a table, writes `results/fairness_cpu.json` and two charts. On 2 idle cor
 
     .venv/bin/python benchmarks/bench_fairness.py
     .venv/bin/python benchmarks/bench_fairness.py --requests 6 --cancels 2 --burst 0 --rounds 1   # shorter
+    .venv/bin/python benchmarks/bench_fairness.py --servers 1 --out fairness_stages_cpu   # the default setting only
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +63,22 @@ from app.domain import Picture
 from app.inference.device import Device, InlineExecutor
 from app.inference.enhance import EnhanceOptions, plan, restore_picture
 from app.inference.memory import budget_bytes
-from app.models.registry import ModelRegistry
+from app.inference.pacing import Pacing
+from app.models import stages
+from app.models.registry import LoadedModel, ModelRegistry
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
 JOB_MODEL = "realesrgan-x4plus"
 SMALL_MODELS = ("span-x4", "realesr-animevideov3-x4")
 BURST_MODEL = "span-x4"
-SETTINGS = (0.0, 1.0)  # ENHANCE_CALL_SECONDS on the servers: before, after
-THROUGHPUT_SETTINGS = (0.0, 1.0, 2.0)
+SETTINGS = (0.0, 1.0)  # ENHANCE_CALL_SECONDS on the servers: by memory, bounded (the default)
+VARIANTS = ("memory", "tiles", "stages")  # model-only calls: by memory; bounded by tiling (before); by stages (after)
 HANG_UP_AFTER = 3.0  # seconds after the upload: inside the request's first model call
+
+
+def _photo(name: str) -> np.ndarray:
+    return np.asarray(getattr(data, name)())[..., :3]
 
 
 def _png(name: str, width: int, height: int) -> bytes:
@@ -272,9 +285,23 @@ def _hang_up(server: Server, body: bytes) -> dict[str, float | str]:
     }
 
 
-def _burst(server: Server, body: bytes, count: int, seconds: float) -> dict[str, Any]:
-    """`count` 1000x750 x4 requests at once, each client giving up after `seconds` (on 2 busy cores the admitted
-    ones take minutes); /healthz every 0.25 s and the server's RSS every 0.1 s meanwhile."""
+def _burst_bodies(count: int) -> list[bytes]:
+    """`count` different 1000x750 PNGs (one corner pixel says which): the server's result cache answers none."""
+    image = cv2.resize(_photo("coffee"), (1000, 750), interpolation=cv2.INTER_AREA)
+    bodies = []
+    for i in range(count):
+        image[0, 0] = (i % 256, i // 256 % 256, 7)
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, "PNG")
+        bodies.append(buf.getvalue())
+    return bodies
+
+
+def _burst(server: Server, bodies: list[bytes], seconds: float) -> dict[str, Any]:
+    """One 1000x750 x4 request per body, all at once, each client waiting up to `seconds` for its answer (on 2 busy
+    cores the admitted ones take minutes); /healthz every 0.25 s and the server's RSS every 0.1 s meanwhile."""
+    count = len(bodies)
+    idle_rss = server.rss_bytes()
     done = threading.Event()
     health: list[float] = []
     health_failed = 0
@@ -299,7 +326,7 @@ def _burst(server: Server, body: bytes, count: int, seconds: float) -> dict[str,
             rss.append(server.rss_bytes())
             done.wait(0.1)
 
-    def post(_: int) -> str:
+    def post(body: bytes) -> str:
         try:
             return str(
                 httpx.post(
@@ -319,7 +346,7 @@ def _burst(server: Server, body: bytes, count: int, seconds: float) -> dict[str,
         t.start()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=count) as pool:
-        statuses = list(pool.map(post, range(count)))
+        statuses = list(pool.map(post, bodies))
     wall = time.perf_counter() - started
     done.set()
     for t in watchers:
@@ -329,10 +356,12 @@ def _burst(server: Server, body: bytes, count: int, seconds: float) -> dict[str,
         "client_timeout_s": seconds,
         "statuses": dict(Counter(statuses)),
         "wall_s": wall,
+        "answered": sum(status in ("200", "503", "413") for status in statuses),
         "healthz_p50_s": _pct(health, 50),
         "healthz_max_s": max(health),
         "healthz_probes": len(health),
         "healthz_failed": health_failed,
+        "idle_rss_gib": idle_rss / 2**30,
         "peak_rss_gib": max(rss) / 2**30,
     }
 
@@ -355,7 +384,7 @@ def serve_and_measure(call_seconds: float, args: argparse.Namespace) -> dict[str
         row["cancel_s"] = {"median": statistics.median(cancels), "max": max(cancels), "all": cancels}
         row["hang_up"] = _hang_up(server, _png("astronaut", 512, 512))
         if args.burst:
-            row["burst"] = _burst(server, _png("coffee", 1000, 750), args.burst, args.burst_seconds)
+            row["burst"] = _burst(server, _burst_bodies(args.burst), args.burst_seconds)
     row["load_end"] = _load()
     return row
 
@@ -367,43 +396,68 @@ def _timed_restore(frame: np.ndarray, steps: Any, device: Device) -> list[float]
     return marks
 
 
+@contextmanager
+def _one_stage(model: LoadedModel, on: bool) -> Iterator[None]:
+    """While `on`: the model's forward is one stage, so a bounded call is met by tiling alone (as before stages)."""
+    if not on:
+        yield
+        return
+    net = model.descriptor.model
+    made, plan_before = net in stages._plans, stages._plans.get(net)
+    stages._plans[net] = None
+    try:
+        yield
+    finally:
+        if made:
+            stages._plans[net] = plan_before
+        else:
+            del stages._plans[net]
+
+
 def throughput(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Model-only: a 640x360 frame (x4plus: `--x4plus-frame`) through `restore_picture` on one `InlineExecutor`,
-    per call-seconds setting. Each measurement follows warm-up calls at the same setting (the rate the bound is
-    computed from is learnt)."""
+    """Model-only: a 640x360 span-x4 frame and an x4plus one (`--x4plus-frame`) through `restore_picture` on an
+    `InlineExecutor`, per variant: calls by memory, bounded by tiling, bounded by stages; bounded calls last up to
+    `--call-seconds`, as while image requests are coming. Each measurement follows warm-up calls in the same
+    variant (the rate the bound is computed from is learnt); `calls` counts device calls (the progress callback
+    runs between them)."""
     settings = Settings(device="cpu")
     registry = ModelRegistry(settings)
     out: dict[str, dict[str, Any]] = {}
     for model, size in (("span-x4", "640x360"), (JOB_MODEL, args.x4plus_frame)):
         width, height = map(int, size.split("x"))
-        frame = cv2.resize(data.astronaut(), (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        frame = cv2.resize(_photo("astronaut"), (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
         warm = np.ascontiguousarray(frame[:90, :160])
-        order = [cs for r in range(args.rounds) for cs in (THROUGHPUT_SETTINGS[:: -1 if r % 2 else 1])]
-        seconds: dict[float, list[float]] = {cs: [] for cs in THROUGHPUT_SETTINGS}
-        calls: dict[float, list[int]] = {cs: [] for cs in THROUGHPUT_SETTINGS}
-        longest: dict[float, float] = dict.fromkeys(THROUGHPUT_SETTINGS, 0.0)
-        for cs in order:
-            device = Device(registry, InlineExecutor(), None, cs)
+        order = [v for r in range(args.rounds) for v in (VARIANTS[:: -1 if r % 2 else 1])]
+        seconds: dict[str, list[float]] = {v: [] for v in VARIANTS}
+        calls: dict[str, list[int]] = {v: [] for v in VARIANTS}
+        longest: dict[str, float] = dict.fromkeys(VARIANTS, 0.0)
+        loaded = registry.get(model)
+        for variant in order:
+            pacing = Pacing(0.0 if variant == "memory" else args.call_seconds, idle_call_seconds=10.0, window=600.0)
+            pacing.saw_interactive()  # image requests are coming: the short bound applies
+            device = Device(registry, InlineExecutor(), None, pacing)
             steps = plan(EnhanceOptions(model=model), device, settings)
-            restore_picture(Picture(warm, None, 8), steps, device)
-            restore_picture(Picture(warm, None, 8), steps, device)
-            marks = _timed_restore(frame, steps, device)
-            seconds[cs].append(marks[-1] - marks[0])
-            calls[cs].append(len(marks) - 1)
-            longest[cs] = max(longest[cs], *np.diff(marks))
-            print(f"  {model} call_seconds={cs:g}: {seconds[cs][-1]:.2f} s, {len(marks) - 1} calls", flush=True)
-        base = statistics.median(seconds[0.0])
+            with _one_stage(loaded, variant == "tiles"):
+                restore_picture(Picture(warm, None, 8), steps, device)
+                restore_picture(Picture(warm, None, 8), steps, device)
+                marks = _timed_restore(frame, steps, device)
+            seconds[variant].append(marks[-1] - marks[0])
+            calls[variant].append(len(marks) - 1)
+            longest[variant] = max(longest[variant], *np.diff(marks))
+            print(f"  {model} {variant}: {seconds[variant][-1]:.2f} s, {len(marks) - 1} calls", flush=True)
+        base = statistics.median(seconds["memory"])
         out[model] = {
-            f"{cs:g}": {
+            variant: {
                 "frame": size,
-                "frame_s": statistics.median(seconds[cs]),
-                "fps": 1 / statistics.median(seconds[cs]),
-                "cost_vs_unbounded": statistics.median(seconds[cs]) / base - 1,
-                "calls_per_frame": statistics.median(calls[cs]),
-                "longest_call_s": longest[cs],
-                "all_s": seconds[cs],
+                "call_seconds": 0.0 if variant == "memory" else args.call_seconds,
+                "frame_s": statistics.median(seconds[variant]),
+                "fps": 1 / statistics.median(seconds[variant]),
+                "cost_vs_memory": statistics.median(seconds[variant]) / base - 1,
+                "calls_per_frame": statistics.median(calls[variant]),
+                "longest_call_s": longest[variant],
+                "all_s": seconds[variant],
             }
-            for cs in THROUGHPUT_SETTINGS
+            for variant in VARIANTS
         }
     return out
 
@@ -413,8 +467,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10, help="small-image requests per model and phase")
     parser.add_argument("--pause", type=float, default=1.0, help="longest random pause before each such request")
     parser.add_argument("--cancels", type=int, default=3, help="jobs cancelled per setting")
-    parser.add_argument("--burst", type=int, default=50, help="concurrent 1000x750 requests; 0 skips")
-    parser.add_argument("--burst-seconds", type=float, default=180, help="how long a burst client waits")
+    parser.add_argument("--burst", type=int, default=200, help="concurrent 1000x750 requests; 0 skips")
+    parser.add_argument("--burst-seconds", type=float, default=3600, help="how long a burst client waits")
+    parser.add_argument("--servers", default="0,1", help="ENHANCE_CALL_SECONDS of the servers run, comma-separated")
+    parser.add_argument("--call-seconds", type=float, default=1.0, help="the bound in the model-only rows")
     parser.add_argument("--x4plus-frame", default="640x360", help="throughput frame for x4plus (span-x4: 640x360)")
     parser.add_argument("--resume", type=Path, help="a partial JSON (from a crash): servers in it are not rerun")
     parser.add_argument("--rounds", type=int, default=2, help="throughput rounds (order alternates)")
@@ -440,7 +496,7 @@ def main() -> None:
     }
     if args.resume:
         result["servers"] = json.loads(args.resume.read_text())["servers"]
-    for cs in SETTINGS:
+    for cs in (float(v) for v in args.servers.split(",") if v):
         if f"{cs:g}" in result["servers"]:
             continue
         print(f"server with ENHANCE_CALL_SECONDS={cs:g} ...", flush=True)
@@ -478,20 +534,27 @@ def report(result: dict[str, Any], stem: str) -> None:
         print(f"{label:<52}" + "".join(f"{v:>14.2f}" for v in values))
     if all("burst" in s for s in servers.values()):
         for k, s in servers.items():
-            print(f"burst with calls {k} s: {s['burst']['requests']} requests -> statuses {s['burst']['statuses']}")
+            b = s["burst"]
+            print(
+                f"burst with calls {k} s: {b['requests']} requests -> statuses {b['statuses']} in {b['wall_s']:.0f} s; "
+                f"/healthz p50 {b['healthz_p50_s']:.2f} s, max {b['healthz_max_s']:.2f} s, "
+                f"{b['healthz_failed']} failed; "
+                f"RSS idle {b.get('idle_rss_gib', float('nan')):.2f} GiB, peak {b['peak_rss_gib']:.2f} GiB "
+                f"(budget {result['memory_budget_gib']:.2f} GiB)"
+            )
     for k, s in servers.items():
         print(f"hang-up with calls {k} s: stopped after {s['hang_up']['tiles_done_of_total']} tiles")
     if "throughput" in result:
         print(
             "\n"
-            f"{'model only':<24}{'frame':>9}{'call s':>8}{'frame s':>10}{'fps':>8}{'cost':>8}"
+            f"{'model only':<20}{'frame':>9}{'calls':>8}{'bound s':>8}{'frame s':>10}{'fps':>8}{'cost':>8}"
             f"{'calls':>7}{'longest':>9}"
         )
-        for model, settings in result["throughput"].items():
-            for cs, t in settings.items():
+        for model, variants in result["throughput"].items():
+            for variant, t in variants.items():
                 print(
-                    f"{model:<24}{t.get('frame', '640x360'):>9}{cs:>8}{t['frame_s']:>10.2f}{t['fps']:>8.3f}"
-                    f"{t['cost_vs_unbounded']:>+8.1%}"
+                    f"{model:<20}{t['frame']:>9}{variant:>8}{t['call_seconds']:>8g}{t['frame_s']:>10.2f}{t['fps']:>8.3f}"
+                    f"{t['cost_vs_memory']:>+8.1%}"
                     f"{t['calls_per_frame']:>7.0f}{t['longest_call_s']:>9.2f}"
                 )
     RESULTS.mkdir(exist_ok=True)
@@ -500,7 +563,7 @@ def report(result: dict[str, Any], stem: str) -> None:
     labels, values = [], []
     for model in SMALL_MODELS:
         labels.append(f"{model} idle")
-        values.append(servers["0"]["idle"][model]["p95_s"])
+        values.append(next(iter(servers.values()))["idle"][model]["p95_s"])
         for k, s in servers.items():
             labels.append(f"{model} during x4plus job, calls {k} s")
             values.append(s["during_job"][model]["p95_s"])
@@ -518,9 +581,7 @@ def report(result: dict[str, Any], stem: str) -> None:
         )
     ]
     if "throughput" in result:
-        t_labels = [
-            f"{m} {t.get('frame', '')}, calls {cs} s" for m, st in result["throughput"].items() for cs, t in st.items()
-        ]
+        t_labels = [f"{m} {t['frame']}, calls by {v}" for m, st in result["throughput"].items() for v, t in st.items()]
         t_values = [t["fps"] for st in result["throughput"].values() for t in st.values()]
         charts.append(
             bar_chart(RESULTS / f"{stem}_throughput.png", "one frame, model only: frames/s", t_labels, t_values, "fps")

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from app.core.errors import OutOfMemory
+from app.inference.memory import memory_available
 from app.inference.tiling import run_model, tile_boxes, tile_spans
 from app.models.registry import ModelRegistry
 from tests.support.images import FAST_MODEL, psnr, skimage_rgb
@@ -102,3 +103,10 @@ def test_tiles_per_call_come_from_the_memory_budget(registry: ModelRegistry) -> 
     assert sum(calls) == 9 and len(calls) < 9  # 3 x 3 tiles, batched; a 48-px tile is far below a CPU's budget
     reference = run_model(image, inline(base), tile=32, tile_pad=8, batch_size=1)
     assert psnr(out.numpy(), reference.numpy()) > 40
+
+
+def test_tiles_are_sized_from_the_memory_the_kernel_can_give_not_from_free_pages_alone() -> None:
+    # A machine whose page cache has taken the free pages (as after reading videos): 0.4 GiB free, 16 GiB available.
+    meminfo = "MemTotal:       24684472 kB\nMemFree:          419430 kB\nMemAvailable:   16777216 kB\nBuffers: 0 kB\n"
+    assert memory_available(meminfo) == 16 << 30
+    assert memory_available("MemTotal: 1 kB\n") > 0  # an older kernel: free pages, never nothing
