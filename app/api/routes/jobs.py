@@ -162,12 +162,13 @@ async def create_job(
     _key: QuotaKey,
     options: Annotated[JobOptions, Form()],
     file: Annotated[
-        list[UploadFile] | None,
+        list[UploadFile],
         File(
+            default_factory=list,  # optional when `url` comes instead, and still an array of binaries in the schema
             description="a video (mp4, mov, mkv, webm, avi) or an image; several photos, or a zip of photos, make "
-            "an album job (keep, select_best and duplicates choose which are enhanced); or send `url`"
+            "an album job (keep, select_best and duplicates choose which are enhanced); or send `url`",
         ),
-    ] = None,
+    ],
     url: Annotated[
         str | None,
         Form(
@@ -201,7 +202,7 @@ async def create_job(
                 spool_url, url, storage.root / ".uploads", settings.max_job_upload_bytes, settings
             )
             uploads.append(Upload(Part(path, fetched.name), fetched.sha256))
-        for f in file or []:
+        for f in file:
             path, sha = await spool_upload(f, storage.root / ".uploads", settings.max_job_upload_bytes)
             uploads.append(Upload(Part(path, f.filename or "upload"), sha))
     except BaseException:
