@@ -58,7 +58,7 @@ def align(target: np.ndarray, neighbour: np.ndarray) -> tuple[np.ndarray, np.nda
     # A light blur on both sides: DIS matches a blurred frame to a sharp one better when neither has fine texture.
     as_u8 = [np.clip(cv2.GaussianBlur(g, (0, 0), 1.0) * 255 + 0.5, 0, 255).astype(np.uint8) for g in (ref, mov)]
     dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    flow = dis.calc(as_u8[0], as_u8[1], None)  # ref(x) ~ mov(x + flow(x))
+    flow = np.asarray(dis.calc(as_u8[0], as_u8[1], None))  # type: ignore[call-overload]  # ref(x) ~ mov(x + flow(x))
     sh, sw = ref.shape
     small_x, small_y = np.meshgrid(np.arange(sw, dtype=np.float32), np.arange(sh, dtype=np.float32))
     warped_small = cv2.remap(mov, small_x + flow[..., 0], small_y + flow[..., 1], cv2.INTER_LINEAR, None,
