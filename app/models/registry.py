@@ -21,6 +21,7 @@ from app.core.errors import ChecksumMismatch, Misconfigured, UnsupportedWeights,
 from app.core.files import sha256_file
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.core.threads import configure_threads
+from app.models.archs.animesr import add_animesr
 from app.models.archs.basicvsr import add_basicvsr
 from app.models.archs.deblurgan import add_deblurgan
 from app.models.archs.ffdnet import add_ffdnet
@@ -36,12 +37,13 @@ SAFE_SUFFIXES = {".safetensors", ".pth", ".ckpt"}
 
 def build_arch_registry() -> ArchRegistry:
     """spandrel's main registry, copied so that the project's own adapters never leak into the global one, plus
-    the DeblurGAN, RIFE, FFDNet and BasicVSR adapters."""
+    the DeblurGAN, RIFE, FFDNet, BasicVSR and AnimeSR adapters."""
     registry = spandrel.MAIN_REGISTRY.copy()
     add_deblurgan(registry)
     add_rife(registry)
     add_ffdnet(registry)
     add_basicvsr(registry)
+    add_animesr(registry)
     return registry
 
 

