@@ -11,6 +11,10 @@ Frames are H x W x 3 float32 in 0..1, as decoded. A model call is one window of 
 planes stacked on the channel axis ((1, 3 x T, H, W), see `app.models.archs.basicvsr`), through the device like any
 other call. A frame too large for one call's memory budget is cut into tiles that each read `tile_pad` pixels of
 context; each tile keeps its core.
+
+A video cut into segments joins as windows do (within what `DEFAULT_CONTEXT` says) when each segment is fed with
+`context` frames of its neighbours before and after it, and only its own frames' outputs are kept:
+`islice(restore_frames(model, frames_with_context), lead, lead + length)`, `lead` being the frames fed before it.
 """
 
 from __future__ import annotations
