@@ -30,6 +30,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -154,11 +155,12 @@ def main() -> None:
     for method in methods.values():
         method(warm)  # first-call allocations, oneDNN kernel choice
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, size in CLIPS.items():
         truth = clip_frames(name, args.frames, size)
         for label, method in methods.items():
-            row = {"clip": name.removesuffix(".mp4"), "method": label, "size": list(truth[0].shape[1::-1])}
+            size_wh = list(truth[0].shape[1::-1])
+            row: dict[str, Any] = {"clip": name.removesuffix(".mp4"), "method": label, "size": size_wh}
             rows.append({**row, **bench(method, truth)})
             print(f"  {row['clip']} {label}: {rows[-1]['seconds_per_frame']:.2f} s per frame", flush=True)
 
@@ -174,7 +176,7 @@ def main() -> None:
             f"{row['clip']:<10} {row['method']:<19} {row['psnr_db']:>8.2f} {row['flicker_ratio']:>8.3f} "
             f"{row['temporal_difference_error']:>6.2f} {row['seconds_per_frame']:>8.3f}"
         )
-    out = {
+    out: dict[str, Any] = {
         "device": where,
         "torch": torch.__version__,
         "frames": args.frames,
