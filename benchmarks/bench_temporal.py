@@ -83,7 +83,8 @@ def cpu_name() -> str:
 
 
 def eight_bit(frame: np.ndarray) -> np.ndarray:
-    return (np.clip(frame, 0, 1) * 255).round()
+    rounded: np.ndarray = (np.clip(frame, 0, 1) * 255).round()
+    return rounded
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
