@@ -85,6 +85,7 @@ class InterpolatingWriter:
         self.report = report or InterpolationReport()
         self._scenes = SceneDetector(min_frames=1)  # every cut, even one right after another: never blend scenes
         self._previous: tuple[DecodedFrame, np.ndarray] | None = None
+        self._step = 0  # the last gap between two frames' timestamps
 
     def write(self, frame: DecodedFrame, look: np.ndarray | None = None) -> None:
         look = frame.rgb if look is None else look
@@ -96,7 +97,15 @@ class InterpolatingWriter:
                 _write_between(self.model, self.writer, self._previous, (frame, look), self.factor, self.report)
         self.writer.write(frame.rgb, frame.pts)
         self.report.source_frames += 1
+        if self._previous is not None and self._previous[0].pts is not None and frame.pts is not None:
+            self._step = frame.pts - self._previous[0].pts
         self._previous = (frame, look)
+
+    def hold_last(self) -> None:
+        """The last frame shown for as long as the gap before it, at the made frames' rate: the video keeps the
+        duration of frames evenly spaced (call once, after the last `write`)."""
+        if self._previous is not None:
+            _hold_last(self.writer, self._previous[0], self._step, self.factor)
 
 
 def interpolate_video(
@@ -114,8 +123,6 @@ def interpolate_video(
     report = InterpolationReport()
     writer: VideoWriter | None = None
     interpolating: InterpolatingWriter | None = None
-    previous: DecodedFrame | None = None
-    step = 0  # the last gap between two source timestamps
     try:
         for frame in iter_frames(source, max_frames):
             if writer is None:
@@ -124,13 +131,10 @@ def interpolate_video(
                 interpolating = InterpolatingWriter(writer, model, factor, report)
             assert interpolating is not None
             interpolating.write(frame)
-            if previous is not None and previous.pts is not None and frame.pts is not None:
-                step = frame.pts - previous.pts
-            previous = frame
             if progress is not None:
                 progress(report.source_frames)
-        if writer is not None and previous is not None:
-            _hold_last(writer, previous, step, factor)
+        if interpolating is not None:
+            interpolating.hold_last()
     finally:
         if writer is not None:
             writer.close()

@@ -159,6 +159,8 @@ def _rebuild_video(
             else:
                 time_base = Fraction(frame.time_base) if frame.time_base else Fraction(1, 1)
                 interpolating.write(DecodedFrame(frame.index, frame.pts, time_base, rgb), look=source)
+        if interpolating is not None and hold_last is None and (options.every_n or 1) == 1:
+            interpolating.hold_last()  # else the writer holds it for the source frames it stands for
     finally:
         writer.close(hold_last)
     return writer.timing, interpolating.report if interpolating else None
