@@ -86,8 +86,8 @@ class JobOptions(ProcessingOptions):
         description="any of frames (PNGs + frames.zip), gif, video (enhanced.mp4, or as codec/container say)",
     )
     gif_layout: GifLayout = Field(default=GifLayout.SIDE_BY_SIDE, description="how the comparison GIF shows it")
-    gif_fps: float = Field(default=2.0, gt=0, le=50, allow_inf_nan=False)
-    gif_max_width: int = Field(default=640, ge=64, le=4096)
+    gif_fps: float = Field(default=2.0, gt=0, le=50, allow_inf_nan=False, description="the comparison GIF's frame rate")
+    gif_max_width: int = Field(default=640, ge=64, le=4096, description="the comparison GIF's widest, in pixels")
     # The enhanced video's encoding, checked at submit against what the codec, its encoder in this build and the
     # container can carry (declared in this order: each check sees the codec).
     codec: Codec = Field(default="h264", description="video codec of the enhanced video (those this server encodes)")

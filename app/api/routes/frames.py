@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
+from app.api import docs_text as docs
 from app.api.deps import DeviceDep, SettingsDep, StorageDep, StoreDep
 from app.api.openapi import binary_content, problems
 from app.api.routes.jobs import JobDep
@@ -24,6 +26,10 @@ from app.jobs.thumbnails import THUMBNAIL_SIDE, thumbnail_jpeg
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 Which = Literal["source", "enhanced"]
+WhichPath = Annotated[
+    Which,
+    PathParam(description="`source`: the frame decoded from the input; `enhanced`: the result", examples=["enhanced"]),
+]
 
 
 class FramePublic(BaseModel):
@@ -39,8 +45,9 @@ class FramePublic(BaseModel):
     "/{job_id}/frames",
     operation_id="listFrames",
     summary="List a job's finished frames",
+    description=docs.LIST_FRAMES,
     response_model=list[FramePublic],
-    responses=problems(401, 404),
+    responses={200: docs.ok([docs.FRAME], "the finished frames, in frame order"), **problems(401, 404)},
 )
 def list_frames(job: JobDep, store: StoreDep) -> list[FramePublic]:
     """Every frame finished so far (while the job runs too), in frame order."""
@@ -75,6 +82,7 @@ def _frame_file(
     "/{job_id}/frames/{index}/thumbnail",
     operation_id="getFrameThumbnail",
     summary="A small JPEG of a finished frame",
+    description=docs.THUMBNAIL,
     response_class=Response,
     responses={
         200: {"content": binary_content("image/jpeg"), "description": "the thumbnail"},
@@ -83,13 +91,15 @@ def _frame_file(
 )
 def get_thumbnail(
     job: JobDep,
-    index: int,
+    index: docs.FrameIndex,
     settings: SettingsDep,
     device: DeviceDep,
     storage: StorageDep,
     store: StoreDep,
-    size: Annotated[int, Query(ge=32, le=THUMBNAIL_SIDE, description="longest side, in pixels")] = 160,
-    which: Annotated[Which, Query(description="the enhanced frame or the decoded source")] = "enhanced",
+    size: Annotated[int, Query(ge=32, le=THUMBNAIL_SIDE, description="longest side, in pixels", examples=[240])] = 160,
+    which: Annotated[
+        Which, Query(description="the enhanced frame or the decoded source", examples=["source"])
+    ] = "enhanced",
 ) -> Response:
     """Made from the small JPEG kept when the frame was recorded; a frame recorded before those were kept is
     decoded once, under memory admission (413, or 503 + Retry-After), and its thumbnail kept."""
@@ -102,10 +112,16 @@ def get_thumbnail(
     "/{job_id}/frames/{index}/{which}",
     operation_id="getFrame",
     summary="A finished frame, source or enhanced (PNG)",
+    description=docs.GET_FRAME,
     response_class=FileResponse,
     responses={200: {"content": binary_content("image/png"), "description": "the frame"}, **problems(401, 404, 410)},
 )
 def get_frame(
-    job: JobDep, index: int, which: Which, settings: SettingsDep, storage: StorageDep, store: StoreDep
+    job: JobDep,
+    index: docs.FrameIndex,
+    which: WhichPath,
+    settings: SettingsDep,
+    storage: StorageDep,
+    store: StoreDep,
 ) -> FileResponse:
     return FileResponse(_frame_file(settings, storage, store, job, index, which), media_type="image/png")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from app.api import docs_text as docs
 from app.api.deps import RegistryDep, SettingsDep
 from app.models.catalog import WeightState, weight_states
 from app.models.registry import cuda_fallback_reason
@@ -13,7 +14,14 @@ from app.schemas import HealthPublic
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", operation_id="getHealth", summary="Liveness", response_model=HealthPublic)
+@router.get(
+    "/healthz",
+    operation_id="getHealth",
+    summary="Liveness",
+    description=docs.HEALTH,
+    response_model=HealthPublic,
+    responses={200: docs.ok(docs.HEALTH_OK, "the process answers")},
+)
 async def healthz() -> HealthPublic:
     return HealthPublic(status="ok")
 
@@ -22,8 +30,16 @@ async def healthz() -> HealthPublic:
     "/readyz",
     operation_id="getReadiness",
     summary="Readiness",
+    description=docs.READY,
     response_model=HealthPublic,
-    responses={503: {"model": HealthPublic, "description": "not ready yet; `detail` says what is missing"}},
+    responses={
+        200: docs.ok(docs.READY_OK, "ready to serve"),
+        503: {
+            "model": HealthPublic,
+            "description": "not ready yet; `detail` says what is missing",
+            "content": {"application/json": {"example": docs.READY_NOT}},
+        },
+    },
 )
 def readyz(registry: RegistryDep, settings: SettingsDep) -> JSONResponse:
     """Ready once the default model's weights are installed and verified, and any preloaded model is loaded."""

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from app.api import docs_text as docs
 from app.api.auth import OwnerDep
 from app.api.deps import DeviceDep, ExecutorDep, SettingsDep
 from app.api.openapi import binary_content, problems
@@ -62,6 +63,8 @@ async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
     "/enhance",
     operation_id="enhanceImage",
     summary="Enhance an image",
+    description=docs.ENHANCE,
+    openapi_extra=docs.request_example(docs.ENHANCE_REQUEST),
     response_class=Response,
     responses={
         200: {
@@ -96,7 +99,8 @@ async def enhance_image(
         Query(
             description="return the before/after comparison instead of the image: a PNG with the bicubic upscale "
             "and the enhanced result side by side at 1:1 output pixels, in the region that gains most "
-            "(X-Enhance-Compare-Region says which)"
+            "(X-Enhance-Compare-Region says which)",
+            examples=[True],
         ),
     ] = False,
     if_none_match: Annotated[

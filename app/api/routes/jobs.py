@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from app.api import docs_text as docs
 from app.api.auth import API_KEY_HEADER, BEARER, OwnerDep, current_owner
 from app.api.deps import DeviceDep, QueueDep, SettingsDep, StorageDep, StoreDep, api_state
 from app.api.openapi import binary_content, problems
@@ -124,7 +125,7 @@ def _load(store: JobStore, job_id: str, owner: str | None) -> JobRecord:
     return job
 
 
-def visible_job(job_id: str, store: StoreDep, owner: OwnerDep) -> JobRecord:
+def visible_job(job_id: docs.JobId, store: StoreDep, owner: OwnerDep) -> JobRecord:
     """Dependency form of `_load`: runs before a streaming response starts, so an unknown job is still a 404.
     A plain `def`, like every handler here that reads the store or the disk: FastAPI runs it in its thread pool,
     so a slow database or disk never holds up the event loop (tests/api/test_event_loop.py)."""
@@ -139,6 +140,8 @@ LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "str
     "",
     operation_id="createJob",
     summary="Submit a job",
+    description=docs.CREATE_JOB,
+    openapi_extra=docs.request_example(docs.CREATE_JOB_REQUEST),
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobPublic,
     responses={
@@ -179,7 +182,12 @@ async def create_job(
         ),
     ] = None,
     idempotency_key: Annotated[
-        str | None, Header(max_length=255, description="resubmitting the same request with it returns the same job")
+        str | None,
+        Header(
+            max_length=255,
+            description="resubmitting the same request with it returns the same job",
+            examples=["holiday-clip-2026-11-26"],
+        ),
     ] = None,
     callback_url: Annotated[
         str | None,
@@ -228,16 +236,26 @@ async def create_job(
 
 
 @router.get(
-    "", operation_id="listJobs", summary="List jobs", response_model=JobsPublic, responses=problems(400, 401, 422)
+    "",
+    operation_id="listJobs",
+    summary="List jobs",
+    description=docs.LIST_JOBS,
+    response_model=JobsPublic,
+    responses={200: docs.ok(docs.JOBS_OK, "a page of jobs, newest first"), **problems(400, 401, 422)},
 )
 def list_jobs(
     settings: SettingsDep,
     store: StoreDep,
     storage: StorageDep,
     owner: OwnerDep,
-    status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64, description="`next_cursor` of the previous page")] = None,
+    status_filter: Annotated[
+        JobStatus | None, Query(alias="status", description="only jobs in this state", examples=["running"])
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="jobs per page", examples=[20])] = 50,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=64, description="`next_cursor` of the previous page", examples=[docs.OLDER_JOB_ID]),
+    ] = None,
 ) -> JobsPublic:
     """Newest first."""
     records, next_cursor = store.list_jobs(status_filter, limit, cursor, owner)
@@ -246,7 +264,12 @@ def list_jobs(
 
 
 @router.get(
-    "/{job_id}", operation_id="getJob", summary="Get a job", response_model=JobPublic, responses=problems(401, 404)
+    "/{job_id}",
+    operation_id="getJob",
+    summary="Get a job",
+    description=docs.GET_JOB,
+    response_model=JobPublic,
+    responses={200: docs.ok(docs.JOB_OK, "the job"), **problems(401, 404)},
 )
 def get_job(job: JobDep, storage: StorageDep, settings: SettingsDep) -> JobPublic:
     return to_public(job, storage, settings)
@@ -261,10 +284,16 @@ def _version(job: JobRecord) -> int:
     "/{job_id}/events",
     operation_id="streamJobEvents",
     summary="Follow a job's progress (SSE)",
+    description=docs.EVENTS,
     response_class=EventSourceResponse,
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string", "description": "an event stream"}}},
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string", "description": "an event stream"},
+                    "example": docs.EVENTS_EXAMPLE,
+                }
+            },
             "description": "`progress` events (data: the job, as getJob returns it) whenever the job changes, then "
             "one `end` event (data: its final status). A `: ping` comment every 15 s keeps proxies from cutting "
             "an idle stream. Reconnect with `Last-Event-ID` to receive only what changed since that event.",
@@ -278,7 +307,9 @@ async def stream_job_events(
     store: StoreDep,
     storage: StorageDep,
     request: Request,
-    last_event_id: Annotated[str | None, Header(description="resume after this event id")] = None,
+    last_event_id: Annotated[
+        str | None, Header(description="resume after this event id", examples=["1796338204000000"])
+    ] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     seen = int(last_event_id) if last_event_id and last_event_id.isdigit() else -1
     while not await request.is_disconnected():
@@ -300,8 +331,9 @@ async def stream_job_events(
     "/{job_id}/cancel",
     operation_id="cancelJob",
     summary="Cancel a job",
+    description=docs.CANCEL,
     response_model=JobPublic,
-    responses=problems(401, 404),
+    responses={200: docs.ok({**docs.JOB_OK, "cancel_requested": True}, "the job, as it is now"), **problems(401, 404)},
 )
 def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep, settings: SettingsDep, queue: QueueDep) -> JobPublic:
     """Stops after the current frame; a finished job is returned as it is. A cancelled job's files are deleted
@@ -319,6 +351,7 @@ def cancel_job(job: JobDep, store: StoreDep, storage: StorageDep, settings: Sett
     "/{job_id}",
     operation_id="deleteJob",
     summary="Delete a job and its files",
+    description=docs.DELETE_JOB,
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=problems(401, 404, 409),
@@ -335,8 +368,9 @@ def delete_job(job: JobDep, store: StoreDep, storage: StorageDep) -> Response:
     "/{job_id}/artifacts",
     operation_id="listArtifacts",
     summary="List a job's artifacts",
+    description=docs.LIST_ARTIFACTS,
     response_model=list[ArtifactPublic],
-    responses=problems(401, 404),
+    responses={200: docs.ok([docs.ARTIFACT], "the published files"), **problems(401, 404)},
 )
 def list_artifacts(job: JobDep, storage: StorageDep, settings: SettingsDep) -> list[ArtifactPublic]:
     return to_public(job, storage, settings).artifacts
@@ -344,20 +378,27 @@ def list_artifacts(job: JobDep, storage: StorageDep, settings: SettingsDep) -> l
 
 ARTIFACT_CONTENT: dict[str, Any] = {
     **binary_content(*sorted(set(MEDIA_TYPES.values()) - {"application/json"}), "application/octet-stream"),
-    "application/json": {"schema": {"type": "object", "description": "report.json"}},
+    "application/json": {"schema": {"type": "object", "description": "report.json"}, "example": docs.REPORT},
 }
 
 
 def artifact_job(
-    job_id: str,
-    name: str,
+    job_id: docs.JobId,
+    name: docs.ArtifactName,
     settings: SettingsDep,
     store: StoreDep,
     api_key: Annotated[str | None, Depends(API_KEY_HEADER)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
-    expires: Annotated[int | None, Query(description="with `signature`: a signed link's expiry (Unix time)")] = None,
+    expires: Annotated[
+        int | None, Query(description="with `signature`: a signed link's expiry (Unix time)", examples=[1796342400])
+    ] = None,
     signature: Annotated[
-        str | None, Query(max_length=64, description="a signed link's signature (the job's `signed_url`)")
+        str | None,
+        Query(
+            max_length=64,
+            description="a signed link's signature (from the artifact's `signed_url`)",
+            examples=[docs.SIGNATURE],
+        ),
     ] = None,
 ) -> JobRecord:
     """The job, for a caller with its API key or with a valid signed link to this one artifact."""
@@ -373,6 +414,7 @@ def artifact_job(
     "/{job_id}/artifacts/{name}",
     operation_id="getArtifact",
     summary="Download an artifact",
+    description=docs.GET_ARTIFACT,
     response_class=FileResponse,
     responses={
         200: {"content": ARTIFACT_CONTENT, "description": "the file; byte ranges are supported"},
@@ -382,7 +424,7 @@ def artifact_job(
 )
 def get_artifact(
     job: Annotated[JobRecord, Depends(artifact_job)],
-    name: str,
+    name: docs.ArtifactName,
     storage: StorageDep,
     settings: SettingsDep,
     range_header: Annotated[str | None, Header(alias="Range", include_in_schema=False)] = None,

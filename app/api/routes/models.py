@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api import docs_text as docs
 from app.api.deps import RegistryDep, SettingsDep
 from app.api.openapi import problems
 from app.models.catalog import weight_states
@@ -13,7 +14,12 @@ router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
 @router.get(
-    "", operation_id="listModels", summary="List the models", response_model=ModelsPublic, responses=problems(401)
+    "",
+    operation_id="listModels",
+    summary="List the models",
+    description=docs.MODELS,
+    response_model=ModelsPublic,
+    responses={200: docs.ok(docs.MODELS_OK, "the catalogue"), **problems(401)},
 )
 def list_models(registry: RegistryDep, settings: SettingsDep) -> ModelsPublic:
     states = weight_states(registry.catalog, settings.weights_path)

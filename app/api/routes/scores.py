@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 
+from app.api import docs_text as docs
 from app.api.deps import DeviceDep, SettingsDep
 from app.api.openapi import problems
 from app.api.quota import QuotaKey
@@ -27,8 +28,12 @@ MAX_FILES = 32
     "/score",
     operation_id="scoreImages",
     summary="Score images: keep or reject",
+    description=docs.SCORE,
     response_model=ScoresPublic,
-    responses=problems(401, 413, 415, 422, 429, 503),
+    responses={
+        200: docs.ok(docs.SCORES_OK, "a score and a verdict per image"),
+        **problems(401, 413, 415, 422, 429, 503),
+    },
 )
 async def score_images(
     settings: SettingsDep,
@@ -37,7 +42,11 @@ async def score_images(
     files: Annotated[list[UploadFile], File(description="one or more images")],
     thresholds: Annotated[
         str | None,
-        Query(description='JSON object overriding verdict thresholds, e.g. {"max_noise": 12, "min_sharpness": 0.2}'),
+        Query(
+            description="JSON object overriding verdict thresholds (the answer's `thresholds` lists them all), e.g. "
+            '{"max_noise": 12, "min_sharpness": 0.2}',
+            examples=['{"max_noise": 12, "min_sharpness": 0.2}'],
+        ),
     ] = None,
 ) -> ScoresPublic:
     if len(files) > MAX_FILES:

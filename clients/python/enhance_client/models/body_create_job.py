@@ -57,8 +57,8 @@ class BodyCreateJob:
         outputs (list[Output] | Unset): any of frames (PNGs + frames.zip), gif, video (enhanced.mp4, or as
             codec/container say)
         gif_layout (GifLayout | Unset):
-        gif_fps (float | Unset):  Default: 2.0.
-        gif_max_width (int | Unset):  Default: 640.
+        gif_fps (float | Unset): the comparison GIF's frame rate Default: 2.0.
+        gif_max_width (int | Unset): the comparison GIF's widest, in pixels Default: 640.
         codec (BodyCreateJobCodec | Unset): video codec of the enhanced video (those this server encodes) Default:
             BodyCreateJobCodec.H264.
         container (BodyCreateJobContainerType0 | None | Unset): mp4, mkv, webm or mov; default: h264/hevc/av1 mp4, vp9

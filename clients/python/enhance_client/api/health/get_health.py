@@ -46,6 +46,11 @@ def sync_detailed(
 ) -> Response[HealthPublic]:
     """Liveness
 
+     Liveness: `200 {"status": "ok"}` as soon as the process answers, with no dependency checked (a load
+    balancer's or Kubernetes' liveness probe). Use `GET /readyz` to know whether requests can be served.
+    Never asks
+    for an API key.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -69,6 +74,11 @@ def sync(
 ) -> HealthPublic | None:
     """Liveness
 
+     Liveness: `200 {"status": "ok"}` as soon as the process answers, with no dependency checked (a load
+    balancer's or Kubernetes' liveness probe). Use `GET /readyz` to know whether requests can be served.
+    Never asks
+    for an API key.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -87,6 +97,11 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[HealthPublic]:
     """Liveness
+
+     Liveness: `200 {"status": "ok"}` as soon as the process answers, with no dependency checked (a load
+    balancer's or Kubernetes' liveness probe). Use `GET /readyz` to know whether requests can be served.
+    Never asks
+    for an API key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -108,6 +123,11 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> HealthPublic | None:
     """Liveness
+
+     Liveness: `200 {"status": "ok"}` as soon as the process answers, with no dependency checked (a load
+    balancer's or Kubernetes' liveness probe). Use `GET /readyz` to know whether requests can be served.
+    Never asks
+    for an API key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

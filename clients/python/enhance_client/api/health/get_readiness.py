@@ -51,8 +51,14 @@ def sync_detailed(
 ) -> Response[HealthPublic]:
     """Readiness
 
-     Ready once the default model's weights are installed and verified, and any preloaded model is
-    loaded.
+     Readiness: 200 once the default model's weights are installed and pass their checksum, and every
+    preloaded model (ENHANCE_PRELOAD) is loaded; 503 with the same body until then. `detail` says what
+    is missing:
+    the default model's weights (`present`, `missing`, `unpinned` or `checksum-failed`), each preloaded
+    model
+    (`preload:<id>`: `loading` or `loaded`), and the device (with a warning when CUDA was asked for and
+    the CPU is
+    used). Never asks for an API key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -77,8 +83,14 @@ def sync(
 ) -> HealthPublic | None:
     """Readiness
 
-     Ready once the default model's weights are installed and verified, and any preloaded model is
-    loaded.
+     Readiness: 200 once the default model's weights are installed and pass their checksum, and every
+    preloaded model (ENHANCE_PRELOAD) is loaded; 503 with the same body until then. `detail` says what
+    is missing:
+    the default model's weights (`present`, `missing`, `unpinned` or `checksum-failed`), each preloaded
+    model
+    (`preload:<id>`: `loading` or `loaded`), and the device (with a warning when CUDA was asked for and
+    the CPU is
+    used). Never asks for an API key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -99,8 +111,14 @@ async def asyncio_detailed(
 ) -> Response[HealthPublic]:
     """Readiness
 
-     Ready once the default model's weights are installed and verified, and any preloaded model is
-    loaded.
+     Readiness: 200 once the default model's weights are installed and pass their checksum, and every
+    preloaded model (ENHANCE_PRELOAD) is loaded; 503 with the same body until then. `detail` says what
+    is missing:
+    the default model's weights (`present`, `missing`, `unpinned` or `checksum-failed`), each preloaded
+    model
+    (`preload:<id>`: `loading` or `loaded`), and the device (with a warning when CUDA was asked for and
+    the CPU is
+    used). Never asks for an API key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -123,8 +141,14 @@ async def asyncio(
 ) -> HealthPublic | None:
     """Readiness
 
-     Ready once the default model's weights are installed and verified, and any preloaded model is
-    loaded.
+     Readiness: 200 once the default model's weights are installed and pass their checksum, and every
+    preloaded model (ENHANCE_PRELOAD) is loaded; 503 with the same body until then. `detail` says what
+    is missing:
+    the default model's weights (`present`, `missing`, `unpinned` or `checksum-failed`), each preloaded
+    model
+    (`preload:<id>`: `loading` or `loaded`), and the device (with a warning when CUDA was asked for and
+    the CPU is
+    used). Never asks for an API key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

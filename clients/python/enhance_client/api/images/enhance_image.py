@@ -217,11 +217,27 @@ def sync_detailed(
 ) -> Response[Any | File | Problem]:
     """Enhance an image
 
-     Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
-    The image
-    is an uploaded `file` or a `url` the server downloads. The same input with the same options is
-    answered from the
-    result cache, without the device; its `ETag` in `If-None-Match` is a 304.
+     Enhances one image and answers with it in the body (PNG by default; `format` and `quality` choose).
+    Send the image as the multipart `file`, or its `url` for the server to download. The options (query
+    parameters)
+    choose the upscaler and scale, photo denoise, low-light and motion-blur repair; `compare=true`
+    answers with a
+    before/after PNG instead. The `X-Enhance-*` headers say what ran (model, device, precision, output
+    size, deblur)
+    and `Server-Timing` where the time went.
+
+    The same input with the same options is answered from the result cache without the device
+    (`X-Enhance-Cache:
+    hit`); send the answer's `ETag` as `If-None-Match` to get a 304 with no body. For videos or anything
+    that takes
+    long, submit a job (`POST /v1/jobs`) instead.
+
+    Errors (problem+json, `type` under https://enhance.example/problems/): 413 `payload-too-large` or
+    `too-large-for-memory`; 415 `unsupported-media-type`; 422 `corrupt-media`, `invalid-option` (an
+    option that does
+    not fit the model) or `validation-error`; 404 `model-not-found`; 429 `rate-limited` and 503
+    `overloaded` or
+    `memory-busy` with `Retry-After`; 503 `weights-missing`; 507 `out-of-memory`.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -301,11 +317,27 @@ def sync(
 ) -> Any | File | Problem | None:
     """Enhance an image
 
-     Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
-    The image
-    is an uploaded `file` or a `url` the server downloads. The same input with the same options is
-    answered from the
-    result cache, without the device; its `ETag` in `If-None-Match` is a 304.
+     Enhances one image and answers with it in the body (PNG by default; `format` and `quality` choose).
+    Send the image as the multipart `file`, or its `url` for the server to download. The options (query
+    parameters)
+    choose the upscaler and scale, photo denoise, low-light and motion-blur repair; `compare=true`
+    answers with a
+    before/after PNG instead. The `X-Enhance-*` headers say what ran (model, device, precision, output
+    size, deblur)
+    and `Server-Timing` where the time went.
+
+    The same input with the same options is answered from the result cache without the device
+    (`X-Enhance-Cache:
+    hit`); send the answer's `ETag` as `If-None-Match` to get a 304 with no body. For videos or anything
+    that takes
+    long, submit a job (`POST /v1/jobs`) instead.
+
+    Errors (problem+json, `type` under https://enhance.example/problems/): 413 `payload-too-large` or
+    `too-large-for-memory`; 415 `unsupported-media-type`; 422 `corrupt-media`, `invalid-option` (an
+    option that does
+    not fit the model) or `validation-error`; 404 `model-not-found`; 429 `rate-limited` and 503
+    `overloaded` or
+    `memory-busy` with `Retry-After`; 503 `weights-missing`; 507 `out-of-memory`.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -380,11 +412,27 @@ async def asyncio_detailed(
 ) -> Response[Any | File | Problem]:
     """Enhance an image
 
-     Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
-    The image
-    is an uploaded `file` or a `url` the server downloads. The same input with the same options is
-    answered from the
-    result cache, without the device; its `ETag` in `If-None-Match` is a 304.
+     Enhances one image and answers with it in the body (PNG by default; `format` and `quality` choose).
+    Send the image as the multipart `file`, or its `url` for the server to download. The options (query
+    parameters)
+    choose the upscaler and scale, photo denoise, low-light and motion-blur repair; `compare=true`
+    answers with a
+    before/after PNG instead. The `X-Enhance-*` headers say what ran (model, device, precision, output
+    size, deblur)
+    and `Server-Timing` where the time went.
+
+    The same input with the same options is answered from the result cache without the device
+    (`X-Enhance-Cache:
+    hit`); send the answer's `ETag` as `If-None-Match` to get a 304 with no body. For videos or anything
+    that takes
+    long, submit a job (`POST /v1/jobs`) instead.
+
+    Errors (problem+json, `type` under https://enhance.example/problems/): 413 `payload-too-large` or
+    `too-large-for-memory`; 415 `unsupported-media-type`; 422 `corrupt-media`, `invalid-option` (an
+    option that does
+    not fit the model) or `validation-error`; 404 `model-not-found`; 429 `rate-limited` and 503
+    `overloaded` or
+    `memory-busy` with `Retry-After`; 503 `weights-missing`; 507 `out-of-memory`.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise
@@ -462,11 +510,27 @@ async def asyncio(
 ) -> Any | File | Problem | None:
     """Enhance an image
 
-     Small images come straight back in the response; videos and long work go through `POST /v1/jobs`.
-    The image
-    is an uploaded `file` or a `url` the server downloads. The same input with the same options is
-    answered from the
-    result cache, without the device; its `ETag` in `If-None-Match` is a 304.
+     Enhances one image and answers with it in the body (PNG by default; `format` and `quality` choose).
+    Send the image as the multipart `file`, or its `url` for the server to download. The options (query
+    parameters)
+    choose the upscaler and scale, photo denoise, low-light and motion-blur repair; `compare=true`
+    answers with a
+    before/after PNG instead. The `X-Enhance-*` headers say what ran (model, device, precision, output
+    size, deblur)
+    and `Server-Timing` where the time went.
+
+    The same input with the same options is answered from the result cache without the device
+    (`X-Enhance-Cache:
+    hit`); send the answer's `ETag` as `If-None-Match` to get a 304 with no body. For videos or anything
+    that takes
+    long, submit a job (`POST /v1/jobs`) instead.
+
+    Errors (problem+json, `type` under https://enhance.example/problems/): 413 `payload-too-large` or
+    `too-large-for-memory`; 415 `unsupported-media-type`; 422 `corrupt-media`, `invalid-option` (an
+    option that does
+    not fit the model) or `validation-error`; 404 `model-not-found`; 429 `rate-limited` and 503
+    `overloaded` or
+    `memory-busy` with `Retry-After`; 503 `weights-missing`; 507 `out-of-memory`.
 
     Args:
         model (None | str | Unset): upscaler catalogue id (GET /v1/models); `none`: only denoise

@@ -104,9 +104,20 @@ def sync_detailed(
 ) -> Response[Problem | ScoresPublic]:
     """Score images: keep or reject
 
+     Scores one or more images (up to 32 per request) without enhancing them: sharpness, motion blur,
+    noise, exposure and an overall `quality` from 0 to 1, and a `verdict` (`keep` or `reject`) with the
+    `reasons`.
+    `thresholds` overrides the verdict's limits for this request; the answer repeats the thresholds
+    used. Useful to
+    sort a folder of photos before paying for enhancement.
+
+    Errors: 413 `payload-too-large`; 415 `unsupported-media-type`; 422 `corrupt-media`, or `invalid-
+    option` for more
+    than 32 files or bad `thresholds` JSON; 429 `rate-limited`; 503 `memory-busy` with `Retry-After`.
+
     Args:
-        thresholds (None | str | Unset): JSON object overriding verdict thresholds, e.g.
-            {"max_noise": 12, "min_sharpness": 0.2}
+        thresholds (None | str | Unset): JSON object overriding verdict thresholds (the answer's
+            `thresholds` lists them all), e.g. {"max_noise": 12, "min_sharpness": 0.2}
         body (BodyScoreImages):
 
     Raises:
@@ -137,9 +148,20 @@ def sync(
 ) -> Problem | ScoresPublic | None:
     """Score images: keep or reject
 
+     Scores one or more images (up to 32 per request) without enhancing them: sharpness, motion blur,
+    noise, exposure and an overall `quality` from 0 to 1, and a `verdict` (`keep` or `reject`) with the
+    `reasons`.
+    `thresholds` overrides the verdict's limits for this request; the answer repeats the thresholds
+    used. Useful to
+    sort a folder of photos before paying for enhancement.
+
+    Errors: 413 `payload-too-large`; 415 `unsupported-media-type`; 422 `corrupt-media`, or `invalid-
+    option` for more
+    than 32 files or bad `thresholds` JSON; 429 `rate-limited`; 503 `memory-busy` with `Retry-After`.
+
     Args:
-        thresholds (None | str | Unset): JSON object overriding verdict thresholds, e.g.
-            {"max_noise": 12, "min_sharpness": 0.2}
+        thresholds (None | str | Unset): JSON object overriding verdict thresholds (the answer's
+            `thresholds` lists them all), e.g. {"max_noise": 12, "min_sharpness": 0.2}
         body (BodyScoreImages):
 
     Raises:
@@ -165,9 +187,20 @@ async def asyncio_detailed(
 ) -> Response[Problem | ScoresPublic]:
     """Score images: keep or reject
 
+     Scores one or more images (up to 32 per request) without enhancing them: sharpness, motion blur,
+    noise, exposure and an overall `quality` from 0 to 1, and a `verdict` (`keep` or `reject`) with the
+    `reasons`.
+    `thresholds` overrides the verdict's limits for this request; the answer repeats the thresholds
+    used. Useful to
+    sort a folder of photos before paying for enhancement.
+
+    Errors: 413 `payload-too-large`; 415 `unsupported-media-type`; 422 `corrupt-media`, or `invalid-
+    option` for more
+    than 32 files or bad `thresholds` JSON; 429 `rate-limited`; 503 `memory-busy` with `Retry-After`.
+
     Args:
-        thresholds (None | str | Unset): JSON object overriding verdict thresholds, e.g.
-            {"max_noise": 12, "min_sharpness": 0.2}
+        thresholds (None | str | Unset): JSON object overriding verdict thresholds (the answer's
+            `thresholds` lists them all), e.g. {"max_noise": 12, "min_sharpness": 0.2}
         body (BodyScoreImages):
 
     Raises:
@@ -196,9 +229,20 @@ async def asyncio(
 ) -> Problem | ScoresPublic | None:
     """Score images: keep or reject
 
+     Scores one or more images (up to 32 per request) without enhancing them: sharpness, motion blur,
+    noise, exposure and an overall `quality` from 0 to 1, and a `verdict` (`keep` or `reject`) with the
+    `reasons`.
+    `thresholds` overrides the verdict's limits for this request; the answer repeats the thresholds
+    used. Useful to
+    sort a folder of photos before paying for enhancement.
+
+    Errors: 413 `payload-too-large`; 415 `unsupported-media-type`; 422 `corrupt-media`, or `invalid-
+    option` for more
+    than 32 files or bad `thresholds` JSON; 429 `rate-limited`; 503 `memory-busy` with `Retry-After`.
+
     Args:
-        thresholds (None | str | Unset): JSON object overriding verdict thresholds, e.g.
-            {"max_noise": 12, "min_sharpness": 0.2}
+        thresholds (None | str | Unset): JSON object overriding verdict thresholds (the answer's
+            `thresholds` lists them all), e.g. {"max_noise": 12, "min_sharpness": 0.2}
         body (BodyScoreImages):
 
     Raises:

@@ -68,12 +68,17 @@ def sync_detailed(
 ) -> Response[JobPublic | Problem]:
     """Cancel a job
 
-     Stops after the current frame; a finished job is returned as it is. A cancelled job's files are
-    deleted
-    (unless the server keeps them: ENHANCE_KEEP_FAILED_JOB_FILES).
+     Asks a queued or running job to stop: a queued job ends cancelled at once, a running one after the
+    frame it is on. The answer is the job (`cancel_requested: true`); a job that already ended is
+    returned as it
+    is. A cancelled job's files are deleted (its links answer 410), unless the server keeps them
+    (ENHANCE_KEEP_FAILED_JOB_FILES).
+
+    Errors: 404 `job-not-found`.
 
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -101,12 +106,17 @@ def sync(
 ) -> JobPublic | Problem | None:
     """Cancel a job
 
-     Stops after the current frame; a finished job is returned as it is. A cancelled job's files are
-    deleted
-    (unless the server keeps them: ENHANCE_KEEP_FAILED_JOB_FILES).
+     Asks a queued or running job to stop: a queued job ends cancelled at once, a running one after the
+    frame it is on. The answer is the job (`cancel_requested: true`); a job that already ended is
+    returned as it
+    is. A cancelled job's files are deleted (its links answer 410), unless the server keeps them
+    (ENHANCE_KEEP_FAILED_JOB_FILES).
+
+    Errors: 404 `job-not-found`.
 
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,12 +139,17 @@ async def asyncio_detailed(
 ) -> Response[JobPublic | Problem]:
     """Cancel a job
 
-     Stops after the current frame; a finished job is returned as it is. A cancelled job's files are
-    deleted
-    (unless the server keeps them: ENHANCE_KEEP_FAILED_JOB_FILES).
+     Asks a queued or running job to stop: a queued job ends cancelled at once, a running one after the
+    frame it is on. The answer is the job (`cancel_requested: true`); a job that already ended is
+    returned as it
+    is. A cancelled job's files are deleted (its links answer 410), unless the server keeps them
+    (ENHANCE_KEEP_FAILED_JOB_FILES).
+
+    Errors: 404 `job-not-found`.
 
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -160,12 +175,17 @@ async def asyncio(
 ) -> JobPublic | Problem | None:
     """Cancel a job
 
-     Stops after the current frame; a finished job is returned as it is. A cancelled job's files are
-    deleted
-    (unless the server keeps them: ENHANCE_KEEP_FAILED_JOB_FILES).
+     Asks a queued or running job to stop: a queued job ends cancelled at once, a running one after the
+    frame it is on. The answer is the job (`cancel_requested: true`); a job that already ended is
+    returned as it
+    is. A cancelled job's files are deleted (its links answer 410), unless the server keeps them
+    (ENHANCE_KEEP_FAILED_JOB_FILES).
+
+    Errors: 404 `job-not-found`.
 
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -107,9 +107,29 @@ def sync_detailed(
 ) -> Response[JobPublic | Problem]:
     """Submit a job
 
-     Upload a video or an image (or give its `url`) with what to do to it; the job runs in the background
-    (follow
-    its events).
+     Submits a video, an image, several photos or a zip of photos (an album) with what to do to them,
+    and answers 202 at once with the job (`Location` is its URL); the work runs in the background.
+    Follow it with
+    `GET /v1/jobs/{job_id}/events` (or poll `GET /v1/jobs/{job_id}`), then download its `artifacts`: the
+    enhanced
+    frames (`frames.zip`), the video, a side-by-side `comparison.gif`, the album's photos and a
+    `report.json`.
+
+    Choose the frames (`frames`, `start`/`end`, `every_n`, `max_frames`, `select_best`), the model and
+    its options
+    (as for images), the `outputs` and, for video output, the encoder (`codec`, `crf`, `preset`, ...).
+    `estimate`
+    in the answer says what the job should cost. With `Idempotency-Key`, sending the same request again
+    answers 200
+    with the same job instead of making a second one. With `callback_url`, a signed webhook is POSTed
+    when the job ends.
+
+    Errors: 413 `payload-too-large`; 415 `unsupported-media-type`; 422 `invalid-option`, `corrupt-
+    media`,
+    `validation-error`, `estimate-over-limit` or `idempotency-key-reused`; 404 `model-not-found`; 429
+    `rate-limited`
+    (also when the key has its most active jobs); 503 `overloaded` or `weights-missing`; 507
+    `insufficient-storage`.
 
     Args:
         idempotency_key (None | str | Unset): resubmitting the same request with it returns the
@@ -144,9 +164,29 @@ def sync(
 ) -> JobPublic | Problem | None:
     """Submit a job
 
-     Upload a video or an image (or give its `url`) with what to do to it; the job runs in the background
-    (follow
-    its events).
+     Submits a video, an image, several photos or a zip of photos (an album) with what to do to them,
+    and answers 202 at once with the job (`Location` is its URL); the work runs in the background.
+    Follow it with
+    `GET /v1/jobs/{job_id}/events` (or poll `GET /v1/jobs/{job_id}`), then download its `artifacts`: the
+    enhanced
+    frames (`frames.zip`), the video, a side-by-side `comparison.gif`, the album's photos and a
+    `report.json`.
+
+    Choose the frames (`frames`, `start`/`end`, `every_n`, `max_frames`, `select_best`), the model and
+    its options
+    (as for images), the `outputs` and, for video output, the encoder (`codec`, `crf`, `preset`, ...).
+    `estimate`
+    in the answer says what the job should cost. With `Idempotency-Key`, sending the same request again
+    answers 200
+    with the same job instead of making a second one. With `callback_url`, a signed webhook is POSTed
+    when the job ends.
+
+    Errors: 413 `payload-too-large`; 415 `unsupported-media-type`; 422 `invalid-option`, `corrupt-
+    media`,
+    `validation-error`, `estimate-over-limit` or `idempotency-key-reused`; 404 `model-not-found`; 429
+    `rate-limited`
+    (also when the key has its most active jobs); 503 `overloaded` or `weights-missing`; 507
+    `insufficient-storage`.
 
     Args:
         idempotency_key (None | str | Unset): resubmitting the same request with it returns the
@@ -176,9 +216,29 @@ async def asyncio_detailed(
 ) -> Response[JobPublic | Problem]:
     """Submit a job
 
-     Upload a video or an image (or give its `url`) with what to do to it; the job runs in the background
-    (follow
-    its events).
+     Submits a video, an image, several photos or a zip of photos (an album) with what to do to them,
+    and answers 202 at once with the job (`Location` is its URL); the work runs in the background.
+    Follow it with
+    `GET /v1/jobs/{job_id}/events` (or poll `GET /v1/jobs/{job_id}`), then download its `artifacts`: the
+    enhanced
+    frames (`frames.zip`), the video, a side-by-side `comparison.gif`, the album's photos and a
+    `report.json`.
+
+    Choose the frames (`frames`, `start`/`end`, `every_n`, `max_frames`, `select_best`), the model and
+    its options
+    (as for images), the `outputs` and, for video output, the encoder (`codec`, `crf`, `preset`, ...).
+    `estimate`
+    in the answer says what the job should cost. With `Idempotency-Key`, sending the same request again
+    answers 200
+    with the same job instead of making a second one. With `callback_url`, a signed webhook is POSTed
+    when the job ends.
+
+    Errors: 413 `payload-too-large`; 415 `unsupported-media-type`; 422 `invalid-option`, `corrupt-
+    media`,
+    `validation-error`, `estimate-over-limit` or `idempotency-key-reused`; 404 `model-not-found`; 429
+    `rate-limited`
+    (also when the key has its most active jobs); 503 `overloaded` or `weights-missing`; 507
+    `insufficient-storage`.
 
     Args:
         idempotency_key (None | str | Unset): resubmitting the same request with it returns the
@@ -211,9 +271,29 @@ async def asyncio(
 ) -> JobPublic | Problem | None:
     """Submit a job
 
-     Upload a video or an image (or give its `url`) with what to do to it; the job runs in the background
-    (follow
-    its events).
+     Submits a video, an image, several photos or a zip of photos (an album) with what to do to them,
+    and answers 202 at once with the job (`Location` is its URL); the work runs in the background.
+    Follow it with
+    `GET /v1/jobs/{job_id}/events` (or poll `GET /v1/jobs/{job_id}`), then download its `artifacts`: the
+    enhanced
+    frames (`frames.zip`), the video, a side-by-side `comparison.gif`, the album's photos and a
+    `report.json`.
+
+    Choose the frames (`frames`, `start`/`end`, `every_n`, `max_frames`, `select_best`), the model and
+    its options
+    (as for images), the `outputs` and, for video output, the encoder (`codec`, `crf`, `preset`, ...).
+    `estimate`
+    in the answer says what the job should cost. With `Idempotency-Key`, sending the same request again
+    answers 200
+    with the same job instead of making a second one. With `callback_url`, a signed webhook is POSTed
+    when the job ends.
+
+    Errors: 413 `payload-too-large`; 415 `unsupported-media-type`; 422 `invalid-option`, `corrupt-
+    media`,
+    `validation-error`, `estimate-over-limit` or `idempotency-key-reused`; 404 `model-not-found`; 429
+    `rate-limited`
+    (also when the key has its most active jobs); 503 `overloaded` or `weights-missing`; 507
+    `insufficient-storage`.
 
     Args:
         idempotency_key (None | str | Unset): resubmitting the same request with it returns the

@@ -71,8 +71,14 @@ def sync_detailed(
 ) -> Response[Any | Problem]:
     """Delete a job and its files
 
+     Deletes a job that is not running, and all its files: 204 with no body. A running job must be
+    cancelled first.
+
+    Errors: 404 `job-not-found`; 409 `job-conflict` while the job runs.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -100,8 +106,14 @@ def sync(
 ) -> Any | Problem | None:
     """Delete a job and its files
 
+     Deletes a job that is not running, and all its files: 204 with no body. A running job must be
+    cancelled first.
+
+    Errors: 404 `job-not-found`; 409 `job-conflict` while the job runs.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,8 +136,14 @@ async def asyncio_detailed(
 ) -> Response[Any | Problem]:
     """Delete a job and its files
 
+     Deletes a job that is not running, and all its files: 204 with no body. A running job must be
+    cancelled first.
+
+    Errors: 404 `job-not-found`; 409 `job-conflict` while the job runs.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,8 +169,14 @@ async def asyncio(
 ) -> Any | Problem | None:
     """Delete a job and its files
 
+     Deletes a job that is not running, and all its files: 204 with no body. A running job must be
+    cancelled first.
+
+    Errors: 404 `job-not-found`; 409 `job-conflict` while the job runs.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -110,11 +110,23 @@ def sync_detailed(
 ) -> Response[File | Problem]:
     """Download an artifact
 
+     Downloads one artifact (`Content-Disposition` names the file). Byte ranges are supported
+    (`Range: bytes=0-1023` answers 206) so large videos can be resumed or streamed. A `signed_url` opens
+    it without an
+    API key until `expires`.
+
+    Errors: 401 `unauthorized` (no key, or a signed link expired or for another file); 404 `job-not-
+    found` (an unknown
+    job, an unknown name, or a job with no artifacts yet); 410 `job-files-deleted`; 416 `range-not-
+    satisfiable`.
+
     Args:
-        job_id (str):
-        name (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        name (str): the artifact's file name, as listArtifacts (or the job's `artifacts`) gives it
         expires (int | None | Unset): with `signature`: a signed link's expiry (Unix time)
-        signature (None | str | Unset): a signed link's signature (the job's `signed_url`)
+        signature (None | str | Unset): a signed link's signature (from the artifact's
+            `signed_url`)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -148,11 +160,23 @@ def sync(
 ) -> File | Problem | None:
     """Download an artifact
 
+     Downloads one artifact (`Content-Disposition` names the file). Byte ranges are supported
+    (`Range: bytes=0-1023` answers 206) so large videos can be resumed or streamed. A `signed_url` opens
+    it without an
+    API key until `expires`.
+
+    Errors: 401 `unauthorized` (no key, or a signed link expired or for another file); 404 `job-not-
+    found` (an unknown
+    job, an unknown name, or a job with no artifacts yet); 410 `job-files-deleted`; 416 `range-not-
+    satisfiable`.
+
     Args:
-        job_id (str):
-        name (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        name (str): the artifact's file name, as listArtifacts (or the job's `artifacts`) gives it
         expires (int | None | Unset): with `signature`: a signed link's expiry (Unix time)
-        signature (None | str | Unset): a signed link's signature (the job's `signed_url`)
+        signature (None | str | Unset): a signed link's signature (from the artifact's
+            `signed_url`)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -181,11 +205,23 @@ async def asyncio_detailed(
 ) -> Response[File | Problem]:
     """Download an artifact
 
+     Downloads one artifact (`Content-Disposition` names the file). Byte ranges are supported
+    (`Range: bytes=0-1023` answers 206) so large videos can be resumed or streamed. A `signed_url` opens
+    it without an
+    API key until `expires`.
+
+    Errors: 401 `unauthorized` (no key, or a signed link expired or for another file); 404 `job-not-
+    found` (an unknown
+    job, an unknown name, or a job with no artifacts yet); 410 `job-files-deleted`; 416 `range-not-
+    satisfiable`.
+
     Args:
-        job_id (str):
-        name (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        name (str): the artifact's file name, as listArtifacts (or the job's `artifacts`) gives it
         expires (int | None | Unset): with `signature`: a signed link's expiry (Unix time)
-        signature (None | str | Unset): a signed link's signature (the job's `signed_url`)
+        signature (None | str | Unset): a signed link's signature (from the artifact's
+            `signed_url`)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -217,11 +253,23 @@ async def asyncio(
 ) -> File | Problem | None:
     """Download an artifact
 
+     Downloads one artifact (`Content-Disposition` names the file). Byte ranges are supported
+    (`Range: bytes=0-1023` answers 206) so large videos can be resumed or streamed. A `signed_url` opens
+    it without an
+    API key until `expires`.
+
+    Errors: 401 `unauthorized` (no key, or a signed link expired or for another file); 404 `job-not-
+    found` (an unknown
+    job, an unknown name, or a job with no artifacts yet); 410 `job-files-deleted`; 416 `range-not-
+    satisfiable`.
+
     Args:
-        job_id (str):
-        name (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        name (str): the artifact's file name, as listArtifacts (or the job's `artifacts`) gives it
         expires (int | None | Unset): with `signature`: a signed link's expiry (Unix time)
-        signature (None | str | Unset): a signed link's signature (the job's `signed_url`)
+        signature (None | str | Unset): a signed link's signature (from the artifact's
+            `signed_url`)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -80,10 +80,16 @@ def sync_detailed(
 ) -> Response[File | Problem]:
     """A finished frame, source or enhanced (PNG)
 
+     A finished frame as a full-size PNG: `source` is the frame decoded from the input, `enhanced` the
+    result. Compare the two to judge a model on your footage.
+
+    Errors: 404 `job-not-found` (also for a frame that is not finished yet); 410 `job-files-deleted`.
+
     Args:
-        job_id (str):
-        index (int):
-        which (GetFrameWhich):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        index (int): the frame's index in the video (0 for an image), as listFrames gives it
+        which (GetFrameWhich): `source`: the frame decoded from the input; `enhanced`: the result
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -115,10 +121,16 @@ def sync(
 ) -> File | Problem | None:
     """A finished frame, source or enhanced (PNG)
 
+     A finished frame as a full-size PNG: `source` is the frame decoded from the input, `enhanced` the
+    result. Compare the two to judge a model on your footage.
+
+    Errors: 404 `job-not-found` (also for a frame that is not finished yet); 410 `job-files-deleted`.
+
     Args:
-        job_id (str):
-        index (int):
-        which (GetFrameWhich):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        index (int): the frame's index in the video (0 for an image), as listFrames gives it
+        which (GetFrameWhich): `source`: the frame decoded from the input; `enhanced`: the result
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -145,10 +157,16 @@ async def asyncio_detailed(
 ) -> Response[File | Problem]:
     """A finished frame, source or enhanced (PNG)
 
+     A finished frame as a full-size PNG: `source` is the frame decoded from the input, `enhanced` the
+    result. Compare the two to judge a model on your footage.
+
+    Errors: 404 `job-not-found` (also for a frame that is not finished yet); 410 `job-files-deleted`.
+
     Args:
-        job_id (str):
-        index (int):
-        which (GetFrameWhich):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        index (int): the frame's index in the video (0 for an image), as listFrames gives it
+        which (GetFrameWhich): `source`: the frame decoded from the input; `enhanced`: the result
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -178,10 +196,16 @@ async def asyncio(
 ) -> File | Problem | None:
     """A finished frame, source or enhanced (PNG)
 
+     A finished frame as a full-size PNG: `source` is the frame decoded from the input, `enhanced` the
+    result. Compare the two to judge a model on your footage.
+
+    Errors: 404 `job-not-found` (also for a frame that is not finished yet); 410 `job-files-deleted`.
+
     Args:
-        job_id (str):
-        index (int):
-        which (GetFrameWhich):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        index (int): the frame's index in the video (0 for an image), as listFrames gives it
+        which (GetFrameWhich): `source`: the frame decoded from the input; `enhanced`: the result
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

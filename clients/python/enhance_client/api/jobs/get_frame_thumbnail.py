@@ -105,13 +105,17 @@ def sync_detailed(
 ) -> Response[File | Problem]:
     """A small JPEG of a finished frame
 
-     Made from the small JPEG kept when the frame was recorded; a frame recorded before those were kept
-    is
-    decoded once, under memory admission (413, or 503 + Retry-After), and its thumbnail kept.
+     A small JPEG of a finished frame (enhanced, or the decoded source with `which=source`), its longest
+    side `size` pixels; cached by the browser for an hour.
+
+    Errors: 404 `job-not-found` (also for a frame that is not finished); 410 `job-files-deleted`; 413
+    `too-large-for-memory` and 503 `memory-busy` (with `Retry-After`) when an old frame must be decoded
+    again.
 
     Args:
-        job_id (str):
-        index (int):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        index (int): the frame's index in the video (0 for an image), as listFrames gives it
         size (int | Unset): longest side, in pixels Default: 160.
         which (GetFrameThumbnailWhich | Unset): the enhanced frame or the decoded source Default:
             GetFrameThumbnailWhich.ENHANCED.
@@ -148,13 +152,17 @@ def sync(
 ) -> File | Problem | None:
     """A small JPEG of a finished frame
 
-     Made from the small JPEG kept when the frame was recorded; a frame recorded before those were kept
-    is
-    decoded once, under memory admission (413, or 503 + Retry-After), and its thumbnail kept.
+     A small JPEG of a finished frame (enhanced, or the decoded source with `which=source`), its longest
+    side `size` pixels; cached by the browser for an hour.
+
+    Errors: 404 `job-not-found` (also for a frame that is not finished); 410 `job-files-deleted`; 413
+    `too-large-for-memory` and 503 `memory-busy` (with `Retry-After`) when an old frame must be decoded
+    again.
 
     Args:
-        job_id (str):
-        index (int):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        index (int): the frame's index in the video (0 for an image), as listFrames gives it
         size (int | Unset): longest side, in pixels Default: 160.
         which (GetFrameThumbnailWhich | Unset): the enhanced frame or the decoded source Default:
             GetFrameThumbnailWhich.ENHANCED.
@@ -186,13 +194,17 @@ async def asyncio_detailed(
 ) -> Response[File | Problem]:
     """A small JPEG of a finished frame
 
-     Made from the small JPEG kept when the frame was recorded; a frame recorded before those were kept
-    is
-    decoded once, under memory admission (413, or 503 + Retry-After), and its thumbnail kept.
+     A small JPEG of a finished frame (enhanced, or the decoded source with `which=source`), its longest
+    side `size` pixels; cached by the browser for an hour.
+
+    Errors: 404 `job-not-found` (also for a frame that is not finished); 410 `job-files-deleted`; 413
+    `too-large-for-memory` and 503 `memory-busy` (with `Retry-After`) when an old frame must be decoded
+    again.
 
     Args:
-        job_id (str):
-        index (int):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        index (int): the frame's index in the video (0 for an image), as listFrames gives it
         size (int | Unset): longest side, in pixels Default: 160.
         which (GetFrameThumbnailWhich | Unset): the enhanced frame or the decoded source Default:
             GetFrameThumbnailWhich.ENHANCED.
@@ -227,13 +239,17 @@ async def asyncio(
 ) -> File | Problem | None:
     """A small JPEG of a finished frame
 
-     Made from the small JPEG kept when the frame was recorded; a frame recorded before those were kept
-    is
-    decoded once, under memory admission (413, or 503 + Retry-After), and its thumbnail kept.
+     A small JPEG of a finished frame (enhanced, or the decoded source with `which=source`), its longest
+    side `size` pixels; cached by the browser for an hour.
+
+    Errors: 404 `job-not-found` (also for a frame that is not finished); 410 `job-files-deleted`; 413
+    `too-large-for-memory` and 503 `memory-busy` (with `Retry-After`) when an old frame must be decoded
+    again.
 
     Args:
-        job_id (str):
-        index (int):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
+        index (int): the frame's index in the video (0 for an image), as listFrames gives it
         size (int | Unset): longest side, in pixels Default: 160.
         which (GetFrameThumbnailWhich | Unset): the enhanced frame or the decoded source Default:
             GetFrameThumbnailWhich.ENHANCED.

@@ -68,8 +68,18 @@ def sync_detailed(
 ) -> Response[JobPublic | Problem]:
     """Get a job
 
+     One job: its `status` (queued, running, succeeded, failed, cancelled), `progress` (frames done,
+    total,
+    percent and an ETA while it runs), the `error` of a failed job, its `artifacts` once it has any
+    (with signed links
+    when the server has API keys), whether its `files` are still kept, its webhook delivery and its
+    `links`.
+
+    Errors: 404 `job-not-found` (also for another key's job).
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -97,8 +107,18 @@ def sync(
 ) -> JobPublic | Problem | None:
     """Get a job
 
+     One job: its `status` (queued, running, succeeded, failed, cancelled), `progress` (frames done,
+    total,
+    percent and an ETA while it runs), the `error` of a failed job, its `artifacts` once it has any
+    (with signed links
+    when the server has API keys), whether its `files` are still kept, its webhook delivery and its
+    `links`.
+
+    Errors: 404 `job-not-found` (also for another key's job).
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -121,8 +141,18 @@ async def asyncio_detailed(
 ) -> Response[JobPublic | Problem]:
     """Get a job
 
+     One job: its `status` (queued, running, succeeded, failed, cancelled), `progress` (frames done,
+    total,
+    percent and an ETA while it runs), the `error` of a failed job, its `artifacts` once it has any
+    (with signed links
+    when the server has API keys), whether its `files` are still kept, its webhook delivery and its
+    `links`.
+
+    Errors: 404 `job-not-found` (also for another key's job).
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -148,8 +178,18 @@ async def asyncio(
 ) -> JobPublic | Problem | None:
     """Get a job
 
+     One job: its `status` (queued, running, succeeded, failed, cancelled), `progress` (frames done,
+    total,
+    percent and an ETA while it runs), the `error` of a failed job, its `artifacts` once it has any
+    (with signed links
+    when the server has API keys), whether its `files` are still kept, its webhook delivery and its
+    `links`.
+
+    Errors: 404 `job-not-found` (also for another key's job).
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

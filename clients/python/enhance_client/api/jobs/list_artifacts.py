@@ -77,8 +77,16 @@ def sync_detailed(
 ) -> Response[Problem | list[ArtifactPublic]]:
     """List a job's artifacts
 
+     The files a job published, with their size, SHA-256 and media type, and the `url` to download
+    each (plus a `signed_url` that opens without a key, when the server has API keys). Empty until the
+    job
+    succeeds; a job that failed part-way lists what it published before the failure.
+
+    Errors: 404 `job-not-found`.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -106,8 +114,16 @@ def sync(
 ) -> Problem | list[ArtifactPublic] | None:
     """List a job's artifacts
 
+     The files a job published, with their size, SHA-256 and media type, and the `url` to download
+    each (plus a `signed_url` that opens without a key, when the server has API keys). Empty until the
+    job
+    succeeds; a job that failed part-way lists what it published before the failure.
+
+    Errors: 404 `job-not-found`.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,8 +146,16 @@ async def asyncio_detailed(
 ) -> Response[Problem | list[ArtifactPublic]]:
     """List a job's artifacts
 
+     The files a job published, with their size, SHA-256 and media type, and the `url` to download
+    each (plus a `signed_url` that opens without a key, when the server has API keys). Empty until the
+    job
+    succeeds; a job that failed part-way lists what it published before the failure.
+
+    Errors: 404 `job-not-found`.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -157,8 +181,16 @@ async def asyncio(
 ) -> Problem | list[ArtifactPublic] | None:
     """List a job's artifacts
 
+     The files a job published, with their size, SHA-256 and media type, and the `url` to download
+    each (plus a `signed_url` that opens without a key, when the server has API keys). Empty until the
+    job
+    succeeds; a job that failed part-way lists what it published before the failure.
+
+    Errors: 404 `job-not-found`.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

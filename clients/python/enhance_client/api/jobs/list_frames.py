@@ -77,10 +77,16 @@ def sync_detailed(
 ) -> Response[Problem | list[FramePublic]]:
     """List a job's finished frames
 
-     Every frame finished so far (while the job runs too), in frame order.
+     Every frame the job has finished so far (while it runs too), in frame order: its index, time and
+    size, and the URLs of its source frame, its enhanced frame (PNG) and a small thumbnail. This is what
+    the web
+    page's frame picker compares.
+
+    Errors: 404 `job-not-found`.
 
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -108,10 +114,16 @@ def sync(
 ) -> Problem | list[FramePublic] | None:
     """List a job's finished frames
 
-     Every frame finished so far (while the job runs too), in frame order.
+     Every frame the job has finished so far (while it runs too), in frame order: its index, time and
+    size, and the URLs of its source frame, its enhanced frame (PNG) and a small thumbnail. This is what
+    the web
+    page's frame picker compares.
+
+    Errors: 404 `job-not-found`.
 
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -134,10 +146,16 @@ async def asyncio_detailed(
 ) -> Response[Problem | list[FramePublic]]:
     """List a job's finished frames
 
-     Every frame finished so far (while the job runs too), in frame order.
+     Every frame the job has finished so far (while it runs too), in frame order: its index, time and
+    size, and the URLs of its source frame, its enhanced frame (PNG) and a small thumbnail. This is what
+    the web
+    page's frame picker compares.
+
+    Errors: 404 `job-not-found`.
 
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -163,10 +181,16 @@ async def asyncio(
 ) -> Problem | list[FramePublic] | None:
     """List a job's finished frames
 
-     Every frame finished so far (while the job runs too), in frame order.
+     Every frame the job has finished so far (while it runs too), in frame order: its index, time and
+    size, and the URLs of its source frame, its enhanced frame (PNG) and a small thumbnail. This is what
+    the web
+    page's frame picker compares.
+
+    Errors: 404 `job-not-found`.
 
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -96,11 +96,17 @@ def sync_detailed(
 ) -> Response[JobsPublic | Problem]:
     """List jobs
 
-     Newest first.
+     The caller's jobs (those of its API key; all jobs on a server without keys), newest first, as
+    getJob returns them. Filter by `status`; page with `limit` and the previous answer's `next_cursor`
+    (null on the
+    last page).
+
+    Errors: 400 `invalid-cursor` (a cursor this server never gave: start again without one); 422
+    `validation-error` for an unknown `status` or a `limit` out of 1..200.
 
     Args:
-        status (JobStatus | None | Unset):
-        limit (int | Unset):  Default: 50.
+        status (JobStatus | None | Unset): only jobs in this state
+        limit (int | Unset): jobs per page Default: 50.
         cursor (None | str | Unset): `next_cursor` of the previous page
 
     Raises:
@@ -133,11 +139,17 @@ def sync(
 ) -> JobsPublic | Problem | None:
     """List jobs
 
-     Newest first.
+     The caller's jobs (those of its API key; all jobs on a server without keys), newest first, as
+    getJob returns them. Filter by `status`; page with `limit` and the previous answer's `next_cursor`
+    (null on the
+    last page).
+
+    Errors: 400 `invalid-cursor` (a cursor this server never gave: start again without one); 422
+    `validation-error` for an unknown `status` or a `limit` out of 1..200.
 
     Args:
-        status (JobStatus | None | Unset):
-        limit (int | Unset):  Default: 50.
+        status (JobStatus | None | Unset): only jobs in this state
+        limit (int | Unset): jobs per page Default: 50.
         cursor (None | str | Unset): `next_cursor` of the previous page
 
     Raises:
@@ -165,11 +177,17 @@ async def asyncio_detailed(
 ) -> Response[JobsPublic | Problem]:
     """List jobs
 
-     Newest first.
+     The caller's jobs (those of its API key; all jobs on a server without keys), newest first, as
+    getJob returns them. Filter by `status`; page with `limit` and the previous answer's `next_cursor`
+    (null on the
+    last page).
+
+    Errors: 400 `invalid-cursor` (a cursor this server never gave: start again without one); 422
+    `validation-error` for an unknown `status` or a `limit` out of 1..200.
 
     Args:
-        status (JobStatus | None | Unset):
-        limit (int | Unset):  Default: 50.
+        status (JobStatus | None | Unset): only jobs in this state
+        limit (int | Unset): jobs per page Default: 50.
         cursor (None | str | Unset): `next_cursor` of the previous page
 
     Raises:
@@ -200,11 +218,17 @@ async def asyncio(
 ) -> JobsPublic | Problem | None:
     """List jobs
 
-     Newest first.
+     The caller's jobs (those of its API key; all jobs on a server without keys), newest first, as
+    getJob returns them. Filter by `status`; page with `limit` and the previous answer's `next_cursor`
+    (null on the
+    last page).
+
+    Errors: 400 `invalid-cursor` (a cursor this server never gave: start again without one); 422
+    `validation-error` for an unknown `status` or a `limit` out of 1..200.
 
     Args:
-        status (JobStatus | None | Unset):
-        limit (int | Unset):  Default: 50.
+        status (JobStatus | None | Unset): only jobs in this state
+        limit (int | Unset): jobs per page Default: 50.
         cursor (None | str | Unset): `next_cursor` of the previous page
 
     Raises:

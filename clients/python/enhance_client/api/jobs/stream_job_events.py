@@ -73,8 +73,19 @@ def sync_detailed(
 ) -> Response[Problem | str]:
     """Follow a job's progress (SSE)
 
+     Follows a job as a Server-Sent Events stream: a `progress` event (data: the job, as getJob returns
+    it) each time the job changes, then one `end` event whose data is its final status, and the stream
+    closes. An
+    `: ping` comment every 15 s keeps proxies from closing an idle stream. Each event has an `id`:
+    reconnect with
+    `Last-Event-ID` to receive only what changed since (EventSource does this by itself, after the
+    `retry` delay).
+
+    Errors (before the stream starts): 404 `job-not-found`.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
         last_event_id (None | str | Unset): resume after this event id
 
     Raises:
@@ -105,8 +116,19 @@ def sync(
 ) -> Problem | str | None:
     """Follow a job's progress (SSE)
 
+     Follows a job as a Server-Sent Events stream: a `progress` event (data: the job, as getJob returns
+    it) each time the job changes, then one `end` event whose data is its final status, and the stream
+    closes. An
+    `: ping` comment every 15 s keeps proxies from closing an idle stream. Each event has an `id`:
+    reconnect with
+    `Last-Event-ID` to receive only what changed since (EventSource does this by itself, after the
+    `retry` delay).
+
+    Errors (before the stream starts): 404 `job-not-found`.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
         last_event_id (None | str | Unset): resume after this event id
 
     Raises:
@@ -132,8 +154,19 @@ async def asyncio_detailed(
 ) -> Response[Problem | str]:
     """Follow a job's progress (SSE)
 
+     Follows a job as a Server-Sent Events stream: a `progress` event (data: the job, as getJob returns
+    it) each time the job changes, then one `end` event whose data is its final status, and the stream
+    closes. An
+    `: ping` comment every 15 s keeps proxies from closing an idle stream. Each event has an `id`:
+    reconnect with
+    `Last-Event-ID` to receive only what changed since (EventSource does this by itself, after the
+    `retry` delay).
+
+    Errors (before the stream starts): 404 `job-not-found`.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
         last_event_id (None | str | Unset): resume after this event id
 
     Raises:
@@ -162,8 +195,19 @@ async def asyncio(
 ) -> Problem | str | None:
     """Follow a job's progress (SSE)
 
+     Follows a job as a Server-Sent Events stream: a `progress` event (data: the job, as getJob returns
+    it) each time the job changes, then one `end` event whose data is its final status, and the stream
+    closes. An
+    `: ping` comment every 15 s keeps proxies from closing an idle stream. Each event has an `id`:
+    reconnect with
+    `Last-Event-ID` to receive only what changed since (EventSource does this by itself, after the
+    `retry` delay).
+
+    Errors (before the stream starts): 404 `job-not-found`.
+
     Args:
-        job_id (str):
+        job_id (str): the job's id (a UUID, as `id` in the job and in the `Location` header of the
+            submit); a job another API key submitted is answered as unknown (404 job-not-found)
         last_event_id (None | str | Unset): resume after this event id
 
     Raises:

@@ -54,6 +54,16 @@ def sync_detailed(
 ) -> Response[ModelsPublic | Problem]:
     """List the models
 
+     The model catalogue: every upscaler, denoiser, deblur and interpolation model this server knows,
+    with
+    whether its weight file is installed (`weights`), whether it is loaded and where (`device`,
+    `dtype`), what it is
+    good for and how fast it is. `default` marks what `POST /v1/images/enhance` runs when no `model` is
+    named,
+    `default_for_video` what video jobs run. Use an `id` as the `model` option.
+
+    Errors: 401 `unauthorized` when the server has API keys and none (or a wrong one) is sent.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -77,6 +87,16 @@ def sync(
 ) -> ModelsPublic | Problem | None:
     """List the models
 
+     The model catalogue: every upscaler, denoiser, deblur and interpolation model this server knows,
+    with
+    whether its weight file is installed (`weights`), whether it is loaded and where (`device`,
+    `dtype`), what it is
+    good for and how fast it is. `default` marks what `POST /v1/images/enhance` runs when no `model` is
+    named,
+    `default_for_video` what video jobs run. Use an `id` as the `model` option.
+
+    Errors: 401 `unauthorized` when the server has API keys and none (or a wrong one) is sent.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -95,6 +115,16 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[ModelsPublic | Problem]:
     """List the models
+
+     The model catalogue: every upscaler, denoiser, deblur and interpolation model this server knows,
+    with
+    whether its weight file is installed (`weights`), whether it is loaded and where (`device`,
+    `dtype`), what it is
+    good for and how fast it is. `default` marks what `POST /v1/images/enhance` runs when no `model` is
+    named,
+    `default_for_video` what video jobs run. Use an `id` as the `model` option.
+
+    Errors: 401 `unauthorized` when the server has API keys and none (or a wrong one) is sent.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -116,6 +146,16 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> ModelsPublic | Problem | None:
     """List the models
+
+     The model catalogue: every upscaler, denoiser, deblur and interpolation model this server knows,
+    with
+    whether its weight file is installed (`weights`), whether it is loaded and where (`device`,
+    `dtype`), what it is
+    good for and how fast it is. `default` marks what `POST /v1/images/enhance` runs when no `model` is
+    named,
+    `default_for_video` what video jobs run. Use an `id` as the `model` option.
+
+    Errors: 401 `unauthorized` when the server has API keys and none (or a wrong one) is sent.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
