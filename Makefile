@@ -67,9 +67,9 @@ gpu-bundle: weights $(VENV)/.installed-dev
 # requirements.lock again from pyproject.toml, after a dependency changed (pins already in it are kept; `make lock
 # LOCK_ARGS=--upgrade` moves everything). The test suite fails while the two disagree.
 lock:
-	$(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools
-	.lock-venv/bin/pip-compile --quiet --extra dev --extra scale --strip-extras --allow-unsafe --no-emit-index-url \
-		--no-emit-find-links --custom-compile-command 'make lock' $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools
+	CUSTOM_COMPILE_COMMAND='make lock' .lock-venv/bin/pip-compile --quiet --extra dev --extra scale --strip-extras \
+		--allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
 	rm -rf .lock-venv
 
 clean:
