@@ -4,6 +4,7 @@ frame links then answer 410 Gone, saying why, instead of a bare 404."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.inference.device import Device
+from app.jobs import pipeline
 from app.jobs.maintenance import Maintenance
 from app.jobs.models import JobStatus
 from app.jobs.options import JobOptions
@@ -93,10 +95,22 @@ def test_cancelled_jobs_free_their_folder_unless_the_setting_keeps_it(
 
 @KEEP
 def test_a_failed_job_frees_its_folder_unless_the_setting_keeps_it(
-    settings: Settings, registry: ModelRegistry, tmp_path: Path, keep: bool
+    settings: Settings, registry: ModelRegistry, tmp_path: Path, keep: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A video job that fails (here: its time limit, 1 s, is far shorter than its 120 frames)."""
-    with _app(settings, registry, tmp_path / "data", keep_failed_job_files=keep, job_timeout_seconds=1) as client:
+    """A video job that fails on its time limit (an hour) after its first frame: the job's clock jumps two hours
+    once a frame is recorded, so the failure comes after frame 0 however busy the machine is."""
+    recorded = threading.Event()
+    record_frame = JobStore.record_frame
+
+    def record_and_mark(store: JobStore, *args: Any, **kwargs: Any) -> None:
+        record_frame(store, *args, **kwargs)
+        recorded.set()
+
+    monkeypatch.setattr(JobStore, "record_frame", record_and_mark)
+    monkeypatch.setattr(
+        pipeline, "utcnow", lambda: utcnow() + (timedelta(hours=2) if recorded.is_set() else timedelta())
+    )
+    with _app(settings, registry, tmp_path / "data", keep_failed_job_files=keep, job_timeout_seconds=3600) as client:
         storage = _storage(client)
         job = wait(client, submit(client, carphone_path().read_bytes(), "c.mp4", outputs="frames,video").json()["id"])
         assert job["status"] == "failed" and "timed out" in job["error"]
