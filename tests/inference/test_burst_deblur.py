@@ -56,3 +56,10 @@ def test_a_neighbour_from_another_scene_is_dropped(clip: dict[int, np.ndarray]) 
     assert report.errors[0] > 5 * report.errors[1]
     alone = burst_deblur(blurred, [other_scene])  # nothing to fuse: the frame comes back as it was
     assert float(np.abs(alone - blurred).max()) < 1e-6
+
+
+def test_a_sharp_frame_keeps_its_own_pixels_among_blurred_neighbours(clip: dict[int, np.ndarray]) -> None:
+    frame = clip[TARGET]
+    fused, report = burst_deblur_report(frame, [shaken(clip[i], 9 + 2 * k, 40.0 * k) for k, i in enumerate(NEIGHBOURS)])
+    assert report.used == len(NEIGHBOURS) and not report.fused
+    assert float(np.abs(fused - frame).max()) == 0.0
