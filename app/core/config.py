@@ -239,6 +239,12 @@ class Settings(BaseSettings):
         default="veryfast", description="x264 preset of the enhanced video (704x576: 10.5 ms a frame, medium 21.6)"
     )
     video_crf: int = Field(default=18, ge=0, le=51, description="x264 constant rate factor; lower is better")
+    hw_encode: Literal["off", "auto"] = Field(
+        default="off",
+        description="auto: encode h264/hevc/av1 videos with the GPU's NVENC where this host has one (its quality "
+        "value kept, NVENC's default preset), else and whenever it fails to open on the CPU; the job's report names "
+        "the encoder that ran. off: the CPU encoders, with the preset the job asked for (H100/H200 have no NVENC)",
+    )
 
     @property
     def database(self) -> str:

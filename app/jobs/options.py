@@ -90,7 +90,11 @@ class JobOptions(ProcessingOptions):
     gif_max_width: int = Field(default=640, ge=64, le=4096, description="the comparison GIF's widest, in pixels")
     # The enhanced video's encoding, checked at submit against what the codec, its encoder in this build and the
     # container can carry (declared in this order: each check sees the codec).
-    codec: Codec = Field(default="h264", description="video codec of the enhanced video (those this server encodes)")
+    codec: Codec = Field(
+        default="h264",
+        description="video codec of the enhanced video (those this server encodes); h264_nvenc, hevc_nvenc, av1_nvenc: "
+        "on the GPU's NVENC, accepted only where this host has one (crf is their cq, presets p1..p7)",
+    )
     container: Container | None = Field(
         default=None, description="mp4, mkv, webm or mov; default: h264/hevc/av1 mp4, vp9 webm, prores mov, ffv1 mkv"
     )

@@ -49,14 +49,18 @@ def _rgb8(path: Path) -> np.ndarray:
 def _open_video(
     settings: Settings, options: JobOptions, target: Path, input_path: Path, first_frame: np.ndarray
 ) -> VideoWriter:
-    """The last enhanced frame is held for the `every_n` source frames it stands for (within `end`)."""
+    """The last enhanced frame is held for the `every_n` source frames it stands for (within `end`). With
+    `hw_encode=auto`, on NVENC where this host has it (the writer falls back to the CPU if it fails to open)."""
     height, width = first_frame.shape[:2]
+    encoder = options.encoder(settings.video_crf, settings.video_preset)
+    if settings.hw_encode == "auto":
+        encoder = encoder.on_hardware() or encoder
     return VideoWriter(
         target,
         input_path,
         width,
         height,
-        encoder=options.encoder(settings.video_crf, settings.video_preset),
+        encoder=encoder,
         hold_last=options.every_n or 1,
         end_seconds=options.end,
     )
@@ -84,6 +88,7 @@ class LiveOutputs:
         self.flicker, self._flicker_scenes = FlickerMeter(), SceneDetector(min_frames=1)
         self._video: VideoWriter | None = None
         self.timing: VideoTiming | None = None
+        self.encoding: dict[str, Any] | None = None  # the encoder that ran (the writer's, once finished)
         self.count = 0
 
     def add(self, source: np.ndarray, enhanced: np.ndarray, pts: int | None) -> None:
@@ -106,7 +111,7 @@ class LiveOutputs:
         if self._video is None:
             return None
         self._video.close(hold_last)
-        self.timing, self._video = self._video.timing, None
+        self.timing, self.encoding, self._video = self._video.timing, self._video.encoding, None
         return self._video_part
 
     def discard(self) -> None:
@@ -143,7 +148,7 @@ def _rebuild_video(
     sources: list[Path],
     meter: FlickerMeter | None,
     interpolator: ModelHandle | None = None,
-) -> tuple[VideoTiming, InterpolationReport | None]:
+) -> tuple[VideoTiming, InterpolationReport | None, dict[str, Any]]:
     """The video from the recorded frames; with `interpolator`, `options.interpolate` times as many (the made
     frames between each two of one scene). Feeds `meter` (when flicker was not measured live) on the way."""
     writer = _open_video(settings, options, target, input_path, _rgb8(enhanced[0]))
@@ -163,7 +168,7 @@ def _rebuild_video(
             interpolating.hold_last()  # else the writer holds it for the source frames it stands for
     finally:
         writer.close(hold_last)
-    return writer.timing, interpolating.report if interpolating else None
+    return writer.timing, interpolating.report if interpolating else None, writer.encoding
 
 
 def _sampled_flicker(frames: list[FrameRecord], enhanced: list[Path], sources: list[Path]) -> FlickerMeter:
@@ -284,15 +289,17 @@ def write_outputs(
     mark = time.perf_counter()
     timing: VideoTiming | None = None
     interpolated: InterpolationReport | None = None
+    encoding: dict[str, Any] | None = None  # the encoder that ran
     meter = live.flicker if live is not None else None
     encoder = options.encoder(settings.video_crf, settings.video_preset)
     if options.wants(Output.VIDEO):
         hold_last = 1 if incomplete else None  # the frames after the last one could not be decoded: not shown
         part = live.finish_video(hold_last) if live is not None else None
         timing = live.timing if live is not None else None
+        encoding = live.encoding if live is not None else None
         if part is None or timing is None:
             part, rebuilt = artifacts / VIDEO_PART, None if meter is not None else FlickerMeter()
-            timing, interpolated = _rebuild_video(
+            timing, interpolated, encoding = _rebuild_video(
                 settings, options, part, storage.input_path(job.id), frames, enhanced, hold_last, sources,
                 rebuilt, _interpolator(settings, options, device),
             )  # fmt: skip
@@ -312,7 +319,7 @@ def write_outputs(
     report["incomplete"] = incomplete
     report["gif"] = gif_report
     report["video_timing"] = timing.as_dict() if timing is not None else None
-    report["video_encoding"] = encoder.as_dict() if wants_video else None
+    report["video_encoding"] = encoding
     report["interpolation"] = (
         {"factor": options.interpolate, **interpolated.as_dict()} if interpolated is not None else None
     )

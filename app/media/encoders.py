@@ -4,20 +4,30 @@ becomes in PyAV.
 Only what this build's FFmpeg (the one bundled with PyAV) can encode is offered: `available_codecs()` probes
 `av.codecs_available` once. The container table is what FFmpeg's muxers accept and what reads back (checked per
 pair by tests/media/test_encoders.py): webm carries only VP9/AV1, ProRes needs mov or mkv, FFV1 mkv.
+
+The NVENC encoders (`h264_nvenc`, `hevc_nvenc`, `av1_nvenc`: the GPU's video encoder) are in every build of PyAV's
+FFmpeg but open only where an NVIDIA GPU with NVENC and its driver are present (not on an H100 or H200, which have
+none): `hardware_encoder_opens` opens a small one once per process to know. A hardware choice that fails to open
+later anyway falls back to its CPU codec (`EncoderChoice.cpu_fallback`, done by `VideoWriter`).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Literal, get_args
 
 import av
 
-Codec = Literal["h264", "hevc", "av1", "vp9", "prores", "ffv1"]
+log = logging.getLogger(__name__)
+
+Codec = Literal["h264", "hevc", "av1", "vp9", "prores", "ffv1", "h264_nvenc", "hevc_nvenc", "av1_nvenc"]
 Container = Literal["mp4", "mkv", "webm", "mov"]
 PixFmt = Literal["yuv420p", "yuv420p10le", "yuv422p", "yuv422p10le", "yuv444p", "yuv444p10le"]
 
+NVENC_PRESETS = tuple(f"p{n}" for n in range(1, 8))  # p1 fastest .. p7 best; FFmpeg's default is p4
 X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 FORMAT_NAMES: dict[str, str] = {"mp4": "mp4", "mkv": "matroska", "webm": "webm", "mov": "mov"}
 
@@ -33,6 +43,12 @@ class EncoderSpec:
     preset_default: str | None
     preset_options: dict[str, dict[str, str]] = field(default_factory=dict)  # preset -> encoder options
     tag: str | None = None  # the codec tag MP4/MOV get (hvc1: what Apple's players need for HEVC)
+    fallback: str | None = None  # a hardware encoder's CPU codec (what runs when it cannot be opened)
+    quality_option: str = "crf"  # the encoder's option that takes the `crf` value
+
+    @property
+    def hardware(self) -> bool:
+        return self.fallback is not None
 
 
 SPECS: dict[str, EncoderSpec] = {
@@ -72,14 +88,50 @@ SPECS: dict[str, EncoderSpec] = {
         },
     ),
     "ffv1": EncoderSpec("ffv1", ("mkv",), "yuv420p", None, None, (), None),  # lossless
-}
+    # NVENC: constant quality is rc=vbr with a cq target and no bitrate cap (b=0); cq is on the CPU codec's scale.
+    "h264_nvenc": EncoderSpec(
+        "h264_nvenc", ("mp4", "mkv", "mov"), "yuv420p", (0, 51), 23, NVENC_PRESETS, "p4",
+        fallback="h264", quality_option="cq",
+    ),
+    "hevc_nvenc": EncoderSpec(
+        "hevc_nvenc", ("mp4", "mkv", "mov"), "yuv420p", (0, 51), 28, NVENC_PRESETS, "p4",
+        tag="hvc1", fallback="hevc", quality_option="cq",
+    ),
+    "av1_nvenc": EncoderSpec(
+        "av1_nvenc", ("mp4", "mkv", "webm"), "yuv420p", (1, 63), 32, NVENC_PRESETS, "p4",
+        fallback="av1", quality_option="cq",
+    ),
+}  # fmt: skip
+HARDWARE: dict[str, str] = {spec.fallback: name for name, spec in SPECS.items() if spec.fallback}
 SUFFIXES: dict[str, str] = {"mp4": ".mp4", "mkv": ".mkv", "webm": ".webm", "mov": ".mov"}
 
 
 @functools.cache
+def hardware_encoder_opens(encoder: str) -> bool:
+    """Whether this host can open the hardware encoder (NVENC needs an NVIDIA GPU that has one, and its driver):
+    opens a small one once per process and remembers."""
+    if encoder not in av.codecs_available:
+        return False
+    context = av.CodecContext.create(encoder, "w")
+    assert isinstance(context, av.VideoCodecContext)
+    context.width, context.height, context.pix_fmt = 256, 256, "yuv420p"  # above NVENC's smallest frame
+    context.time_base = Fraction(1, 25)
+    try:
+        context.open()
+    except Exception as exc:  # whatever FFmpeg says (no driver, no NVENC, sessions used up), the answer is no
+        log.info("%s does not open on this host: %s", encoder, exc)
+        return False
+    return True
+
+
+@functools.cache
 def available_codecs() -> tuple[str, ...]:
-    """The codecs of `SPECS` whose encoder this build of FFmpeg has."""
-    return tuple(name for name, spec in SPECS.items() if spec.encoder in av.codecs_available)
+    """The codecs of `SPECS` whose encoder this build of FFmpeg has (and, for hardware encoders, that open here)."""
+    return tuple(
+        name
+        for name, spec in SPECS.items()
+        if spec.encoder in av.codecs_available and (not spec.hardware or hardware_encoder_opens(spec.encoder))
+    )
 
 
 @functools.cache
@@ -90,7 +142,13 @@ def encoder_pix_fmts(codec: str) -> tuple[str, ...]:
 
 
 def check_codec(codec: str) -> None:
-    if codec not in available_codecs():
+    spec = SPECS[codec]
+    if spec.hardware and spec.encoder in av.codecs_available and not hardware_encoder_opens(spec.encoder):
+        raise ValueError(
+            f"{codec} needs NVENC, the video encoder of an NVIDIA GPU, and this host has no NVENC (no such GPU, "
+            f"or one without it, as the H100 and H200): use {spec.fallback}, encoded on the CPU"
+        )
+    if spec.encoder not in av.codecs_available:
         raise ValueError(f"{codec} cannot be encoded by this server (available: {', '.join(available_codecs())})")
 
 
@@ -168,13 +226,38 @@ class EncoderChoice:
     def suffix(self) -> str:
         return SUFFIXES[self.container]
 
+    def on_hardware(self) -> EncoderChoice | None:
+        """The same encoding on this host's NVENC (the quality value kept, NVENC's default preset: x26x's presets
+        have no NVENC equal), or None when there is no NVENC here for it, or it cannot take the pixel format."""
+        name = HARDWARE.get(self.codec)
+        if (
+            name is None
+            or not hardware_encoder_opens(SPECS[name].encoder)
+            or self.pix_fmt not in encoder_pix_fmts(name)
+        ):
+            return None
+        low, high = SPECS[name].crf or (0, 0)
+        crf = None if self.crf is None else min(max(self.crf, low), high)
+        return EncoderChoice.resolve(name, self.container, self.pix_fmt, crf, None)
+
+    def cpu_fallback(self) -> EncoderChoice:
+        """A hardware choice's CPU codec, with the same container, pixel format and quality (its default preset)."""
+        name = self.spec.fallback or self.codec
+        fallback = SPECS[name]
+        low, high = fallback.crf or (0, 0)
+        crf = None if self.crf is None or fallback.crf is None else min(max(self.crf, low), high)
+        pix_fmt = self.pix_fmt if self.pix_fmt in encoder_pix_fmts(name) else None
+        return EncoderChoice.resolve(name, self.container, pix_fmt, crf, None)
+
     def options(self) -> dict[str, str]:
         """The encoder's AVOptions."""
         options: dict[str, str] = {}
         if self.crf is not None:
-            options["crf"] = str(self.crf)
-        if self.codec == "vp9":
-            options["b"] = "0"  # constant quality: the CRF alone decides
+            options[self.spec.quality_option] = str(self.crf)
+        if self.codec == "vp9" or self.spec.hardware:
+            options["b"] = "0"  # constant quality: the CRF (NVENC: cq) alone decides
+        if self.spec.hardware:
+            options["rc"] = "vbr"
         if self.preset is not None:
             options.update(self.spec.preset_options.get(self.preset, {"preset": self.preset}))
         if self.codec == "hevc":
@@ -189,4 +272,5 @@ class EncoderChoice:
             "pix_fmt": self.pix_fmt,
             "crf": self.crf,
             "preset": self.preset,
+            "hardware": self.spec.hardware,
         }

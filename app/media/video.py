@@ -276,21 +276,24 @@ class VideoWriter:
     ) -> None:
         self.target = target
         self.encoder = encoder or EncoderChoice()
-        self._out = av.open(str(target), mode="w", format=self.encoder.format_name)
+        self.fallback: str | None = None  # why a hardware encoder gave way to the CPU one
         self._source = open_container(source)
         in_video = self._source.streams.video[0]
         self.time_base: Fraction = in_video.time_base or Fraction(1, 90000)
-        video = self._out.add_stream(self.encoder.spec.encoder, rate=in_video.average_rate or 25)
-        assert isinstance(video, av.VideoStream)
-        self._video = video
-        self._video.width, self._video.height = width - width % 2, height - height % 2  # 4:2:0 needs even sizes
-        self._video.pix_fmt = self.encoder.pix_fmt
-        self._video.time_base = self.time_base
-        self._video.codec_context.time_base = self.time_base
-        if self.encoder.spec.tag and self.encoder.container in ("mp4", "mov"):
-            self._video.codec_context.codec_tag = self.encoder.spec.tag
-        options: dict[str, object] = dict(self.encoder.options())
-        self._video.options = options
+        size = (width - width % 2, height - height % 2)  # 4:2:0 needs even sizes
+        try:
+            self._out, self._video = self._open_output(in_video.average_rate or 25, size)
+        except av.error.FFmpegError as exc:
+            if not self.encoder.spec.hardware:
+                raise
+            cpu = self.encoder.cpu_fallback()
+            reason = exc.strerror or str(exc)
+            self.fallback = (
+                f"{self.encoder.spec.encoder} could not be opened ({reason}): {cpu.spec.encoder} ran instead"
+            )
+            log.warning("video encoder fallback: %s", self.fallback)
+            self.encoder = cpu
+            self._out, self._video = self._open_output(in_video.average_rate or 25, size)
         self._carried: dict[int, Any] = {}
         self._sources: list[Any] = []
         for stream in carried_streams(self._source, self.encoder.format_name)[0]:
@@ -309,6 +312,33 @@ class VideoWriter:
         self._end_pts = None if end_seconds is None else int(end_seconds / self.time_base)
         self._held: tuple[Any, int] | None = None
         self.timing = VideoTiming(fps=float(in_video.average_rate) if in_video.average_rate else None)
+
+    def _open_output(self, rate: Any, size: tuple[int, int]) -> tuple[Any, av.VideoStream]:
+        """The output container and its video stream for `self.encoder`; a hardware encoder is opened here, so
+        that one this host cannot run fails before any frame is given to it."""
+        out = av.open(str(self.target), mode="w", format=self.encoder.format_name)
+        video = out.add_stream(self.encoder.spec.encoder, rate=rate)
+        assert isinstance(video, av.VideoStream)
+        video.width, video.height = size
+        video.pix_fmt = self.encoder.pix_fmt
+        video.time_base = self.time_base
+        video.codec_context.time_base = self.time_base
+        if self.encoder.spec.tag and self.encoder.container in ("mp4", "mov"):
+            video.codec_context.codec_tag = self.encoder.spec.tag
+        options: dict[str, object] = dict(self.encoder.options())
+        video.options = options
+        if self.encoder.spec.hardware:
+            try:
+                video.codec_context.open()
+            except av.error.FFmpegError:
+                out.close()  # nothing was written: the file was never opened
+                raise
+        return out, video
+
+    @property
+    def encoding(self) -> dict[str, Any]:
+        """The encoder that ran, and why it is not the one asked for when a hardware encoder fell back (report)."""
+        return {**self.encoder.as_dict(), "fallback": self.fallback}
 
     def write(self, rgb: np.ndarray, pts: int | None) -> None:
         frame = av.VideoFrame.from_ndarray(

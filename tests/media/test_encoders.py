@@ -37,14 +37,15 @@ def _read_back(path: Path) -> tuple[str, str, int]:
 
 
 def test_every_codec_this_build_has_is_offered() -> None:
-    assert {"h264", "hevc", "av1", "vp9", "prores", "ffv1"} >= set(available_codecs()) >= {"h264"}
+    cpu = {"h264", "hevc", "av1", "vp9", "prores", "ffv1"}
+    assert cpu | {"h264_nvenc", "hevc_nvenc", "av1_nvenc"} >= set(available_codecs()) >= {"h264"}
 
 
 @pytest.mark.parametrize(("codec", "container"), PAIRS)
 def test_each_codec_makes_a_playable_file_of_that_codec(tmp_path: Path, codec: str, container: str) -> None:
     choice = EncoderChoice.resolve(codec, container, None, None, None)
     out = _encode(tmp_path / f"out{choice.suffix}", carphone_path(), choice)
-    assert _read_back(out) == (codec, choice.pix_fmt, 8)
+    assert _read_back(out) == (SPECS[codec].fallback or codec, choice.pix_fmt, 8)  # h264_nvenc makes h264
 
 
 @pytest.mark.parametrize("codec", [c for c in available_codecs() if "yuv420p10le" in encoder_pix_fmts(c)])
@@ -73,7 +74,7 @@ def test_a_job_asks_for_hevc_10_bit_in_matroska(client: TestClient, tmp_path: Pa
     with av.open(str(out)) as container:
         assert container.streams.audio  # the AAC track is carried into Matroska too
     encoding = json.loads(artifact(client, job, "report.json"))["video_encoding"]
-    assert encoding == {**form, "encoder": "libx265"}
+    assert encoding == {**form, "encoder": "libx265", "hardware": False, "fallback": None}
 
 
 def _job_ids(client: TestClient) -> list[str]:

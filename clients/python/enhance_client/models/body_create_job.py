@@ -59,8 +59,9 @@ class BodyCreateJob:
         gif_layout (GifLayout | Unset):
         gif_fps (float | Unset): the comparison GIF's frame rate Default: 2.0.
         gif_max_width (int | Unset): the comparison GIF's widest, in pixels Default: 640.
-        codec (BodyCreateJobCodec | Unset): video codec of the enhanced video (those this server encodes) Default:
-            BodyCreateJobCodec.H264.
+        codec (BodyCreateJobCodec | Unset): video codec of the enhanced video (those this server encodes); h264_nvenc,
+            hevc_nvenc, av1_nvenc: on the GPU's NVENC, accepted only where this host has one (crf is their cq, presets
+            p1..p7) Default: BodyCreateJobCodec.H264.
         container (BodyCreateJobContainerType0 | None | Unset): mp4, mkv, webm or mov; default: h264/hevc/av1 mp4, vp9
             webm, prores mov, ffv1 mkv
         pix_fmt (BodyCreateJobPixFmtType0 | None | Unset): 8- or 10-bit (yuv420p10le ...); default: yuv420p (prores:

@@ -59,8 +59,9 @@ class JobOptions:
             gif_layout (GifLayout | Unset):
             gif_fps (float | Unset): the comparison GIF's frame rate Default: 2.0.
             gif_max_width (int | Unset): the comparison GIF's widest, in pixels Default: 640.
-            codec (JobOptionsCodec | Unset): video codec of the enhanced video (those this server encodes) Default:
-                JobOptionsCodec.H264.
+            codec (JobOptionsCodec | Unset): video codec of the enhanced video (those this server encodes); h264_nvenc,
+                hevc_nvenc, av1_nvenc: on the GPU's NVENC, accepted only where this host has one (crf is their cq, presets
+                p1..p7) Default: JobOptionsCodec.H264.
             container (JobOptionsContainerType0 | None | Unset): mp4, mkv, webm or mov; default: h264/hevc/av1 mp4, vp9
                 webm, prores mov, ffv1 mkv
             pix_fmt (JobOptionsPixFmtType0 | None | Unset): 8- or 10-bit (yuv420p10le ...); default: yuv420p (prores:
