@@ -4,8 +4,8 @@ decode (PyAV, streamed) → select → upscale (on the device) → write frame a
 A recorded frame is never redone: a job resumed after a crash, a restart or a redelivery skips straight past it.
 
 A long video runs in segments (`app.jobs.segments`): the job's holder plans them, announces them to the other
-workers (`JobContext.announce_segments`), restores segments itself too, waits for the rest and publishes from the
-recorded frames. `run_segments` is the other workers' way in.
+workers (`JobContext.announce_segments`), restores segments itself too, waits for the rest, feeding the GIF and
+video the recorded frames in order meanwhile, and publishes. `run_segments` is the other workers' way in.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from app.jobs.models import FrameRecord, JobRecord, JobStatus, SegmentRecord, Se
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs
 from app.jobs.prefetch import prefetch
-from app.jobs.segments import SegmentLease
+from app.jobs.segments import RecordedFeed, SegmentLease
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore, LeaseLost, utcnow
 from app.jobs.thumbnails import write_thumbnails
@@ -332,21 +332,47 @@ def _process_segmented(
     guard: JobGuard,
 ) -> None:
     """The job's holder: tell the other workers, restore segments alongside them, take over any whose worker
-    died, then publish from the recorded frames (the outputs are built at the end, in frame order)."""
+    died, then publish. The GIF and video are fed the recorded frames in frame order while segments run."""
     ctx.store.set_total(job.id, sum(len(s.frames) for s in segments))
     free = [s for s in segments if s.status is not SegmentStatus.DONE]
     if len(free) > 1:
         ctx.announce_segments(job.id, len(free) - 1)
+    live = spec.live_outputs(ctx.settings, ctx.storage, job, options)
+    try:
+        if live is not None:
+            feed = RecordedFeed(
+                live,
+                sorted(i for s in segments for i in s.frames),
+                lambda since: ctx.store.frames(job.id, since),
+                lambda i: (ctx.storage.source_frame(job.id, i), ctx.storage.enhanced_frame(job.id, i)),
+            )
+            with feed:
+                _await_segments(ctx, spec, job, options, steps, guard)
+            if not feed.finish():
+                live.discard()
+                live = None
+        else:
+            _await_segments(ctx, spec, job, options, steps, guard)
+        frames = ctx.store.frames(job.id)
+        ctx.store.set_total(job.id, len(frames))
+        guard(force=True)
+        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, None, ctx.device)
+    finally:
+        if live is not None:
+            live.discard()  # after a failure, a cancel or a shutdown: close the encoder, drop the partial video
+
+
+def _await_segments(
+    ctx: JobContext, spec: JobKindSpec, job: JobRecord, options: JobOptions, steps: Plan, guard: JobGuard
+) -> None:
+    """Restore segments until none is free, then wait for those other workers hold (taking over any whose lease
+    runs out) until every one is done."""
     while True:
         _restore_segments(ctx, spec, job, options, steps, guard)
         if all(s.status is SegmentStatus.DONE for s in ctx.store.segments(job.id)):
-            break
+            return
         guard(force=True)  # a cancel, the time limit or a lost job lease, while others hold the last segments
         time.sleep(SEGMENT_POLL_SECONDS)
-    frames = ctx.store.frames(job.id)
-    ctx.store.set_total(job.id, len(frames))
-    guard(force=True)
-    spec.publish(ctx.settings, ctx.storage, job, frames, options, model, None, None, ctx.device)
 
 
 def _restore_segments(

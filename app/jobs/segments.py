@@ -6,7 +6,8 @@ starts on a keyframe decodes nothing it does not keep). Every worker, the job's 
 segment at a time (`JobStore.claim_segment`), holds it under its own lease (`SegmentLease`) and records its frames
 under that lease, so a worker killed mid-segment costs only the frames of that segment it had not recorded. The
 job's holder waits for the segments others hold, takes over any whose lease expired, and publishes the outputs from
-the recorded frames once every segment is done.
+the recorded frames once every segment is done; meanwhile it feeds the GIF and the video the frames recorded so
+far, in frame order (`RecordedFeed`), so little of that is left when the last segment ends.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from app.jobs.models import FrameRecord
+from app.jobs.outputs import LiveOutputs
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +98,64 @@ class SegmentLease:
                 log.warning("lost the lease on %s; stopping it", self._name)
                 self.lost.set()
                 return
+
+
+FEED_POLL_SECONDS = 0.5
+
+
+class RecordedFeed:
+    """Feeds `live` (the GIF and the video) the recorded frames in frame order, read back from their PNGs, on its
+    own thread while the segments are restored by whichever workers: each frame as soon as every frame before it is
+    recorded. `finish` feeds the rest; False when feeding failed (the outputs are then rebuilt at the end)."""
+
+    def __init__(
+        self,
+        live: LiveOutputs,
+        order: list[int],
+        recorded: Callable[[int], list[FrameRecord]],
+        paths: Callable[[int], tuple[Path, Path]],
+    ) -> None:
+        self.live, self._order, self._recorded, self._paths = live, order, recorded, paths
+        self._next = 0
+        self._failed = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="segment-outputs", daemon=True)
+
+    def __enter__(self) -> RecordedFeed:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _feed_ready(self) -> None:
+        if self._next >= len(self._order):
+            return
+        ready = {f.index: f for f in self._recorded(self._order[self._next])}
+        while self._next < len(self._order) and (frame := ready.get(self._order[self._next])) is not None:
+            source, enhanced = self._paths(frame.index)
+            self.live.add(_rgb8(source), _rgb8(enhanced), frame.pts)
+            self._next += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(FEED_POLL_SECONDS):
+            try:
+                self._feed_ready()
+            except Exception:
+                log.warning("feeding the outputs while segments run failed; they are rebuilt at the end", exc_info=True)
+                self._failed = True
+                return
+
+    def finish(self) -> bool:
+        """After every segment is done: stop the thread and feed what is left."""
+        self.__exit__()
+        if self._failed:
+            return False
+        self._feed_ready()
+        return True
+
+
+def _rgb8(path: Path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))

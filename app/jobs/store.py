@@ -475,10 +475,13 @@ class JobStore:
                 what = f"job {frame.job_id}" if segment is None else f"segment {segment} of job {frame.job_id}"
                 raise LeaseLost(f"{frame.worker_id} no longer holds {what}")
 
-    def frames(self, job_id: str) -> list[FrameRecord]:
+    def frames(self, job_id: str, since: int = 0) -> list[FrameRecord]:
+        """The job's recorded frames in frame order (`since`: from that frame index on)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(job_frames).where(job_frames.c.job_id == job_id).order_by(job_frames.c.frame_index)
+                select(job_frames)
+                .where(job_frames.c.job_id == job_id, job_frames.c.frame_index >= since)
+                .order_by(job_frames.c.frame_index)
             ).all()
         return [
             FrameRecord(
