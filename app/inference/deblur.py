@@ -2,10 +2,12 @@
 
 `classical` is the weightless default; any catalogue entry with task `deblur` (DeblurGAN v1/v2, NAFNet, ...) is
 run through the registry like the upscalers, on the whole picture (their per-image statistics make tiles differ).
+`burst` (video frames only) fuses a frame with its aligned neighbours (app.inference.burst_deblur).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -15,6 +17,7 @@ from spandrel import ModelTiling
 from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.domain import DeblurMode, Picture
+from app.inference.burst_deblur import burst_deblur_report
 from app.inference.classical_deblur import classical_deblur
 from app.inference.device import Device
 from app.inference.restore import TileOptions, apply_model
@@ -23,6 +26,7 @@ from app.models.catalog import WeightState, cached_weight_state
 from app.quality.blur import MotionBlur, estimate_motion_blur, is_motion_blurred
 
 CLASSICAL = "classical"
+BURST = "burst"  # the multi-frame method: needs the neighbouring frames, so videos only
 
 
 @dataclass(frozen=True)
@@ -78,3 +82,35 @@ def deblur_picture(
         pixels = apply_model(picture.pixels, model, tiles, picture.is_gray, progress)
     restored = Picture(np.ascontiguousarray(pixels, np.float32), picture.alpha, picture.bit_depth, picture.icc_profile)
     return restored, DeblurDecision(mode, model_id, True, blur)
+
+
+def deblur_frame(
+    picture: Picture,
+    neighbours: Sequence[Picture],
+    mode: DeblurMode,
+    model_id: str,
+    device: Device,
+    tiles: TileOptions | None = None,
+    progress: Progress | None = None,
+) -> tuple[Picture, DeblurDecision]:
+    """A video frame's deblur with its neighbouring frames at hand.
+
+    `model_id == BURST` fuses every frame with its neighbours (a frame at least as sharp as all of them is kept).
+    `auto` with the classical method tries the burst first on a frame its blur estimate calls blurred and falls
+    back to the single-frame method when no aligned neighbour is sharper (bench_burst_deblur.py: the burst beats
+    it on blurred frames). Anything else is `deblur_picture`'s single-frame decision.
+    """
+    burst = model_id == BURST or (mode == DeblurMode.AUTO and model_id == CLASSICAL and len(neighbours) > 0)
+    if mode == DeblurMode.OFF or not burst:
+        return deblur_picture(picture, mode, model_id, device, tiles, progress)
+    blur = estimate_motion_blur(picture.pixels)
+    if mode == DeblurMode.AUTO and not is_motion_blurred(blur):
+        return picture, DeblurDecision(mode, model_id, False, blur)
+    pixels, report = burst_deblur_report(picture.pixels, [n.pixels for n in neighbours])
+    if report.fused:
+        restored = Picture(np.ascontiguousarray(pixels, np.float32), picture.alpha, picture.bit_depth,
+                           picture.icc_profile)  # fmt: skip
+        return restored, DeblurDecision(mode, BURST, True, blur)
+    if model_id == BURST:
+        return picture, DeblurDecision(mode, BURST, False, blur)
+    return deblur_picture(picture, mode, model_id, device, tiles, progress)

@@ -6,8 +6,13 @@ import cv2
 import numpy as np
 import pytest
 
+from app.core.config import Settings
+from app.domain import DeblurMode, Picture
 from app.inference.burst_deblur import burst_deblur, burst_deblur_report
 from app.inference.classical_deblur import classical_deblur
+from app.inference.deblur import BURST, CLASSICAL, deblur_frame
+from app.inference.device import Device, InlineExecutor
+from app.models.registry import ModelRegistry
 from tests.support.blur import line_psf
 from tests.support.images import psnr
 from tests.support.interpolation import bikes_frames, carphone_frames
@@ -63,3 +68,17 @@ def test_a_sharp_frame_keeps_its_own_pixels_among_blurred_neighbours(clip: dict[
     fused, report = burst_deblur_report(frame, [shaken(clip[i], 9 + 2 * k, 40.0 * k) for k, i in enumerate(NEIGHBOURS)])
     assert report.used == len(NEIGHBOURS) and not report.fused
     assert float(np.abs(fused - frame).max()) == 0.0
+
+
+def test_auto_picks_the_burst_for_a_blurred_frame_with_sharper_neighbours(clip: dict[int, np.ndarray]) -> None:
+    device = Device(ModelRegistry(Settings(device="cpu", _env_file=None)), InlineExecutor())  # type: ignore[call-arg]
+    truth = clip[TARGET]
+    blurred = Picture(shaken(truth, 13, 60.0), None, 8)
+    sharp = [Picture(clip[i], None, 8) for i in NEIGHBOURS]
+    out, decision = deblur_frame(blurred, sharp, DeblurMode.AUTO, CLASSICAL, device)
+    assert (decision.applied, decision.model) == (True, BURST)
+    alone, single = deblur_frame(blurred, [], DeblurMode.AUTO, CLASSICAL, device)
+    assert (single.applied, single.model) == (True, CLASSICAL)
+    assert psnr(out.pixels, truth) > psnr(alone.pixels, truth) + 1.0
+    kept, untouched = deblur_frame(Picture(truth, None, 8), sharp, DeblurMode.AUTO, CLASSICAL, device)
+    assert not untouched.applied and kept.pixels is truth
