@@ -138,7 +138,10 @@ PROBLEMS: dict[int, list[tuple[str, str, str]]] = {
 }
 
 
-def problem_examples(status: int, instance: str) -> dict[str, dict[str, Any]]:
+def problem_examples(status: int, path: str) -> dict[str, dict[str, Any]]:
+    """Named examples of the problems `status` carries on `path` (a job's routes know no models, the others no jobs)."""
+    instance = path.replace("{job_id}", JOB_ID)
+    unrelated = "model-not-found" if "{job_id}" in path else "job-not-found"
     return {
         kind: {
             "summary": title,
@@ -152,6 +155,7 @@ def problem_examples(status: int, instance: str) -> dict[str, dict[str, Any]]:
             },
         }
         for kind, title, detail in PROBLEMS[status]
+        if kind != unrelated
     }
 
 

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.docs_text import JOB_ID, PARAMETER_EXAMPLES, problem_examples
+from app.api.docs_text import PARAMETER_EXAMPLES, problem_examples
 from app.api.problems import PROBLEM_JSON
 from app.schemas import Problem
 
@@ -199,11 +199,10 @@ def _problem_media_type(document: dict[str, Any]) -> None:
                 # SSE route's 404 would claim to be an event stream).
                 references = [body.get("schema", {}).get("$ref", "") for body in response.get("content", {}).values()]
                 if code[0] in "45" and any(r.endswith(("/Problem", "/HTTPValidationError")) for r in references):
-                    instance = path.replace("{job_id}", JOB_ID)
                     response["content"] = {
                         PROBLEM_JSON: {
                             "schema": {"$ref": "#/components/schemas/Problem"},
-                            "examples": problem_examples(int(code), instance),
+                            "examples": problem_examples(int(code), path),
                         }
                     }
                     if any(r.endswith("/HTTPValidationError") for r in references):
