@@ -16,7 +16,8 @@ Per method and clip:
 
 Prints a table and writes benchmarks/results/temporal_<device>.json and .png.
 
-    .venv/bin/python benchmarks/bench_temporal.py [--frames 30] [--device cpu]
+    .venv/bin/python benchmarks/bench_temporal.py [--frames 30] [--device cpu] [--dtype auto] [--clips ...]
+        [--temporal basicvsr-vimeo-bi ...] [--per-frame realesrgan-x4plus span-x4]
 """
 
 from __future__ import annotations
@@ -143,22 +144,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--frames", type=int, default=30, help="frames per clip (bikes' first shot has 30)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="auto", help="auto (the precision probe), fp32, fp16, bf16")
+    parser.add_argument("--clips", nargs="+", default=list(CLIPS), choices=list(CLIPS))
+    parser.add_argument("--temporal", nargs="+", default=list(TEMPORAL), help="temporal models")
+    parser.add_argument("--per-frame", nargs="+", default=list(PER_FRAME), help="per-frame upscalers")
     args = parser.parse_args()
 
-    registry = ModelRegistry(Settings(device=args.device))
+    registry = ModelRegistry(Settings(device=args.device, dtype=args.dtype))
     executor = InlineExecutor()
     methods: dict[str, Method] = {"bicubic": bicubic}
-    for model_id in TEMPORAL:
+    for model_id in args.temporal:
         methods[model_id] = temporal(ModelHandle(registry.get(model_id), executor))
-    for model_id in PER_FRAME:
+    for model_id in args.per_frame:
         methods[model_id] = per_frame(ModelHandle(registry.get(model_id), executor))
     warm = [shrink(f) for f in clip_frames("carphone_pristine.mp4", 2, None)]
     for method in methods.values():
         method(warm)  # first-call allocations, oneDNN kernel choice
 
     rows: list[dict[str, Any]] = []
-    for name, size in CLIPS.items():
-        truth = clip_frames(name, args.frames, size)
+    for name in args.clips:
+        truth = clip_frames(name, args.frames, CLIPS[name])
         for label, method in methods.items():
             size_wh = list(truth[0].shape[1::-1])
             row: dict[str, Any] = {"clip": name.removesuffix(".mp4"), "method": label, "size": size_wh}
@@ -181,6 +186,7 @@ def main() -> None:
         "device": where,
         "torch": torch.__version__,
         "frames": args.frames,
+        "dtype": args.dtype,
         "input": "original frames shrunk x4 by area averaging",
         "flicker": "flicker_ratio: app.quality.flicker's warping error of the output over the original's",
         "rows": rows,
