@@ -7,7 +7,9 @@ sigma=1/255 noise on every frame; fixed seed). PSNR and SSIM against the origina
 - none: the shaken frames as they are;
 - classical: the single-frame blind deblur (`deblur=on`, `deblur_model=classical`) on every frame;
 - classical auto: the same, only on frames that `deblur=auto`'s blur estimate calls blurred;
-- burst: `app.inference.burst_deblur` with `--radius` neighbours on each side (fewer at the clip's ends).
+- burst: `app.inference.burst_deblur` with `--radius` neighbours on each side (fewer at the clip's ends);
+- auto: `deblur=auto` for a video frame (`app.inference.deblur.deblur_frame`): the burst on a frame the blur
+  estimate calls blurred, the classical method there when no neighbour is sharper, nothing on the other frames.
 
 Prints a table and writes benchmarks/results/burst_deblur_cpu.json and .png.
 
@@ -19,11 +21,12 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
-import platform
+import os
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -31,8 +34,13 @@ import numpy as np
 from chart import bar_chart  # benchmarks/ is on sys.path when a script here runs
 from skimage.metrics import structural_similarity
 
+from app.core.config import Settings
+from app.domain import DeblurMode, Picture
 from app.inference.burst_deblur import burst_deblur
 from app.inference.classical_deblur import classical_deblur, motion_psf
+from app.inference.deblur import CLASSICAL, deblur_frame
+from app.inference.device import Device, InlineExecutor
+from app.models.registry import ModelRegistry
 from app.quality.blur import estimate_motion_blur, is_motion_blurred
 
 RESULTS = Path(__file__).parent / "results"
@@ -63,6 +71,13 @@ def shake(frames: list[np.ndarray], rng: np.random.Generator) -> tuple[list[np.n
     return shaken, lengths
 
 
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(1 / np.mean((a.astype(np.float64) - b) ** 2)))
 
@@ -76,27 +91,38 @@ def classical_auto(frame: np.ndarray) -> np.ndarray:
     return classical_deblur(frame, blur)[0] if is_motion_blurred(blur) else frame
 
 
+def restorers(shaken: list[np.ndarray], radius: int, device: Device) -> dict[str, Callable[[int], np.ndarray]]:
+    """Each compared method: frame index -> restored frame."""
+
+    def near(i: int) -> list[np.ndarray]:
+        return [shaken[j] for j in range(i - radius, i + radius + 1) if j != i and 0 <= j < len(shaken)]
+
+    def auto(i: int) -> np.ndarray:
+        pictures = [Picture(f, None, 8) for f in near(i)]
+        return deblur_frame(Picture(shaken[i], None, 8), pictures, DeblurMode.AUTO, CLASSICAL, device)[0].pixels
+
+    return {
+        "none": lambda i: shaken[i],
+        "classical": lambda i: classical_deblur(shaken[i])[0],
+        "classical auto": lambda i: classical_auto(shaken[i]),
+        "burst": lambda i: burst_deblur(shaken[i], near(i)),
+        "auto": auto,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--radius", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    rows = []
+    device = Device(ModelRegistry(Settings(device="cpu")), InlineExecutor())
+    rows: list[dict[str, Any]] = []
     for clip, (filename, count) in CLIPS.items():
         truth = clip_frames(filename, count)
         shaken, lengths = shake(truth, rng)
 
-        def burst(i: int, frames: list[np.ndarray] = shaken) -> np.ndarray:
-            near = [frames[j] for j in range(i - args.radius, i + args.radius + 1) if j != i and 0 <= j < len(frames)]
-            return burst_deblur(frames[i], near)
-
-        methods: dict[str, Callable[[int], np.ndarray]] = {
-            "none": lambda i: shaken[i],
-            "classical": lambda i: classical_deblur(shaken[i])[0],
-            "classical auto": lambda i: classical_auto(shaken[i]),
-            "burst": burst,
-        }
+        methods = restorers(shaken, args.radius, device)
         for method, run in methods.items():
             scores, seconds = [], []
             for i in range(len(truth)):
@@ -123,7 +149,7 @@ def main() -> None:
             print(f"  {clip} {method}: {row['psnr']:.2f} dB, {row['seconds_per_frame']:.3f} s/frame", flush=True)
 
     header = "| clip | method | PSNR all (dB) | SSIM all | PSNR blurred frames | PSNR sharp frames | s per frame |"
-    print(f"\nPer-frame synthetic hand shake (seed {args.seed}, burst radius {args.radius}), {platform.processor()}")
+    print(f"\nPer-frame synthetic hand shake (seed {args.seed}, burst radius {args.radius}), {cpu_name()}")
     print(header)
     print("|" + " --- |" * 7)
     for r in rows:
@@ -133,8 +159,8 @@ def main() -> None:
             f"{r['seconds_per_frame']:.3f} |"
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {"seed": args.seed, "radius": args.radius, "machine": platform.machine(), "rows": rows}
-    (RESULTS / "burst_deblur_cpu.json").write_text(json.dumps(out, indent=2))
+    result = {"seed": args.seed, "radius": args.radius, "cpu": cpu_name(), "cores": os.cpu_count(), "rows": rows}
+    (RESULTS / "burst_deblur_cpu.json").write_text(json.dumps(result, indent=2))
     chart = bar_chart(
         RESULTS / "burst_deblur_cpu.png",
         "Burst deblur: mean PSNR on blurred frames against the original (higher is better)",
