@@ -97,17 +97,20 @@ def forward(model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
 
 def forward_stages(model: LoadedModel, staged: StagedForward, work: torch.Tensor | Carry, stop: int) -> Carry:
     """Run the stages of `work` (a batch as `forward` takes it, or a `Carry` from the previous call) up to `stop`;
-    past the last stage the carry's `output` is what `forward` returns. The call teaches the model's `rate` with
-    its share of the work (a call of a tenth of the stages counts a tenth of the pixels)."""
+    past the last stage the carry's `output` is what `forward` returns. A whole forward teaches the model's `rate`
+    once, with the device time of all its calls: a call's own share of the work is only estimated (from counted
+    multiply-adds), and a cheap stage's call, recorded alone, looked like a large fixed cost per call (bench_fairness:
+    span-x4's tiles shrank until a frame took 113 calls)."""
     started = time.perf_counter()
     with torch.inference_mode():
         carry = staged.begin(model.precision.prepare(work)) if isinstance(work, torch.Tensor) else work
-        first = carry.next
         carry = staged.advance(carry, stop)
         if stop >= len(staged.stages):
             output = carry.output
             carry.tensors = (output.float() if output.device.type != "cuda" else _to_host(output),)
-    model.rate.record(round(carry.pixels * staged.share(first, stop)), time.perf_counter() - started)
+    carry.seconds += time.perf_counter() - started
+    if stop >= len(staged.stages):
+        model.rate.record(carry.pixels, carry.seconds)
     return carry
 
 

@@ -51,6 +51,7 @@ class Carry:
     width: int
     tiles: int  # the batch's tiles and input pixels, for the device's accounting
     pixels: int
+    seconds: float = 0.0  # the device time of its calls so far
 
     @property
     def output(self) -> torch.Tensor:
@@ -110,7 +111,7 @@ class StagedForward:
             scale = self.descriptor.scale
             output = tensors[0].clamp_(0, 1)[..., : carry.height * scale, : carry.width * scale]
             tensors = (output,)
-        return Carry(tensors, stop, carry.height, carry.width, carry.tiles, carry.pixels)
+        return Carry(tensors, stop, carry.height, carry.width, carry.tiles, carry.pixels, carry.seconds)
 
 
 def _esrgan(net: ESRGAN) -> list[Stage] | None:

@@ -29,6 +29,7 @@ from app.inference.enhance import EnhanceOptions, estimate_bytes, plan
 from app.inference.memory import estimate_image_bytes
 from app.inference.restore import TileOptions, upscale_picture
 from app.inference.tiling import auto_core, auto_tile, budget_pixels, carry_bytes
+from app.models.call_rate import DECAY
 from app.models.registry import LoadedModel, ModelRegistry
 from app.models.stages import Carry, StagedForward
 from tests.support.images import FAST_MODEL, skimage_rgb
@@ -196,3 +197,13 @@ def test_the_features_kept_between_calls_count_in_memory_admission(registry: Mod
     carried = carry_bytes(handle, 320, 180, steps.tiles.tile_pad)
     assert carried == int(staged.carry_bytes * min(352 * 212, budget_pixels(handle)))
     assert estimate_bytes(320, 180, steps, device) == estimate_image_bytes(320, 180, 4, 4.0) + carried
+
+
+def test_a_staged_forward_teaches_the_rate_once_with_all_its_calls(registry: ModelRegistry) -> None:
+    """A cheap stage's call recorded alone looks like a large fixed cost per call, which shrank the next tiles."""
+    model = _learnt(registry.get(SPAN_X4), 500)
+    executor = Counting()
+    ModelHandle(model, executor, call_seconds=1.0)(_crop(100, 180, 52, 41))
+    assert len(executor.stops) > 2
+    assert model.rate._n == pytest.approx(DECAY + 1)  # one record for the whole forward, not one a call
+    assert model.rate._p == pytest.approx(500 * DECAY + 52 * 41)
