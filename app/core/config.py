@@ -245,6 +245,11 @@ class Settings(BaseSettings):
         "value kept, NVENC's default preset), else and whenever it fails to open on the CPU; the job's report names "
         "the encoder that ran. off: the CPU encoders, with the preset the job asked for (H100/H200 have no NVENC)",
     )
+    hw_decode: Literal["off", "auto"] = Field(
+        default="off",
+        description="auto: decode video jobs' frames on the GPU's NVDEC (FFmpeg's CUDA hwaccel) where this host has "
+        "one (H100/H200 do), on the CPU where not or when it fails to open; off: on the CPU",
+    )
 
     @property
     def database(self) -> str:

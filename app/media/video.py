@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import av.codec.hwaccel
 import av.error
 import numpy as np
 
@@ -57,7 +58,28 @@ class DecodedFrame:
         return float(self.pts * self.time_base) if self.pts is not None else None
 
 
-def open_container(path: Path) -> av.container.InputContainer:
+# Why hardware decoding (NVDEC through FFmpeg's CUDA hwaccel) was given up in this process; empty while untried.
+HW_DECODE_FAILURE: dict[str, str] = {}
+
+
+def _open_on_nvdec(path: Path) -> av.container.InputContainer | None:
+    """The file opened to decode on NVDEC, or None where this process cannot (no NVIDIA driver or GPU here: tried
+    once, then not again). Codecs NVDEC lacks decode on the CPU (FFmpeg's software fallback)."""
+    if HW_DECODE_FAILURE or "cuda" not in av.codec.hwaccel.hwdevices_available():
+        return None
+    try:
+        hwaccel = av.codec.hwaccel.HWAccel("cuda", allow_software_fallback=True)
+        return av.open(str(path), mode="r", options=OPEN_OPTIONS, hwaccel=hwaccel)
+    except av.error.FFmpegError as exc:  # the device is created as the file opens: no device, no file
+        HW_DECODE_FAILURE["cuda"] = exc.strerror or str(exc)
+        log.info("hardware decoding is off in this process: CUDA could not be opened (%s)", exc)
+        return None
+
+
+def open_container(path: Path, hw_decode: bool = False) -> av.container.InputContainer:
+    """`hw_decode`: decode on NVDEC where this host has it, else (and whenever it fails to open) on the CPU."""
+    if hw_decode and (container := _open_on_nvdec(path)) is not None:
+        return container
     try:
         return av.open(str(path), mode="r", options=OPEN_OPTIONS)
     except (av.error.InvalidDataError, av.error.ArgumentError, PermissionError) as exc:
@@ -129,10 +151,11 @@ def _seek_near(container: Any, stream: Any, path: Path, first: int) -> dict[int,
     return {pts: index for index, pts in enumerate(timeline)}
 
 
-def iter_frames(path: Path, max_frames: int, first: int = 0) -> Iterator[DecodedFrame]:
+def iter_frames(path: Path, max_frames: int, first: int = 0, hw_decode: bool = False) -> Iterator[DecodedFrame]:
     """Decode frames in order, one at a time (memory is bounded by a frame, never by the video's length).
-    `first`: start at that frame, decoding from the keyframe before it (a video segment) instead of frame 0."""
-    with open_container(path) as container:
+    `first`: start at that frame, decoding from the keyframe before it (a video segment) instead of frame 0.
+    `hw_decode`: on NVDEC where the host has it (frames come back to memory, as RGB like the CPU's)."""
+    with open_container(path, hw_decode) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         placed = _seek_near(container, stream, path, first) if first > 0 else None

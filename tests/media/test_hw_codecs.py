@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
-from app.media import encoders
+from app.media import encoders, video
 from app.media.encoders import HARDWARE, EncoderChoice, available_codecs, hardware_encoder_opens
 from app.media.video import VideoWriter, iter_frames
 from tests.support.jobs import JOBS, artifact, submit, wait
@@ -128,6 +129,7 @@ def test_hw_encode_auto_tries_nvenc_and_the_report_names_the_cpu_encoder_that_ra
     client: TestClient, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(settings, "hw_encode", "auto")
+    monkeypatch.setattr(settings, "hw_decode", "auto")  # no CUDA here either: the frames decode on the CPU
     encoding, out = _video_job(client, tmp_path, crf=22)
     assert _read_back(out) == ("h264", "yuv420p", 6)
     assert (encoding["encoder"], encoding["crf"], encoding["hardware"]) == ("libx264", 22, False)
@@ -137,3 +139,22 @@ def test_hw_encode_auto_tries_nvenc_and_the_report_names_the_cpu_encoder_that_ra
 def test_hw_encode_off_uses_the_cpu_encoder_without_trying_nvenc(client: TestClient, tmp_path: Path) -> None:
     encoding, _ = _video_job(client, tmp_path, crf=22)
     assert (encoding["encoder"], encoding["fallback"]) == ("libx264", None)
+
+
+def test_hw_decode_gives_the_frames_the_cpu_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked for NVDEC: where CUDA cannot be opened (here) the file decodes on the CPU, frame for frame; where it
+    can, NVDEC's frames (bit-exact YUV by the codec's spec) come back as nearly the same RGB."""
+    monkeypatch.setattr(video, "HW_DECODE_FAILURE", {})  # not yet tried in this process
+    software = list(iter_frames(carphone_path(), 1000))
+    hardware = list(iter_frames(carphone_path(), 1000, hw_decode=True))
+    assert [(f.index, f.pts) for f in hardware] == [(f.index, f.pts) for f in software]
+    if torch.cuda.is_available():
+        worst = max(float(np.abs(h.rgb.astype(int) - s.rgb).mean()) for h, s in zip(hardware, software, strict=True))
+        assert worst < 1.0
+    else:
+        assert all(np.array_equal(h.rgb, s.rgb) for h, s in zip(hardware, software, strict=True))
+        assert "cuda" in video.HW_DECODE_FAILURE  # it was tried, and given up for this process
+    # A segment (decoding from a keyframe on) falls back the same way.
+    assert [f.pts for f in iter_frames(carphone_path(), 1000, first=30, hw_decode=True)] == [
+        f.pts for f in software[30:]
+    ]

@@ -35,14 +35,18 @@ class VideoJob(JobKindSpec):
     def units(
         self, settings: Settings, storage: JobStorage, job: JobRecord, wanted: list[int] | None
     ) -> Iterator[SourceFrame]:
-        for frame in iter_frames(storage.input_path(job.id), settings.max_video_frames):
+        for frame in iter_frames(
+            storage.input_path(job.id), settings.max_video_frames, hw_decode=settings.hw_decode == "auto"
+        ):
             picture = Picture(frame.rgb.astype(np.float32) / 255.0, None, 8)
             yield SourceFrame(frame.index, frame.pts, frame.time_base, frame.seconds, picture, frame.rgb)
 
     def segment_units(
         self, settings: Settings, storage: JobStorage, job: JobRecord, first: int
     ) -> Iterator[SourceFrame]:
-        for frame in iter_frames(storage.input_path(job.id), settings.max_video_frames, first):
+        for frame in iter_frames(
+            storage.input_path(job.id), settings.max_video_frames, first, settings.hw_decode == "auto"
+        ):
             picture = Picture(frame.rgb.astype(np.float32) / 255.0, None, 8)
             yield SourceFrame(frame.index, frame.pts, frame.time_base, frame.seconds, picture, frame.rgb)
 
