@@ -43,6 +43,7 @@ class DeblurMode(StrEnum):
     OFF = "off"
     AUTO = "auto"  # only frames whose blur estimate says so
     ON = "on"
+    BURST = "burst"  # video jobs: each frame fused with its aligned neighbours (app.inference.burst_deblur)
 
 
 class DenoiseMode(StrEnum):

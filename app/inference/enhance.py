@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -18,7 +19,7 @@ from app.core.config import Settings
 from app.core.errors import InvalidOption, PayloadTooLarge
 from app.core.metrics import STAGE_SECONDS
 from app.domain import DeblurMode, DenoiseMode, ImageFormat, LightMode, Picture
-from app.inference.deblur import DeblurDecision, deblur_picture, resolve_deblur_model
+from app.inference.deblur import BURST, DeblurDecision, deblur_frame, deblur_picture, resolve_deblur_model
 from app.inference.denoise import (
     DenoiseDecision,
     check_denoise_options,
@@ -162,6 +163,8 @@ def plan(options: EnhanceOptions, device: Device, settings: Settings) -> Plan:
         if not 0 < scale <= settings.max_scale:
             raise InvalidOption(f"scale must be in (0, {settings.max_scale}], got {scale}")
     deblur_model = resolve_deblur_model(device, settings, options.deblur_model) if options.deblur != "off" else None
+    if options.deblur == DeblurMode.BURST:  # the multi-frame method; a video's frames bring their neighbours
+        deblur_model = BURST
     tiles = TileOptions(
         tile=settings.tile if options.tile is None else options.tile,
         tile_pad=settings.tile_pad,
@@ -210,20 +213,34 @@ def estimate_bytes(
     need = estimate_image_bytes(width, height, net_scale, scale, output) + carried
     if steps.deblur != DeblurMode.OFF:  # the deblurred copy of the input, and the classical method's spectra
         need += 32 * width * height
+    if steps.deblur == DeblurMode.BURST:  # five aligned frames and their spectra, float32 (burst_deblur.py)
+        need += 160 * width * height
     if steps.denoise != DenoiseMode.OFF or steps.light != LightMode.OFF:  # FFDNet's 4-plane input, its output
         need += 40 * width * height  # and the denoised copy, float32 (low light: the map and the brightened copy)
     return need
 
 
 def restore_picture(
-    picture: Picture, steps: Plan, device: Device, progress: Progress | None = None
+    picture: Picture,
+    steps: Plan,
+    device: Device,
+    progress: Progress | None = None,
+    neighbours: Sequence[Picture] = (),
 ) -> tuple[Picture, ModelHandle | None, RestoreDecision]:
-    """Brighten, denoise and deblur (as decided), then upscale, every model call through `device`."""
+    """Brighten, denoise and deblur (as decided), then upscale, every model call through `device`. A video
+    frame's `neighbours` (as decoded) serve `deblur=burst`, and `auto` with the classical method."""
     picture, lit = brighten(picture, steps.light, device, steps.light_denoise_model, steps.tiles, progress)
     picture, denoised = denoise_picture(
         picture, steps.denoise, steps.denoise_model or "", steps.denoise_sigma, device, steps.tiles, progress
     )
-    picture, deblurred = deblur_picture(picture, steps.deblur, steps.deblur_model or "", device, steps.tiles, progress)
+    if neighbours or steps.deblur_model == BURST:
+        picture, deblurred = deblur_frame(
+            picture, neighbours, steps.deblur, steps.deblur_model or "", device, steps.tiles, progress
+        )
+    else:
+        picture, deblurred = deblur_picture(
+            picture, steps.deblur, steps.deblur_model or "", device, steps.tiles, progress
+        )
     deblur_fields = {f.name: getattr(deblurred, f.name) for f in fields(deblurred)}
     decision = RestoreDecision(**deblur_fields, denoise=denoised, light=lit)
     if steps.upscale_model is None:
@@ -242,6 +259,8 @@ def enhance_bytes(
 ) -> EnhanceResult:
     """Raises the media errors of `decode_image`, the registry's errors, `InvalidOption` and `OutOfMemory`."""
     timings: dict[str, float] = {}
+    if options.deblur == DeblurMode.BURST:
+        raise InvalidOption("deblur=burst needs a video job: an image has no neighbouring frames")
     steps = plan(options, device, settings)
     info = probe_image(data, settings.max_pixels, settings.max_side)  # the header only: no pixel decoded yet
     check_size(info.width, info.height, steps.scale, settings)

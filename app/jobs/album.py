@@ -29,7 +29,7 @@ from app.compare.contact_sheet import CELL, Cell, contact_sheet
 from app.core.config import Settings
 from app.core.errors import CorruptMedia, EnhanceError, InvalidOption, PayloadTooLarge
 from app.core.files import write_atomic
-from app.domain import Picture
+from app.domain import DeblurMode, Picture
 from app.inference.admission import estimate_score_bytes, score_bytes
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
@@ -138,6 +138,8 @@ def submit_album(
         return same_request(existing, fingerprint, idempotency_key), False  # nothing probed or stored twice
     if options.interpolate is not None:
         raise InvalidOption("interpolate needs a video input: an album is photos")
+    if options.deblur == DeblurMode.BURST:
+        raise InvalidOption("deblur=burst needs a video input: an album's photos are not neighbouring frames")
     steps = plan(options.enhance_options(), device, settings)
     callback_url = check_callback(callback_url, settings)  # as submit_job does: refused before anything is stored
     job_id = str(uuid.uuid4())

@@ -29,12 +29,14 @@ from app.core.errors import DecodeStopped, EnhanceError, InvalidOption
 from app.core.files import write_atomic
 from app.core.logging import current_job
 from app.core.metrics import FRAMES, STAGE_SECONDS
-from app.domain import ImageFormat, Picture
+from app.domain import DeblurMode, ImageFormat, JobKind, Picture
+from app.inference.deblur import CLASSICAL
 from app.inference.device import Device
 from app.inference.enhance import Plan, estimate_bytes, plan, restore_picture
 from app.jobs.kinds import JobKindSpec, SourceFrame, kind_of
 from app.jobs.leftovers import free_job_files
 from app.jobs.models import FrameRecord, JobRecord, JobStatus, SegmentRecord, SegmentStatus
+from app.jobs.neighbours import with_neighbours
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs
 from app.jobs.prefetch import prefetch
@@ -180,7 +182,9 @@ def _process_frame(
     memory.acquire(need, f"a {frame.picture.width}x{frame.picture.height} frame", patient=True)
     try:
         started = time.perf_counter()
-        restored, _, decision = restore_picture(frame.picture, steps, ctx.device, lambda done, total: guard())
+        restored, _, decision = restore_picture(
+            frame.picture, steps, ctx.device, lambda done, total: guard(), frame.neighbours
+        )
         STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
         FRAMES.labels(steps.upscale_model or "none").inc()
         stages = decision.as_dict()  # light and denoise get their own keys; "deblur" keeps them too, for a release
@@ -455,6 +459,10 @@ def _restore_frames(
             units = spec.units(ctx.settings, ctx.storage, job, options.frames)
         else:
             units = spec.segment_units(ctx.settings, ctx.storage, job, segment.frames[0])
+        auto_burst = steps.deblur == DeblurMode.AUTO and steps.deblur_model == CLASSICAL
+        burst = steps.deblur == DeblurMode.BURST or auto_burst
+        if burst and spec.kind == JobKind.VIDEO:  # an album's photos are not neighbouring frames
+            units = with_neighbours(units)
         for frame in prefetch(units, depth=DECODE_AHEAD):
             if options.selects(frame.index, frame.seconds, taken):
                 taken += 1

@@ -42,6 +42,7 @@ class SourceFrame:
     seconds: float | None
     picture: Picture
     rgb8: np.ndarray | None = None  # a video frame as decoded (uint8), kept to skip converting it back
+    neighbours: tuple[Picture, ...] = ()  # the frames around it, as decoded, for deblur=burst (jobs.neighbours)
 
 
 class JobKindSpec:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from app.core.config import Settings
 from app.core.errors import InvalidOption
-from app.domain import JobKind, Output
+from app.domain import DeblurMode, JobKind, Output
 from app.jobs.kinds.base import JobKindSpec, SourceFrame
 from app.jobs.models import JobFacts, JobRecord
 from app.jobs.options import JobOptions
@@ -22,6 +22,8 @@ class ImageJob(JobKindSpec):
             raise InvalidOption("interpolate needs a video input: an image has one frame")
         if options.wants(Output.VIDEO):
             raise InvalidOption("the video output needs a video input")
+        if options.deblur == DeblurMode.BURST:
+            raise InvalidOption("deblur=burst needs a video input: an image has no neighbouring frames")
         return options
 
     def units(

@@ -3,6 +3,7 @@ from enum import StrEnum
 
 class DeblurMode(StrEnum):
     AUTO = "auto"
+    BURST = "burst"
     OFF = "off"
     ON = "on"
 
