@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 
 FIRST_CALL_PIXELS = 96 * 96
+MAX_FIXED_SHARE = 0.5  # of a bounded call's time, at most, taken as fixed cost
 DECAY = 0.7  # weight kept by older calls at each new one: follows a change of load within a few calls
 
 
@@ -54,4 +55,7 @@ class CallRate:
         if fitted is None:
             return None
         fixed, per_pixel = fitted
-        return max(1, int((seconds - fixed) / per_pixel))
+        # On a loaded machine the fit can put most of a call's time in its fixed cost (two calls of 14 k and 21 k
+        # pixels taking 3.0 and 3.2 s: 2.6 s fixed), and a bound under it left 1 pixel a call: tiles fell to the
+        # floor and a staged forward ran one stage a call. A call keeps at least half its time for pixels.
+        return max(1, int((seconds - min(fixed, seconds * MAX_FIXED_SHARE)) / per_pixel))

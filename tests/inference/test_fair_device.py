@@ -171,3 +171,12 @@ def test_a_model_s_first_call_on_the_cpu_is_small_then_it_follows_the_measured_r
     assert call_pixels(model, 1.0) == 2000
     model.rate.record(pixels=1000, seconds=0.25)  # faster now: the bound follows, smoothed
     assert 2000 < call_pixels(model, 1.0) < 4000  # type: ignore[operator]
+
+
+def test_a_fixed_cost_fitted_over_the_bound_still_leaves_a_call_pixels() -> None:
+    rate = CallRate()  # as seen on a loaded machine: most of each call's time looks fixed
+    rate.record(pixels=14_400, seconds=3.0)
+    rate.record(pixels=21_000, seconds=3.2)
+    fixed, per_pixel = rate.fit()  # type: ignore[misc]
+    assert fixed > 1.0
+    assert rate.pixels_within(1.0) == int(0.5 / per_pixel)  # half the call for pixels (was 1 pixel)
