@@ -323,3 +323,16 @@ def test_the_denoise_menu_follows_the_model_and_runs_the_level(page, tmp_path: P
     page.screenshot(path=str(tmp_path / "denoise.png"))
     shown = np.asarray(Image.open(tmp_path / "denoise.png").convert("L"))
     assert shown.std() > 10  # a rendered page, not a blank one
+
+
+def test_burst_deblur_is_offered_for_videos_and_reaches_the_job(page) -> None:
+    """The page sends deblur=burst with a video job, and the job's report says each frame was fused with its
+    neighbours (an image with burst gets the API's plain-words refusal instead)."""
+    page.set_input_files("#file", str(carphone_path()))
+    page.fill("#frames", "0,30")
+    page.select_option("#deblur", "burst")
+    page.click("#go")
+    page.wait_for_selector("#job-result:not([hidden])", timeout=180_000)
+    links = page.eval_on_selector_all("#artifacts li > a[target=_blank]", "as => as.map(a => a.href)")
+    report = page.context.request.get(next(href for href in links if "/artifacts/report.json?" in href)).json()
+    assert [frame["deblur"]["mode"] for frame in report["frames"]] == ["burst", "burst"]
