@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--clips", nargs="+", default=list(CLIPS), choices=list(CLIPS))
     parser.add_argument("--temporal", nargs="+", default=list(TEMPORAL), help="temporal models")
     parser.add_argument("--per-frame", nargs="+", default=list(PER_FRAME), help="per-frame upscalers")
+    parser.add_argument("--tag", default="", help="appended to the result files' names")
     args = parser.parse_args()
 
     registry = ModelRegistry(Settings(device=args.device, dtype=args.dtype))
@@ -192,15 +193,15 @@ def main() -> None:
         "rows": rows,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"temporal_{device}.json").write_text(json.dumps(out, indent=2))
+    (RESULTS / f"temporal_{device}{args.tag}.json").write_text(json.dumps(out, indent=2))
     chart = bar_chart(
-        RESULTS / f"temporal_{device}.png",
+        RESULTS / f"temporal_{device}{args.tag}.png",
         "Frames shrunk x4 and upscaled back: PSNR against the original frames",
         [f"{row['clip']}: {row['method']}" for row in rows],
         [float(row["psnr_db"]) for row in rows],
         "dB",
     )
-    print(f"wrote {RESULTS / f'temporal_{device}.json'} and {chart}")
+    print(f"wrote {RESULTS / f'temporal_{device}{args.tag}.json'} and {chart}")
 
 
 if __name__ == "__main__":
