@@ -130,9 +130,16 @@ class JobOptions(ProcessingOptions):
 
     @field_validator("codec")
     @classmethod
-    def _encodable(cls, value: str) -> str:
-        encoders.check_codec(value)
+    def _encodable(cls, value: str, info: ValidationInfo) -> str:
+        # Whether this host has NVENC was asked when the job was accepted; a worker re-reading the stored options
+        # may be another host, without one: its writer then falls back to the CPU codec and the report says so.
+        encoders.check_codec(value, this_host=not (info.context or {}).get("stored"))
         return value
+
+    @classmethod
+    def stored(cls, options: dict[str, Any]) -> JobOptions:
+        """A job's options as the store keeps them (accepted once, by whichever host took the job)."""
+        return cls.model_validate(options, context={"stored": True})
 
     @field_validator("container", "pix_fmt", "crf", "preset")
     @classmethod

@@ -269,7 +269,7 @@ class Lease:
 
 def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
     spec = kind_of(job)
-    options = JobOptions.model_validate(job.options)
+    options = JobOptions.stored(job.options)
     steps = plan(options.enhance_options(), ctx.device, ctx.settings)
     model = ctx.device.model(steps.upscale_model) if steps.upscale_model else None
     if job.selection is None:  # scored once: a resumed job reuses the stored choice instead of re-scoring
@@ -416,7 +416,7 @@ def run_segments(ctx: JobContext, job_id: str) -> int:
     token = current_job.set(job_id)
     try:
         spec = kind_of(job)
-        options = _selected(JobOptions.model_validate(job.options), job)
+        options = _selected(JobOptions.stored(job.options), job)
         steps = plan(options.enhance_options(), ctx.device, ctx.settings)
         return _restore_segments(ctx, spec, job, options, steps, JobGuard(ctx, job_id, None))
     except (JobCancelled, JobInterrupted, JobTimedOut, LeaseLost):

@@ -141,9 +141,10 @@ def encoder_pix_fmts(codec: str) -> tuple[str, ...]:
     return tuple(f for f in get_args(PixFmt) if f in formats)
 
 
-def check_codec(codec: str) -> None:
+def check_codec(codec: str, this_host: bool = True) -> None:
+    """Refuses a codec this build cannot encode, and (`this_host`) a hardware one this host cannot open."""
     spec = SPECS[codec]
-    if spec.hardware and spec.encoder in av.codecs_available and not hardware_encoder_opens(spec.encoder):
+    if this_host and spec.hardware and spec.encoder in av.codecs_available and not hardware_encoder_opens(spec.encoder):
         raise ValueError(
             f"{codec} needs NVENC, the video encoder of an NVIDIA GPU, and this host has no NVENC (no such GPU, "
             f"or one without it, as the H100 and H200): use {spec.fallback}, encoded on the CPU"

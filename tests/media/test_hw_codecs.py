@@ -158,3 +158,35 @@ def test_hw_decode_gives_the_frames_the_cpu_decodes(monkeypatch: pytest.MonkeyPa
     assert [f.pts for f in iter_frames(carphone_path(), 1000, first=30, hw_decode=True)] == [
         f.pts for f in software[30:]
     ]
+
+
+@cpu_only
+def test_a_job_accepted_by_a_host_with_nvenc_runs_on_a_worker_without_it(
+    settings: Settings, registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A split deployment: the API host (probe: yes) accepted an h264_nvenc job; the worker that runs it (this
+    host: no NVENC) reads the stored options, encodes on the CPU and names the fallback, instead of failing."""
+    from app.inference.device import Device
+    from app.jobs.options import JobOptions
+    from app.jobs.pipeline import JobContext, run_job
+    from app.jobs.storage import JobStorage
+    from app.jobs.store import JobStore
+    from app.jobs.submit import submit_job
+    from tests.support.models import INLINE
+
+    device = Device(registry, INLINE)
+    store, storage = JobStore(f"sqlite:///{tmp_path / 'jobs.db'}"), JobStorage(tmp_path / "jobs")
+    clip = panning_clip(tmp_path / "pan.mp4", frames=4, fps=12)
+    with monkeypatch.context() as api_host:
+        api_host.setattr(encoders, "hardware_encoder_opens", lambda encoder: True)
+        options = JobOptions(model="none", light="on", outputs=["video"], codec="h264_nvenc")  # type: ignore[arg-type]
+        job, _ = submit_job(settings, store, storage, device, clip, "pan.mp4", options)
+    with pytest.raises(ValueError, match="no NVENC"):
+        JobOptions.model_validate(job.options)  # a new request on this host is refused...
+    assert JobOptions.stored(job.options).codec == "h264_nvenc"  # ...the stored job is not
+    store.claim(job.id, "worker-without-nvenc", settings.job_lease_seconds)
+    status = run_job(JobContext(settings, store, storage, device, "worker-without-nvenc"), job.id)
+    assert status is not None and status.value == "succeeded", store.get(job.id)
+    report = json.loads((storage.artifacts_dir(job.id) / "report.json").read_text())
+    assert report["video_encoding"]["encoder"] == "libx264"
+    assert report["video_encoding"]["fallback"].startswith("h264_nvenc could not be opened")

@@ -71,7 +71,7 @@ def to_public(job: JobRecord, storage: JobStorage, settings: Settings, base: str
         status=job.status,
         kind=job.kind,  # type: ignore[arg-type]  # "image" or "video", validated into JobKind
         input_name=job.input_name,
-        options=JobOptions.model_validate({k: v for k, v in job.options.items() if not k.startswith("_")}),
+        options=JobOptions.stored({k: v for k, v in job.options.items() if not k.startswith("_")}),
         created_at=job.created_at,
         updated_at=job.updated_at,
         started_at=job.started_at,
