@@ -46,8 +46,13 @@ def _rgb8(path: Path) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
 
 
-def _open_video(
-    settings: Settings, options: JobOptions, target: Path, input_path: Path, first_frame: np.ndarray
+def open_video(
+    settings: Settings,
+    options: JobOptions,
+    target: Path,
+    input_path: Path,
+    first_frame: np.ndarray,
+    carry: bool = True,
 ) -> VideoWriter:
     """The last enhanced frame is held for the `every_n` source frames it stands for (within `end`). With
     `hw_encode=auto`, on NVENC where this host has it (the writer falls back to the CPU if it fails to open)."""
@@ -63,6 +68,7 @@ def _open_video(
         encoder=encoder,
         hold_last=options.every_n or 1,
         end_seconds=options.end,
+        carry=carry,
     )
 
 
@@ -90,6 +96,17 @@ class LiveOutputs:
         self.timing: VideoTiming | None = None
         self.encoding: dict[str, Any] | None = None  # the encoder that ran (the writer's, once finished)
         self.count = 0
+        self._adopted = False  # the video was joined from segment parts (`adopt_video`), not encoded here
+
+    def without_video(self) -> None:
+        """The GIF and flicker only: the video comes from the segments' parts (`adopt_video`)."""
+        self._wants_video = False
+
+    def adopt_video(self, built: Path, timing: VideoTiming, encoding: dict[str, Any]) -> None:
+        """The video built elsewhere (the segments' parts joined) is this one's: `finish_video` returns it."""
+        self._video_part.parent.mkdir(parents=True, exist_ok=True)
+        built.replace(self._video_part)
+        self.timing, self.encoding, self._adopted = timing, encoding, True
 
     def add(self, source: np.ndarray, enhanced: np.ndarray, pts: int | None) -> None:
         """`source` and `enhanced` are uint8 RGB frames."""
@@ -99,7 +116,7 @@ class LiveOutputs:
         if self._wants_video:
             if self._video is None:
                 self._video_part.parent.mkdir(parents=True, exist_ok=True)
-                self._video = _open_video(self._settings, self._options, self._video_part, self._input, enhanced)
+                self._video = open_video(self._settings, self._options, self._video_part, self._input, enhanced)
             self._video.write(enhanced, pts)
         self.count += 1
 
@@ -109,7 +126,7 @@ class LiveOutputs:
     def finish_video(self, hold_last: int | None = None) -> Path | None:
         """Flush the encoder and remux the audio; the finished (not yet published) file."""
         if self._video is None:
-            return None
+            return self._video_part if self._adopted else None
         self._video.close(hold_last)
         self.timing, self.encoding, self._video = self._video.timing, self._video.encoding, None
         return self._video_part
@@ -151,7 +168,7 @@ def _rebuild_video(
 ) -> tuple[VideoTiming, InterpolationReport | None, dict[str, Any]]:
     """The video from the recorded frames; with `interpolator`, `options.interpolate` times as many (the made
     frames between each two of one scene). Feeds `meter` (when flicker was not measured live) on the way."""
-    writer = _open_video(settings, options, target, input_path, _rgb8(enhanced[0]))
+    writer = open_video(settings, options, target, input_path, _rgb8(enhanced[0]))
     interpolating = InterpolatingWriter(writer, interpolator, options.interpolate or 2) if interpolator else None
     scenes = SceneDetector(min_frames=1)
     try:

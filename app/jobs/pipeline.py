@@ -40,7 +40,7 @@ from app.jobs.neighbours import with_neighbours
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs
 from app.jobs.prefetch import prefetch
-from app.jobs.segments import RecordedFeed, SegmentLease
+from app.jobs.segments import RecordedFeed, SegmentLease, SegmentPart, drop_part, join_segments, parts_wanted
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore, LeaseLost, utcnow
 from app.jobs.thumbnails import write_thumbnails
@@ -146,7 +146,7 @@ def _persist_frame(
     return enhanced8
 
 
-def _feed_live(live: LiveOutputs, frame: SourceFrame, written: Future[np.ndarray | None]) -> None:
+def _feed_live(live: LiveOutputs | SegmentPart, frame: SourceFrame, written: Future[np.ndarray | None]) -> None:
     """On the one live-outputs thread, in frame order: the GIF and the video take frames in sequence, while the
     writers before it finish in any order."""
     enhanced8 = written.result()
@@ -161,7 +161,7 @@ class FrameWriters:
 
     writers: ThreadPoolExecutor
     live_thread: ThreadPoolExecutor
-    live: LiveOutputs | None
+    live: LiveOutputs | SegmentPart | None  # a segment's worker feeds its part of the video
     segment: int | None = None  # the segment the frames are recorded under (None: the job's own lease)
 
 
@@ -342,8 +342,11 @@ def _process_segmented(
     if len(free) > 1:
         ctx.announce_segments(job.id, len(free) - 1)
     live = spec.live_outputs(ctx.settings, ctx.storage, job, options)
+    parted = live is not None and parts_wanted(options)  # each segment's worker encodes its part of the video
     try:
         if live is not None:
+            if parted:
+                live.without_video()
             feed = RecordedFeed(
                 live,
                 sorted(i for s in segments for i in s.frames),
@@ -360,6 +363,12 @@ def _process_segmented(
         frames = ctx.store.frames(job.id)
         ctx.store.set_total(job.id, len(frames))
         guard(force=True)
+        if parted and live is not None:  # else (not joinable, or the feed failed): encoded whole at publish
+            joined = join_segments(
+                ctx.settings, ctx.storage, job.id, options, ctx.store.segments(job.id), frames, ctx.worker_id
+            )
+            if joined is not None:
+                live.adopt_video(*joined)
         spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, None, ctx.device)
     finally:
         if live is not None:
@@ -391,19 +400,34 @@ def _restore_segments(
         log.info("restoring %s (%d frames, attempt %d)", name, len(segment.frames), segment.attempts)
         with SegmentLease(renew, lease, name) as held:
             guard.segment = held
+            part = None
             try:
                 done = {f.index for f in ctx.store.frames(job.id)}
-                _restore_frames(ctx, spec, job, _only(options, segment.frames), steps, done, None, guard, segment)
+                if parts_wanted(options) and spec.kind == JobKind.VIDEO and not done.intersection(segment.frames):
+                    # Only a worker that restores the whole segment encodes its part (else the holder does).
+                    segments = ctx.store.segments(job.id)
+                    part = SegmentPart(
+                        ctx.settings, ctx.storage, job.id, options, segments, segment.index, ctx.worker_id
+                    )
+                _restore_frames(ctx, spec, job, _only(options, segment.frames), steps, done, part, guard, segment)
+                if part is not None:
+                    part.finish(segment.frames)
             except (SegmentLost, LeaseLost):
                 log.warning("%s was taken over by another worker; leaving it", name)
+                if part is not None:
+                    part.discard()
                 continue
             except BaseException:
+                if part is not None:
+                    part.discard()
                 ctx.store.release_segment(job.id, segment.index, ctx.worker_id)
                 raise
             finally:
                 guard.segment = None
         if ctx.store.finish_segment(job.id, segment.index, ctx.worker_id):
             finished += 1
+        elif part is not None:
+            drop_part(ctx.storage, job.id, segment.index)  # another worker holds the segment now
     return finished
 
 
@@ -438,7 +462,7 @@ def _restore_frames(
     options: JobOptions,
     steps: Plan,
     done: set[int],
-    live: LiveOutputs | None,
+    live: LiveOutputs | SegmentPart | None,
     guard: JobGuard,
     segment: SegmentRecord | None = None,
 ) -> int:

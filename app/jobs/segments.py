@@ -6,25 +6,38 @@ starts on a keyframe decodes nothing it does not keep). Every worker, the job's 
 segment at a time (`JobStore.claim_segment`), holds it under its own lease (`SegmentLease`) and records its frames
 under that lease, so a worker killed mid-segment costs only the frames of that segment it had not recorded. The
 job's holder waits for the segments others hold, takes over any whose lease expired, and publishes the outputs from
-the recorded frames once every segment is done; meanwhile it feeds the GIF and the video the frames recorded so
-far, in frame order (`RecordedFeed`), so little of that is left when the last segment ends.
+the recorded frames once every segment is done; meanwhile it feeds the GIF the frames recorded so far, in frame
+order (`RecordedFeed`), so little of that is left when the last segment ends.
+
+The video is encoded where the frames are made: each segment's worker encodes its own part (`SegmentPart`: video
+only, the job's encoder, the source's timestamps, starting on a keyframe, its last frame held until the next
+segment's first) as it restores, and the holder joins the parts packet for packet with the source's other streams
+(`join_segments`), so the encoding runs on every worker at once. A part counts only when one worker encoded the
+whole segment in one go; the holder encodes any other segment's part again from its recorded frames.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from app.jobs.models import FrameRecord
-from app.jobs.outputs import LiveOutputs
+from app.core.config import Settings
+from app.domain import Output
+from app.jobs.models import FrameRecord, SegmentRecord
+from app.jobs.options import JobOptions
+from app.jobs.outputs import LiveOutputs, open_video
+from app.jobs.storage import JobStorage
+from app.media.video import PartsNotJoinable, VideoTiming, VideoWriter, join_parts, source_timestamps
 
 log = logging.getLogger(__name__)
 
@@ -159,3 +172,125 @@ class RecordedFeed:
 def _rgb8(path: Path) -> np.ndarray:
     with Image.open(path) as img:
         return np.asarray(img.convert("RGB"))
+
+
+def parts_wanted(options: JobOptions) -> bool:
+    """Whether a segmented job's video is encoded in parts by the segments' workers (an interpolated one is built
+    at publish from the recorded frames: the frames between two need both ends)."""
+    return options.wants(Output.VIDEO) and options.interpolate is None
+
+
+def _parts_dir(storage: JobStorage, job_id: str) -> Path:
+    return storage.job_dir(job_id) / "work" / "segments"
+
+
+def _part_path(storage: JobStorage, job_id: str, index: int) -> Path:
+    return _parts_dir(storage, job_id) / f"part_{index:04d}.video"  # the muxer is named, not guessed from this
+
+
+class SegmentPart:
+    """One segment's part of the enhanced video, fed its frames in order (as `LiveOutputs.add`). `finish` closes
+    it under its final name, with a note of the frames it holds, its timing and its encoder; `discard` drops it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        storage: JobStorage,
+        job_id: str,
+        options: JobOptions,
+        segments: list[SegmentRecord],
+        index: int,
+        worker_id: str,
+    ) -> None:
+        self._settings, self._options, self._input = settings, options, storage.input_path(job_id)
+        self._target = _part_path(storage, job_id, index)
+        self._partial = self._target.with_name(f".{self._target.name}.{worker_id}")
+        later = [s for s in segments if s.index > index]
+        # The last frame is held until the next segment's first (its source timestamp), as one writer would.
+        self._until = source_timestamps(self._input)[later[0].frames[0]] if later else None
+        self._writer: VideoWriter | None = None
+        self._count = 0  # frames fed
+
+    def add(self, source: np.ndarray, enhanced: np.ndarray, pts: int | None) -> None:
+        if self._writer is None:
+            self._partial.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = open_video(self._settings, self._options, self._partial, self._input, enhanced, False)
+        self._writer.write(enhanced, pts)
+        self._count += 1
+
+    def finish(self, frames: list[int]) -> None:
+        """`frames`: the segment's frame indices, which must all have been fed here, in order (else: no part)."""
+        if self._writer is None or self._count != len(frames):
+            self.discard()
+            return
+        writer, self._writer = self._writer, None
+        writer.close(until=self._until)
+        note = {"frames": frames, "timing": vars(writer.timing), "encoding": writer.encoding}
+        self._target.with_suffix(".json").write_text(json.dumps(note))
+        self._partial.replace(self._target)
+
+    def discard(self) -> None:
+        """Runs while another error may be propagating: never raises over it."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:
+                log.warning("closing a segment's partial video failed", exc_info=True)
+        self._partial.unlink(missing_ok=True)
+
+
+def drop_part(storage: JobStorage, job_id: str, index: int) -> None:
+    """A part finished by a worker that no longer held its segment: not to be joined."""
+    _part_path(storage, job_id, index).unlink(missing_ok=True)
+
+
+def join_segments(
+    settings: Settings,
+    storage: JobStorage,
+    job_id: str,
+    options: JobOptions,
+    segments: list[SegmentRecord],
+    frames: list[FrameRecord],
+    worker_id: str,
+) -> tuple[Path, VideoTiming, dict[str, Any]] | None:
+    """The holder, once every segment is done: encode again the parts no one worker encoded whole, then join all
+    of them with the source's other streams. None when the parts cannot be joined (the caller rebuilds the video
+    from the recorded frames)."""
+    recorded = {f.index: f for f in frames}
+    parts, reencoded, timings, encodings = [], [], [], []
+    for segment in sorted(segments, key=lambda s: s.index):
+        mine = [i for i in segment.frames if i in recorded]
+        path = _part_path(storage, job_id, segment.index)
+        note_path = path.with_suffix(".json")
+        note = json.loads(note_path.read_text()) if path.is_file() and note_path.is_file() else None
+        if note is None or note["frames"] != mine:
+            part = SegmentPart(settings, storage, job_id, options, segments, segment.index, worker_id)
+            try:
+                for i in mine:
+                    enhanced = _rgb8(storage.enhanced_frame(job_id, i))
+                    part.add(enhanced, enhanced, recorded[i].pts)
+                part.finish(mine)
+            except BaseException:
+                part.discard()
+                raise
+            note = json.loads(note_path.read_text())
+            reencoded.append(segment.index)
+        parts.append(path)
+        timings.append(note["timing"])
+        encodings.append(note["encoding"])
+    target = _parts_dir(storage, job_id) / "joined.video"
+    format_name = options.encoder(settings.video_crf, settings.video_preset).format_name
+    try:
+        join_parts(target, storage.input_path(job_id), parts, format_name)
+    except PartsNotJoinable as exc:
+        log.warning("the segments' video parts of job %s cannot be joined (%s): encoding it whole", job_id, exc)
+        target.unlink(missing_ok=True)
+        return None
+    timing = VideoTiming(
+        mode="held" if any(t["mode"] == "held" for t in timings) else "as decoded",
+        enhanced_frames=sum(t["enhanced_frames"] for t in timings),
+        written_frames=sum(t["written_frames"] for t in timings),
+        fps=timings[0]["fps"],
+    )
+    return target, timing, {**encodings[0], "segments": {"joined": len(parts), "reencoded": reencoded}}

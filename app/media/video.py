@@ -296,6 +296,7 @@ class VideoWriter:
         encoder: EncoderChoice | None = None,
         hold_last: int = 1,
         end_seconds: float | None = None,
+        carry: bool = True,
     ) -> None:
         self.target = target
         self.encoder = encoder or EncoderChoice()
@@ -317,16 +318,8 @@ class VideoWriter:
             log.warning("video encoder fallback: %s", self.fallback)
             self.encoder = cpu
             self._out, self._video = self._open_output(in_video.average_rate or 25, size)
-        self._carried: dict[int, Any] = {}
-        self._sources: list[Any] = []
-        for stream in carried_streams(self._source, self.encoder.format_name)[0]:
-            copy = self._out.add_stream_from_template(stream)
-            described = _describe(stream)
-            copy.metadata["language"] = described["language"]
-            if described["title"]:
-                copy.metadata["title"] = described["title"]
-            self._carried[stream.index] = copy
-            self._sources.append(stream)
+        # A segment's part (`carry=False`) is video only: the joined video takes the other streams (`join_parts`).
+        self._carried = _add_carried(self._out, self._source, self.encoder.format_name) if carry else {}
         self._last_pts: int | None = None
         # Every source frame's timestamp, so an enhanced frame can be held until the next one's (every_n, frames):
         # the video plays at the source's rate and lasts as long, instead of a slide show of the kept frames.
@@ -400,18 +393,83 @@ class VideoWriter:
         for packet in self._video.encode(frame):
             self._out.mux(packet)
 
-    def close(self, hold_last: int | None = None) -> None:
-        """`hold_last`: instead of the constructor's (1 where the source stopped decoding: hold nothing unseen)."""
+    def close(self, hold_last: int | None = None, until: int | None = None) -> None:
+        """`hold_last`: instead of the constructor's (1 where the source stopped decoding: hold nothing unseen).
+        `until`: hold the last frame until this source timestamp instead (a segment's part: the next one's first)."""
         if hold_last is not None:
             self._hold_last = max(1, hold_last)
-        self._release_held(until=None)
+        self._release_held(until=until)
         for packet in self._video.encode(None):
             self._out.mux(packet)
-        if self._sources:
-            for packet in self._source.demux(*self._sources):
-                if packet.size == 0:  # the demuxer's flush packet carries no data (PyAV's own remux example)
-                    continue
-                packet.stream = self._carried[packet.stream.index]
-                self._out.mux(packet)
+        _mux_carried(self._out, self._source, self._carried)
         self._out.close()
         self._source.close()
+
+
+def _add_carried(out: Any, source: Any, format_name: str) -> dict[int, Any]:
+    """Output streams copying the source's audio and subtitle streams `format_name` carries (language, title),
+    by source stream index."""
+    carried: dict[int, Any] = {}
+    for stream in carried_streams(source, format_name)[0]:
+        copy = out.add_stream_from_template(stream)
+        described = _describe(stream)
+        copy.metadata["language"] = described["language"]
+        if described["title"]:
+            copy.metadata["title"] = described["title"]
+        carried[stream.index] = copy
+    return carried
+
+
+def _mux_carried(out: Any, source: Any, carried: dict[int, Any]) -> None:
+    """Remux the source's packets of the `carried` streams, untouched."""
+    if not carried:
+        return
+    for packet in source.demux(*[source.streams[i] for i in carried]):
+        if packet.size == 0:  # the demuxer's flush packet carries no data (PyAV's own remux example)
+            continue
+        packet.stream = carried[packet.stream.index]
+        out.mux(packet)
+
+
+class PartsNotJoinable(Exception):
+    """Segment parts whose video streams differ (codec, size, pixel format or codec headers): not one stream."""
+
+
+def _video_params(stream: Any) -> tuple[Any, ...]:
+    ctx = stream.codec_context
+    return ctx.name, ctx.width, ctx.height, ctx.format.name if ctx.format else None, bytes(ctx.extradata or b"")
+
+
+def join_parts(target: Path, source: Path, parts: list[Path], format_name: str) -> None:
+    """One video from segment parts (each encoded alone, starting on a keyframe, with the source's timestamps),
+    packet for packet without re-encoding, plus the source's audio and subtitle streams as `VideoWriter` carries
+    them. Raises `PartsNotJoinable` when the parts' streams differ or their timestamps overlap."""
+    opened = [av.open(str(part)) for part in parts]  # our own files, in the job's codec (maybe not an upload's)
+    try:
+        first = opened[0].streams.video[0]
+        params = _video_params(first)
+        for container, part in zip(opened[1:], parts[1:], strict=True):
+            if _video_params(container.streams.video[0]) != params:
+                raise PartsNotJoinable(f"{part.name} was not encoded like {parts[0].name}")
+        with open_container(source) as src, av.open(str(target), mode="w", format=format_name) as out:
+            video = out.add_stream_from_template(first)
+            carried = _add_carried(out, src, format_name)
+            last_dts: int | None = None
+            for container in opened:
+                stream = container.streams.video[0]
+                scale = Fraction(stream.time_base or 1) / Fraction(first.time_base or 1)
+                for packet in container.demux(stream):
+                    if packet.size == 0:
+                        continue
+                    dts = packet.dts if packet.dts is not None else packet.pts
+                    if dts is not None:
+                        at = int(dts * scale)
+                        if last_dts is not None and at <= last_dts:
+                            raise PartsNotJoinable("the parts' timestamps overlap")
+                        last_dts = at
+                    packet.stream = video
+                    out.mux(packet)
+            _mux_carried(out, src, carried)
+    finally:
+        for container in opened:
+            container.close()

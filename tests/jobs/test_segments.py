@@ -31,7 +31,7 @@ from app.jobs.submit import submit_job
 from app.media.video import iter_frames
 from tests.jobs.test_scale import Cluster
 from tests.support.images import FAST_MODEL, psnr
-from tests.support.media import bikes_path, carphone_path, clip_from_frames
+from tests.support.media import audio_packets, bikes_path, carphone_path, clip_from_frames, panning_clip
 from tests.support.server import Server
 from tests.support.services import fresh_postgres, redis_url
 
@@ -119,7 +119,8 @@ def test_a_segmented_job_gives_the_frames_of_one_run(
 ) -> None:
     whole = Jobs(_sized(settings, 0), device, tmp_path / "whole")
     parts = Jobs(_sized(settings, 20), device, tmp_path / "parts")
-    one, split_job = whole.submit(two_scenes, every_n=2), parts.submit(two_scenes, every_n=2)
+    # Lossless (crf 0), so the joined parts decode to exactly the one run's frames although the join starts a GOP.
+    one, split_job = whole.submit(two_scenes, every_n=2, crf=0), parts.submit(two_scenes, every_n=2, crf=0)
     assert whole.run(one, whole.context("worker-a")) is JobStatus.SUCCEEDED
     assert parts.run(split_job, parts.context("worker-a")) is JobStatus.SUCCEEDED
 
@@ -138,7 +139,34 @@ def test_a_segmented_job_gives_the_frames_of_one_run(
         assert psnr(a / 255.0, b / 255.0) >= 60
     job = parts.store.get(split_job)
     assert job is not None and (job.frames_done, job.frames_total) == (32, 32)
-    assert parts.report(split_job)["outputs_built"] == "live"  # fed the recorded frames while segments ran
+    report = parts.report(split_job)
+    assert report["outputs_built"] == "live"  # fed the recorded frames while segments ran
+    # Each segment's worker encoded its part; the holder joined them packet for packet, re-encoding none.
+    assert report["video_encoding"]["segments"] == {"joined": 2, "reencoded": []}  # type: ignore[index]
+    assert report["video_timing"] == whole.report(one)["video_timing"]
+
+
+def test_a_segmented_jobs_joined_video_keeps_the_sources_audio(
+    settings: Settings, device: Device, tmp_path: Path
+) -> None:
+    clip = panning_clip(tmp_path / "pan.mp4", frames=36, tracks=(("eng", "Commentary"),))
+    whole = Jobs(_sized(settings, 0), device, tmp_path / "whole")
+    parts = Jobs(_sized(settings, 12), device, tmp_path / "parts")
+    one, split_job = whole.submit(clip, crf=0), parts.submit(clip, crf=0)
+    assert whole.run(one, whole.context("worker-a")) is JobStatus.SUCCEEDED
+    assert parts.run(split_job, parts.context("worker-a")) is JobStatus.SUCCEEDED
+    assert len(parts.store.segments(split_job)) >= 2
+    assert parts.report(split_job)["video_encoding"]["segments"]["reencoded"] == []  # type: ignore[index]
+    video_one, video_split = whole.video(one), parts.video(split_job)
+    assert [pts for pts, _ in video_split] == [pts for pts, _ in video_one] and len(video_one) == 36
+    for (_, a), (_, b) in zip(video_one, video_split, strict=True):
+        assert psnr(a / 255.0, b / 255.0) >= 60
+    joined = parts.storage.artifacts_dir(split_job) / "enhanced.mp4"
+    assert audio_packets(joined) == audio_packets(clip)
+    with av.open(str(joined)) as split_out, av.open(str(whole.storage.artifacts_dir(one) / "enhanced.mp4")) as one_out:
+        (sound,), (sound_one,) = split_out.streams.audio, one_out.streams.audio
+        assert sound.metadata["language"] == "eng" and sound.metadata == sound_one.metadata  # as one run keeps it
+        assert split_out.metadata == one_out.metadata
 
 
 def test_a_dead_workers_segment_is_redone_by_another_without_duplicates(
@@ -177,7 +205,16 @@ def test_a_dead_workers_segment_is_redone_by_another_without_duplicates(
     first, second = jobs.store.segments(job_id)
     assert (first.status, first.worker_id, first.attempts) == (SegmentStatus.DONE, "holder", 2)
     assert (second.status, second.attempts) == (SegmentStatus.DONE, 1)
-    assert len(jobs.video(job_id)) == 64
+    video = jobs.video(job_id)
+    assert len(video) == 64
+    # Two workers recorded the first segment's frames: no worker's part holds all of them, so the holder encoded
+    # that part again from the recorded frames and joined it to the second segment's.
+    assert jobs.report(job_id)["video_encoding"]["segments"] == {"joined": 2, "reencoded": [0]}  # type: ignore[index]
+    timeline = [pts for pts, _ in video if pts is not None]
+    assert len(timeline) == 64 and timeline == sorted(set(timeline))
+    for frame in frames:  # each recorded frame at its own time, as enhanced
+        shown = dict(video)[frame.pts]
+        assert psnr(shown / 255.0, jobs.enhanced(job_id, frame.index)) >= 30
 
 
 def test_two_embedded_workers_share_a_segmented_job_and_a_cancel_stops_both(
