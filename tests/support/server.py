@@ -39,6 +39,8 @@ class Server:
             "ENHANCE_PORT": str(self.port),
             # A short lease, so a killed server's job is reaped within seconds of the restart (default 30 s).
             "ENHANCE_JOB_LEASE_SECONDS": "2",
+            # A test that repeats a request means the device to run again (as the shared settings in conftest).
+            "ENHANCE_RESULT_CACHE_BYTES": "0",
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.log: Path | None = None  # where the server's stderr goes, when a test reads it
