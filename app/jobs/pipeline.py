@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -40,7 +39,7 @@ from app.jobs.neighbours import with_neighbours
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs
 from app.jobs.prefetch import prefetch
-from app.jobs.segments import RecordedFeed, SegmentLease, SegmentPart, drop_part, join_segments, parts_wanted
+from app.jobs.segments import RecordedFeed, RenewedLease, SegmentPart, drop_part, join_segments, parts_wanted
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore, LeaseLost, utcnow
 from app.jobs.thumbnails import write_thumbnails
@@ -210,9 +209,9 @@ class JobGuard:
     store is read at most every `CANCEL_POLL_SECONDS` (a read costs ~3.5 ms, 4 % of a 93 ms animevideov3 frame on
     the thread that runs inference); a shutdown and a lost lease are seen at once."""
 
-    def __init__(self, ctx: JobContext, job_id: str, lease: Lease | None) -> None:
+    def __init__(self, ctx: JobContext, job_id: str, lease: RenewedLease | None) -> None:
         self.ctx, self.job_id, self.lease = ctx, job_id, lease  # lease None: a segment helper, not the holder
-        self.segment: SegmentLease | None = None  # the segment being restored, while there is one
+        self.segment: RenewedLease | None = None  # the segment being restored, while there is one
         self._next_read = 0.0
 
     def __call__(self, force: bool = False) -> None:
@@ -235,36 +234,13 @@ class JobGuard:
             raise JobInterrupted
 
 
-class Lease:
-    """Renews the job's lease from its own thread every third of the lease while the job runs; `lost` is set when
-    the store says this worker no longer holds the job."""
+class Lease(RenewedLease):
+    """The job's lease, renewed while the job runs; `lost` is set when the store says this worker no longer holds
+    the job."""
 
     def __init__(self, ctx: JobContext, job_id: str) -> None:
-        self.ctx, self.job_id = ctx, job_id
-        self.lost = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew, name="lease", daemon=True)
-
-    def __enter__(self) -> Lease:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _renew(self) -> None:
-        seconds = self.ctx.settings.job_lease_seconds
-        while not self._stop.wait(seconds / 3):
-            try:
-                held = self.ctx.store.heartbeat(self.job_id, self.ctx.worker_id, seconds)
-            except Exception:  # the database is briefly unreachable: try again at the next beat
-                log.warning("lease renewal failed; retrying", exc_info=True)
-                continue
-            if not held:
-                log.warning("lost the lease on job %s; stopping it", self.job_id)
-                self.lost.set()
-                return
+        seconds = ctx.settings.job_lease_seconds
+        super().__init__(lambda: ctx.store.heartbeat(job_id, ctx.worker_id, seconds), seconds, f"job {job_id}")
 
 
 def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
@@ -398,7 +374,7 @@ def _restore_segments(
         name = f"segment {segment.index} of job {job.id}"
         renew = lambda n=segment.index: ctx.store.renew_segment(job.id, n, ctx.worker_id, lease)  # noqa: E731
         log.info("restoring %s (%d frames, attempt %d)", name, len(segment.frames), segment.attempts)
-        with SegmentLease(renew, lease, name) as held:
+        with RenewedLease(renew, lease, name) as held:
             guard.segment = held
             part = None
             try:

@@ -3,7 +3,7 @@
 The worker holding the job plans the segments once (`split`): the selected frames in runs of about
 `ENHANCE_SEGMENT_FRAMES`, each boundary moved to a scene cut near it, else to a keyframe near it (a segment that
 starts on a keyframe decodes nothing it does not keep). Every worker, the job's holder included, then claims one
-segment at a time (`JobStore.claim_segment`), holds it under its own lease (`SegmentLease`) and records its frames
+segment at a time (`JobStore.claim_segment`), holds it under its own lease (`RenewedLease`) and records its frames
 under that lease, so a worker killed mid-segment costs only the frames of that segment it had not recorded. The
 job's holder waits for the segments others hold, takes over any whose lease expired, and publishes the outputs from
 the recorded frames once every segment is done; meanwhile it feeds the GIF the frames recorded so far, in frame
@@ -82,17 +82,17 @@ def _snap(frames: list[int], ideal: int, low: int, high: int, cuts: Sequence[int
     return min(max(ideal, low), high)
 
 
-class SegmentLease:
-    """Renews a segment's lease from its own thread every third of the lease while a worker restores it; `lost`
-    is set when the store says another worker holds the segment now."""
+class RenewedLease:
+    """Renews a lease (a job's, or a segment's) from its own thread every third of the lease while a worker holds
+    it; `lost` is set when the store says another worker holds it now."""
 
     def __init__(self, renew: Callable[[], bool], seconds: float, name: str) -> None:
         self._renew_once, self._seconds, self._name = renew, seconds, name
         self.lost = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew, name="segment-lease", daemon=True)
+        self._thread = threading.Thread(target=self._renew, name="lease", daemon=True)
 
-    def __enter__(self) -> SegmentLease:
+    def __enter__(self) -> RenewedLease:
         self._thread.start()
         return self
 
@@ -105,7 +105,7 @@ class SegmentLease:
             try:
                 held = self._renew_once()
             except Exception:  # the database is briefly unreachable: try again at the next beat
-                log.warning("segment lease renewal failed; retrying", exc_info=True)
+                log.warning("lease renewal on %s failed; retrying", self._name, exc_info=True)
                 continue
             if not held:
                 log.warning("lost the lease on %s; stopping it", self._name)

@@ -166,6 +166,7 @@ def test_a_job_accepted_by_a_host_with_nvenc_runs_on_a_worker_without_it(
 ) -> None:
     """A split deployment: the API host (probe: yes) accepted an h264_nvenc job; the worker that runs it (this
     host: no NVENC) reads the stored options, encodes on the CPU and names the fallback, instead of failing."""
+    from app.domain import Output
     from app.inference.device import Device
     from app.jobs.options import JobOptions
     from app.jobs.pipeline import JobContext, run_job
@@ -179,7 +180,7 @@ def test_a_job_accepted_by_a_host_with_nvenc_runs_on_a_worker_without_it(
     clip = panning_clip(tmp_path / "pan.mp4", frames=4, fps=12)
     with monkeypatch.context() as api_host:
         api_host.setattr(encoders, "hardware_encoder_opens", lambda encoder: True)
-        options = JobOptions(model="none", light="on", outputs=["video"], codec="h264_nvenc")  # type: ignore[arg-type]
+        options = JobOptions(model="none", light="on", outputs=[Output.VIDEO], codec="h264_nvenc")  # type: ignore[arg-type]
         job, _ = submit_job(settings, store, storage, device, clip, "pan.mp4", options)
     with pytest.raises(ValueError, match="no NVENC"):
         JobOptions.model_validate(job.options)  # a new request on this host is refused...

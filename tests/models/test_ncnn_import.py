@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,11 @@ from tests.support.images import CATALOG
 
 
 @pytest.fixture(scope="module")
-def source() -> Path:
+def source() -> Traversable:
     return ncnn_model_dir()
 
 
-def test_x4plus_converts_to_esrgan_with_the_official_parameter_count(source: Path) -> None:
+def test_x4plus_converts_to_esrgan_with_the_official_parameter_count(source: Traversable) -> None:
     converted = convert_files(source / "realesrgan-x4plus.param", source / "realesrgan-x4plus.bin")
     assert sum(t.numel() for t in converted.state_dict.values()) == 16_697_987
     descriptor = spandrel.ModelLoader().load_from_state_dict(converted.state_dict)
@@ -31,7 +32,9 @@ def test_x4plus_converts_to_esrgan_with_the_official_parameter_count(source: Pat
 
 
 @pytest.mark.parametrize(("name", "output_scale"), [("x4", 4.0), ("x3", 3.0), ("x2", 2.0)])
-def test_animevideov3_is_compact_x4_with_the_ncnn_post_resize(source: Path, name: str, output_scale: float) -> None:
+def test_animevideov3_is_compact_x4_with_the_ncnn_post_resize(
+    source: Traversable, name: str, output_scale: float
+) -> None:
     stem = f"realesr-animevideov3-{name}"
     converted = convert_files(source / f"{stem}.param", source / f"{stem}.bin")
     descriptor = spandrel.ModelLoader().load_from_state_dict(converted.state_dict)
@@ -39,13 +42,13 @@ def test_animevideov3_is_compact_x4_with_the_ncnn_post_resize(source: Path, name
     assert (descriptor.scale, converted.net_scale, converted.output_scale) == (4, 4, output_scale)
 
 
-def test_anime_6b_has_six_blocks(source: Path) -> None:
+def test_anime_6b_has_six_blocks(source: Traversable) -> None:
     converted = convert_files(source / "realesrgan-x4plus-anime.param", source / "realesrgan-x4plus-anime.bin")
     assert "body.5.rdb3.conv5.weight" in converted.state_dict
     assert "body.6.rdb1.conv1.weight" not in converted.state_dict
 
 
-def test_every_byte_is_accounted_for(source: Path) -> None:
+def test_every_byte_is_accounted_for(source: Traversable) -> None:
     param = (source / "realesr-animevideov3-x4.param").read_text()
     data = (source / "realesr-animevideov3-x4.bin").read_bytes()
     with pytest.raises(NcnnFormatError, match="unread bytes"):
@@ -54,7 +57,7 @@ def test_every_byte_is_accounted_for(source: Path) -> None:
         convert(param, data[:-4])
 
 
-def test_unknown_storage_tag_is_refused(source: Path) -> None:
+def test_unknown_storage_tag_is_refused(source: Traversable) -> None:
     param = (source / "realesr-animevideov3-x4.param").read_text()
     data = bytearray((source / "realesr-animevideov3-x4.bin").read_bytes())
     assert struct.unpack("<I", data[:4])[0] == FP16_TAG
