@@ -415,7 +415,7 @@ def _one_stage(model: LoadedModel, on: bool) -> Iterator[None]:
 
 
 def throughput(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Model-only: a 640x360 span-x4 frame and an x4plus one (`--x4plus-frame`) through `restore_picture` on an
+    """Model-only: a span-x4 frame (`--span-frame`) and an x4plus one (`--x4plus-frame`) through `restore_picture` on an
     `InlineExecutor`, per variant: calls by memory, bounded by tiling, bounded by stages; bounded calls last up to
     `--call-seconds`, as while image requests are coming. Each measurement follows warm-up calls in the same
     variant (the rate the bound is computed from is learnt); `calls` counts device calls (the progress callback
@@ -423,7 +423,7 @@ def throughput(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     settings = Settings(device="cpu")
     registry = ModelRegistry(settings)
     out: dict[str, dict[str, Any]] = {}
-    for model, size in (("span-x4", "640x360"), (JOB_MODEL, args.x4plus_frame)):
+    for model, size in (("span-x4", args.span_frame), (JOB_MODEL, args.x4plus_frame)):
         width, height = map(int, size.split("x"))
         frame = cv2.resize(_photo("astronaut"), (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
         warm = np.ascontiguousarray(frame[:90, :160])
@@ -471,6 +471,7 @@ def main() -> None:
     parser.add_argument("--burst-seconds", type=float, default=3600, help="how long a burst client waits")
     parser.add_argument("--servers", default="0,1", help="ENHANCE_CALL_SECONDS of the servers run, comma-separated")
     parser.add_argument("--call-seconds", type=float, default=1.0, help="the bound in the model-only rows")
+    parser.add_argument("--span-frame", default="640x360", help="throughput frame for span-x4")
     parser.add_argument("--x4plus-frame", default="640x360", help="throughput frame for x4plus (span-x4: 640x360)")
     parser.add_argument("--resume", type=Path, help="a partial JSON (from a crash): servers in it are not rerun")
     parser.add_argument("--rounds", type=int, default=2, help="throughput rounds (order alternates)")
