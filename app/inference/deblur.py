@@ -66,10 +66,12 @@ def deblur_picture(
     device: Device,
     tiles: TileOptions | None = None,
     progress: Progress | None = None,
+    blur: MotionBlur | None = None,
 ) -> tuple[Picture, DeblurDecision]:
+    """`blur`: the picture's motion-blur estimate, when the caller has made it already."""
     if mode == "off":
         return picture, DeblurDecision(DeblurMode.OFF, None, False)
-    blur = estimate_motion_blur(picture.pixels)
+    blur = estimate_motion_blur(picture.pixels) if blur is None else blur
     if mode == "auto" and not is_motion_blurred(blur):
         return picture, DeblurDecision(mode, model_id, False, blur)
     if model_id == CLASSICAL:
@@ -113,4 +115,4 @@ def deblur_frame(
         return restored, DeblurDecision(mode, BURST, True, blur)
     if model_id == BURST:
         return picture, DeblurDecision(mode, BURST, False, blur)
-    return deblur_picture(picture, mode, model_id, device, tiles, progress)
+    return deblur_picture(picture, mode, model_id, device, tiles, progress, blur)  # no aligned neighbour was sharper
