@@ -86,6 +86,12 @@ def deblur_picture(
     return restored, DeblurDecision(mode, model_id, True, blur)
 
 
+def uses_neighbours(mode: DeblurMode, model_id: str | None) -> bool:
+    """Whether this deblur fuses a frame with its neighbours: `burst`, or `auto` with the classical method (which
+    tries the burst first on a blurred frame)."""
+    return mode != DeblurMode.OFF and (model_id == BURST or (mode == DeblurMode.AUTO and model_id == CLASSICAL))
+
+
 def deblur_frame(
     picture: Picture,
     neighbours: Sequence[Picture],
@@ -102,8 +108,7 @@ def deblur_frame(
     back to the single-frame method when no aligned neighbour is sharper (bench_burst_deblur.py: the burst beats
     it on blurred frames). Anything else is `deblur_picture`'s single-frame decision.
     """
-    burst = model_id == BURST or (mode == DeblurMode.AUTO and model_id == CLASSICAL and len(neighbours) > 0)
-    if mode == DeblurMode.OFF or not burst:
+    if not uses_neighbours(mode, model_id) or (model_id != BURST and not neighbours):
         return deblur_picture(picture, mode, model_id, device, tiles, progress)
     blur = estimate_motion_blur(picture.pixels)
     if mode == DeblurMode.AUTO and not is_motion_blurred(blur):

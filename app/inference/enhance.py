@@ -19,7 +19,7 @@ from app.core.config import Settings
 from app.core.errors import InvalidOption, PayloadTooLarge
 from app.core.metrics import STAGE_SECONDS
 from app.domain import DeblurMode, DenoiseMode, ImageFormat, LightMode, Picture
-from app.inference.deblur import BURST, DeblurDecision, deblur_frame, deblur_picture, resolve_deblur_model
+from app.inference.deblur import BURST, DeblurDecision, deblur_frame, resolve_deblur_model
 from app.inference.denoise import (
     DenoiseDecision,
     check_denoise_options,
@@ -233,14 +233,9 @@ def restore_picture(
     picture, denoised = denoise_picture(
         picture, steps.denoise, steps.denoise_model or "", steps.denoise_sigma, device, steps.tiles, progress
     )
-    if neighbours or steps.deblur_model == BURST:
-        picture, deblurred = deblur_frame(
-            picture, neighbours, steps.deblur, steps.deblur_model or "", device, steps.tiles, progress
-        )
-    else:
-        picture, deblurred = deblur_picture(
-            picture, steps.deblur, steps.deblur_model or "", device, steps.tiles, progress
-        )
+    picture, deblurred = deblur_frame(  # without neighbours (a picture), the single-frame decision
+        picture, neighbours, steps.deblur, steps.deblur_model or "", device, steps.tiles, progress
+    )
     deblur_fields = {f.name: getattr(deblurred, f.name) for f in fields(deblurred)}
     decision = RestoreDecision(**deblur_fields, denoise=denoised, light=lit)
     if steps.upscale_model is None:

@@ -28,8 +28,8 @@ from app.core.errors import DecodeStopped, EnhanceError, InvalidOption
 from app.core.files import write_atomic
 from app.core.logging import current_job
 from app.core.metrics import FRAMES, STAGE_SECONDS
-from app.domain import DeblurMode, ImageFormat, JobKind, Picture
-from app.inference.deblur import CLASSICAL
+from app.domain import ImageFormat, JobKind, Picture
+from app.inference.deblur import uses_neighbours
 from app.inference.device import Device
 from app.inference.enhance import Plan, estimate_bytes, plan, restore_picture
 from app.jobs.kinds import JobKindSpec, SourceFrame, kind_of
@@ -459,9 +459,7 @@ def _restore_frames(
             units = spec.units(ctx.settings, ctx.storage, job, options.frames)
         else:
             units = spec.segment_units(ctx.settings, ctx.storage, job, segment.frames[0])
-        auto_burst = steps.deblur == DeblurMode.AUTO and steps.deblur_model == CLASSICAL
-        burst = steps.deblur == DeblurMode.BURST or auto_burst
-        if burst and spec.kind == JobKind.VIDEO:  # an album's photos are not neighbouring frames
+        if uses_neighbours(steps.deblur, steps.deblur_model) and spec.kind == JobKind.VIDEO:  # not an album's photos
             units = with_neighbours(units)
         for frame in prefetch(units, depth=DECODE_AHEAD):
             if options.selects(frame.index, frame.seconds, taken):
