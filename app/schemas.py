@@ -145,17 +145,30 @@ class WebhookPublic(BaseModel):
 
 
 class EstimatePublic(BaseModel):
-    """What the job should cost before it runs: frames x one frame's time through the upscaler on this device."""
+    """What the job should cost before it runs: frames (or photos) x one frame's time on this device."""
 
-    frames: int | None = Field(description="frames (or the photo) to restore; null: not known before decoding")
-    width: int = Field(description="input frame width, in pixels")
-    height: int = Field(description="input frame height, in pixels")
+    frames: int | None = Field(
+        description="frames (or photos) to restore; null: not known before decoding; an album: its usable photos "
+        "(keep=best: the select_best largest), at most what it restores"
+    )
+    width: int = Field(description="input frame width, in pixels (an album: its largest photo's)")
+    height: int = Field(description="input frame height, in pixels (an album: its largest photo's)")
     model: str | None = Field(description="the upscaler counted; null: model=none (no upscaler to count)")
-    seconds_per_frame: float | None = Field(description="device seconds one frame takes; null: unknown")
+    seconds_per_frame: float | None = Field(
+        description="device seconds one frame takes (an album: the mean over its photos, each at its size); "
+        "null: unknown"
+    )
     seconds: float | None = Field(description="frames x seconds_per_frame; null: unknown")
     source: Literal["measured", "catalogue", "unknown"] = Field(
-        description="`measured`: the model's own calls in this server process; `catalogue`: before it has run here, "
-        "the catalogue's per-megapixel prior measured on the project's CPU (used on a CPU only); `unknown`: neither"
+        description="the upscaler's time: `measured`, the model's own calls in this server process; `catalogue`, "
+        "before it has run here, the catalogue's per-megapixel prior measured on the project's CPU (used on a CPU "
+        "only); `unknown`: neither"
+    )
+    counted: list[Literal["upscale", "deblur", "interpolate", "frame"]] = Field(
+        description="what seconds_per_frame counts: `upscale`; `deblur` (deblur=on with a deblur model) and "
+        "`interpolate` (the frames made between two) once their model has run in this process; `frame`, the cost "
+        "of every frame besides its models (decoding, PNGs, thumbnails, bookkeeping). Not counted: deblur=auto, "
+        "denoise, low light, an album's scoring",
     )
 
 
@@ -192,6 +205,7 @@ class JobPublic(BaseModel):
                         "seconds_per_frame": 0.37,
                         "seconds": 1.11,
                         "source": "catalogue",
+                        "counted": ["upscale", "frame"],
                     },
                     "links": {
                         "self": "/v1/jobs/3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11",
@@ -227,8 +241,8 @@ class JobPublic(BaseModel):
     webhook: WebhookPublic | None = Field(default=None, description="the webhook's delivery, when the job has one")
     estimate: EstimatePublic | None = Field(
         default=None,
-        description="the cost before work, made at submit (deblur, denoise and light stages not counted; "
-        "ENHANCE_MAX_JOB_ESTIMATE_SECONDS refuses jobs over a limit); null for albums",
+        description="the cost before work, made at submit (`counted` says which parts; "
+        "ENHANCE_MAX_JOB_ESTIMATE_SECONDS refuses jobs over a limit); null for a job from before estimates",
     )
     links: dict[str, str]
 

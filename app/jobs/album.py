@@ -34,6 +34,7 @@ from app.inference.admission import estimate_score_bytes, score_bytes
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
 from app.inference.memory import MemoryBudget
+from app.jobs.estimate import check_estimate, estimate_album
 from app.jobs.idempotency import same_request
 from app.jobs.models import FrameRecord, JobFacts, JobRecord
 from app.jobs.options import JobOptions
@@ -146,6 +147,7 @@ def submit_album(
     folder = storage.job_dir(job_id) / "album"
     folder.mkdir(parents=True)
     entries: list[dict[str, Any]] = []
+    sizes: list[tuple[int, int]] = []  # the usable photos', for the estimate
     try:
         for index, (name, data) in enumerate(_photos_in(parts, settings)):
             entry: dict[str, Any] = {"index": index, "name": name, "file": None, "problem": None}
@@ -159,6 +161,7 @@ def submit_album(
                 device.memory.check(estimate_bytes(info.width, info.height, steps, device, load=False), name)
                 entry["file"] = f"{index:04d}.{info.format.lower()}"
                 (folder / entry["file"]).write_bytes(data)
+                sizes.append((info.width, info.height))
             except EnhanceError as exc:
                 entry["problem"] = exc.detail
             entries.append(entry)
@@ -166,11 +169,13 @@ def submit_album(
         if not usable:
             reasons = "; ".join(f"{e['name']}: {e['problem']}" for e in entries[:5]) or "the upload held no photo"
             raise InvalidOption(f"no usable photo in the album ({reasons})")
+        estimate = estimate_album(device, steps, sizes, (options.select_best or 1) if options.keep == "best" else None)
+        check_estimate(estimate, settings.max_job_estimate_seconds, "photos")  # refused before the job is stored
         (storage.job_dir(job_id) / MANIFEST).write_text(json.dumps(entries, indent=2))
         name = parts[0].name if len(parts) == 1 else f"{len(entries)} photos"
         facts = JobFacts(declared_frames=len(usable), request_fingerprint=fingerprint)
         job, created = store.create(
-            "album", name, options.model_dump(), idempotency_key, owner, job_id, facts, callback_url
+            "album", name, options.model_dump(), idempotency_key, owner, job_id, facts, callback_url, estimate
         )
     except BaseException:
         storage.remove(job_id)

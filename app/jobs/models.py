@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 
 class JobStatus(StrEnum):
@@ -40,6 +40,40 @@ class JobFacts:
     fps: float | None = None
     has_audio: bool | None = None
     request_fingerprint: str | None = None  # sha256 of upload + name + options, for Idempotency-Key replays
+
+
+EstimateSource = Literal["measured", "catalogue", "unknown"]
+
+
+@dataclass(frozen=True)
+class JobEstimate:
+    """What submit expects the job to cost (#26), kept in its own column (app.jobs.estimate makes it). An album's
+    `width` x `height` is its largest photo's and `seconds_per_frame` the mean over its photos."""
+
+    frames: int | None  # None: not known before decoding (a video that declares no frame count)
+    width: int
+    height: int
+    model: str | None  # the upscaler counted; None: model=none
+    seconds_per_frame: float | None
+    source: EstimateSource
+    counted: tuple[str, ...] = ("upscale",)  # the parts of a frame's time counted: upscale, deblur, interpolate, frame
+
+    @property
+    def seconds(self) -> float | None:
+        if self.frames is None or self.seconds_per_frame is None:
+            return None
+        return self.frames * self.seconds_per_frame
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "counted": list(self.counted)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobEstimate:
+        """Also reads what releases before `counted` stored (the upscaler alone)."""
+        return cls(
+            data.get("frames"), data["width"], data["height"], data.get("model"), data.get("seconds_per_frame"),
+            data.get("source", "unknown"), tuple(data.get("counted", ("upscale",))),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,6 +113,7 @@ class JobRecord:
     selection: list[dict[str, Any]] | None = None  # select_best's scored candidates, kept so a resume reuses them
     callback_url: str | None = None  # POSTed a signed event when the job ends (app.jobs.webhooks)
     webhook: WebhookState = field(default_factory=WebhookState)
+    estimate: JobEstimate | None = None  # made at submit; None: a job from before estimates
 
 
 @dataclass(frozen=True)

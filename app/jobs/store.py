@@ -36,6 +36,7 @@ from app.jobs import migrate, outbox
 from app.jobs.models import (
     TRANSITIONS,
     FrameRecord,
+    JobEstimate,
     JobFacts,
     JobRecord,
     JobStatus,
@@ -74,6 +75,7 @@ jobs = Table(
     Column("request_fingerprint", String(64)),
     Column("selection", JSON),
     Column("callback_url", String(2048)),  # its webhook deliveries are in app.jobs.outbox
+    Column("estimate", JSON(none_as_null=True)),  # app.jobs.models.JobEstimate, made at submit
 )
 
 job_frames = Table(
@@ -138,6 +140,7 @@ def _job(row: Row[Any]) -> JobRecord:
         facts=JobFacts(m["declared_frames"], m["fps"], m["has_audio"], m["request_fingerprint"]),
         selection=m["selection"],
         callback_url=m["callback_url"],
+        estimate=JobEstimate.from_dict(m["estimate"]) if m["estimate"] else None,
     )
 
 
@@ -208,6 +211,7 @@ class JobStore:
         job_id: str | None = None,
         facts: JobFacts | None = None,
         callback_url: str | None = None,
+        estimate: JobEstimate | None = None,
     ) -> tuple[JobRecord, bool]:
         """Insert a queued job. With an idempotency key already used (by the same owner), return that job and
         False instead."""
@@ -228,6 +232,7 @@ class JobStore:
             "owner": owner,
             "attempts": 0,
             "callback_url": callback_url,
+            "estimate": estimate.as_dict() if estimate is not None else None,
             **asdict(facts or JobFacts()),
         }
         try:

@@ -21,7 +21,7 @@ from app.domain import JobKind
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
 from app.jobs.album import Part, album_fingerprint, is_zip, submit_album
-from app.jobs.estimate import STORED_AS, check_estimate, estimate_job
+from app.jobs.estimate import check_estimate, estimate_job
 from app.jobs.idempotency import same_request
 from app.jobs.kinds import KINDS
 from app.jobs.models import JobFacts, JobRecord, JobStatus
@@ -165,14 +165,15 @@ def submit_job(
         now = utcnow()
         planned = JobRecord(job_id, JobStatus.QUEUED, kind, name, options.model_dump(), now, now, facts=facts)
         frames = KINDS[kind].estimate_total(options, planned)
-        estimate = estimate_job(device, steps.upscale_model, frames, width, height, options.select_best)
+        estimate = estimate_job(device, steps, frames, width, height, options.select_best, options.interpolate)
         check_estimate(estimate, settings.max_job_estimate_seconds)  # refused before anything is stored
         folder = storage.job_dir(job_id)
         folder.mkdir(parents=True)
         shutil.move(spooled, folder / f"input{suffix}")
         facts = replace(facts, request_fingerprint=request)
-        stored = {**options.model_dump(), STORED_AS: estimate.as_dict()}
-        job, created = store.create(kind, name, stored, idempotency_key, owner, job_id, facts, callback_url)
+        job, created = store.create(
+            kind, name, options.model_dump(), idempotency_key, owner, job_id, facts, callback_url, estimate
+        )
         if not created:
             storage.remove(job_id)
             same_request(job, request, idempotency_key or "")

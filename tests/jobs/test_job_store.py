@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.jobs.models import FrameRecord, JobStatus
+from app.jobs.models import FrameRecord, JobEstimate, JobStatus
 from app.jobs.store import JobStore, job_frames, jobs, utcnow
 from tests.support.services import fresh_postgres
 
@@ -249,3 +249,17 @@ def test_an_older_store_gains_the_new_columns(tmp_path: Path) -> None:
     assert old is not None and old.facts.declared_frames is None and old.selection is None
     assert store.claim(old.id, "w", LEASE) is not None
     store.engine.dispose()
+
+
+def test_the_estimate_is_a_typed_field_not_an_option(store: JobStore) -> None:
+    """#26: what submit expects a job to cost round-trips through its own column, and leaves the options alone."""
+    estimate = JobEstimate(12, 176, 144, "realesr-animevideov3-x4", 0.052, "measured", ("upscale", "frame"))
+    job, _ = store.create("video", "clip.mp4", {"model": "m"}, estimate=estimate)
+    again = store.get(job.id)
+    assert again is not None and again.estimate == estimate and again.options == {"model": "m"}
+    assert again.estimate.seconds == pytest.approx(12 * 0.052)
+    unknown = JobEstimate(None, 64, 64, None, None, "unknown", ())
+    assert store.create("video", "b.mp4", {}, estimate=unknown)[0].estimate == unknown
+    assert store.create("image", "old.png", {})[0].estimate is None  # none made: null, not an empty estimate
+    with store.engine.connect() as conn:  # SQL NULL, not a JSON null, where there is none
+        assert conn.execute(select(jobs.c.id).where(jobs.c.estimate.is_(None))).all() != []

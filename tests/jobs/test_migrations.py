@@ -4,6 +4,7 @@ state moves into the outbox; the first revision is that schema exactly; `enhance
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.jobs import migrate
-from app.jobs.models import JobStatus
+from app.jobs.models import JobEstimate, JobStatus
 from app.jobs.outbox import webhook_outbox
 from app.jobs.store import JobStore, job_frames, job_segments, jobs, make_engine
 from tests.support.legacy_schema import create_legacy_schema
@@ -268,3 +269,44 @@ def test_the_segments_revision_adds_and_removes_its_table(url: str) -> None:
 def _count_jobs(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM jobs")).scalar_one())
+
+
+OLD_ESTIMATE = {
+    "frames": 3, "width": 176, "height": 144, "model": "realesr-animevideov3-x4", "seconds_per_frame": 0.04,
+    "source": "catalogue",
+}  # fmt: skip
+
+
+def test_the_estimate_revision_moves_old_estimates_out_of_the_options(url: str) -> None:
+    """r0004 (#26): a job submitted before kept its estimate in its options under `_estimate`: it moves into the
+    `estimate` column (the API shows it as before) and leaves the options; a downgrade moves it back."""
+    _legacy_store(url)
+    engine = make_engine(url)
+    migrate.upgrade(engine, "r0003")
+    estimated, plain = LEGACY_JOBS[2]["id"], LEGACY_JOBS[0]["id"]
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE jobs SET options = :options WHERE id = :id"),
+            {"id": estimated, "options": json.dumps({"model": "realesr-animevideov3-x4", "_estimate": OLD_ESTIMATE})},
+        )
+    migrate.upgrade(engine)
+    store = JobStore(url)
+    old = store.get(estimated)
+    assert old is not None and old.options == {"model": "realesr-animevideov3-x4"}
+    assert old.estimate == JobEstimate(3, 176, 144, "realesr-animevideov3-x4", 0.04, "catalogue", ("upscale",))
+    assert old.estimate.seconds == pytest.approx(0.12)
+    none = store.get(plain)
+    assert none is not None and none.estimate is None and none.options == {}
+    store.engine.dispose()
+    migrate.downgrade(engine, "r0003")
+    assert "estimate" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
+    with engine.connect() as conn:
+        options: dict[str, Any] = {row.id: row.options for row in conn.execute(text("SELECT id, options FROM jobs"))}
+    assert _json(options[estimated]) == {"model": "realesr-animevideov3-x4", "_estimate": OLD_ESTIMATE}
+    assert _json(options[plain]) == {}
+    assert _count_jobs(engine) == len(LEGACY_JOBS)
+    engine.dispose()
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value  # SQLite hands back text, PostgreSQL a dict

@@ -23,7 +23,6 @@ from app.core.config import Settings
 from app.core.errors import JobConflict, JobNotFound, Unauthorized
 from app.core.quotas import Quotas
 from app.jobs.album import Part
-from app.jobs.estimate import STORED_AS, JobEstimate
 from app.jobs.leftovers import files_gone, free_job_files, job_files
 from app.jobs.models import JobRecord, JobStatus
 from app.jobs.options import JobOptions
@@ -99,10 +98,9 @@ def to_public(job: JobRecord, storage: JobStorage, settings: Settings, base: str
 
 
 def _estimate(job: JobRecord) -> EstimatePublic | None:
-    stored = job.options.get(STORED_AS)
-    if not stored:
-        return None  # an album, or a job from before estimates
-    estimate = JobEstimate.from_dict(stored)
+    estimate = job.estimate
+    if estimate is None:
+        return None  # a job from before estimates
     return EstimatePublic(**estimate.as_dict(), seconds=estimate.seconds)
 
 

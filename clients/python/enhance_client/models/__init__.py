@@ -13,6 +13,7 @@ from .body_score_images import BodyScoreImages
 from .deblur_mode import DeblurMode
 from .denoise_mode import DenoiseMode
 from .estimate_public import EstimatePublic
+from .estimate_public_counted_item import EstimatePublicCountedItem
 from .estimate_public_source import EstimatePublicSource
 from .frame_public import FramePublic
 from .get_frame_thumbnail_which import GetFrameThumbnailWhich
@@ -64,6 +65,7 @@ __all__ = (
     "DeblurMode",
     "DenoiseMode",
     "EstimatePublic",
+    "EstimatePublicCountedItem",
     "EstimatePublicSource",
     "FramePublic",
     "GetFrameThumbnailWhich",

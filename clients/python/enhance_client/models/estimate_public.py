@@ -6,6 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.estimate_public_counted_item import EstimatePublicCountedItem
 from ..models.estimate_public_source import EstimatePublicSource
 
 T = TypeVar("T", bound="EstimatePublic")
@@ -13,18 +14,24 @@ T = TypeVar("T", bound="EstimatePublic")
 
 @_attrs_define
 class EstimatePublic:
-    """What the job should cost before it runs: frames x one frame's time through the upscaler on this device.
+    """What the job should cost before it runs: frames (or photos) x one frame's time on this device.
 
     Attributes:
-        frames (int | None): frames (or the photo) to restore; null: not known before decoding
-        width (int): input frame width, in pixels
-        height (int): input frame height, in pixels
+        frames (int | None): frames (or photos) to restore; null: not known before decoding; an album: its usable photos
+            (keep=best: the select_best largest), at most what it restores
+        width (int): input frame width, in pixels (an album: its largest photo's)
+        height (int): input frame height, in pixels (an album: its largest photo's)
         model (None | str): the upscaler counted; null: model=none (no upscaler to count)
-        seconds_per_frame (float | None): device seconds one frame takes; null: unknown
+        seconds_per_frame (float | None): device seconds one frame takes (an album: the mean over its photos, each at
+            its size); null: unknown
         seconds (float | None): frames x seconds_per_frame; null: unknown
-        source (EstimatePublicSource): `measured`: the model's own calls in this server process; `catalogue`: before it
-            has run here, the catalogue's per-megapixel prior measured on the project's CPU (used on a CPU only); `unknown`:
-            neither
+        source (EstimatePublicSource): the upscaler's time: `measured`, the model's own calls in this server process;
+            `catalogue`, before it has run here, the catalogue's per-megapixel prior measured on the project's CPU (used on
+            a CPU only); `unknown`: neither
+        counted (list[EstimatePublicCountedItem]): what seconds_per_frame counts: `upscale`; `deblur` (deblur=on with a
+            deblur model) and `interpolate` (the frames made between two) once their model has run in this process; `frame`,
+            the cost of every frame besides its models (decoding, PNGs, thumbnails, bookkeeping). Not counted: deblur=auto,
+            denoise, low light, an album's scoring
     """
 
     frames: int | None
@@ -34,6 +41,7 @@ class EstimatePublic:
     seconds_per_frame: float | None
     seconds: float | None
     source: EstimatePublicSource
+    counted: list[EstimatePublicCountedItem]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,6 +63,11 @@ class EstimatePublic:
 
         source = self.source.value
 
+        counted = []
+        for counted_item_data in self.counted:
+            counted_item = counted_item_data.value
+            counted.append(counted_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -66,6 +79,7 @@ class EstimatePublic:
                 "seconds_per_frame": seconds_per_frame,
                 "seconds": seconds,
                 "source": source,
+                "counted": counted,
             }
         )
 
@@ -109,6 +123,13 @@ class EstimatePublic:
 
         source = EstimatePublicSource(d.pop("source"))
 
+        counted = []
+        _counted = d.pop("counted")
+        for counted_item_data in _counted:
+            counted_item = EstimatePublicCountedItem(counted_item_data)
+
+            counted.append(counted_item)
+
         estimate_public = cls(
             frames=frames,
             width=width,
@@ -117,6 +138,7 @@ class EstimatePublic:
             seconds_per_frame=seconds_per_frame,
             seconds=seconds,
             source=source,
+            counted=counted,
         )
 
         estimate_public.additional_properties = d

@@ -50,8 +50,8 @@ class JobPublic:
             kept only the artifacts it published
         links (JobPublicLinks):
         webhook (None | Unset | WebhookPublic): the webhook's delivery, when the job has one
-        estimate (EstimatePublic | None | Unset): the cost before work, made at submit (deblur, denoise and light stages
-            not counted; ENHANCE_MAX_JOB_ESTIMATE_SECONDS refuses jobs over a limit); null for albums
+        estimate (EstimatePublic | None | Unset): the cost before work, made at submit (`counted` says which parts;
+            ENHANCE_MAX_JOB_ESTIMATE_SECONDS refuses jobs over a limit); null for a job from before estimates
     """
 
     id: str
