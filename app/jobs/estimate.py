@@ -14,9 +14,8 @@ One frame's time is the upscaler's, plus the stages asked for whose speed is kno
   nor are the denoise and low-light stages;
 - `frame`: what every frame costs besides the models (decoding, the source and enhanced PNGs, thumbnails, the
   frame's record): a fixed part and a part per output megapixel, measured on the project's CPU (`FRAME_SECONDS`,
-  `FRAME_SECONDS_PER_OUTPUT_MP`), times the CPU's slowdown now (`cpu_slowdown`: the upscaler's measured time over
-  its prior, at the prior's size), since that work shares the CPU with everything else. Small frames are mostly
-  this: without it a 176x144 clip on a busy CPU took 1.7 times its estimate.
+  `FRAME_SECONDS_PER_OUTPUT_MP`). It is more than the upscaler's prior on small frames (57 ms against 41 ms for a
+  176x144 frame at x4): without it a carphone job ran 1.8 times its estimate.
 
 An album counts the photos it may restore, each at its own size: all its usable photos (`keep=all|good`; `good`
 and dropped duplicates can only make it fewer), or the `select_best` largest for `keep=best`. Scoring is not
@@ -35,17 +34,24 @@ from app.inference.device import Device, call_pixels
 from app.inference.enhance import Plan
 from app.jobs.models import EstimateSource, JobEstimate
 
-__all__ = ["EstimateOverLimit", "JobEstimate", "check_estimate", "estimate_album", "estimate_job", "frame_seconds"]
+__all__ = [
+    "EstimateOverLimit",
+    "JobEstimate",
+    "check_estimate",
+    "estimate_album",
+    "estimate_job",
+    "frame_seconds",
+    "overhead_seconds",
+]
 
 # What a frame costs besides its model calls on the project's 2-core Xeon (the job pipeline's own steps, each the
 # fastest of 7 runs under nice -n -15): a fixed part (decoding a carphone frame 1.4 ms, its record 0.4 ms, the PNG
 # and thumbnail calls' own 6 ms) and a part per output megapixel (to 8 bits, the source and enhanced PNGs and their
-# thumbnails: 39 ms at 512x512, 54 ms at 704x576, 170 ms at 1280x960, 512 ms at 2560x1708).
+# thumbnails: 39 ms at 512x512, 54 ms at 704x576, 170 ms at 1280x960, 512 ms at 2560x1708). Not scaled by how busy
+# the CPU is now: tried (times the upscaler's measured slowdown over its prior), it multiplied the noise of the
+# upscaler's fit on a loaded machine and came out further from the runs (benchmarks/bench_estimate.py).
 FRAME_SECONDS = 0.008
 FRAME_SECONDS_PER_OUTPUT_MP = 0.12
-# The size the catalogue's CPU prior was measured at: the upscaler's measured time there, over the prior's, says how
-# much slower (busier) this CPU is now, and the frame's own CPU work is slowed as much.
-PRIOR_SIZE = (640, 360)
 
 
 class EstimateOverLimit(InvalidOption):
@@ -67,22 +73,9 @@ def frame_seconds(device: Device, model_id: str, width: int, height: int) -> tup
     return None, "unknown"
 
 
-def overhead_seconds(width: int, height: int, scale: float | None, slowdown: float = 1.0) -> float:
-    """A frame's cost besides its models (`FRAME_SECONDS`, `FRAME_SECONDS_PER_OUTPUT_MP`), on a CPU `slowdown`
-    times slower than the one they were measured on."""
-    return slowdown * (FRAME_SECONDS + FRAME_SECONDS_PER_OUTPUT_MP * width * height * (scale or 1.0) ** 2 / 1e6)
-
-
-def cpu_slowdown(device: Device, model_id: str) -> float:
-    """How many times slower than its catalogue prior the upscaler runs here now, at the prior's own size (1: as
-    measured, or nothing to compare: another device, no prior, or the model has not run here)."""
-    prior = device.catalog.get(model_id).cpu_seconds_per_mp
-    if prior is None or device.torch_device.type != "cpu":
-        return 1.0
-    seconds, source = frame_seconds(device, model_id, *PRIOR_SIZE)
-    if seconds is None or source != "measured":
-        return 1.0
-    return seconds / (prior * PRIOR_SIZE[0] * PRIOR_SIZE[1] / 1e6)
+def overhead_seconds(width: int, height: int, scale: float | None) -> float:
+    """A frame's cost besides its models (`FRAME_SECONDS`, `FRAME_SECONDS_PER_OUTPUT_MP`)."""
+    return FRAME_SECONDS + FRAME_SECONDS_PER_OUTPUT_MP * width * height * (scale or 1.0) ** 2 / 1e6
 
 
 def _one_frame(
@@ -104,8 +97,7 @@ def _one_frame(
         made = _interpolation_seconds(device, width, height, steps.scale)
         if made is not None:  # factor - 1 frames made after each source frame (none after the last: an upper bound)
             seconds, counted = seconds + (interpolate - 1) * made, [*counted, "interpolate"]
-    slowdown = cpu_slowdown(device, steps.upscale_model)
-    return seconds + overhead_seconds(width, height, steps.scale, slowdown), source, (*counted, "frame")
+    return seconds + overhead_seconds(width, height, steps.scale), source, (*counted, "frame")
 
 
 def _interpolation_seconds(device: Device, width: int, height: int, scale: float | None) -> float | None:

@@ -16,14 +16,7 @@ from app.domain import Picture
 from app.inference.device import Device, call_pixels
 from app.inference.enhance import EnhanceOptions, Plan, plan
 from app.inference.restore import upscale_picture
-from app.jobs.estimate import (
-    PRIOR_SIZE,
-    cpu_slowdown,
-    estimate_album,
-    estimate_job,
-    frame_seconds,
-    overhead_seconds,
-)
+from app.jobs.estimate import estimate_album, estimate_job, overhead_seconds
 from app.models.registry import ModelRegistry
 from tests.support.images import FAST_MODEL, area_resize, png_bytes, skimage_rgb
 from tests.support.jobs import JOBS, submit, wait
@@ -108,29 +101,9 @@ def test_the_catalogue_prior_until_the_model_has_run_then_its_own_calls(settings
     assert after.source == "measured"
     fixed, per_pixel = fitted
     per_call = call_pixels(model.loaded, device.pacing.seconds()) or 640 * 360
-    expected = math.ceil(640 * 360 / per_call) * fixed + per_pixel * 640 * 360
-    expected += overhead_seconds(640, 360, steps.scale, cpu_slowdown(device, FAST_MODEL))
+    expected = math.ceil(640 * 360 / per_call) * fixed + per_pixel * 640 * 360 + overhead
     assert after.seconds_per_frame == pytest.approx(expected)
     assert after.seconds == pytest.approx(10 * expected)
-
-
-def test_the_frame_cost_follows_how_busy_the_cpu_is(settings: Settings) -> None:
-    """Decoding and PNG writing share the CPU with the model: when the upscaler runs k times slower than its prior
-    (at the prior's size), each frame's own cost is k times too."""
-    device = Device(ModelRegistry(settings), INLINE)
-    steps = _steps(device, settings)
-    assert cpu_slowdown(device, FAST_MODEL) == 1.0  # nothing has run: the cost as measured
-    prior = device.catalog.get(FAST_MODEL).cpu_seconds_per_mp
-    assert prior is not None
-    rate = device.model(FAST_MODEL).loaded.rate
-    pixels = PRIOR_SIZE[0] * PRIOR_SIZE[1]
-    for _ in range(3):  # calls of one size: a rate through the origin, 3 times the prior's
-        rate.record(pixels // 4, 3 * prior * pixels / 4 / 1e6)
-    assert cpu_slowdown(device, FAST_MODEL) == pytest.approx(3.0)
-    busy = estimate_job(device, steps, 1, 176, 144)
-    model = frame_seconds(device, FAST_MODEL, 176, 144)[0]
-    assert model is not None
-    assert busy.seconds == pytest.approx(model + 3 * overhead_seconds(176, 144, steps.scale))
 
 
 def test_no_prior_and_no_calls_is_unknown_and_never_refused(settings: Settings) -> None:
