@@ -21,6 +21,7 @@ from app.api.access_log import AccessLogMiddleware
 from app.api.auth import current_owner
 from app.api.deps import ApiState
 from app.api.limits import BodyLimitMiddleware, BodyRate
+from app.api.loop_watch import LoopWatch
 from app.api.metrics import RequestMetricsMiddleware, metrics_response
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
             lambda job: [a.model_dump() for a in jobs.to_public(job, services.storage, settings, base).artifacts],
         )
         runtime.start()
+        watch = LoopWatch(asyncio.get_running_loop())
+        watch.start()
         app.state.api = ApiState(services, executor, runtime.queue)
         app.state.jobs_metrics = jobs_registry(services.store, runtime.heartbeats)
         # Hash the weight files once, off the loop: /v1/models, /readyz and deblur choices then read the cache.
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None, registry: ModelRegistry | None 
         finally:
             preload.cancel()
             hashing.cancel()
+            watch.stop()
             await asyncio.to_thread(runtime.stop)
             executor.shutdown()
             services.close()
