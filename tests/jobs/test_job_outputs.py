@@ -84,6 +84,14 @@ def test_the_live_outputs_measure_flicker_on_the_way(live: tuple[LiveOutputs, Jo
     assert flicker["ratio"] == pytest.approx(1.0, abs=0.25)  # an area upscale: about as stable as its source
 
 
+def test_the_live_outputs_count_the_cpu_each_output_takes(live: tuple[LiveOutputs, JobStorage, str]) -> None:
+    """What the GIF, the flicker measure and the video cost beside the model (report.json `live_cpu_seconds`)."""
+    outputs, _, _ = live
+    assert outputs.cpu_seconds == {"gif": 0.0, "flicker": 0.0, "video": 0.0}
+    _feed(outputs, 4)
+    assert all(seconds > 0 for seconds in outputs.cpu_seconds.values()), outputs.cpu_seconds
+
+
 def _recorded(storage: JobStorage, count: int, options: JobOptions) -> tuple[JobRecord, list[FrameRecord]]:
     """A video job whose first `count` carphone frames were recorded (x2 upscales), as an earlier attempt leaves
     them: the outputs are then built from the PNGs, not live."""
