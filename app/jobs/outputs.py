@@ -88,10 +88,12 @@ class LiveOutputs:
         self._input = storage.input_path(job.id)
         self._video_part = storage.artifacts_dir(job.id) / VIDEO_PART
         self.gif = GifBuilder(_gif_options(settings, options)) if options.wants(Output.GIF) else None
-        self._scenes = SceneDetector(min_frames=1)  # on the frames the GIF shows: its region follows each scene
+        # Cuts in the source, for the GIF (its region follows each scene) and the flicker measure (no pair across a
+        # cut): one detector for both, each frame's histogram taken once.
+        self._scenes = SceneDetector(min_frames=1)
         # An interpolated video is built at publish, from the recorded frames (the frames between need both ends).
         self._wants_video = options.wants(Output.VIDEO) and options.interpolate is None
-        self.flicker, self._flicker_scenes = FlickerMeter(), SceneDetector(min_frames=1)
+        self.flicker = FlickerMeter()
         self._video: VideoWriter | None = None
         self.timing: VideoTiming | None = None
         self.encoding: dict[str, Any] | None = None  # the encoder that ran (the writer's, once finished)
@@ -113,11 +115,12 @@ class LiveOutputs:
 
     def add(self, source: np.ndarray, enhanced: np.ndarray, pts: int | None) -> None:
         """`source` and `enhanced` are uint8 RGB frames."""
+        new_scene = self._scenes.feed(source)
         mark = time.thread_time()
         if self.gif is not None and not self.gif.full:
-            self.gif.add(source, enhanced, new_scene=self._scenes.feed(source))
+            self.gif.add(source, enhanced, new_scene=new_scene)
         mark = self._spent("gif", mark)
-        self.flicker.add(source, enhanced, new_scene=self._flicker_scenes.feed(source))
+        self.flicker.add(source, enhanced, new_scene=new_scene)
         mark = self._spent("flicker", mark)
         if self._wants_video:
             if self._video is None:
