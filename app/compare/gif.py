@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -157,9 +158,15 @@ def gain_region(source: np.ndarray, enhanced: np.ndarray, width: int, height: in
     return windows.best()
 
 
+@lru_cache(maxsize=16)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Loaded once per size: every GIF frame is labelled, and loading the font took a third of a label's time."""
+    return ImageFont.load_default(size=size)
+
+
 def _label(image: Image.Image, text: str, right: bool = False) -> Image.Image:
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=max(10, min(image.height, image.width * 2) // 18))
+    font = _font(max(10, min(image.height, image.width * 2) // 18))
     box = draw.textbbox((0, 0), text, font=font)
     w, h = box[2] - box[0], box[3] - box[1]
     x = image.width - w - 8 if right else 4
@@ -231,17 +238,23 @@ def _laplacian_variance(half: np.ndarray) -> float:
     return float(cv2.Laplacian(_gray(below_label), cv2.CV_32F).var())
 
 
+def side_by_side_frame(source: np.ndarray, enhanced: np.ndarray, region: Region) -> Image.Image:
+    """The paletted side-by-side GIF frame showing `region`."""
+    return quantize(compare_frames(source, enhanced, GifLayout.SIDE_BY_SIDE, 2 * region.width, region)[0][0])
+
+
+def frame_sharpness(paletted: Image.Image) -> float:
+    """`sharpness_ratio` of a paletted side-by-side frame."""
+    frame = np.asarray(paletted.convert("RGB"))
+    half = frame.shape[1] // 2
+    return _laplacian_variance(frame[:, half:]) / max(_laplacian_variance(frame[:, :half]), 1e-6)
+
+
 def sharpness_ratio(source: np.ndarray, enhanced: np.ndarray, region: Region) -> float:
     """How much sharper the enhanced half of the GIF frame showing `region` side by side is than the bicubic half:
     Laplacian variance over Laplacian variance, below the labels, after the frame's palette (which alone moved a
     ratio from 11.8 to 3.1 on a bigbuckbunny crop: the measure must be the one the viewer gets)."""
-    frame = np.asarray(
-        quantize(compare_frames(source, enhanced, GifLayout.SIDE_BY_SIDE, 2 * region.width, region)[0][0]).convert(
-            "RGB"
-        )
-    )
-    half = frame.shape[1] // 2
-    return _laplacian_variance(frame[:, half:]) / max(_laplacian_variance(frame[:, :half]), 1e-6)
+    return frame_sharpness(side_by_side_frame(source, enhanced, region))
 
 
 class GifBuilder:
@@ -258,6 +271,14 @@ class GifBuilder:
         self._pairs = 0
         self._frames: list[Image.Image] = []
         self._bytes = 0  # an upper bound of the GIF's size so far
+        # The paletted side-by-side frames `_follow` built for this pair, by region: the one it keeps or moves to
+        # is this pair's GIF frame (side by side), not built twice.
+        self._built: dict[Region, Image.Image] = {}
+
+    def _ratio(self, source: np.ndarray, enhanced: np.ndarray, region: Region) -> float:
+        if region not in self._built:
+            self._built[region] = side_by_side_frame(source, enhanced, region)
+        return frame_sharpness(self._built[region])
 
     def _follow(self, source: np.ndarray, enhanced: np.ndarray, new_scene: bool) -> None:
         """Choose the region for this pair (1:1 layouts)."""
@@ -273,7 +294,7 @@ class GifBuilder:
             return
         if best == self.region:
             return
-        shown = sharpness_ratio(source, enhanced, self.region)
+        shown = self._ratio(source, enhanced, self.region)
         if new_scene:
             why = "new scene"
         elif windows.gain(self.region) < KEEP_GAIN * windows.gain(best):
@@ -284,7 +305,7 @@ class GifBuilder:
             return
         # Moving is only worth it to a window that shows more of the improvement in this very frame: of the few
         # that gain most, the one whose GIF frame is sharpest against bicubic.
-        ratio, region = max(((sharpness_ratio(source, enhanced, r), r) for r in windows.top(CANDIDATES)), key=_first)
+        ratio, region = max(((self._ratio(source, enhanced, r), r) for r in windows.top(CANDIDATES)), key=_first)
         if ratio > shown and region != self.region:
             self.region = region
             self.regions.append((self._pairs, region, why))
@@ -296,15 +317,24 @@ class GifBuilder:
     def add(self, source: np.ndarray, enhanced: np.ndarray, new_scene: bool = False) -> None:
         """`source` is the input frame, `enhanced` the restored one (uint8, H x W x 1/3/4); sizes may differ.
         `new_scene`: this pair starts a new scene (a scene cut before it)."""
+        self._built.clear()
         self._follow(source, enhanced, new_scene)
         self._pairs += 1
-        frames, self.region = compare_frames(source, enhanced, self.options.layout, self.options.max_width, self.region)
+        built = self._built.get(self.region) if self.region is not None else None
+        if built is not None and self.options.layout == GifLayout.SIDE_BY_SIDE:
+            frames, paletted = [built], True
+        else:
+            frames, self.region = compare_frames(
+                source, enhanced, self.options.layout, self.options.max_width, self.region
+            )
+            paletted = False
+        self._built.clear()
         for frame in frames:
             cost = round(frame.width * frame.height * LZW_SLACK) + 1024  # pixels, palette and frame header
             if self.full or (self._frames and self._bytes + cost > self.options.max_bytes):
                 self._bytes = self.options.max_bytes  # no room for another frame: the GIF is complete
                 return
-            self._frames.append(quantize(frame))
+            self._frames.append(frame if paletted else quantize(frame))
             self._bytes += cost
 
     def finish(self) -> bytes:

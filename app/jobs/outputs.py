@@ -88,14 +88,19 @@ class LiveOutputs:
         self._input = storage.input_path(job.id)
         self._video_part = storage.artifacts_dir(job.id) / VIDEO_PART
         self.gif = GifBuilder(_gif_options(settings, options)) if options.wants(Output.GIF) else None
-        self._scenes = SceneDetector(min_frames=1)  # on the frames the GIF shows: its region follows each scene
+        # Cuts in the source, for the GIF (its region follows each scene) and the flicker measure (no pair across a
+        # cut): one detector for both, each frame's histogram taken once.
+        self._scenes = SceneDetector(min_frames=1)
         # An interpolated video is built at publish, from the recorded frames (the frames between need both ends).
         self._wants_video = options.wants(Output.VIDEO) and options.interpolate is None
-        self.flicker, self._flicker_scenes = FlickerMeter(), SceneDetector(min_frames=1)
+        self.flicker = FlickerMeter()
         self._video: VideoWriter | None = None
         self.timing: VideoTiming | None = None
         self.encoding: dict[str, Any] | None = None  # the encoder that ran (the writer's, once finished)
         self.count = 0
+        # CPU seconds this thread spent on each output (report.json `live_cpu_seconds`): what the live outputs cost
+        # beside the model, which on a CPU host shares the same cores (x264's own threads are not counted).
+        self.cpu_seconds = {"gif": 0.0, "flicker": 0.0, "video": 0.0}
         self._adopted = False  # the video was joined from segment parts (`adopt_video`), not encoded here
 
     def without_video(self) -> None:
@@ -110,15 +115,25 @@ class LiveOutputs:
 
     def add(self, source: np.ndarray, enhanced: np.ndarray, pts: int | None) -> None:
         """`source` and `enhanced` are uint8 RGB frames."""
+        new_scene = self._scenes.feed(source)
+        mark = time.thread_time()
         if self.gif is not None and not self.gif.full:
-            self.gif.add(source, enhanced, new_scene=self._scenes.feed(source))
-        self.flicker.add(source, enhanced, new_scene=self._flicker_scenes.feed(source))
+            self.gif.add(source, enhanced, new_scene=new_scene)
+        mark = self._spent("gif", mark)
+        self.flicker.add(source, enhanced, new_scene=new_scene)
+        mark = self._spent("flicker", mark)
         if self._wants_video:
             if self._video is None:
                 self._video_part.parent.mkdir(parents=True, exist_ok=True)
                 self._video = open_video(self._settings, self._options, self._video_part, self._input, enhanced)
             self._video.write(enhanced, pts)
+        self._spent("video", mark)
         self.count += 1
+
+    def _spent(self, output: str, since: float) -> float:
+        now = time.thread_time()
+        self.cpu_seconds[output] += now - since
+        return now
 
     def complete(self, frames: list[FrameRecord]) -> bool:
         return self.count == len(frames) > 0
@@ -341,5 +356,6 @@ def write_outputs(
         {"factor": options.interpolate, **interpolated.as_dict()} if interpolated is not None else None
     )
     report["flicker"] = meter.result() if meter is not None else None
+    report["live_cpu_seconds"] = {k: round(v, 4) for k, v in live.cpu_seconds.items()} if live is not None else None
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())
     storage.publish(job.id)

@@ -24,7 +24,7 @@ from app.jobs.storage import JobStorage
 from app.media.encode import encode_png8
 from app.media.video import VideoWriter, iter_frames
 from tests.support.images import area_resize, frame_count
-from tests.support.media import carphone_path
+from tests.support.media import bikes_path, carphone_path
 
 
 @pytest.fixture
@@ -82,6 +82,28 @@ def test_the_live_outputs_measure_flicker_on_the_way(live: tuple[LiveOutputs, Jo
     flicker = outputs.flicker.result()
     assert flicker is not None and flicker["pairs"] == 5
     assert flicker["ratio"] == pytest.approx(1.0, abs=0.25)  # an area upscale: about as stable as its source
+
+
+def test_a_scene_cut_reaches_both_the_gif_and_the_flicker_measure(live: tuple[LiveOutputs, JobStorage, str]) -> None:
+    """One scene detector serves both: the flicker measure skips the pair across the cut and the GIF's region is
+    chosen again for the new scene."""
+    outputs, _, _ = live
+    clips = [iter_frames(carphone_path(), 1000), iter_frames(bikes_path(), 1000)]
+    for clip in clips:
+        for _, frame in zip(range(3), clip, strict=False):
+            rgb = cv2.resize(frame.rgb, (176, 144), interpolation=cv2.INTER_AREA)
+            outputs.add(rgb, area_resize(rgb, 352, 288), None)
+    flicker = outputs.flicker.result()
+    assert flicker is not None and flicker["cuts_skipped"] == 1 and flicker["pairs"] == 4
+    assert outputs.gif is not None and [r for _, _, r in outputs.gif.regions][-1:] == ["new scene"]
+
+
+def test_the_live_outputs_count_the_cpu_each_output_takes(live: tuple[LiveOutputs, JobStorage, str]) -> None:
+    """What the GIF, the flicker measure and the video cost beside the model (report.json `live_cpu_seconds`)."""
+    outputs, _, _ = live
+    assert outputs.cpu_seconds == {"gif": 0.0, "flicker": 0.0, "video": 0.0}
+    _feed(outputs, 4)
+    assert all(seconds > 0 for seconds in outputs.cpu_seconds.values()), outputs.cpu_seconds
 
 
 def _recorded(storage: JobStorage, count: int, options: JobOptions) -> tuple[JobRecord, list[FrameRecord]]:

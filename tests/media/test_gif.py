@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from app.compare.gif import GifBuilder, GifOptions, Region, bicubic, build_gif, gain_region
+from app.compare.gif import (
+    GifBuilder,
+    GifOptions,
+    Region,
+    bicubic,
+    build_gif,
+    compare_frames,
+    gain_region,
+    quantize,
+)
 from app.domain import GifLayout
 from tests.support.images import area_resize, psnr, skimage_rgb
 
@@ -95,3 +104,24 @@ def test_one_region_for_every_frame_when_not_following_and_the_byte_bound() -> N
     data = builder.finish()
     assert len(data) <= 1 << 20 and 1 < len(_frames(data)) < frames + 1
     assert builder.region is not None and builder.describe()["region"] == builder.region.as_dict()
+
+
+def test_a_following_gif_shows_each_pair_at_the_region_chosen_for_it() -> None:
+    """The frames `_follow` builds to compare regions are reused as the GIF's own: each GIF frame must still be the
+    side-by-side view of the region in effect for its pair."""
+    pairs = [
+        (np.roll(source, shift, axis=1), np.roll(enhanced, 4 * shift, axis=1))  # every GIF frame differs
+        for shift, (source, enhanced) in enumerate(
+            [_pair("astronaut"), _pair("astronaut"), _pair("coffee"), _pair("chelsea"), _pair("chelsea")]
+        )
+    ]
+    options = GifOptions(layout=GifLayout.SIDE_BY_SIDE, max_width=128)
+    builder = GifBuilder(options)
+    for number, (source, enhanced) in enumerate(pairs):
+        builder.add(source, enhanced, new_scene=number in (2, 3))
+    assert len(builder.regions) >= 2  # the region moved at least once: reused frames were compared
+    shown = _frames(builder.finish())
+    for number, (source, enhanced) in enumerate(pairs):
+        region = [r for start, r, _ in builder.regions if start <= number][-1]
+        expected = quantize(compare_frames(source, enhanced, GifLayout.SIDE_BY_SIDE, 128, region)[0][0])
+        np.testing.assert_array_equal(shown[number], np.asarray(expected.convert("RGB")))
