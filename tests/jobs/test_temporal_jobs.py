@@ -80,9 +80,10 @@ def test_a_segmented_temporal_job_joins_as_one_run(settings: Settings, device: D
     split = run(parts, clip)
     assert [(s.first_frame, s.last_frame) for s in parts.store.segments(parts.last)] == [(0, 4), (5, 10), (11, 15)]  # type: ignore[attr-defined]
     assert min(psnr(a, b) for a, b in zip(whole, one_call, strict=True)) >= 50
-    # Each segment read 3 frames of its neighbours on each side: temporal.py's bound for context 3 (43 dB at
-    # worst against one window over the sequence, on carphone).
-    assert min(psnr(a, b) for a, b in zip(split, whole, strict=True)) >= 40
+    # Each segment read 3 frames of its neighbours on each side: temporal.py's bound for context 3 is 43 dB at worst
+    # (measured here: 45.2 dB at worst, 51.5 dB median; without the neighbours' frames the first and last frames of
+    # each segment lack half their context).
+    assert min(psnr(a, b) for a, b in zip(split, whole, strict=True)) >= 43
 
 
 def test_frames_after_a_scene_cut_do_not_depend_on_the_frames_before_it(
