@@ -10,7 +10,7 @@ of this segment) run in `runs`: each read with up to `context` frames of the seq
 scene), whose outputs are dropped, as `app.inference.temporal` says segments join: a segment, or a job resumed
 part-way, is restored as the one run over the whole scene would restore it, within what `DEFAULT_CONTEXT` allows.
 Low light, denoise and deblur run on each frame first (`prepare`), as for any model; memory is bounded by one
-window, reserved from the job's memory budget while it runs.
+window, reserved from the job's memory budget while it runs (large frames get shorter windows, `fitting_core`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from app.domain import Picture
 from app.inference.device import Device, ModelHandle
 from app.inference.enhance import Plan, RestoreDecision, restore_picture
 from app.inference.restore import output_size, resize
-from app.inference.temporal import DEFAULT_CONTEXT, DEFAULT_CORE, restore_frames
+from app.inference.temporal import DEFAULT_CONTEXT, DEFAULT_CORE, restore_frames, window_bytes
 from app.jobs.kinds.base import Guard, SourceFrame
 from app.jobs.options import JobOptions
 from app.media.scenes import SceneDetector
@@ -50,6 +50,13 @@ def first_to_read(device: Device, steps: Plan, sequence: list[int], first: int, 
     if temporal_model(device, steps) is None or first not in sequence:
         return first
     return sequence[max(0, sequence.index(first) - context)]
+
+
+def fitting_core(core: int, context: int, frame_bytes: int, capacity: int) -> int:
+    """`core`, or fewer frames when a window of them (with its context) would take over half the memory budget:
+    large frames run in shorter windows instead of failing for memory."""
+    fits = capacity // 2 // max(1, frame_bytes) - 2 * context
+    return max(1, min(core, fits))
 
 
 def scene_cuts() -> SceneDetector:
@@ -145,7 +152,15 @@ def in_windows(
                     waiting.append((frame, None))
                 item = read()
 
-        outputs = restore_frames(model, inputs(), core=core, context=context, before_call=guard, memory=device.memory)
+        height, width = first.picture.pixels.shape[:2]
+        outputs = restore_frames(
+            model,
+            inputs(),
+            core=fitting_core(core, context, window_bytes(1, height, width, model.net_scale), device.memory.capacity),
+            context=context,
+            before_call=guard,
+            memory=device.memory,
+        )
         for position, pixels in enumerate(outputs):
             if position < len(leading):
                 continue  # a leading frame: read for the frames after it, restored in its own run

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.inference.device import Device
-from app.inference.temporal import restore_frames, run_window
+from app.inference.temporal import restore_frames, run_window, window_bytes
 from app.jobs.models import JobStatus
+from app.jobs.temporal_frames import fitting_core
 from app.media.encode import to_uint8
 from app.media.video import iter_frames
 from tests.jobs.test_segments import Jobs, _sized
@@ -120,3 +121,26 @@ def test_a_temporal_model_on_an_image_or_an_album_is_422_naming_model(client: Te
 def test_a_one_frame_clip_is_one_window(device: Device, model_id: str) -> None:
     (restored,) = list(restore_frames(device.model(model_id), [phone(30, 1)[0].astype(np.float32) / 255]))
     assert restored.shape == (192, 192, 3)
+
+
+def test_the_guard_runs_before_every_model_call_and_stops_the_windows(device: Device) -> None:
+    calls: list[int] = []
+
+    def guard() -> None:  # a job's cancel, lost lease or shutdown, seen at the second model call
+        calls.append(len(calls))
+        if len(calls) == 2:
+            raise RuntimeError("cancelled")
+
+    frames = [f.astype(np.float32) / 255 for f in phone(30, 8)]
+    made = []
+    with pytest.raises(RuntimeError, match="cancelled"):
+        for frame in restore_frames(device.model(MODEL), frames, core=3, context=1, before_call=guard):
+            made.append(frame)
+    assert len(made) == 3  # the first window's core came out; the second window's call never ran
+
+
+def test_large_frames_get_shorter_windows_within_half_the_budget() -> None:
+    frame = window_bytes(1, 720, 1280, 4)
+    assert fitting_core(12, 3, frame, 64 * frame) == 12
+    assert fitting_core(12, 3, frame, 20 * frame) == 4  # 10 frames in half the budget: 4 with 3 on each side
+    assert fitting_core(12, 3, frame, 4 * frame) == 1  # never none
