@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from app.core.config import Settings
 from app.inference.device import Device
@@ -50,10 +51,17 @@ def at_8_bits(frames: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def run(jobs: Jobs, clip: Path) -> list[np.ndarray]:
-    """The job's enhanced frames, in order."""
+    """The enhanced frames, in order, of a job over `clip` with the temporal model."""
+    return enhanced(jobs, ran(jobs, clip))
+
+
+def ran(jobs: Jobs, clip: Path) -> str:
     job_id = jobs.submit(clip, model=MODEL, outputs=["frames"])
     assert jobs.run(job_id, jobs.context("worker-a")) is JobStatus.SUCCEEDED
-    jobs.last = job_id  # type: ignore[attr-defined]
+    return job_id
+
+
+def enhanced(jobs: Jobs, job_id: str) -> list[np.ndarray]:
     return [jobs.enhanced(job_id, f.index) for f in jobs.store.frames(job_id)]
 
 
@@ -78,8 +86,9 @@ def test_a_segmented_temporal_job_joins_as_one_run(settings: Settings, device: D
     one_call = at_8_bits(list(restore_frames(device.model(MODEL), decoded(clip))))
     whole = run(Jobs(_sized(settings, 0), device, tmp_path / "whole"), clip)
     parts = Jobs(_sized(settings, 6), device, tmp_path / "parts")
-    split = run(parts, clip)
-    assert [(s.first_frame, s.last_frame) for s in parts.store.segments(parts.last)] == [(0, 4), (5, 10), (11, 15)]  # type: ignore[attr-defined]
+    split_job = ran(parts, clip)
+    split = enhanced(parts, split_job)
+    assert [(s.first_frame, s.last_frame) for s in parts.store.segments(split_job)] == [(0, 4), (5, 10), (11, 15)]
     assert min(psnr(a, b) for a, b in zip(whole, one_call, strict=True)) >= 50
     # Each segment read 3 frames of its neighbours on each side: temporal.py's bound for context 3 is 43 dB at worst
     # (measured here: 45.2 dB at worst, 51.5 dB median; without the neighbours' frames the first and last frames of
@@ -144,3 +153,31 @@ def test_large_frames_get_shorter_windows_within_half_the_budget() -> None:
     assert fitting_core(12, 3, frame, 64 * frame) == 12
     assert fitting_core(12, 3, frame, 20 * frame) == 4  # 10 frames in half the budget: 4 with 3 on each side
     assert fitting_core(12, 3, frame, 4 * frame) == 1  # never none
+
+
+def test_the_cli_runs_a_temporal_model_on_a_video_and_refuses_it_on_an_image(
+    settings: Settings, device: Device, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+    from tests.support.images import CATALOG
+
+    for name, value in {
+        "ENHANCE_WEIGHTS_DIR": str(settings.weights_path),
+        "ENHANCE_CATALOG_PATH": str(CATALOG),
+        "ENHANCE_DEVICE": "cpu",
+        "COLUMNS": "200",
+    }.items():
+        monkeypatch.setenv(name, value)
+    clip = clip_from_frames(tmp_path / "phone.mp4", phone(30, 4), crf=0)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["video", str(clip), str(out), "--model", MODEL, "--outputs", "frames"])
+    assert result.exit_code == 0, result.output
+    made = [np.asarray(Image.open(out / f"frame_{i:06d}.png").convert("RGB"), np.float32) / 255 for i in range(4)]
+    one_call = at_8_bits(list(restore_frames(device.model(MODEL), decoded(clip))))
+    assert min(psnr(a, b) for a, b in zip(made, one_call, strict=True)) >= 50
+    photo = tmp_path / "p.png"
+    photo.write_bytes(png_bytes(phone(30, 1)[0]))
+    refused = CliRunner().invoke(app, ["image", str(photo), str(tmp_path / "p4.png"), "--model", MODEL])
+    assert refused.exit_code != 0 and "temporal video model" in refused.output
