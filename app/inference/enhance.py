@@ -31,6 +31,7 @@ from app.inference.device import Device, ModelHandle, current_client
 from app.inference.light import LightDecision, brighten
 from app.inference.memory import estimate_image_bytes
 from app.inference.restore import TileOptions, upscale_picture
+from app.inference.temporal import refuse_on_pictures
 from app.inference.tiling import Progress, carry_bytes
 from app.media.decode import decode_image, probe_image
 from app.media.encode import OutputFormat, encode_image, to_uint8
@@ -257,6 +258,7 @@ def enhance_bytes(
     if options.deblur == DeblurMode.BURST:
         raise InvalidOption("deblur=burst needs a video job: an image has no neighbouring frames")
     steps = plan(options, device, settings)
+    refuse_on_pictures(device, steps.upscale_model, "an image")
     info = probe_image(data, settings.max_pixels, settings.max_side)  # the header only: no pixel decoded yet
     check_size(info.width, info.height, steps.scale, settings)
     cold = steps.upscale_model is not None and device.registry.loaded(steps.upscale_model) is None

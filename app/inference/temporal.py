@@ -27,7 +27,8 @@ import numpy as np
 import torch
 
 from app.core.errors import InvalidOption
-from app.inference.device import ModelHandle
+from app.inference.device import Device, ModelHandle
+from app.inference.memory import MemoryBudget
 from app.inference.tiling import budget_pixels, tile_spans
 
 # Frames a window owns, and frames it reads on each side and discards. Against one window over the whole sequence
@@ -39,6 +40,7 @@ DEFAULT_CONTEXT = 3
 DEFAULT_TILE_PAD = 16
 
 WindowProgress = Callable[[int], None]  # frames restored so far
+BeforeCall = Callable[[], None]  # runs before each model call: raises to stop (a job's cancel, lease or shutdown)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,22 @@ def require_temporal(model: ModelHandle) -> None:
     """Raises `InvalidOption` unless `model` is a temporal model (the catalogue's `temporal`)."""
     if not model.entry.temporal:
         raise InvalidOption(f"{model.entry.id} restores one frame at a time; it is not a temporal model")
+
+
+def refuse_on_pictures(device: Device, model_id: str | None, what: str) -> None:
+    """Raises `InvalidOption` (naming `model`) when `model_id` is a temporal model: `what` (an image, an album's
+    photos) has no neighbouring frames for it to read."""
+    if model_id is not None and device.catalog.get(model_id).temporal:
+        raise InvalidOption(
+            f"model={model_id} is a temporal video model (it restores each frame from its neighbours): it needs a "
+            f"video input, and {what} has no neighbouring frames; choose a single-frame upscaler"
+        )
+
+
+def window_bytes(frames: int, height: int, width: int, scale: int) -> int:
+    """Host memory of one window beyond its frames as decoded: the stacked input, the model's output tensor and
+    the frames cut from it (float32)."""
+    return 12 * frames * height * width * (1 + 2 * scale * scale)
 
 
 def plan_windows(count: int, core: int = DEFAULT_CORE, context: int = DEFAULT_CONTEXT) -> list[Window]:
@@ -82,22 +100,29 @@ def _tile_side(model: ModelHandle, frames: int, pad: int) -> int:
 
 
 def run_window(
-    model: ModelHandle, frames: list[np.ndarray], tile: int = 0, tile_pad: int = DEFAULT_TILE_PAD
+    model: ModelHandle,
+    frames: list[np.ndarray],
+    tile: int = 0,
+    tile_pad: int = DEFAULT_TILE_PAD,
+    before_call: BeforeCall | None = None,
 ) -> list[np.ndarray]:
     """Each of `frames` (one size) restored by the temporal `model` from all of them: H*s x W*s x 3 float32.
     `tile` (input pixels of a tile's core; 0: by memory) cuts large frames into tiles that read `tile_pad` pixels of
-    context on each side."""
+    context on each side; `before_call` runs before each model call."""
+    check = before_call or (lambda: None)
     scale = model.net_scale
     height, width = frames[0].shape[:2]
     stacked = _stack(frames)
     core = tile or max(1, _tile_side(model, len(frames), tile_pad) - 2 * tile_pad)
     rows, cols = tile_spans(height, core, tile_pad), tile_spans(width, core, tile_pad)
     if len(rows) == 1 and len(cols) == 1:
+        check()
         output = model(stacked)[0]
     else:
         output = torch.empty(stacked.shape[1], height * scale, width * scale)
         for r in rows:
             for c in cols:
+                check()
                 part = model(stacked[:, :, r.start : r.start + r.size, c.start : c.start + c.size])[0]
                 top, left = (r.core_start - r.start) * scale, (c.core_start - c.start) * scale
                 bottom, right = top + (r.core_end - r.core_start) * scale, left + (c.core_end - c.core_start) * scale
@@ -116,9 +141,12 @@ def restore_frames(
     tile: int = 0,
     tile_pad: int = DEFAULT_TILE_PAD,
     progress: WindowProgress | None = None,
+    before_call: BeforeCall | None = None,
+    memory: MemoryBudget | None = None,
 ) -> Iterator[np.ndarray]:
     """The restored frames of `frames`, in order, as windows complete: at most `core + 2 x context` input frames are
-    held at once. Raises `InvalidOption` for a model that is not temporal, bad window sizes, or frames that change
+    held at once. `before_call` runs before each model call; `memory` (a job's budget) holds each window's memory
+    while it runs. Raises `InvalidOption` for a model that is not temporal, bad window sizes, or frames that change
     size."""
     require_temporal(model)
     if core < 1 or context < 0:
@@ -132,7 +160,14 @@ def restore_frames(
     def window(stop: int) -> Iterator[np.ndarray]:
         nonlocal held, first_held, next_out
         start = max(0, next_out - context)
-        outputs = run_window(model, held[start - first_held : stop - first_held], tile, tile_pad)
+        inputs = held[start - first_held : stop - first_held]
+        if memory is None:
+            outputs = run_window(model, inputs, tile, tile_pad, before_call)
+        else:
+            height, width = inputs[0].shape[:2]
+            need = window_bytes(len(inputs), height, width, model.net_scale)
+            with memory.reserve(need, f"a window of {len(inputs)} {width}x{height} frames", patient=True):
+                outputs = run_window(model, inputs, tile, tile_pad, before_call)
         keep_stop = min(stop, next_out + core)
         yield from outputs[next_out - start : keep_stop - start]
         next_out = keep_stop

@@ -34,6 +34,7 @@ from app.inference.admission import estimate_score_bytes, score_bytes
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
 from app.inference.memory import MemoryBudget
+from app.inference.temporal import refuse_on_pictures
 from app.jobs.estimate import check_estimate, estimate_album
 from app.jobs.idempotency import same_request
 from app.jobs.models import FrameRecord, JobFacts, JobRecord
@@ -142,6 +143,7 @@ def submit_album(
     if options.deblur == DeblurMode.BURST:
         raise InvalidOption("deblur=burst needs a video input: an album's photos are not neighbouring frames")
     steps = plan(options.enhance_options(), device, settings)
+    refuse_on_pictures(device, steps.upscale_model, "an album's photos")
     callback_url = check_callback(callback_url, settings)  # as submit_job does: refused before anything is stored
     job_id = str(uuid.uuid4())
     folder = storage.job_dir(job_id) / "album"

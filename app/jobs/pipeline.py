@@ -42,6 +42,7 @@ from app.jobs.prefetch import prefetch
 from app.jobs.segments import RecordedFeed, RenewedLease, SegmentPart, drop_part, join_segments, parts_wanted
 from app.jobs.storage import JobStorage
 from app.jobs.store import JobStore, LeaseLost, utcnow
+from app.jobs.temporal_frames import first_to_read, in_windows
 from app.jobs.thumbnails import write_thumbnails
 from app.media.encode import encode_image, encode_png8, to_uint8
 
@@ -181,9 +182,12 @@ def _process_frame(
     memory.acquire(need, f"a {frame.picture.width}x{frame.picture.height} frame", patient=True)
     try:
         started = time.perf_counter()
-        restored, _, decision = restore_picture(
-            frame.picture, steps, ctx.device, lambda done, total: guard(), frame.neighbours
-        )
+        if frame.restored is not None:  # restored with its neighbours by a temporal model (jobs.temporal_frames)
+            restored, decision = frame.restored
+        else:
+            restored, _, decision = restore_picture(
+                frame.picture, steps, ctx.device, lambda done, total: guard(), frame.neighbours
+            )
         STAGE_SECONDS.labels("frame_restore").observe(time.perf_counter() - started)
         FRAMES.labels(steps.upscale_model or "none").inc()
         stages = decision.as_dict()  # light and denoise get their own keys; "deblur" keeps them too, for a release
@@ -455,13 +459,19 @@ def _restore_frames(
         ThreadPoolExecutor(1, thread_name_prefix="live-outputs") as live_thread,
     ):
         out = FrameWriters(pool, live_thread, live, None if segment is None else segment.index)
+        sequence, wanted = options, None  # the frames a temporal model sees in order, and those restored here
         if segment is None:
             units = spec.units(ctx.settings, ctx.storage, job, options.frames)
         else:
-            units = spec.segment_units(ctx.settings, ctx.storage, job, segment.frames[0])
+            sequence = _only(options, sorted(i for s in ctx.store.segments(job.id) for i in s.frames))
+            wanted = set(segment.frames)
+            first = first_to_read(ctx.device, steps, sequence.frames or [], segment.frames[0])
+            units = spec.segment_units(ctx.settings, ctx.storage, job, first)
         if uses_neighbours(steps.deblur, steps.deblur_model) and spec.kind == JobKind.VIDEO:  # not an album's photos
             units = with_neighbours(units)
-        for frame in prefetch(units, depth=DECODE_AHEAD):
+        needed = lambda i: i not in done and (wanted is None or i in wanted)  # noqa: E731
+        decoded = in_windows(prefetch(units, depth=DECODE_AHEAD), ctx.device, steps, sequence, needed, guard)
+        for frame in decoded:
             if options.selects(frame.index, frame.seconds, taken):
                 taken += 1
                 finished = frame.index in done and ctx.storage.enhanced_frame(job.id, frame.index).is_file()

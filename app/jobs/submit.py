@@ -20,6 +20,7 @@ from app.core.errors import (
 from app.domain import JobKind
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
+from app.inference.temporal import refuse_on_pictures
 from app.jobs.album import Part, album_fingerprint, is_zip, submit_album
 from app.jobs.estimate import check_estimate, estimate_job
 from app.jobs.idempotency import same_request
@@ -150,6 +151,8 @@ def submit_job(
         steps = plan(options.enhance_options(), device, settings)  # the same validation the pipeline applies
         callback_url = check_callback(callback_url, settings)
         kind, suffix, facts, (width, height) = _probe(spooled, settings)
+        if kind is not JobKind.VIDEO:
+            refuse_on_pictures(device, steps.upscale_model, "an image")
         accepted = KINDS[kind].accept(settings, options, facts)
         if accepted != options:
             options, steps = accepted, plan(accepted.enhance_options(), device, settings)

@@ -336,3 +336,22 @@ def test_burst_deblur_is_offered_for_videos_and_reaches_the_job(page) -> None:
     links = page.eval_on_selector_all("#artifacts li > a[target=_blank]", "as => as.map(a => a.href)")
     report = page.context.request.get(next(href for href in links if "/artifacts/report.json?" in href)).json()
     assert [frame["deblur"]["mode"] for frame in report["frames"]] == ["burst", "burst"]
+
+
+def test_a_temporal_model_is_offered_for_videos_only_and_runs_the_job(page, tmp_path: Path) -> None:
+    """BasicVSR is listed as video only: a photo cannot pick it; a video job with it reports its frames made by it."""
+    labels = page.eval_on_selector_all("#model option", "els => els.map(e => e.textContent)")
+    assert any(label.startswith("basicvsr-vimeo-bi") and "video only" in label for label in labels)
+    photo = tmp_path / "cat.png"
+    photo.write_bytes(png_bytes(skimage_rgb("chelsea", 48)))
+    page.set_input_files("#file", str(photo))
+    assert page.eval_on_selector("#model option[value='basicvsr-vimeo-bi']", "o => o.disabled")
+    page.set_input_files("#file", str(carphone_path()))
+    page.select_option("#model", "basicvsr-vimeo-bi")
+    page.fill("#frames", "0,1,2")
+    page.click("#go")
+    page.wait_for_selector("#job-result:not([hidden])", timeout=180_000)
+    links = page.eval_on_selector_all("#artifacts li > a[target=_blank]", "as => as.map(a => a.href)")
+    report = page.context.request.get(next(href for href in links if "/artifacts/report.json?" in href)).json()
+    assert [frame["index"] for frame in report["frames"]] == [0, 1, 2]
+    assert report["model"]["id"] == "basicvsr-vimeo-bi"

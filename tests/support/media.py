@@ -97,13 +97,13 @@ def duration_seconds(path: Path) -> float:
         return float(last.pts * last.time_base) + step
 
 
-def clip_from_frames(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
-    """Encode RGB uint8 frames losslessly-ish (x264 crf 4) so the test sees what it put in."""
+def clip_from_frames(path: Path, frames: list[np.ndarray], fps: int = 10, crf: int = 4) -> Path:
+    """Encode RGB uint8 frames losslessly-ish (x264 crf 4; 0: lossless in YUV) so the test sees what it put in."""
     height, width = frames[0].shape[:2]
     with av.open(str(path), "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": "4"}
+        stream.options = {"crf": str(crf)}
         for i, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), "rgb24")
             frame.pts, frame.time_base = i, Fraction(1, fps)

@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.domain import JobKind, Picture
 from app.inference.device import Device, ModelHandle
+from app.inference.enhance import RestoreDecision
 from app.inference.memory import MemoryBudget
 from app.jobs.models import FrameRecord, JobFacts, JobRecord
 from app.jobs.options import JobOptions
@@ -43,6 +44,7 @@ class SourceFrame:
     picture: Picture
     rgb8: np.ndarray | None = None  # a video frame as decoded (uint8), kept to skip converting it back
     neighbours: tuple[Picture, ...] = ()  # the frames around it, as decoded, for deblur=burst (jobs.neighbours)
+    restored: tuple[Picture, RestoreDecision] | None = None  # already restored, with its neighbours (temporal models)
 
 
 class JobKindSpec:

@@ -88,6 +88,23 @@ function pickFiles(files) {
     : `${file.name} (${kb} KB, ${isVideo(file) ? "video" : "image"})`;
   $("video-options").hidden = !(file && !album && isVideo(file)); // frame options mean nothing for a photo
   $("album-options").hidden = !album;
+  updateTemporal();
+}
+
+function updateTemporal() {
+  // A temporal model (BasicVSR, AnimeSR) restores each frame from its neighbours: videos only (a photo is 422).
+  const file = chosenFiles[0];
+  const photos = Boolean(file) && (isAlbum(chosenFiles) || !isVideo(file));
+  const select = $("model");
+  for (const option of select.options) {
+    const m = modelsById.get(option.value);
+    if (m?.temporal) option.disabled = photos || m.weights === "missing" || m.weights === "checksum-failed";
+  }
+  if (select.selectedOptions[0]?.disabled) {
+    const fallback = [...select.options].find((o) => !o.disabled && modelsById.get(o.value)?.default);
+    select.value = fallback ? fallback.value : "none";
+    updateDenoise();
+  }
 }
 
 const modelsById = new Map();
@@ -103,7 +120,8 @@ async function loadModels() {
     // A denoise variant is reached through the Denoise menu of its level-0 model, not listed on its own.
     for (const m of models.filter((m) => m.task === "upscale" && !(m.denoise > 0))) {
       modelsById.set(m.id, m);
-      const about = [`×${m.scale}`, m.speed, (m.good_for || []).join(", ")].filter(Boolean).join("; ");
+      const video = m.temporal ? "video only: reads neighbouring frames" : "";
+      const about = [`×${m.scale}`, m.speed, (m.good_for || []).join(", "), video].filter(Boolean).join("; ");
       const state = m.weights === "present" ? "" : ", " + m.weights;
       const option = new Option(`${m.id} (${about}${state})`, m.id);
       option.disabled = m.weights === "missing" || m.weights === "checksum-failed";
@@ -111,6 +129,7 @@ async function loadModels() {
       select.add(option);
     }
     select.add(new Option("none (light, denoise or deblur only)", "none", false, chosen === "none"));
+    updateTemporal();
   } catch (err) {
     select.innerHTML = "";
     select.add(new Option("default model", ""));
