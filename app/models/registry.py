@@ -29,6 +29,7 @@ from app.models.archs.rife import add_rife
 from app.models.call_rate import CallRate
 from app.models.catalog import Catalog, CatalogEntry
 from app.models.precision import Precision, choose_precision, explicit_precision
+from app.models.reparam import fuse_reparameterised
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ class ModelRegistry:
             raise UnsupportedWeights(f"{entry.id}: {descriptor.architecture.name} is not an image-to-image model")
         descriptor.eval()
         apply_input_norm(entry, descriptor)
+        fuse_reparameterised(descriptor.model)
         if self.settings.dtype == "auto":
             precision = choose_precision(descriptor, self.device)
         else:

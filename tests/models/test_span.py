@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import cv2
 import numpy as np
@@ -118,3 +119,21 @@ def test_community_spans_are_consistent_and_sharper_than_bicubic(
     print(f"{model}: consistency {agreement:.1f} dB, sharpness {sharpness[0] / sharpness[1]:.2f}x bicubic")
     assert agreement >= consistency
     assert sharpness[0] >= 1.5 * sharpness[1]
+
+
+def test_the_registry_fuses_span_once_and_gives_the_per_call_fusion_s_output() -> None:
+    """spandrel rebuilds each Conv3XC's eval conv on every call; the registry fuses once at load
+    (`app.models.reparam`). Same output as the per-call rebuild on a real photo, and no rebuild during a call."""
+    from spandrel.architectures.SPAN.__arch.span import Conv3XC
+
+    from app.models.reparam import fuse_reparameterised
+
+    _, per_call = _converted("spanx4_ch48")
+    _, fused = _converted("spanx4_ch48")
+    assert fuse_reparameterised(fused) == 6 * 3 + 2  # conv_1, three per block, conv_2
+    image = torch.from_numpy(area_resize(skimage_rgb("astronaut"), 96, 64).transpose(2, 0, 1) / 255.0)[None]
+    with torch.no_grad():
+        expected = per_call(image.float())
+        with mock.patch.object(Conv3XC, "update_params", side_effect=AssertionError("rebuilt during a call")):
+            got = fused(image.float())
+    assert torch.allclose(got, expected, atol=1e-5)
