@@ -165,6 +165,8 @@ class RecordedFeed:
 
     def _run(self) -> None:
         while not self._stop.wait(FEED_POLL_SECONDS):
+            if not self.live.wants_pixels:
+                return  # nothing to read before the end (no GIF; the parts make the video and flicker): `finish` counts
             try:
                 self._feed_ready()
             except Exception:
