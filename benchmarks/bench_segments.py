@@ -301,6 +301,7 @@ def main() -> None:
     parser.add_argument("--workloads", default="light,heavy", help="which to run, comma-separated")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each (alternating)")
     parser.add_argument("--keep-logs", type=Path, help="copy the workers' logs here")
+    parser.add_argument("--name", default="segments_cpu", help="results/<name>.json and .png")
     args = parser.parse_args()
 
     settings = Settings(catalog_path=CATALOG, device="cpu", _env_file=None)  # type: ignore[call-arg]
@@ -335,9 +336,9 @@ def main() -> None:
         "target": TARGET,
         "workloads": results,
     }
-    (RESULTS / "segments_cpu.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
     bar_chart(
-        RESULTS / "segments_cpu.png",
+        RESULTS / f"{args.name}.png",
         "One 2-segment video job: two Celery workers (1 thread each) against one",
         [f"{r['workload']}: {r['model']}, {r['frames']} frames" for r in results],
         [r["ratio_two_over_one"] for r in results],
@@ -345,7 +346,7 @@ def main() -> None:
         reference=TARGET,
         reference_label=f"target: {TARGET} x one worker",
     )
-    print(f"wrote {RESULTS / 'segments_cpu.json'} and segments_cpu.png")
+    print(f"wrote {RESULTS / args.name}.json and .png")
 
 
 if __name__ == "__main__":
