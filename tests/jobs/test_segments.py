@@ -231,6 +231,11 @@ def test_a_dead_workers_segment_is_redone_by_another_without_duplicates(
     # Two workers recorded the first segment's frames: no worker's part holds all of them, so the holder encoded
     # that part again from the recorded frames and joined it to the second segment's.
     assert jobs.report(job_id)["video_encoding"]["segments"] == {"joined": 2, "reencoded": [0]}  # type: ignore[index]
+    # That part's flicker too, from both PNGs of each frame (the source's warping error is not the enhanced one's).
+    flicker = jobs.report(job_id)["flicker"]
+    assert isinstance(flicker, dict) and flicker["pairs"] + flicker["cuts_skipped"] == 31
+    note = json.loads((jobs.storage.job_dir(job_id) / "work" / "segments" / "part_0000.json").read_text())
+    assert note["flicker"]["pairs"] and all(p["source"] != p["enhanced"] for p in note["flicker"]["pairs"])
     timeline = [pts for pts, _ in video if pts is not None]
     assert len(timeline) == 64 and timeline == sorted(set(timeline))
     for frame in frames:  # each recorded frame at its own time, as enhanced
