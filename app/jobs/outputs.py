@@ -94,6 +94,7 @@ class LiveOutputs:
         # An interpolated video is built at publish, from the recorded frames (the frames between need both ends).
         self._wants_video = options.wants(Output.VIDEO) and options.interpolate is None
         self.flicker = FlickerMeter()
+        self._measure_flicker = True  # else the segments' parts measure it (`without_video`)
         self._video: VideoWriter | None = None
         self.timing: VideoTiming | None = None
         self.encoding: dict[str, Any] | None = None  # the encoder that ran (the writer's, once finished)
@@ -104,8 +105,14 @@ class LiveOutputs:
         self._adopted = False  # the video was joined from segment parts (`adopt_video`), not encoded here
 
     def without_video(self) -> None:
-        """The GIF and flicker only: the video comes from the segments' parts (`adopt_video`)."""
-        self._wants_video = False
+        """The GIF only: the video comes from the segments' parts (`adopt_video`), and so does the flicker (each
+        part measures its frames: `app.jobs.segments.merge_flicker` adds them to `flicker`)."""
+        self._wants_video = self._measure_flicker = False
+
+    @property
+    def wants_pixels(self) -> bool:
+        """Whether `add` looks at the frames at all (else a frame only needs counting: `count`)."""
+        return self._wants_video or self._measure_flicker or (self.gif is not None and not self.gif.full)
 
     def adopt_video(self, built: Path, timing: VideoTiming, encoding: dict[str, Any]) -> None:
         """The video built elsewhere (the segments' parts joined) is this one's: `finish_video` returns it."""
@@ -120,7 +127,8 @@ class LiveOutputs:
         if self.gif is not None and not self.gif.full:
             self.gif.add(source, enhanced, new_scene=new_scene)
         mark = self._spent("gif", mark)
-        self.flicker.add(source, enhanced, new_scene=new_scene)
+        if self._measure_flicker:
+            self.flicker.add(source, enhanced, new_scene=new_scene)
         mark = self._spent("flicker", mark)
         if self._wants_video:
             if self._video is None:

@@ -13,7 +13,11 @@ The video is encoded where the frames are made: each segment's worker encodes it
 only, the job's encoder, the source's timestamps, starting on a keyframe, its last frame held until the next
 segment's first) as it restores, and the holder joins the parts packet for packet with the source's other streams
 (`join_segments`), so the encoding runs on every worker at once. A part counts only when one worker encoded the
-whole segment in one go; the holder encodes any other segment's part again from its recorded frames.
+whole segment in one go; the holder encodes any other segment's part again from its recorded frames. The flicker
+is measured the same way: each part's worker measures its segment's pairs from the frames in hand, the holder only
+the pair across each boundary (`merge_flicker`). Fed in frame order by the holder, the second segment's frames
+waited for the first one's last, then were read back from their PNGs and measured one after the other: 4 s of a
+34 s job after the last frame (carphone, two workers).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +42,9 @@ from app.jobs.models import FrameRecord, SegmentRecord
 from app.jobs.options import JobOptions
 from app.jobs.outputs import LiveOutputs, open_video
 from app.jobs.storage import JobStorage
+from app.media.scenes import SceneDetector
 from app.media.video import PartsNotJoinable, VideoTiming, VideoWriter, join_parts, source_timestamps
+from app.quality.flicker import FlickerMeter, PairError
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +124,11 @@ FEED_POLL_SECONDS = 0.5
 
 
 class RecordedFeed:
-    """Feeds `live` (the GIF and the video) the recorded frames in frame order, read back from their PNGs, on its
-    own thread while the segments are restored by whichever workers: each frame as soon as every frame before it is
-    recorded. `finish` feeds the rest; False when feeding failed (the outputs are then rebuilt at the end)."""
+    """Feeds `live` (the GIF, the flicker and the video) the recorded frames in frame order, read back from their
+    PNGs, on its own thread while the segments are restored by whichever workers: each frame as soon as every frame
+    before it is recorded; a frame `live` would not look at (the GIF full or not asked for, the video and flicker
+    made by the parts) is only counted, not read. `finish` feeds the rest; False when feeding failed (the outputs
+    are then rebuilt at the end)."""
 
     def __init__(
         self,
@@ -147,12 +156,17 @@ class RecordedFeed:
             return
         ready = {f.index: f for f in self._recorded(self._order[self._next])}
         while self._next < len(self._order) and (frame := ready.get(self._order[self._next])) is not None:
-            source, enhanced = self._paths(frame.index)
-            self.live.add(_rgb8(source), _rgb8(enhanced), frame.pts)
+            if self.live.wants_pixels:
+                source, enhanced = self._paths(frame.index)
+                self.live.add(_rgb8(source), _rgb8(enhanced), frame.pts)
+            else:
+                self.live.count += 1
             self._next += 1
 
     def _run(self) -> None:
         while not self._stop.wait(FEED_POLL_SECONDS):
+            if not self.live.wants_pixels:
+                return  # nothing to read before the end (no GIF; the parts make the video and flicker): `finish` counts
             try:
                 self._feed_ready()
             except Exception:
@@ -189,8 +203,9 @@ def _part_path(storage: JobStorage, job_id: str, index: int) -> Path:
 
 
 class SegmentPart:
-    """One segment's part of the enhanced video, fed its frames in order (as `LiveOutputs.add`). `finish` closes
-    it under its final name, with a note of the frames it holds, its timing and its encoder; `discard` drops it."""
+    """One segment's part of the enhanced video, fed its frames in order (as `LiveOutputs.add`), and the flicker of
+    its frames' pairs. `finish` closes it under its final name, with a note of the frames it holds, its timing, its
+    encoder and its flicker pairs; `discard` drops it."""
 
     def __init__(
         self,
@@ -210,12 +225,15 @@ class SegmentPart:
         self._until = source_timestamps(self._input)[later[0].frames[0]] if later else None
         self._writer: VideoWriter | None = None
         self._count = 0  # frames fed
+        # From the frames in hand, on the worker that made them: the holder never reads them back for this.
+        self._flicker, self._scenes = FlickerMeter(), SceneDetector(min_frames=1)
 
     def add(self, source: np.ndarray, enhanced: np.ndarray, pts: int | None) -> None:
         if self._writer is None:
             self._partial.parent.mkdir(parents=True, exist_ok=True)
             self._writer = open_video(self._settings, self._options, self._partial, self._input, enhanced, False)
         self._writer.write(enhanced, pts)
+        self._flicker.add(source, enhanced, new_scene=self._scenes.feed(source))
         self._count += 1
 
     def finish(self, frames: list[int]) -> None:
@@ -225,7 +243,8 @@ class SegmentPart:
             return
         writer, self._writer = self._writer, None
         writer.close(until=self._until)
-        note = {"frames": frames, "timing": vars(writer.timing), "encoding": writer.encoding}
+        flicker = {"pairs": [asdict(p) for p in self._flicker.pairs], "cuts": self._flicker.cuts}
+        note = {"frames": frames, "timing": vars(writer.timing), "encoding": writer.encoding, "flicker": flicker}
         self._target.with_suffix(".json").write_text(json.dumps(note))
         self._partial.replace(self._target)
 
@@ -268,8 +287,8 @@ def join_segments(
             part = SegmentPart(settings, storage, job_id, options, segments, segment.index, worker_id)
             try:
                 for i in mine:
-                    enhanced = _rgb8(storage.enhanced_frame(job_id, i))
-                    part.add(enhanced, enhanced, recorded[i].pts)
+                    source, enhanced = _rgb8(storage.source_frame(job_id, i)), _rgb8(storage.enhanced_frame(job_id, i))
+                    part.add(source, enhanced, recorded[i].pts)
                 part.finish(mine)
             except BaseException:
                 part.discard()
@@ -294,3 +313,37 @@ def join_segments(
         fps=timings[0]["fps"],
     )
     return target, timing, {**encodings[0], "segments": {"joined": len(parts), "reencoded": reencoded}}
+
+
+def merge_flicker(
+    meter: FlickerMeter, storage: JobStorage, job_id: str, segments: list[SegmentRecord], frames: list[FrameRecord]
+) -> None:
+    """After `join_segments` (every part has its note): add to `meter` each part's flicker pairs and cuts, and
+    measure the pair across each boundary between two segments here (its two frames read back from their PNGs),
+    as one meter fed every frame would have (each part's first pairs are all measured: a long video's parts
+    measure more pairs than one run's sampling would)."""
+    recorded = {f.index for f in frames}
+    last: int | None = None  # the frame before the next segment's first
+    for segment in sorted(segments, key=lambda s: s.index):
+        mine = [i for i in segment.frames if i in recorded]
+        if not mine:
+            continue
+        note = json.loads(_part_path(storage, job_id, segment.index).with_suffix(".json").read_text())
+        flicker = note.get("flicker")
+        if flicker is None:  # a part from before the parts measured flicker: measure its frames here
+            _measure(meter, storage, job_id, mine)
+        else:
+            meter.pairs.extend(PairError(**pair) for pair in flicker["pairs"])
+            meter.cuts += flicker["cuts"]
+        if last is not None:
+            _measure(meter, storage, job_id, [last, mine[0]])
+        last = mine[-1]
+
+
+def _measure(meter: FlickerMeter, storage: JobStorage, job_id: str, indices: list[int]) -> None:
+    """Feed `meter` these consecutive frames as a run of their own (from their PNGs)."""
+    meter.start()
+    scenes = SceneDetector(min_frames=1)
+    for i in indices:
+        source = _rgb8(storage.source_frame(job_id, i))
+        meter.add(source, _rgb8(storage.enhanced_frame(job_id, i)), new_scene=scenes.feed(source))

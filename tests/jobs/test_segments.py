@@ -19,6 +19,7 @@ from PIL import Image
 
 from app.core.config import Settings
 from app.inference.device import Device
+from app.jobs import segments as segments_module
 from app.jobs.kinds import kind_of
 from app.jobs.local import LocalWorker
 from app.jobs.models import JobStatus, SegmentStatus
@@ -115,13 +116,21 @@ def test_bikes_is_planned_at_its_scene_cuts(settings: Settings, device: Device, 
 
 
 def test_a_segmented_job_gives_the_frames_of_one_run(
-    settings: Settings, device: Device, tmp_path: Path, two_scenes: Path
+    settings: Settings, device: Device, tmp_path: Path, two_scenes: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = Jobs(_sized(settings, 0), device, tmp_path / "whole")
     parts = Jobs(_sized(settings, 20), device, tmp_path / "parts")
     # Lossless (crf 0), so the joined parts decode to exactly the one run's frames although the join starts a GOP.
     one, split_job = whole.submit(two_scenes, every_n=2, crf=0), parts.submit(two_scenes, every_n=2, crf=0)
     assert whole.run(one, whole.context("worker-a")) is JobStatus.SUCCEEDED
+    read_back: list[Path] = []  # the frames the holder reads back from their PNGs
+    rgb8 = segments_module._rgb8
+
+    def counted(path: Path) -> np.ndarray:
+        read_back.append(path)
+        return rgb8(path)
+
+    monkeypatch.setattr(segments_module, "_rgb8", counted)
     assert parts.run(split_job, parts.context("worker-a")) is JobStatus.SUCCEEDED
 
     segments = parts.store.segments(split_job)
@@ -144,6 +153,18 @@ def test_a_segmented_job_gives_the_frames_of_one_run(
     # Each segment's worker encoded its part; the holder joined them packet for packet, re-encoding none.
     assert report["video_encoding"]["segments"] == {"joined": 2, "reencoded": []}  # type: ignore[index]
     assert report["video_timing"] == whole.report(one)["video_timing"]
+    # The flicker of one run: each part measured its own frames' pairs as it encoded them, the holder only the pair
+    # across the boundary (its two frames read back: source and enhanced), never every frame again.
+    flicker_one, flicker_split = whole.report(one)["flicker"], report["flicker"]
+    assert isinstance(flicker_one, dict) and isinstance(flicker_split, dict)
+    assert (flicker_split["pairs"], flicker_split["cuts_skipped"]) == (
+        flicker_one["pairs"],
+        flicker_one["cuts_skipped"],
+    )
+    assert flicker_one["pairs"] + flicker_one["cuts_skipped"] == 31  # every pair of 32 frames, but across a cut
+    for key in ("enhanced", "source", "visible"):
+        assert flicker_split[key] == pytest.approx(flicker_one[key], abs=0.002)
+    assert len(read_back) == 4
 
 
 def test_a_segmented_jobs_joined_video_keeps_the_sources_audio(
@@ -210,6 +231,11 @@ def test_a_dead_workers_segment_is_redone_by_another_without_duplicates(
     # Two workers recorded the first segment's frames: no worker's part holds all of them, so the holder encoded
     # that part again from the recorded frames and joined it to the second segment's.
     assert jobs.report(job_id)["video_encoding"]["segments"] == {"joined": 2, "reencoded": [0]}  # type: ignore[index]
+    # That part's flicker too, from both PNGs of each frame (the source's warping error is not the enhanced one's).
+    flicker = jobs.report(job_id)["flicker"]
+    assert isinstance(flicker, dict) and flicker["pairs"] + flicker["cuts_skipped"] == 31
+    note = json.loads((jobs.storage.job_dir(job_id) / "work" / "segments" / "part_0000.json").read_text())
+    assert note["flicker"]["pairs"] and all(p["source"] != p["enhanced"] for p in note["flicker"]["pairs"])
     timeline = [pts for pts, _ in video if pts is not None]
     assert len(timeline) == 64 and timeline == sorted(set(timeline))
     for frame in frames:  # each recorded frame at its own time, as enhanced
