@@ -20,11 +20,12 @@ def fuse_reparameterised(model: torch.nn.Module) -> int:
     """Fuse every module that rebuilds its eval conv per call (`update_params` + `eval_conv`); returns how many."""
     fused = 0
     for module in model.modules():
-        if callable(getattr(module, "update_params", None)) and isinstance(
-            getattr(module, "eval_conv", None), torch.nn.Conv2d
-        ):
+        rebuild = getattr(module, "update_params", None)
+        if callable(rebuild) and isinstance(getattr(module, "eval_conv", None), torch.nn.Conv2d):
             with torch.no_grad():
-                module.update_params()
-            module.update_params = _already_fused  # the instance attribute wins over the class's method
+                rebuild()
+            # The instance attribute wins over the class's method (object.__setattr__: nn.Module's own only
+            # expects parameters, buffers and modules).
+            object.__setattr__(module, "update_params", _already_fused)
             fused += 1
     return fused
