@@ -266,7 +266,7 @@ def main() -> None:
     )
     chart = bar_chart(
         RESULTS / f"{stem}.png",
-        f"{args.model} on {cpu}, {threads} threads: % of the bf16 matmul peak ({peak['gflops']:.0f} GFLOP/s)",
+        f"{args.model}, {threads} threads: % of the bf16 matmul peak ({peak['gflops']:.0f} GFLOP/s)",
         [f"{r['size']} px: {r['engine']}" for r in summary],
         [100 * float(str(r["share_of_bf16_peak"])) for r in summary],
         "%",
