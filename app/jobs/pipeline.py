@@ -284,7 +284,7 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
         guard(force=True)
         incomplete = stopped.detail if stopped else None
         frames = ctx.store.frames(job.id)
-        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, incomplete, ctx.device)
+        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, incomplete, ctx.device, guard)
     finally:
         if live is not None:
             live.discard()  # after a failure, a cancel or a shutdown: close the encoder, drop the partial video
@@ -349,7 +349,7 @@ def _process_segmented(
             )
             if joined is not None:
                 live.adopt_video(*joined)
-        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, None, ctx.device)
+        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, None, ctx.device, guard)
     finally:
         if live is not None:
             live.discard()  # after a failure, a cancel or a shutdown: close the encoder, drop the partial video

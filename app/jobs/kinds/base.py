@@ -128,7 +128,8 @@ class JobKindSpec:
         live: LiveOutputs | None,
         incomplete: str | None,
         device: Device | None = None,
+        guard: Guard | None = None,
     ) -> None:
         """Write every artifact the job asked for and publish them together (`device`: where a step of the
-        publishing runs a model, e.g. an interpolated video's RIFE)."""
-        write_outputs(settings, storage, job, frames, options, model, live, incomplete, device)
+        publishing runs a model, e.g. an interpolated video's RIFE; `guard` runs before each of its calls)."""
+        write_outputs(settings, storage, job, frames, options, model, live, incomplete, device, guard)
