@@ -33,6 +33,7 @@ from app.inference.memory import MemoryBudget
 from app.jobs.models import FrameRecord, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
+from app.jobs.temporal_report import temporal_report
 from app.media.scenes import SceneDetector
 from app.media.video import DecodedFrame, VideoTiming, VideoWriter, stream_report
 from app.quality.flicker import FlickerMeter
@@ -366,6 +367,7 @@ def write_outputs(
     report["interpolation"] = (
         {"factor": options.interpolate, **interpolated.as_dict()} if interpolated is not None else None
     )
+    report["temporal"] = temporal_report(frames)
     report["flicker"] = meter.result() if meter is not None else None
     report["live_cpu_seconds"] = {k: round(v, 4) for k, v in live.cpu_seconds.items()} if live is not None else None
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())

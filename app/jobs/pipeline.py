@@ -193,6 +193,8 @@ def _process_frame(
         stages = decision.as_dict()  # light and denoise get their own keys; "deblur" keeps them too, for a release
         detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": stages}
         detail.update(light=stages["light"], denoise=stages["denoise"])
+        if frame.temporal is not None:  # the temporal model's run and window, for the report (jobs.temporal_report)
+            detail["temporal"] = frame.temporal
         written: Future[Any] = out.writers.submit(
             _persist_frame, ctx, job, frame, restored, detail, started, out.segment
         )

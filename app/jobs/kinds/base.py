@@ -45,6 +45,7 @@ class SourceFrame:
     rgb8: np.ndarray | None = None  # a video frame as decoded (uint8), kept to skip converting it back
     neighbours: tuple[Picture, ...] = ()  # the frames around it, as decoded, for deblur=burst (jobs.neighbours)
     restored: tuple[Picture, RestoreDecision] | None = None  # already restored, with its neighbours (temporal models)
+    temporal: dict[str, Any] | None = None  # how the temporal model restored it, for the report (jobs.temporal_report)
 
 
 class JobKindSpec:
