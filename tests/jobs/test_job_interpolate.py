@@ -28,6 +28,7 @@ from app.inference.enhance import plan
 from app.inference.interpolate import pair_bytes
 from app.inference.memory import MemoryBudget
 from app.jobs.options import JobOptions
+from app.main import create_app
 from app.models.registry import ModelRegistry
 from tests.support.images import CATALOG, FAST_MODEL, png_bytes, psnr, skimage_rgb
 from tests.support.interpolation import bikes_frames, carphone_frames
@@ -255,3 +256,22 @@ def test_a_budget_too_small_for_one_rife_call_is_refused_with_its_size(client: T
     with pytest.raises(NeverFits, match=rf"interpolating a {SIZE[0]}x{SIZE[1]} frame pair needs about"):
         interpolation.interpolate(rife, frames[0], frames[1], memory=small)
     assert small.in_use == 0
+
+
+def test_a_job_whose_rife_calls_could_never_fit_the_budget_is_refused_at_submit(
+    settings: Settings, registry: ModelRegistry, tmp_path: Path
+) -> None:
+    """Bikes at 640x480, x4: each frame fits a 600 MB budget, a 2560x1920 pair for RIFE (about 980 MB) never does:
+    413 when the job is sent, not a failure after every frame was upscaled. Without interpolate, accepted."""
+    budget = 600 << 20
+    assert pair_bytes(2560, 1920) > budget
+    clip = clip_from_frames(tmp_path / "big.mp4", bikes_frames(2, (640, 480)), fps=FPS).read_bytes()
+    with TestClient(create_app(settings.model_copy(update={"memory_budget_bytes": budget}), registry)) as client:
+        refused = submit(client, clip, "big.mp4", model=FAST_MODEL, interpolate=2, outputs="video")
+        accepted = submit(client, clip, "big.mp4", model=FAST_MODEL, outputs="video")
+        client.post(f"{JOBS}/{accepted.json()['id']}/cancel")
+
+    assert refused.status_code == 413, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "interpolating a 2560x1920 frame pair" in refused.json()["detail"]
+    assert accepted.status_code == 202, accepted.text
