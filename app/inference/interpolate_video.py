@@ -23,12 +23,14 @@ from app.core.config import Settings
 from app.core.errors import InvalidOption
 from app.inference.device import Device, ModelHandle
 from app.inference.interpolate import instants, interpolate, require_interpolator
+from app.inference.memory import MemoryBudget
 from app.media.encoders import EncoderChoice
 from app.media.scenes import SceneDetector
 from app.media.video import DecodedFrame, VideoWriter, iter_frames
 from app.models.catalog import WeightState, cached_weight_state
 
 Progress = Callable[[int], None]  # source frames done so far
+BeforeCall = Callable[[], None]  # raises to stop (a job's guard: cancel, shutdown, lost lease, time limit)
 DUPLICATE_BLOCK = 8
 DUPLICATE_LEVELS = 1  # of 255: a re-encoded repeat differs by less, the smallest real motion by more
 
@@ -75,13 +77,22 @@ class InterpolatingWriter:
     """Feeds a `VideoWriter` frames in order and writes `factor - 1` frames made by `model` between each two of one
     scene, evenly spaced in time. Where a scene cuts, or the time base has no room, nothing is made (the writer
     holds the frame before); where two frames are the same, the frames between are copies. Cuts and duplicates are
-    judged on `look` (the source frame of an enhanced one: small, and what the scene really does)."""
+    judged on `look` (the source frame of an enhanced one: small, and what the scene really does). `before_call`
+    runs before each model call and `memory` holds each call's memory while it runs (a job's guard and budget)."""
 
     def __init__(
-        self, writer: VideoWriter, model: ModelHandle, factor: int, report: InterpolationReport | None = None
+        self,
+        writer: VideoWriter,
+        model: ModelHandle,
+        factor: int,
+        report: InterpolationReport | None = None,
+        *,
+        before_call: BeforeCall | None = None,
+        memory: MemoryBudget | None = None,
     ) -> None:
         require_interpolator(model)
         self.writer, self.model, self.factor = writer, model, factor
+        self.before_call, self.memory = before_call, memory
         self.report = report or InterpolationReport()
         self._scenes = SceneDetector(min_frames=1)  # every cut, even one right after another: never blend scenes
         self._previous: tuple[DecodedFrame, np.ndarray] | None = None
@@ -94,7 +105,7 @@ class InterpolatingWriter:
             if cut:
                 self.report.cuts.append(frame.index)
             else:
-                _write_between(self.model, self.writer, self._previous, (frame, look), self.factor, self.report)
+                _write_between(self, self._previous, (frame, look))
         self.writer.write(frame.rgb, frame.pts)
         self.report.source_frames += 1
         if self._previous is not None and self._previous[0].pts is not None and frame.pts is not None:
@@ -165,14 +176,10 @@ def is_duplicate(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _write_between(
-    model: ModelHandle,
-    writer: VideoWriter,
-    previous: tuple[DecodedFrame, np.ndarray],
-    current: tuple[DecodedFrame, np.ndarray],
-    factor: int,
-    report: InterpolationReport,
+    into: InterpolatingWriter, previous: tuple[DecodedFrame, np.ndarray], current: tuple[DecodedFrame, np.ndarray]
 ) -> None:
     (before, before_look), (after, after_look) = previous, current
+    writer, factor, report = into.writer, into.factor, into.report
     stamps = _between(before, after, factor)
     if stamps is None:
         report.no_room += 1
@@ -182,7 +189,10 @@ def _write_between(
         frames = [before.rgb] * len(stamps)
     else:
         pair = [f.rgb.astype(np.float32) / 255.0 for f in (before, after)]
-        frames = [_to8(made) for made in interpolate(model, pair[0], pair[1], instants(factor))]
+        made = interpolate(
+            into.model, pair[0], pair[1], instants(factor), before_call=into.before_call, memory=into.memory
+        )
+        frames = [_to8(frame) for frame in made]
         report.made += len(frames)
     for rgb, pts in zip(frames, stamps, strict=True):
         writer.write(rgb, pts)

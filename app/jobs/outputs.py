@@ -14,6 +14,7 @@ import logging
 import os
 import time
 import zipfile
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,11 @@ from app.core.metrics import STAGE_SECONDS
 from app.domain import Output
 from app.inference.device import Device, ModelHandle
 from app.inference.interpolate_video import InterpolatingWriter, InterpolationReport, interpolation_model
+from app.inference.memory import MemoryBudget
 from app.jobs.models import FrameRecord, JobRecord
 from app.jobs.options import JobOptions
 from app.jobs.storage import JobStorage
+from app.jobs.temporal_report import temporal_report
 from app.media.scenes import SceneDetector
 from app.media.video import DecodedFrame, VideoTiming, VideoWriter, stream_report
 from app.quality.flicker import FlickerMeter
@@ -188,11 +191,18 @@ def _rebuild_video(
     sources: list[Path],
     meter: FlickerMeter | None,
     interpolator: ModelHandle | None = None,
+    guard: Callable[[], None] | None = None,
+    memory: MemoryBudget | None = None,
 ) -> tuple[VideoTiming, InterpolationReport | None, dict[str, Any]]:
     """The video from the recorded frames; with `interpolator`, `options.interpolate` times as many (the made
-    frames between each two of one scene). Feeds `meter` (when flicker was not measured live) on the way."""
+    frames between each two of one scene), `guard` run before each of its calls and each call's memory held from
+    `memory` (the job's). Feeds `meter` (when flicker was not measured live) on the way."""
     writer = open_video(settings, options, target, input_path, _rgb8(enhanced[0]))
-    interpolating = InterpolatingWriter(writer, interpolator, options.interpolate or 2) if interpolator else None
+    interpolating = (
+        InterpolatingWriter(writer, interpolator, options.interpolate or 2, before_call=guard, memory=memory)
+        if interpolator
+        else None
+    )
     scenes = SceneDetector(min_frames=1)
     try:
         for frame, path, source_path in zip(frames, enhanced, sources, strict=True):
@@ -292,10 +302,12 @@ def write_outputs(
     live: LiveOutputs | None,
     incomplete: str | None = None,
     device: Device | None = None,
+    guard: Callable[[], None] | None = None,
 ) -> None:
     """Write every artifact the job asked for, then the report, then publish them together. `incomplete` says why
     the frames stop short of the selection (a video that stopped decoding), for the report. `device`: where an
-    interpolated video's model runs (`options.interpolate`)."""
+    interpolated video's model runs (`options.interpolate`), each call reserving its memory from the device's budget;
+    `guard` runs before each of those calls (the job's: a cancel, a shutdown or a lost lease stops it there)."""
     artifacts = storage.artifacts_dir(job.id)
     artifacts.mkdir(parents=True, exist_ok=True)
     enhanced = [storage.enhanced_frame(job.id, f.index) for f in frames]
@@ -341,7 +353,7 @@ def write_outputs(
             part, rebuilt = artifacts / VIDEO_PART, None if meter is not None else FlickerMeter()
             timing, interpolated, encoding = _rebuild_video(
                 settings, options, part, storage.input_path(job.id), frames, enhanced, hold_last, sources,
-                rebuilt, _interpolator(settings, options, device),
+                rebuilt, _interpolator(settings, options, device), guard, device.memory if device else None,
             )  # fmt: skip
             meter = meter or rebuilt
         part.replace(artifacts / f"enhanced{encoder.suffix}")
@@ -363,6 +375,7 @@ def write_outputs(
     report["interpolation"] = (
         {"factor": options.interpolate, **interpolated.as_dict()} if interpolated is not None else None
     )
+    report["temporal"] = temporal_report(frames)
     report["flicker"] = meter.result() if meter is not None else None
     report["live_cpu_seconds"] = {k: round(v, 4) for k, v in live.cpu_seconds.items()} if live is not None else None
     write_atomic(artifacts / "report.json", json.dumps(report, indent=2).encode())

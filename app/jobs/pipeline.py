@@ -203,6 +203,8 @@ def _process_frame(
         stages = decision.as_dict()  # light and denoise get their own keys; "deblur" keeps them too, for a release
         detail = {"time": frame.seconds, "size": [restored.width, restored.height], "deblur": stages}
         detail.update(light=stages["light"], denoise=stages["denoise"])
+        if frame.temporal is not None:  # the temporal model's run and window, for the report (jobs.temporal_report)
+            detail["temporal"] = frame.temporal
         written: Future[Any] = out.writers.submit(
             _persist_frame, ctx, job, frame, restored, detail, started, out.segment
         )
@@ -294,7 +296,7 @@ def _process_job(ctx: JobContext, job: JobRecord, guard: JobGuard) -> None:
         guard(force=True)
         incomplete = stopped.detail if stopped else None
         frames = ctx.store.frames(job.id)
-        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, incomplete, ctx.device)
+        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, incomplete, ctx.device, guard)
     finally:
         if live is not None:
             live.discard()  # after a failure, a cancel or a shutdown: close the encoder, drop the partial video
@@ -359,7 +361,7 @@ def _process_segmented(
             merge_flicker(live.flicker, ctx.storage, job.id, done, frames)  # each part measured its frames
             if joined is not None:
                 live.adopt_video(*joined)
-        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, None, ctx.device)
+        spec.publish(ctx.settings, ctx.storage, job, frames, options, model, live, None, ctx.device, guard)
     finally:
         if live is not None:
             live.discard()  # after a failure, a cancel or a shutdown: close the encoder, drop the partial video

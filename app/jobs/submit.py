@@ -20,6 +20,7 @@ from app.core.errors import (
 from app.domain import JobKind
 from app.inference.device import Device
 from app.inference.enhance import check_size, estimate_bytes, plan
+from app.inference.interpolate import pair_bytes
 from app.inference.temporal import refuse_on_pictures
 from app.jobs.album import Part, album_fingerprint, is_zip, submit_album
 from app.jobs.estimate import check_estimate, estimate_job
@@ -158,6 +159,9 @@ def submit_job(
             options, steps = accepted, plan(accepted.enhance_options(), device, settings)
         check_size(width, height, steps.scale, settings)  # every frame has the probed size: the image route's caps
         device.memory.check(estimate_bytes(width, height, steps, device, load=False), f"a {width}x{height} frame")
+        if options.interpolate:  # RIFE's calls at publish, on the enhanced frames: refused now, not after them all
+            out_w, out_h = round(width * (steps.scale or 1.0)), round(height * (steps.scale or 1.0))
+            device.memory.check(pair_bytes(out_w, out_h), f"interpolating a {out_w}x{out_h} frame pair")
         if options.frames and facts.declared_frames and options.frames[-1] >= facts.declared_frames:
             raise InvalidOption(
                 f"frame {options.frames[-1]} is past the end: the clip declares {facts.declared_frames} frames "

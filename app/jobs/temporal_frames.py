@@ -89,6 +89,7 @@ def in_windows(
     taken = 0
     ended = False  # the sequence has taken its last frame: read no further
     lead: deque[SourceFrame] = deque(maxlen=context)  # the sequence's last frames read, in the current scene
+    fresh = False  # a scene cut since the sequence last took a frame: the next run starts the scene (report)
 
     def read() -> _Read | None:
         nonlocal taken, ended
@@ -118,11 +119,14 @@ def in_windows(
     def run(first: SourceFrame) -> Generator[SourceFrame, None, _Read | None]:
         """One run from `first` (a needed frame) to `context` frames past the last needed one, or the scene's or
         sequence's end; returns the frame read past it (a cut, or a frame the run did not take), if any."""
+        nonlocal fresh
         leading = list(lead)
         waiting: deque[tuple[SourceFrame, RestoreDecision | None]] = deque()  # read, not yet handed on
         after: list[_Read | None] = [None]
+        restarted, fresh = fresh, False  # the run restarts the model at a cut (else the job's or a segment's start)
 
         def inputs() -> Iterator[np.ndarray]:
+            nonlocal fresh
             for frame in leading:
                 yield prepare(frame)[0]
             trailing = 0  # frames taken since the last needed one
@@ -148,15 +152,17 @@ def in_windows(
                     if cut:  # a cut on a frame the sequence skips: the scene still changes before the next one
                         after[0] = (frame, False, False)
                         lead.clear()
+                        fresh = True
                         return
                     waiting.append((frame, None))
                 item = read()
 
         height, width = first.picture.pixels.shape[:2]
+        run_core = fitting_core(core, context, window_bytes(1, height, width, model.net_scale), device.memory.capacity)
         outputs = restore_frames(
             model,
             inputs(),
-            core=fitting_core(core, context, window_bytes(1, height, width, model.net_scale), device.memory.capacity),
+            core=run_core,
             context=context,
             before_call=guard,
             memory=device.memory,
@@ -168,7 +174,15 @@ def in_windows(
                 yield waiting.popleft()[0]
             frame, decision = waiting.popleft()
             assert decision is not None
-            yield replace(frame, restored=(fit(pixels, frame.picture), decision))
+            how = {
+                "model": model.entry.id,
+                "core": run_core,
+                "context": context,
+                "run": first.index,  # the run's first restored frame: its windows are counted from there
+                "window": position // run_core,  # windows cut the run's inputs, leading frames included
+                "restarted_at_cut": restarted,
+            }
+            yield replace(frame, restored=(fit(pixels, frame.picture), decision), temporal=how)
         while waiting:
             yield waiting.popleft()[0]
         return after[0]
@@ -178,11 +192,13 @@ def in_windows(
         frame, cut, member = item
         if cut:
             lead.clear()
+            fresh = True
         if member and needed(frame.index):
             follow = yield from run(frame)
             item = follow if follow is not None else read()
             continue
         if member:
             lead.append(frame)
+            fresh = False
         yield frame
         item = read()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,14 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.core.config import Settings
-from app.core.errors import InvalidOption
+from app.core.errors import InvalidOption, NeverFits
+from app.inference import interpolate as interpolation
 from app.inference.device import Device
 from app.inference.enhance import plan
+from app.inference.interpolate import pair_bytes
+from app.inference.memory import MemoryBudget
 from app.jobs.options import JobOptions
+from app.main import create_app
 from app.models.registry import ModelRegistry
 from tests.support.images import CATALOG, FAST_MODEL, png_bytes, psnr, skimage_rgb
 from tests.support.interpolation import bikes_frames, carphone_frames
@@ -175,3 +181,97 @@ def test_a_server_without_the_interpolation_weights_refuses_interpolate(settings
         plan(JobOptions(model="none", interpolate=2, outputs=["video"]).enhance_options(), device, bare)  # type: ignore[list-item]
     with pytest.raises(InvalidOption, match="model=none leaves nothing to do"):
         plan(JobOptions(model="none", outputs=["video"]).enhance_options(), device, bare)  # type: ignore[list-item]
+
+
+def _storage_of(client: TestClient) -> Any:
+    return client.app.state.api.services.storage  # type: ignore[attr-defined]
+
+
+def test_a_cancel_while_interpolating_at_publish_stops_between_rife_calls_and_frees_the_files(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bikes' pan, 10 frames: 9 RIFE calls at publish. The cancel comes while the 2nd call runs (held until the
+    cancel is in): the job stops before the 3rd, ends cancelled, and its folder goes as any cancelled job's does."""
+    calls, reached, cancelled = [0], threading.Event(), threading.Event()
+    batch = interpolation.pair_batch
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 2:
+            reached.set()
+            assert cancelled.wait(120), "the test never cancelled"
+        return batch(*args, **kwargs)
+
+    monkeypatch.setattr(interpolation, "pair_batch", counted)
+    clip = clip_from_frames(tmp_path / "pan.mp4", bikes_frames(10, SIZE), fps=FPS)
+    response = submit(client, clip.read_bytes(), clip.name, model="none", interpolate=2, outputs="video")
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    try:
+        assert reached.wait(600), "no second RIFE call"
+        assert client.post(f"{JOBS}/{job_id}/cancel").status_code in {200, 202}
+    finally:
+        cancelled.set()
+
+    job = wait(client, job_id, timeout=600)
+
+    assert job["status"] == "cancelled", job
+    assert calls[0] == 2  # the call running when the cancel came, none after (9 without the guard)
+    storage = _storage_of(client)
+    deadline = time.monotonic() + 60  # the worker records the status, then removes the folder
+    while storage.job_dir(job_id).exists():
+        assert time.monotonic() < deadline, "the cancelled job's folder was not removed"
+        time.sleep(0.05)
+
+
+def test_each_rife_call_at_publish_holds_its_memory_from_the_job_budget(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every made frame's call is admitted by the budget frames are (and released: nothing held after the job)."""
+    taken: list[tuple[int, str]] = []
+    acquire = MemoryBudget.acquire
+
+    def recorded(budget: MemoryBudget, need: int, what: str, patient: bool = False) -> None:
+        taken.append((need, what))
+        acquire(budget, need, what, patient)
+
+    monkeypatch.setattr(MemoryBudget, "acquire", recorded)
+    clip = clip_from_frames(tmp_path / "pan.mp4", bikes_frames(4, SIZE), fps=FPS)
+
+    report, _ = _run(client, clip, tmp_path, model="none", interpolate=2, outputs="video")
+
+    rife = [need for need, what in taken if what == f"interpolating a {SIZE[0]}x{SIZE[1]} frame pair"]
+    assert len(rife) == report["interpolation"]["made"] == 3
+    assert rife == [pair_bytes(*SIZE)] * 3
+    assert client.app.state.api.services.device.memory.in_use == 0  # type: ignore[attr-defined]
+
+
+def test_a_budget_too_small_for_one_rife_call_is_refused_with_its_size(client: TestClient) -> None:
+    """As a frame that could never fit: 413 NeverFits naming the pair, before the model runs."""
+    device: Device = client.app.state.api.services.device  # type: ignore[attr-defined]
+    rife = device.model("rife")
+    frames = [f.astype(np.float32) / 255 for f in bikes_frames(2, SIZE)]
+    small = MemoryBudget(pair_bytes(*SIZE) - 1, max_waiting=1, wait_seconds=1)
+
+    with pytest.raises(NeverFits, match=rf"interpolating a {SIZE[0]}x{SIZE[1]} frame pair needs about"):
+        interpolation.interpolate(rife, frames[0], frames[1], memory=small)
+    assert small.in_use == 0
+
+
+def test_a_job_whose_rife_calls_could_never_fit_the_budget_is_refused_at_submit(
+    settings: Settings, registry: ModelRegistry, tmp_path: Path
+) -> None:
+    """Bikes at 640x480, x4: each frame fits a 600 MB budget, a 2560x1920 pair for RIFE (about 980 MB) never does:
+    413 when the job is sent, not a failure after every frame was upscaled. Without interpolate, accepted."""
+    budget = 600 << 20
+    assert pair_bytes(2560, 1920) > budget
+    clip = clip_from_frames(tmp_path / "big.mp4", bikes_frames(2, (640, 480)), fps=FPS).read_bytes()
+    with TestClient(create_app(settings.model_copy(update={"memory_budget_bytes": budget}), registry)) as client:
+        refused = submit(client, clip, "big.mp4", model=FAST_MODEL, interpolate=2, outputs="video")
+        accepted = submit(client, clip, "big.mp4", model=FAST_MODEL, outputs="video")
+        client.post(f"{JOBS}/{accepted.json()['id']}/cancel")
+
+    assert refused.status_code == 413, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "interpolating a 2560x1920 frame pair" in refused.json()["detail"]
+    assert accepted.status_code == 202, accepted.text

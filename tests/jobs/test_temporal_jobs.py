@@ -6,7 +6,9 @@ talks, the car window behind him moves) and a shot of bikes, in 48 x 48 crops, e
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,11 +19,11 @@ from app.core.config import Settings
 from app.inference.device import Device
 from app.inference.temporal import restore_frames, run_window, window_bytes
 from app.jobs.models import JobStatus
-from app.jobs.temporal_frames import fitting_core
+from app.jobs.temporal_frames import fitting_core, scene_cuts
 from app.media.encode import to_uint8
 from app.media.video import iter_frames
 from tests.jobs.test_segments import Jobs, _sized
-from tests.support.images import png_bytes, psnr
+from tests.support.images import FAST_MODEL, png_bytes, psnr
 from tests.support.interpolation import carphone_frames
 from tests.support.jobs import submit
 from tests.support.media import bikes_path, clip_from_frames
@@ -59,6 +61,11 @@ def ran(jobs: Jobs, clip: Path) -> str:
     job_id = jobs.submit(clip, model=MODEL, outputs=["frames"])
     assert jobs.run(job_id, jobs.context("worker-a")) is JobStatus.SUCCEEDED
     return job_id
+
+
+def report(jobs: Jobs, job_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads((jobs.storage.artifacts_dir(job_id) / "report.json").read_text())
+    return found
 
 
 def enhanced(jobs: Jobs, job_id: str) -> list[np.ndarray]:
@@ -181,3 +188,34 @@ def test_the_cli_runs_a_temporal_model_on_a_video_and_refuses_it_on_an_image(
     photo.write_bytes(png_bytes(phone(30, 1)[0]))
     refused = CliRunner().invoke(app, ["image", str(photo), str(tmp_path / "p4.png"), "--model", MODEL])
     assert refused.exit_code != 0 and "temporal video model" in refused.output
+
+
+def test_the_report_says_how_the_temporal_model_ran_and_where_a_cut_restarted_it(
+    settings: Settings, device: Device, tmp_path: Path
+) -> None:
+    """Carphone, then a cut to bikes' street (6 + 6 frames; the 48 x 48 street crop cuts again as the shot moves):
+    a run per scene, each restarted at its cut. The same clip in segments: a run per segment and scene, and only
+    the cuts restart the model (a segment's start reads its neighbours' frames)."""
+    clip = clip_from_frames(tmp_path / "cut.mp4", phone(30, 6) + street(6), crf=0)
+    detector = scene_cuts()
+    cuts = [i for i, f in enumerate(iter_frames(clip, 1000)) if detector.feed(f.rgb)]
+    assert cuts[0] == 6  # the cut between the two clips
+    whole = Jobs(_sized(settings, 0), device, tmp_path / "whole")
+    parts = Jobs(_sized(settings, 5), device, tmp_path / "parts")
+
+    one, split = report(whole, ran(whole, clip))["temporal"], report(parts, ran(parts, clip))["temporal"]
+
+    runs = len(cuts) + 1  # each scene under 12 frames: one window each
+    assert one == {
+        "model": MODEL, "core": 12, "context": 3, "frames": 12, "runs": runs, "windows": runs, "restarts_at_cuts": cuts
+    }  # fmt: skip
+    assert (split["frames"], split["restarts_at_cuts"]) == (12, cuts)
+    assert split["runs"] > runs and split["windows"] == split["runs"]
+
+
+def test_a_job_without_a_temporal_model_reports_none(settings: Settings, device: Device, tmp_path: Path) -> None:
+    clip = clip_from_frames(tmp_path / "phone.mp4", phone(30, 3), crf=0)
+    jobs = Jobs(_sized(settings, 0), device, tmp_path / "jobs")
+    job_id = jobs.submit(clip, model=FAST_MODEL, outputs=["frames"])
+    assert jobs.run(job_id, jobs.context("worker-a")) is JobStatus.SUCCEEDED
+    assert report(jobs, job_id)["temporal"] is None

@@ -50,5 +50,6 @@ class AlbumJob(JobKindSpec):
         live: LiveOutputs | None,
         incomplete: str | None,
         device: Device | None = None,
+        guard: Guard | None = None,
     ) -> None:
         write_album_outputs(storage, job, frames, job_report(job, options, model, frames, {}, False, None))

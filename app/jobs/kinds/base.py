@@ -45,6 +45,7 @@ class SourceFrame:
     rgb8: np.ndarray | None = None  # a video frame as decoded (uint8), kept to skip converting it back
     neighbours: tuple[Picture, ...] = ()  # the frames around it, as decoded, for deblur=burst (jobs.neighbours)
     restored: tuple[Picture, RestoreDecision] | None = None  # already restored, with its neighbours (temporal models)
+    temporal: dict[str, Any] | None = None  # how the temporal model restored it, for the report (jobs.temporal_report)
 
 
 class JobKindSpec:
@@ -128,7 +129,8 @@ class JobKindSpec:
         live: LiveOutputs | None,
         incomplete: str | None,
         device: Device | None = None,
+        guard: Guard | None = None,
     ) -> None:
         """Write every artifact the job asked for and publish them together (`device`: where a step of the
-        publishing runs a model, e.g. an interpolated video's RIFE)."""
-        write_outputs(settings, storage, job, frames, options, model, live, incomplete, device)
+        publishing runs a model, e.g. an interpolated video's RIFE; `guard` runs before each of its calls)."""
+        write_outputs(settings, storage, job, frames, options, model, live, incomplete, device, guard)
