@@ -97,6 +97,7 @@ class FlickerMeter:
     analysis_width: int = ANALYSIS_WIDTH
     dense_pairs: int = DENSE_PAIRS
     sparse_every: int = SPARSE_EVERY
+    sampling: str | None = None  # which pairs, for the report, when the caller picks them (`start` between runs)
     pairs: list[PairError] = field(default_factory=list)
     cuts: int = 0
     _dis: Any = None
@@ -164,6 +165,8 @@ class FlickerMeter:
         return PairError(errors[0], errors[1], float(visible.mean()))
 
     def _sampling(self) -> str:
+        if self.sampling is not None:
+            return self.sampling
         if self.dense_pairs >= EVERY_PAIR:
             return "every pair"
         first = "the first pair" if self.dense_pairs == 1 else f"the first {self.dense_pairs} pairs"

@@ -81,6 +81,8 @@ def test_the_live_outputs_measure_flicker_on_the_way(live: tuple[LiveOutputs, Jo
     _feed(outputs, 6)
     flicker = outputs.flicker.result()
     assert flicker is not None and flicker["pairs"] == 2  # pairs 1 and 4 of 5: the first, then one in four
+    assert flicker["measured_at"] == {"analysis_size": [352, 288], "flow_size": [176, 144],
+                                      "pairs": "the first pair, then one in 4"}  # fmt: skip
     assert flicker["ratio"] == pytest.approx(1.0, abs=0.25)  # an area upscale: about as stable as its source
 
 
@@ -135,6 +137,7 @@ def test_a_resumed_job_reports_flicker_from_its_recorded_frames(settings: Settin
     write_outputs(settings, storage, job, frames, options, None, None)
     report = json.loads((storage.artifacts_dir(job.id) / "report.json").read_text())
     assert report["flicker"]["pairs"] == 4 and report["flicker"]["ratio"] == pytest.approx(1.0, abs=0.15)
+    assert report["flicker"]["measured_at"]["pairs"] == "up to 60 pairs spread over the job, from its recorded frames"
     assert report["interpolation"] is None
 
 
