@@ -224,7 +224,8 @@ def _rebuild_video(
 def _sampled_flicker(frames: list[FrameRecord], enhanced: list[Path], sources: list[Path]) -> FlickerMeter:
     """Flicker from up to `FLICKER_SAMPLE_PAIRS` pairs of consecutive recorded frames, spread over the job (when
     nothing else reads the frames again: a resumed job without a video)."""
-    meter, last = FlickerMeter(), len(frames) - 2  # the last pair's first frame
+    sampling = f"up to {FLICKER_SAMPLE_PAIRS} pairs spread over the job, from its recorded frames"
+    meter, last = FlickerMeter(sampling=sampling), len(frames) - 2  # the last pair's first frame
     spread = range(FLICKER_SAMPLE_PAIRS) if last >= 0 else range(0)
     firsts = {round(i * last / (FLICKER_SAMPLE_PAIRS - 1)) for i in spread}
     for first in sorted(firsts):

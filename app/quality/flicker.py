@@ -8,7 +8,8 @@ absolute difference is what changed that motion does not explain. It is taken ov
 once per pair, on the source frames (OpenCV's DIS, on frames at most `FLOW_WIDTH` wide for speed), and the same flow
 warps the source and the enhanced frames, both seen at one analysis size (the enhanced frame's, at most
 `ANALYSIS_WIDTH` wide): a ratio near 1 is as stable as the source, above 1 is flicker the model added (texture that
-shimmers, details that come and go, the source's noise amplified).
+shimmers, details that come and go, the source's noise amplified). A job measures a sample of the pairs (the
+first, then one in `SPARSE_EVERY`), within 0.02 of every pair's ratio on real outputs at a quarter of the cost.
 """
 
 from __future__ import annotations
@@ -21,8 +22,15 @@ import numpy as np
 
 FLOW_WIDTH = 320  # DIS on a 320-px-wide frame: a few milliseconds
 ANALYSIS_WIDTH = 640  # where the warped frames are compared: fine enough to see an upscaler's shimmering texture
-DENSE_PAIRS = 120  # every pair of the first 120 frames is measured, then one in SPARSE_EVERY
+# Which pairs a job measures: the first, then one in SPARSE_EVERY (`FlickerMeter.measures`). Measuring every pair
+# cost a job 21-28 ms of CPU a 704x576 frame, a tenth of animevideov3's own; one in four costs 6-7 ms, and its ratio
+# stayed within 0.02 of every pair's on animevideov3 and span-x4 outputs of carphone, bikes (with a cut) and a
+# two-scene clip, 12 to 60 frames (0.000-0.018; docs/performance.md). A smaller analysis size was no substitute:
+# the ratio falls with it (carphone, animevideov3: 0.881 at 704 px, 0.794 at 640, 0.759 at 480, 0.732 at 360), since
+# an upscaler's shimmer lives in the finest detail.
+DENSE_PAIRS = 1
 SPARSE_EVERY = 4
+EVERY_PAIR = 1 << 62  # `dense_pairs` that measures every pair: the reference (`flicker`)
 # Forward-backward consistency (Sundaram et al., ECCV 2010, as Lai et al. and Ruder et al. use it): a pixel whose
 # flow does not come back to itself is occluded or unreliable, and is left out.
 CONSISTENCY_RATIO = 0.01
@@ -86,6 +94,10 @@ class FlickerMeter:
     """Fed the frames of a video in order (source and enhanced, uint8 RGB), says how much each flickers. A pair
     across a scene cut (`new_scene`) is not measured: no flow explains a cut."""
 
+    analysis_width: int = ANALYSIS_WIDTH
+    dense_pairs: int = DENSE_PAIRS
+    sparse_every: int = SPARSE_EVERY
+    sampling: str | None = None  # which pairs, for the report, when the caller picks them (`start` between runs)
     pairs: list[PairError] = field(default_factory=list)
     cuts: int = 0
     _dis: Any = None
@@ -97,11 +109,11 @@ class FlickerMeter:
         """Forget the previous frame: the next one starts a new run of consecutive frames (sampled pairs)."""
         self._previous, self._fed = None, 0
 
-    @staticmethod
-    def measures(position: int) -> bool:
+    def measures(self, position: int) -> bool:
         """Whether the pair that ends at the frame fed at `position` is measured: every one of the first
-        `DENSE_PAIRS`, then one in `SPARSE_EVERY`, so a long video's cost per frame stays a fraction of a pair's."""
-        return 0 < position <= DENSE_PAIRS or (position > DENSE_PAIRS and position % SPARSE_EVERY == 0)
+        `dense_pairs`, then one in `sparse_every`, so a long video's cost per frame stays a fraction of a pair's."""
+        dense = self.dense_pairs
+        return 0 < position <= dense or (position > dense and position % self.sparse_every == 0)
 
     def add(self, source: np.ndarray, enhanced: np.ndarray, new_scene: bool = False) -> None:
         position, self._fed = self._fed, self._fed + 1
@@ -119,7 +131,7 @@ class FlickerMeter:
             height, width = source.shape[:2]
             enhanced_height, enhanced_width = enhanced.shape[:2]
             # The enhanced frame's aspect (an odd source side may have been cropped even) for both.
-            self._sizes = (_fit(width, height, FLOW_WIDTH), _fit(enhanced_width, enhanced_height, ANALYSIS_WIDTH))
+            self._sizes = (_fit(width, height, FLOW_WIDTH), _fit(enhanced_width, enhanced_height, self.analysis_width))
             self._dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         flow_size, analysis = self._sizes
         gray = cv2.cvtColor(_resize(source, flow_size), cv2.COLOR_RGB2GRAY)
@@ -152,6 +164,14 @@ class FlickerMeter:
             errors.append(float(np.mean(cv2.mean(cv2.absdiff(now, warped), mask=mask)[:3])))
         return PairError(errors[0], errors[1], float(visible.mean()))
 
+    def _sampling(self) -> str:
+        if self.sampling is not None:
+            return self.sampling
+        if self.dense_pairs >= EVERY_PAIR:
+            return "every pair"
+        first = "the first pair" if self.dense_pairs == 1 else f"the first {self.dense_pairs} pairs"
+        return f"{first}, then one in {self.sparse_every}"
+
     def result(self) -> dict[str, Any] | None:
         """For report.json: the mean warping error of the enhanced frames and of the source (0..255), their ratio,
         and what was measured; None with fewer than two frames in one scene."""
@@ -168,6 +188,11 @@ class FlickerMeter:
             "cuts_skipped": self.cuts,
             "visible": round(float(np.mean([p.visible for p in self.pairs])), 3),
             "analysis_size": list(self._sizes[1]),
+            "measured_at": {
+                "analysis_size": list(self._sizes[1]),
+                "flow_size": list(self._sizes[0]),
+                "pairs": self._sampling(),
+            },
             "method": "mean absolute warping error (0-255) between consecutive frames after DIS optical-flow "
             "alignment (flow from the source frames, occlusions and edges masked); ratio > 1: the enhanced video "
             "flickers more than its source",
@@ -175,8 +200,9 @@ class FlickerMeter:
 
 
 def flicker(sources: list[np.ndarray], enhanced: list[np.ndarray], cuts: set[int] | None = None) -> dict[str, Any]:
-    """The measure on whole lists of frames (`cuts`: positions that start a new scene). For tests and benchmarks."""
-    meter = FlickerMeter()
+    """The measure on whole lists of frames (`cuts`: positions that start a new scene), every pair of them: the
+    reference a job's sampled measure is checked against. For tests and benchmarks."""
+    meter = FlickerMeter(dense_pairs=EVERY_PAIR)
     for position, (source, made) in enumerate(zip(sources, enhanced, strict=True)):
         meter.add(source, made, position in (cuts or set()))
     result = meter.result()

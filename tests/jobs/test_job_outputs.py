@@ -80,7 +80,9 @@ def test_the_live_outputs_measure_flicker_on_the_way(live: tuple[LiveOutputs, Jo
     outputs, _, _ = live
     _feed(outputs, 6)
     flicker = outputs.flicker.result()
-    assert flicker is not None and flicker["pairs"] == 5
+    assert flicker is not None and flicker["pairs"] == 2  # pairs 1 and 4 of 5: the first, then one in four
+    assert flicker["measured_at"] == {"analysis_size": [352, 288], "flow_size": [176, 144],
+                                      "pairs": "the first pair, then one in 4"}  # fmt: skip
     assert flicker["ratio"] == pytest.approx(1.0, abs=0.25)  # an area upscale: about as stable as its source
 
 
@@ -94,7 +96,7 @@ def test_a_scene_cut_reaches_both_the_gif_and_the_flicker_measure(live: tuple[Li
             rgb = cv2.resize(frame.rgb, (176, 144), interpolation=cv2.INTER_AREA)
             outputs.add(rgb, area_resize(rgb, 352, 288), None)
     flicker = outputs.flicker.result()
-    assert flicker is not None and flicker["cuts_skipped"] == 1 and flicker["pairs"] == 4
+    assert flicker is not None and flicker["cuts_skipped"] == 1 and flicker["pairs"] == 2  # 1 and 4 (after the cut)
     assert outputs.gif is not None and [r for _, _, r in outputs.gif.regions][-1:] == ["new scene"]
 
 
@@ -135,6 +137,7 @@ def test_a_resumed_job_reports_flicker_from_its_recorded_frames(settings: Settin
     write_outputs(settings, storage, job, frames, options, None, None)
     report = json.loads((storage.artifacts_dir(job.id) / "report.json").read_text())
     assert report["flicker"]["pairs"] == 4 and report["flicker"]["ratio"] == pytest.approx(1.0, abs=0.15)
+    assert report["flicker"]["measured_at"]["pairs"] == "up to 60 pairs spread over the job, from its recorded frames"
     assert report["interpolation"] is None
 
 
@@ -151,4 +154,4 @@ def test_a_resumed_interpolated_job_builds_its_video_from_the_recorded_frames(
     }  # fmt: skip
     with av.open(str(storage.artifacts_dir(job.id) / "enhanced.mp4")) as container:
         assert sum(1 for _ in container.decode(video=0)) == 4 + 3 + 1  # and the last frame held a whole frame
-    assert report["flicker"]["pairs"] == 3
+    assert report["flicker"]["pairs"] == 1  # the first of 3 (then one in four)
