@@ -46,10 +46,24 @@ def physical_cores(allowed: set[int] | None = None, sys_cpu: Path = SYS_CPU, cpu
     return max(1, cores)
 
 
+_configured = 0  # the count `configure_threads` chose, re-applied by `apply_threads_here`
+
+
 def configure_threads(requested: int = 0) -> int:
     """Set PyTorch's intra-op threads (`requested`, or the physical cores when 0); returns the count."""
+    global _configured
     count = requested or physical_cores()
+    _configured = count
     if torch.get_num_threads() != count:
         torch.set_num_threads(count)
     log.info("intra-op threads: %d", count)
     return count
+
+
+def apply_threads_here() -> None:
+    """Make the calling thread use the configured count. `torch.set_num_threads` reaches other threads only through
+    a once-per-thread initialisation, which a thread that ran any parallel op before has already done, and which
+    a forked process's main thread inherits: a Celery pool process ran its models on 2 threads with
+    ENHANCE_THREADS=1, so two one-thread workers on 2 cores took 0.9x one worker's time instead of about half."""
+    if _configured and torch.get_num_threads() != _configured:
+        torch.set_num_threads(_configured)

@@ -30,6 +30,7 @@ from typing import Protocol, TypeVar, cast
 import torch
 from spandrel import ImageModelDescriptor
 
+from app.core.threads import apply_threads_here
 from app.inference.memory import MemoryBudget
 from app.inference.pacing import Pacing
 from app.models import stages
@@ -87,6 +88,7 @@ def forward(model: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
     From a GPU the output comes back channels-last (N, C, H, W in shape, N, H, W, C in memory), so the caller's
     H x W x C array is a view, not a copy. The call's duration teaches the model's `rate` (the copy back to the host
     waits for the GPU, so it is the real duration)."""
+    apply_threads_here()
     started = time.perf_counter()
     with torch.inference_mode():
         output: torch.Tensor = model.descriptor(model.precision.prepare(batch))
@@ -101,6 +103,7 @@ def forward_stages(model: LoadedModel, staged: StagedForward, work: torch.Tensor
     once, with the device time of all its calls: a call's own share of the work is only estimated (from counted
     multiply-adds), and a cheap stage's call, recorded alone, looked like a large fixed cost per call (bench_fairness:
     span-x4's tiles shrank until a frame took 113 calls)."""
+    apply_threads_here()
     started = time.perf_counter()
     with torch.inference_mode():
         carry = staged.begin(model.precision.prepare(work)) if isinstance(work, torch.Tensor) else work

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import torch
 
+from app.core.config import Settings
 from app.core.threads import cgroup_cpu_limit, configure_threads, physical_cores
+from tests.support.images import FAST_MODEL
 
 
 def _topology(root: Path, cpus: dict[int, tuple[int, int]]) -> Path:
@@ -47,3 +53,45 @@ def test_configure_threads_sets_torch() -> None:
         assert configure_threads(0) == physical_cores() == torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
+
+
+# A Celery pool process: its main process ran a small op (the per-thread thread-count setup ran there), then forked;
+# the pool process configures threads in its warm-up thread and runs the model in its main thread.
+FORKED_WORKER = """
+import os, sys, threading, torch
+from app.core.config import Settings
+from app.inference.device import forward
+from app.models.registry import ModelRegistry
+
+torch.zeros(4) + 1
+pid = os.fork()
+if pid == 0:
+    settings = Settings(weights_dir=sys.argv[1], catalog_path=sys.argv[2], device="cpu", threads=int(sys.argv[3]),
+                        _env_file=None)
+    built = []
+    warm = threading.Thread(target=lambda: built.append(ModelRegistry(settings).get(sys.argv[4])))
+    warm.start()
+    warm.join()
+    seen = []
+    built[0].descriptor.model.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+    print("before", torch.get_num_threads(), flush=True)
+    forward(built[0], torch.rand(1, 3, 16, 16))
+    print("in the call", seen[0], flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs to tell one thread from the default")
+def test_a_forked_workers_model_calls_use_the_configured_threads(settings: Settings) -> None:
+    """Fails before apply_threads_here: the pool process's main thread kept the default (2 on 2 CPUs)."""
+    run = subprocess.run(
+        [sys.executable, "-c", FORKED_WORKER, str(settings.weights_path), str(settings.catalog_path), "1", FAST_MODEL],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parents[2],
+    )
+    lines = dict(line.rsplit(" ", 1) for line in run.stdout.splitlines())
+    assert lines["before"] != "1", run.stderr[-2000:]  # the main thread was not reached by the warm-up's setting
+    assert lines["in the call"] == "1"
