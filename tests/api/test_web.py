@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -331,10 +332,7 @@ def test_burst_deblur_is_offered_for_videos_and_reaches_the_job(page) -> None:
     page.set_input_files("#file", str(carphone_path()))
     page.fill("#frames", "0,30")
     page.select_option("#deblur", "burst")
-    page.click("#go")
-    page.wait_for_selector("#job-result:not([hidden])", timeout=180_000)
-    links = page.eval_on_selector_all("#artifacts li > a[target=_blank]", "as => as.map(a => a.href)")
-    report = page.context.request.get(next(href for href in links if "/artifacts/report.json?" in href)).json()
+    report = _job_report(page)
     assert [frame["deblur"]["mode"] for frame in report["frames"]] == ["burst", "burst"]
 
 
@@ -349,9 +347,17 @@ def test_a_temporal_model_is_offered_for_videos_only_and_runs_the_job(page, tmp_
     page.set_input_files("#file", str(carphone_path()))
     page.select_option("#model", "basicvsr-vimeo-bi")
     page.fill("#frames", "0,1,2")
+    report = _job_report(page)
+    assert [frame["index"] for frame in report["frames"]] == [0, 1, 2]
+    assert report["model"]["id"] == "basicvsr-vimeo-bi"
+
+
+def _job_report(page: Any) -> dict[str, Any]:
+    """Send the form's job, wait for its result, and read its report.json through the page's artifact link."""
     page.click("#go")
     page.wait_for_selector("#job-result:not([hidden])", timeout=180_000)
     links = page.eval_on_selector_all("#artifacts li > a[target=_blank]", "as => as.map(a => a.href)")
-    report = page.context.request.get(next(href for href in links if "/artifacts/report.json?" in href)).json()
-    assert [frame["index"] for frame in report["frames"]] == [0, 1, 2]
-    assert report["model"]["id"] == "basicvsr-vimeo-bi"
+    report: dict[str, Any] = page.context.request.get(
+        next(href for href in links if "/artifacts/report.json?" in href)
+    ).json()
+    return report
