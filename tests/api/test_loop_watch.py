@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -20,8 +21,13 @@ def test_a_blocked_loop_is_reported_with_its_stack(caplog: pytest.LogCaptureFixt
         watch = LoopWatch(asyncio.get_running_loop(), interval=0.01, report_after=0.05)
         watch.start()
         released = threading.Event()
-        # The watch itself ends the stall once it has reported it, so the test waits on behaviour, not on time.
-        threading.Thread(target=lambda: (_wait_for(lambda: watch.stalls > 0), released.set()), daemon=True).start()
+
+        def release_once_reported() -> None:
+            # The stall ends once the watch has reported it: the test waits on behaviour, not on time.
+            _wait_for(lambda: watch.stalls > 0)
+            released.set()
+
+        threading.Thread(target=release_once_reported, daemon=True).start()
         _hold_the_loop(released)
         await asyncio.sleep(0.05)
         watch.stop()
@@ -47,7 +53,6 @@ def test_a_free_loop_has_no_stall() -> None:
     assert watch.stalls == 0
 
 
-def _wait_for(condition: object) -> None:
-    assert callable(condition)
+def _wait_for(condition: Callable[[], bool]) -> None:
     while not condition():
         threading.Event().wait(0.01)
