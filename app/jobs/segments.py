@@ -227,6 +227,7 @@ class SegmentPart:
         self._count = 0  # frames fed
         # From the frames in hand, on the worker that made them: the holder never reads them back for this.
         self._flicker, self._scenes = FlickerMeter(), SceneDetector(min_frames=1)
+        self._flicker.start(sum(len(s.frames) for s in segments if s.index < index))  # where one run would be
 
     def add(self, source: np.ndarray, enhanced: np.ndarray, pts: int | None) -> None:
         if self._writer is None:
@@ -323,6 +324,7 @@ def merge_flicker(
     as one meter fed every frame would have (each part's first pairs are all measured: a long video's parts
     measure more pairs than one run's sampling would)."""
     recorded = {f.index for f in frames}
+    position = {index: at for at, index in enumerate(sorted(recorded))}  # in the one run's order
     last: int | None = None  # the frame before the next segment's first
     for segment in sorted(segments, key=lambda s: s.index):
         mine = [i for i in segment.frames if i in recorded]
@@ -331,18 +333,18 @@ def merge_flicker(
         note = json.loads(_part_path(storage, job_id, segment.index).with_suffix(".json").read_text())
         flicker = note.get("flicker")
         if flicker is None:  # a part from before the parts measured flicker: measure its frames here
-            _measure(meter, storage, job_id, mine)
+            _measure(meter, storage, job_id, mine, position[mine[0]])
         else:
             meter.pairs.extend(PairError(**pair) for pair in flicker["pairs"])
             meter.cuts += flicker["cuts"]
         if last is not None:
-            _measure(meter, storage, job_id, [last, mine[0]])
+            _measure(meter, storage, job_id, [last, mine[0]], position[last])
         last = mine[-1]
 
 
-def _measure(meter: FlickerMeter, storage: JobStorage, job_id: str, indices: list[int]) -> None:
-    """Feed `meter` these consecutive frames as a run of their own (from their PNGs)."""
-    meter.start()
+def _measure(meter: FlickerMeter, storage: JobStorage, job_id: str, indices: list[int], first: int) -> None:
+    """Feed `meter` these consecutive frames (from their PNGs), the first at position `first` of the one run."""
+    meter.start(first)
     scenes = SceneDetector(min_frames=1)
     for i in indices:
         source = _rgb8(storage.source_frame(job_id, i))

@@ -105,9 +105,10 @@ class FlickerMeter:
     _sizes: tuple[tuple[int, int], tuple[int, int]] | None = None  # (flow size, analysis size)
     _fed: int = 0
 
-    def start(self) -> None:
-        """Forget the previous frame: the next one starts a new run of consecutive frames (sampled pairs)."""
-        self._previous, self._fed = None, 0
+    def start(self, position: int = 0) -> None:
+        """Forget the previous frame: the next one starts a new run of consecutive frames, fed at `position` of the
+        whole video (a segment's part, or the pair across two parts, samples the pairs one run would)."""
+        self._previous, self._fed = None, position
 
     def measures(self, position: int) -> bool:
         """Whether the pair that ends at the frame fed at `position` is measured: every one of the first
