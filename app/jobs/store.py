@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
@@ -159,6 +161,21 @@ def _segment(row: Row[Any]) -> SegmentRecord:
     )
 
 
+def _use_wal(cursor: Any, timeout: float = 30.0) -> None:
+    """Switch the database to WAL (kept in the file: only a fresh one changes). Unlike other statements the switch
+    does not wait on the busy timeout: connections making it at once deadlock, and SQLite fails one of them with
+    'database is locked' straight away. The API and its workers opening a new store together retry until it is done."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -166,7 +183,7 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _: Any) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers (API, SSE) never block the worker's writes
+            _use_wal(cursor)  # readers (API, SSE) never block the worker's writes
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 

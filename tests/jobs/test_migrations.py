@@ -249,6 +249,35 @@ def test_processes_that_start_together_take_turns_to_migrate(url: str) -> None:
     engine.dispose()
 
 
+def test_processes_opening_a_fresh_sqlite_store_at_once_all_get_it_in_wal_mode(tmp_path: Path) -> None:
+    """The switch to WAL on a fresh file does not wait like other statements: two connections making it at once
+    deadlock and SQLite fails one at once with 'database is locked' (CI saw it). Each opener must wait its turn."""
+    errors: list[BaseException] = []
+    modes: list[str] = []
+    for round_ in range(30):
+        url = f"sqlite:///{tmp_path / f'enhance-{round_}.db'}"
+        barrier = threading.Barrier(6)
+
+        def open_store(url: str = url, barrier: threading.Barrier = barrier) -> None:
+            engine = make_engine(url)
+            try:
+                barrier.wait()
+                with engine.connect() as conn:
+                    modes.append(conn.execute(text("PRAGMA journal_mode")).scalar_one())
+            except BaseException as exc:  # reported below, with the others
+                errors.append(exc)
+            finally:
+                engine.dispose()
+
+        threads = [threading.Thread(target=open_store) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert modes == ["wal"] * 180
+
+
 def test_the_segments_revision_adds_and_removes_its_table(url: str) -> None:
     """r0003 (#26): a store from r0002 gains `job_segments`, its jobs kept; a downgrade drops only that table."""
     _legacy_store(url)
