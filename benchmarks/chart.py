@@ -23,13 +23,17 @@ def bar_chart(
 ) -> Path:
     """Horizontal bars (long engine names read well), each labelled with its value; `highlight` colours one
     bar (the service), `reference` draws a dashed target line."""
-    fig, ax = plt.subplots(figsize=(9, 0.6 * len(labels) + 1.9), dpi=110)
+    height = 0.6 * len(labels) + 1.9
+    fig, ax = plt.subplots(figsize=(9, height), dpi=110)
     colours = ["#e4572e" if i == highlight else "#4c72b0" for i in range(len(labels))]
     bars = ax.barh(list(labels)[::-1], list(values)[::-1], color=colours[::-1])
     ax.bar_label(bars, labels=[f"{v:.3g} {unit}" for v in list(values)[::-1]], padding=3, fontsize=9)
     if reference is not None:
         ax.axvline(reference, color="#555555", linestyle="--", linewidth=1, label=reference_label)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, frameon=False)
+        # below the x label, a fixed ~0.55 inch down whatever the chart's height (a fraction of the axes would
+        # leave a tall chart's legend far below it)
+        below = -0.55 / max(height - 1.4, 0.5)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, below), fontsize=8, frameon=False)
     ax.set_xlabel(unit)
     ax.set_title(title, fontsize=10)
     ax.set_xlim(0, max([*values, reference or 0]) * 1.25)
