@@ -106,7 +106,9 @@ PROBLEMS: dict[int, list[tuple[str, str, str]]] = {
         (
             "estimate-over-limit",
             "The job would take longer than this server allows",
-            "estimate: 1800 frames x 0.37 s (realesr-animevideov3-x4 at 640x360) = 666 s; the limit is 600 s",
+            "estimate: 1800 frames x 0.37 s (realesr-animevideov3-x4 at 640x360, measured; counted: upscale, frame) "
+            "= 666 s, over this server's limit of 600 s (ENHANCE_MAX_JOB_ESTIMATE_SECONDS); ask for fewer frames "
+            "(frames, every_n, max_frames, start/end, select_best) or a faster model",
         ),
         (
             "idempotency-key-reused",

@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.docs_text import PROBLEMS
 from app.core.config import Settings
 from app.domain import Picture
 from app.inference.device import Device, call_pixels
 from app.inference.enhance import EnhanceOptions, Plan, plan
 from app.inference.restore import upscale_picture
-from app.jobs.estimate import estimate_album, estimate_job, overhead_seconds
+from app.jobs.estimate import EstimateOverLimit, check_estimate, estimate_album, estimate_job, overhead_seconds
+from app.jobs.models import JobEstimate
 from app.models.registry import ModelRegistry
 from tests.support.images import FAST_MODEL, area_resize, png_bytes, skimage_rgb
 from tests.support.jobs import JOBS, submit, wait
@@ -63,6 +65,15 @@ def test_every_n_and_select_best_count_the_frames_that_will_run(client: TestClie
     assert best["estimate"]["frames"] == 2
     photo = submit(client, png_bytes(skimage_rgb("astronaut", 96)), "a.png").json()
     assert (photo["estimate"]["frames"], photo["estimate"]["width"]) == (1, 96)
+
+
+def test_the_documented_refusal_is_the_one_the_service_gives() -> None:
+    """The 422 example in the OpenAPI document is what `check_estimate` says for the same numbers, word for word."""
+    documented = next(detail for kind, _, detail in PROBLEMS[422] if kind == "estimate-over-limit")
+    estimate = JobEstimate(1800, 640, 360, "realesr-animevideov3-x4", 0.37, "measured", ("upscale", "frame"))
+    with pytest.raises(EstimateOverLimit) as refused:
+        check_estimate(estimate, 600)
+    assert str(refused.value) == documented
 
 
 def test_a_job_over_the_limit_is_refused_and_nothing_is_queued(
