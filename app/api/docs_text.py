@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel
 
-from app.schemas import JobPublic, ModelPublic
+from app.schemas import JobPublic, ModelPublic, ScorePublic
 
 JOB_ID = "3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11"  # a uuid4, as the service makes them
 OLDER_JOB_ID = "b8e1d7a4-2c39-4f0e-8a65-91d3c7f20b4e"  # the next page starts after this one
@@ -322,40 +322,6 @@ CREATE_JOB_REQUEST = {
     "callback_url": "https://hooks.example.org/enhance",
 }
 ENHANCE_REQUEST = {"url": "https://media.example.org/photos/harbour.jpg"}
-SCORES_OK = {
-    "data": [
-        {
-            "filename": "a.jpg",
-            "width": 1024,
-            "height": 768,
-            "verdict": "keep",
-            "reasons": [],
-            "quality": 0.81,
-            "scores": {"sharpness": 6.2, "motion_blur_px": 0.0, "mean_luminance": 0.47},
-        },
-        {
-            "filename": "b.jpg",
-            "width": 1024,
-            "height": 768,
-            "verdict": "reject",
-            "reasons": ["motion blur 14 px"],
-            "quality": 0.06,
-            "scores": {"sharpness": 1.41, "motion_blur_px": 14.0, "mean_luminance": 0.44},
-        },
-    ],
-    "count": 2,
-    "thresholds": {
-        "min_sharpness": 0.2,
-        "max_motion_blur": 8.0,
-        "max_highlights_clipped": 0.05,
-        "max_shadows_clipped": 0.35,
-        "min_brightest": 0.45,
-        "max_darkest": 0.55,
-        "max_noise": 12.0,
-        "min_quality": 0.25,
-        "min_jpeg_quality": 30.0,
-    },
-}
 
 
 def schema_example(model: type[BaseModel]) -> Any:
@@ -372,3 +338,29 @@ JOBS_OK = {
     "next_cursor": OLDER_JOB_ID,
 }
 MODELS_OK = {"data": [schema_example(ModelPublic)], "count": 1}
+SCORES_OK = {
+    "data": [
+        {
+            "filename": "a.jpg",
+            "width": 1024,
+            "height": 768,
+            "verdict": "keep",
+            "reasons": [],
+            "quality": 0.81,
+            "scores": {"sharpness": 6.2, "motion_blur_px": 0.0, "mean_luminance": 0.47},
+        },
+        schema_example(ScorePublic),  # the rejected one: the example the schema shows
+    ],
+    "count": 2,
+    "thresholds": {
+        "min_sharpness": 0.2,
+        "max_motion_blur": 8.0,
+        "max_highlights_clipped": 0.05,
+        "max_shadows_clipped": 0.35,
+        "min_brightest": 0.45,
+        "max_darkest": 0.55,
+        "max_noise": 12.0,
+        "min_quality": 0.25,
+        "min_jpeg_quality": 30.0,
+    },
+}
