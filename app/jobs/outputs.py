@@ -10,7 +10,6 @@ video job's report says how much its enhanced frames flicker against the source'
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 import zipfile
@@ -37,8 +36,6 @@ from app.jobs.temporal_report import temporal_report
 from app.media.scenes import SceneDetector
 from app.media.video import DecodedFrame, VideoTiming, VideoWriter, stream_report
 from app.quality.flicker import FlickerMeter
-
-log = logging.getLogger(__name__)
 
 VIDEO_PART = ".enhanced.video.part"  # the muxer is named, not guessed from the suffix
 FLICKER_SAMPLE_PAIRS = 60  # a job whose video is not rebuilt re-reads this many frame pairs at most for flicker
@@ -161,10 +158,7 @@ class LiveOutputs:
         """Drop the partial video. Runs while another error may be propagating: never raises over it."""
         video, self._video = self._video, None
         if video is not None:
-            try:
-                video.close()
-            except Exception:
-                log.warning("closing the partial video failed", exc_info=True)
+            video.abort()
         self._video_part.unlink(missing_ok=True)
 
 
@@ -216,8 +210,11 @@ def _rebuild_video(
                 interpolating.write(DecodedFrame(frame.index, frame.pts, time_base, rgb), look=source)
         if interpolating is not None and hold_last is None and (options.every_n or 1) == 1:
             interpolating.hold_last()  # else the writer holds it for the source frames it stands for
-    finally:
-        writer.close(hold_last)
+    except BaseException:  # a cancel between interpolation calls, an unreadable frame: no video to finish
+        writer.abort()
+        target.unlink(missing_ok=True)
+        raise
+    writer.close(hold_last)
     return writer.timing, interpolating.report if interpolating else None, writer.encoding
 
 

@@ -405,6 +405,16 @@ class VideoWriter:
         self._out.close()
         self._source.close()
 
+    def abort(self) -> None:
+        """Stop without finishing the file, for a caller that deletes it (a failed or cancelled job): no encoder
+        flush, no remux of the source's audio, which for a long video is most of what `close` costs. Never raises
+        (it runs while another error propagates)."""
+        for container in (self._out, self._source):
+            try:
+                container.close()
+            except Exception:
+                log.debug("closing an aborted video's container failed", exc_info=True)
+
 
 def _add_carried(out: Any, source: Any, format_name: str) -> dict[int, Any]:
     """Output streams copying the source's audio and subtitle streams `format_name` carries (language, title),

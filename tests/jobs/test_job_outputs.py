@@ -9,11 +9,12 @@ import types
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
 import pytest
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from app.core.config import Settings
 from app.inference.device import Device
@@ -60,20 +61,30 @@ def test_frames_fed_in_order_make_the_gif_and_the_video(live: tuple[LiveOutputs,
     assert frame_count(gif) == 5
 
 
-def test_discard_removes_the_partial_video_even_when_closing_fails(
+def _finishing_recorded(monkeypatch: pytest.MonkeyPatch) -> list[VideoWriter]:
+    """The writers whose video gets finished (`close`: the encoder flushed, the audio remuxed) from now on."""
+    finished: list[VideoWriter] = []
+    close = VideoWriter.close
+
+    def recorded(self: VideoWriter, *args: Any, **kwargs: Any) -> None:
+        finished.append(self)
+        close(self, *args, **kwargs)
+
+    monkeypatch.setattr(VideoWriter, "close", recorded)
+    return finished
+
+
+def test_discard_removes_the_partial_video_without_finishing_it(
     live: tuple[LiveOutputs, JobStorage, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs, storage, job_id = live
     _feed(outputs, 60)  # enough for x264's lookahead to emit packets, so the file exists
     part = storage.artifacts_dir(job_id) / VIDEO_PART
     assert part.exists()
-
-    def broken_close(self: VideoWriter) -> None:
-        raise av.error.ValueError(22, "encoder state lost")  # type: ignore[attr-defined]
-
-    monkeypatch.setattr(VideoWriter, "close", broken_close)
+    finished = _finishing_recorded(monkeypatch)
     outputs.discard()  # must not raise over the error that stopped the job
     assert not part.exists()
+    assert finished == []  # thrown away, not finished first
 
 
 def test_the_live_outputs_measure_flicker_on_the_way(live: tuple[LiveOutputs, JobStorage, str]) -> None:
@@ -155,3 +166,18 @@ def test_a_resumed_interpolated_job_builds_its_video_from_the_recorded_frames(
     with av.open(str(storage.artifacts_dir(job.id) / "enhanced.mp4")) as container:
         assert sum(1 for _ in container.decode(video=0)) == 4 + 3 + 1  # and the last frame held a whole frame
     assert report["flicker"]["pairs"] == 1  # the first of 3 (then one in four)
+
+
+def test_a_video_rebuild_that_fails_leaves_no_partial_video_behind(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frame that cannot be read at publish (or a cancel between interpolation calls) stops the rebuild: the
+    error reaches the job, and the half-written video is dropped at once, not finished first."""
+    storage, options = JobStorage(tmp_path / "jobs"), JobOptions(outputs=["video"])  # type: ignore[list-item]
+    job, frames = _recorded(storage, 8, options)
+    storage.enhanced_frame(job.id, 5).write_bytes(b"not a png")
+    finished = _finishing_recorded(monkeypatch)
+    with pytest.raises(UnidentifiedImageError):
+        write_outputs(settings, storage, job, frames, options, None, None)
+    assert list(storage.artifacts_dir(job.id).iterdir()) == []
+    assert finished == []
