@@ -7,6 +7,7 @@ trust. Names are validated: a job id must be a UUID and an artifact name a plain
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import uuid
@@ -121,4 +122,14 @@ class JobStorage:
                 path.unlink(missing_ok=True)
 
     def usage_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+        """Bytes in every job's folder. Workers rename temporary files into place and remove finished jobs' folders
+        while this walks: a file gone by the time its size is read counts as gone (it raised, and the submit that
+        asked answered 500)."""
+        total = 0
+        for folder, _, names in os.walk(self.root):
+            for name in names:
+                try:
+                    total += os.stat(os.path.join(folder, name)).st_size
+                except FileNotFoundError:
+                    continue
+        return total

@@ -4,6 +4,7 @@ frame links then answer 410 Gone, saying why, instead of a bare 404."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -180,3 +181,30 @@ def test_the_reaper_frees_a_job_it_fails_after_its_last_attempt(
     assert housekeeping.reap() == []  # not requeued: failed, on its last attempt
     assert store.get(job_id).status is JobStatus.FAILED  # type: ignore[union-attr]
     assert storage.job_dir(job_id).is_dir() is keep
+
+
+def test_disk_usage_counts_through_files_that_vanish_while_it_looks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The submit's disk check walks every job's folder while workers rename temporary files into place and remove
+    finished jobs' folders: a file listed may be gone when its size is read. CI saw a 500 on POST /v1/jobs from
+    exactly that (FileNotFoundError on a thumbnail's temporary file). Such files count as gone, not as an error."""
+    storage = JobStorage(tmp_path / "jobs")
+    work = storage.job_dir("3f0c9a52-6f1e-4c55-9a47-2f9b1a7d0c11") / "work"
+    work.mkdir(parents=True)
+    for name, size in {"kept.png": 100, "renamed.tmp": 7, "removed.tmp": 9}.items():
+        (work / name).write_bytes(b"x" * size)
+    looks: dict[str, int] = {}
+    stat = os.stat
+
+    def racing_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        name = os.path.basename(path)
+        looks[name] = looks.get(name, 0) + 1
+        # renamed.tmp goes after its first look (a rename into place), removed.tmp before any (a folder removed)
+        if (name == "renamed.tmp" and looks[name] > 1) or name == "removed.tmp":
+            (work / name).unlink(missing_ok=True)
+        return stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", racing_stat)
+    usage = storage.usage_bytes()
+    assert usage in {100, 107}  # renamed.tmp counts if its one look came before it went
