@@ -230,8 +230,10 @@ class Settings(BaseSettings):
     max_job_estimate_seconds: float = Field(
         default=0.0,
         ge=0,
-        description="refuse (422, nothing queued) a job whose estimate (frames x the upscaler's measured time per "
-        "frame on this device, or the catalogue's CPU prior before it has run) is over this many seconds; 0: no limit",
+        description="refuse (422 `estimate-over-limit`, nothing queued) a job or album whose estimate (frames or "
+        "photos x one frame's time on this device: the upscaler's measured time, or the catalogue's CPU prior before "
+        "it has run, plus each frame's own cost; the jobs page's 'Cost before work') is over this many seconds; "
+        "0: no limit",
     )
     gif_max_frames: int = Field(default=300, description="most frames in a comparison GIF")
     gif_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1 << 20, description="upper bound of a comparison GIF")
