@@ -13,7 +13,7 @@ import json
 import os
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -226,12 +226,17 @@ def _sampled_flicker(frames: list[FrameRecord], enhanced: list[Path], sources: l
     spread = range(FLICKER_SAMPLE_PAIRS) if last >= 0 else range(0)
     firsts = {round(i * last / (FLICKER_SAMPLE_PAIRS - 1)) for i in spread}
     for first in sorted(firsts):
-        scenes = SceneDetector(min_frames=1)
-        meter.start()
-        for at in (first, first + 1):
-            source = _rgb8(sources[at])
-            meter.add(source, _rgb8(enhanced[at]), new_scene=scenes.feed(source))
+        measure_run(meter, ((_rgb8(sources[at]), _rgb8(enhanced[at])) for at in (first, first + 1)))
     return meter
+
+
+def measure_run(meter: FlickerMeter, frames: Iterable[tuple[np.ndarray, np.ndarray]], position: int = 0) -> None:
+    """Feed `meter` one run of consecutive (source, enhanced) frames, the first at `position` of the whole video
+    (so it samples the pairs one run over every frame would), finding the run's own scene cuts on the way."""
+    meter.start(position)
+    scenes = SceneDetector(min_frames=1)
+    for source, enhanced in frames:
+        meter.add(source, enhanced, new_scene=scenes.feed(source))
 
 
 def job_report(

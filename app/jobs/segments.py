@@ -28,7 +28,7 @@ import json
 import logging
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from app.core.config import Settings
 from app.domain import Output
 from app.jobs.models import FrameRecord, SegmentRecord
 from app.jobs.options import JobOptions
-from app.jobs.outputs import LiveOutputs, open_video
+from app.jobs.outputs import LiveOutputs, measure_run, open_video
 from app.jobs.storage import JobStorage
 from app.media.scenes import SceneDetector
 from app.media.video import PartsNotJoinable, VideoTiming, VideoWriter, join_parts, source_timestamps
@@ -333,19 +333,16 @@ def merge_flicker(
         note = json.loads(_part_path(storage, job_id, segment.index).with_suffix(".json").read_text())
         flicker = note.get("flicker")
         if flicker is None:  # a part from before the parts measured flicker: measure its frames here
-            _measure(meter, storage, job_id, mine, position[mine[0]])
+            measure_run(meter, _read_back(storage, job_id, mine), position[mine[0]])
         else:
             meter.pairs.extend(PairError(**pair) for pair in flicker["pairs"])
             meter.cuts += flicker["cuts"]
         if last is not None:
-            _measure(meter, storage, job_id, [last, mine[0]], position[last])
+            measure_run(meter, _read_back(storage, job_id, [last, mine[0]]), position[last])
         last = mine[-1]
 
 
-def _measure(meter: FlickerMeter, storage: JobStorage, job_id: str, indices: list[int], first: int) -> None:
-    """Feed `meter` these consecutive frames (from their PNGs), the first at position `first` of the one run."""
-    meter.start(first)
-    scenes = SceneDetector(min_frames=1)
+def _read_back(storage: JobStorage, job_id: str, indices: list[int]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """These recorded frames, source and enhanced, from their PNGs."""
     for i in indices:
-        source = _rgb8(storage.source_frame(job_id, i))
-        meter.add(source, _rgb8(storage.enhanced_frame(job_id, i)), new_scene=scenes.feed(source))
+        yield _rgb8(storage.source_frame(job_id, i)), _rgb8(storage.enhanced_frame(job_id, i))

@@ -94,9 +94,7 @@ class FlickerMeter:
     """Fed the frames of a video in order (source and enhanced, uint8 RGB), says how much each flickers. A pair
     across a scene cut (`new_scene`) is not measured: no flow explains a cut."""
 
-    analysis_width: int = ANALYSIS_WIDTH
     dense_pairs: int = DENSE_PAIRS
-    sparse_every: int = SPARSE_EVERY
     sampling: str | None = None  # which pairs, for the report, when the caller picks them (`start` between runs)
     pairs: list[PairError] = field(default_factory=list)
     cuts: int = 0
@@ -112,9 +110,9 @@ class FlickerMeter:
 
     def measures(self, position: int) -> bool:
         """Whether the pair that ends at the frame fed at `position` is measured: every one of the first
-        `dense_pairs`, then one in `sparse_every`, so a long video's cost per frame stays a fraction of a pair's."""
+        `dense_pairs`, then one in `SPARSE_EVERY`, so a long video's cost per frame stays a fraction of a pair's."""
         dense = self.dense_pairs
-        return 0 < position <= dense or (position > dense and position % self.sparse_every == 0)
+        return 0 < position <= dense or (position > dense and position % SPARSE_EVERY == 0)
 
     def add(self, source: np.ndarray, enhanced: np.ndarray, new_scene: bool = False) -> None:
         position, self._fed = self._fed, self._fed + 1
@@ -132,7 +130,7 @@ class FlickerMeter:
             height, width = source.shape[:2]
             enhanced_height, enhanced_width = enhanced.shape[:2]
             # The enhanced frame's aspect (an odd source side may have been cropped even) for both.
-            self._sizes = (_fit(width, height, FLOW_WIDTH), _fit(enhanced_width, enhanced_height, self.analysis_width))
+            self._sizes = (_fit(width, height, FLOW_WIDTH), _fit(enhanced_width, enhanced_height, ANALYSIS_WIDTH))
             self._dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         flow_size, analysis = self._sizes
         gray = cv2.cvtColor(_resize(source, flow_size), cv2.COLOR_RGB2GRAY)
@@ -171,7 +169,7 @@ class FlickerMeter:
         if self.dense_pairs >= EVERY_PAIR:
             return "every pair"
         first = "the first pair" if self.dense_pairs == 1 else f"the first {self.dense_pairs} pairs"
-        return f"{first}, then one in {self.sparse_every}"
+        return f"{first}, then one in {SPARSE_EVERY}"
 
     def result(self) -> dict[str, Any] | None:
         """For report.json: the mean warping error of the enhanced frames and of the source (0..255), their ratio,
